@@ -1,0 +1,51 @@
+"""Start the demo server in a child process on a free loopback port, for the demo and the tests."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with code {proc.returncode} before listening on {port}")
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
+
+
+@contextlib.contextmanager
+def demo_server(
+    port: int = 0, transport: str = "http", extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None,
+    timeout: float = 30.0,
+) -> Iterator[str]:
+    """Run ``mcpload serve-demo`` and yield its URL; stop it on exit."""
+    port = port or free_port()
+    cmd = [sys.executable, "-m", "mcpload.cli", "serve-demo", "--port", str(port), "--transport", transport,
+           *extra_args]
+    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port("127.0.0.1", port, timeout, proc)
+        yield f"http://127.0.0.1:{port}" + ("/sse" if transport == "sse" else "/mcp")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -1,0 +1,120 @@
+"""Demo MCP server on the official SDK: tools shaped like a real agent workload.
+
+A research-and-notify agent: ``search_docs`` → ``get_doc`` → ``send_message`` →
+``get_delivery_report``, each with a configurable latency distribution and failure probability,
+plus a resource and a prompt. Binds 127.0.0.1 unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from mcpload.demo.behaviour import Behaviour
+
+Transport = Literal["http", "sse", "stdio"]
+
+_TOPICS = ["latency", "retries", "sessions", "streaming", "auth", "caching", "quotas", "tracing"]
+
+
+class SearchHit(BaseModel):
+    id: str
+    title: str
+    score: float
+
+
+class SearchResults(BaseModel):
+    query: str
+    results: list[SearchHit]
+
+
+class DeliveryReport(BaseModel):
+    message_id: str
+    status: Literal["delivered", "pending"]
+    attempts: int = Field(ge=1)
+
+
+def _doc_id(query: str, i: int) -> str:
+    return "doc-" + hashlib.sha1(f"{query}:{i}".encode()).hexdigest()[:10]
+
+
+def build_server(behaviour: Behaviour | None = None, name: str = "mcpload-demo"):
+    """Build the demo ``MCPServer`` (imported lazily: the SDK is heavy and never on the hot path)."""
+    from mcp.server import MCPServer
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    beh = behaviour or Behaviour()
+    server = MCPServer(name, version="1.0.0", instructions="Demo server for mcpload load tests.")
+
+    async def work(tool: str) -> None:
+        delay = beh.delay_s(tool)
+        if delay:
+            await asyncio.sleep(delay)
+        if beh.fails(tool):
+            raise ToolError(f"{tool}: simulated backend failure")
+
+    @server.tool(description="Search the documentation; returns ranked document ids.")
+    async def search_docs(query: str, limit: int = 5) -> SearchResults:
+        await work("search_docs")
+        limit = max(1, min(limit, 20))
+        hits = [
+            SearchHit(id=_doc_id(query, i), title=f"{query} — {_TOPICS[i % len(_TOPICS)]}", score=1 / (i + 1))
+            for i in range(limit)
+        ]
+        return SearchResults(query=query, results=hits)
+
+    @server.tool(description="Fetch one document by id.")
+    async def get_doc(doc_id: str) -> str:
+        await work("get_doc")
+        return f"# {doc_id}\n\n" + ("Lorem ipsum dolor sit amet. " * 20)
+
+    @server.tool(description="Send a message to a recipient; returns the message id.")
+    async def send_message(to: str, text: str) -> dict[str, str]:
+        await work("send_message")
+        return {"message_id": str(uuid.uuid4()), "to": to, "chars": str(len(text))}
+
+    @server.tool(description="Delivery status of a message sent earlier.")
+    async def get_delivery_report(message_id: str) -> DeliveryReport:
+        await work("get_delivery_report")
+        return DeliveryReport(message_id=message_id, status="delivered", attempts=1)
+
+    @server.resource("docs://index", description="Index of the documentation topics.", mime_type="text/plain")
+    def docs_index() -> str:
+        return "\n".join(_TOPICS)
+
+    @server.prompt(description="Ask the model to summarise a document.")
+    def summarize(doc_id: str) -> str:
+        return f"Summarise document {doc_id} in three bullet points."
+
+    return server
+
+
+def serve(
+    transport: Transport = "http",
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    stateless: bool = False,
+    json_response: bool = False,
+    behaviour: Behaviour | None = None,
+) -> None:
+    """Run the demo server until interrupted."""
+    import logging
+
+    logging.getLogger("mcp").setLevel(logging.WARNING)
+    server = build_server(behaviour)
+    if transport == "stdio":
+        server.run("stdio")
+    elif transport == "sse":
+        server.run("sse", host=host, port=port)
+    else:
+        server.run(
+            "streamable-http",
+            host=host,
+            port=port,
+            stateless_http=stateless,
+            json_response=json_response,
+        )

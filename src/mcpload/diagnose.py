@@ -1,0 +1,91 @@
+"""`mcpload diagnose`: connect, detect transport and era, exercise every method and tool once.
+
+Produces a list of checks (PASS/WARN/FAIL/SKIP with timings) that the CLI renders; no printing here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from mcpload.mcp import eras
+from mcpload.mcp.outcome import OK, TOOL_ERROR, Outcome
+from mcpload.mcp.samples import sample_arguments
+from mcpload.mcp.target import Target, connect
+
+PASS, WARN, FAIL, SKIP = "PASS", "WARN", "FAIL", "SKIP"
+
+
+@dataclass
+class Check:
+    name: str
+    status: str
+    ms: float | None = None
+    detail: str = ""
+
+
+@dataclass
+class Diagnosis:
+    target: str
+    connected: bool = False
+    transport: str | None = None
+    era: str | None = None
+    protocol_version: str | None = None
+    server_info: dict[str, Any] = field(default_factory=dict)
+    checks: list[Check] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return any(c.status == FAIL for c in self.checks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _check(name: str, out: Outcome, detail: str = "", warn_kinds: tuple[str, ...] = ()) -> Check:
+    status = PASS if out.kind == OK else WARN if out.kind in warn_kinds else FAIL
+    return Check(name, status, round(out.latency * 1000, 2), detail if out.ok else out.describe())
+
+
+async def diagnose(target: Target, call_tools: bool = True, call_timeout: float = 10.0) -> Diagnosis:
+    diag = Diagnosis(target.describe())
+    session, out = await connect(target)
+    diag.transport = session.transport.name
+    if not out.ok:
+        diag.error = out.describe()
+        diag.checks.append(_check(out.method, out))
+        return diag
+    try:
+        diag.connected = True
+        diag.era, diag.protocol_version, diag.server_info = session.era, session.protocol_version, session.server_info
+        how = "server/discover (stateless)" if session.era == eras.MODERN else "initialize handshake"
+        diag.checks.append(_check(out.method, out, f"{how}, protocol {session.protocol_version}"))
+        if session.era == eras.MODERN:
+            diag.checks.append(Check("ping", SKIP, detail="not part of protocol 2026-07-28"))
+        else:
+            diag.checks.append(_check("ping", await session.ping()))
+        tools_out = await session.list_tools()
+        tools = tools_out.result.get("tools", []) if tools_out.ok else []
+        diag.checks.append(_check("tools/list", tools_out, f"{len(tools)} tools"))
+        caps = session.server_capabilities
+        for method, key, cap in (("resources/list", "resources", "resources"), ("prompts/list", "prompts", "prompts")):
+            if cap not in caps:
+                diag.checks.append(Check(method, SKIP, detail=f"server declares no {cap} capability"))
+                continue
+            lister = session.list_resources if key == "resources" else session.list_prompts
+            res = await lister()
+            n = len(res.result.get(key, [])) if res.ok else 0
+            diag.checks.append(_check(method, res, f"{n} {key}"))
+        if call_tools:
+            for tool in tools:
+                name = tool.get("name")
+                if not isinstance(name, str):
+                    continue
+                args = sample_arguments(tool)
+                res = await session.call_tool(name, args, timeout=call_timeout)
+                detail = "ok" + (" (structuredContent)" if res.ok and "structuredContent" in res.result else "")
+                diag.checks.append(_check(f"tools/call {name}", res, detail, warn_kinds=(TOOL_ERROR,)))
+    finally:
+        await session.close()
+    return diag

@@ -1,0 +1,1 @@
+"""The MCP layer: JSON-RPC framing, outcomes, protocol eras and the session state machine."""

@@ -1,0 +1,1 @@
+"""Outputs: each renders summaries (or a diagnosis) for one audience; none computes metrics."""

@@ -1,0 +1,107 @@
+"""The transport contract: move one JSON-RPC message to the target and bring its response back.
+
+Transports know bytes, HTTP and processes, not MCP semantics. They raise ``CallFailure`` (with an
+outcome kind) for anything the network or the server does wrong; the session turns it into an
+``Outcome``. The session hands server-initiated messages to ``on_server_message``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+ServerMessageHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
+
+
+class CallFailure(Exception):
+    """A request that did not produce a JSON-RPC response. ``kind`` is an outcome kind."""
+
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        http_status: int | None = None,
+        error_code: int | None = None,
+        body: bytes | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.http_status = http_status
+        self.error_code = error_code
+        self.body = body
+        self.bytes_sent = 0
+        self.bytes_received = 0
+
+
+class Reply:
+    """A JSON-RPC response message and the bytes the exchange cost."""
+
+    __slots__ = ("bytes_received", "bytes_sent", "message")
+
+    def __init__(self, message: dict[str, Any], bytes_sent: int, bytes_received: int) -> None:
+        self.message = message
+        self.bytes_sent = bytes_sent
+        self.bytes_received = bytes_received
+
+
+class Transport(ABC):
+    """One MCP session's channel to the target."""
+
+    #: set by the session: answers server requests (returns a response) and sees notifications
+    on_server_message: ServerMessageHandler | None = None
+    #: "http", "sse" or "stdio"
+    name: str = ""
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Open what the transport needs before the first request (a stream, a process)."""
+
+    @abstractmethod
+    async def request(
+        self, msg_id: int | str, body: bytes, method: str, name: str | None, timeout: float
+    ) -> Reply:
+        """Send one request and return its response; raise ``CallFailure`` otherwise."""
+
+    @abstractmethod
+    async def notify(self, body: bytes, method: str) -> None:
+        """Send a notification or a response to a server request (no reply expected)."""
+
+    def set_protocol(self, protocol_version: str | None, modern: bool) -> None:  # noqa: B027
+        """Told by the session which protocol version (and era) to stamp on later requests."""
+
+    async def reset(self) -> None:  # noqa: B027
+        """Forget the MCP session (after expiry) so that a new one can be opened."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """End the session politely and release everything; never raises."""
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Facts for reports: negotiated endpoint, server stderr tail, …"""
+        return {}
+
+    # server → client messages, shared by every transport
+    def dispatch_server_message(self, msg: dict[str, Any]) -> None:
+        """Hand a server request or notification to the session; send back its reply, if any."""
+        handler = self.on_server_message
+        if handler is None:
+            return
+        tasks = self.__dict__.setdefault("_answer_tasks", set())
+        task = asyncio.ensure_future(self._answer(handler, msg))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    async def _answer(self, handler: ServerMessageHandler, msg: dict[str, Any]) -> None:
+        reply = await handler(msg)
+        if reply is not None:
+            with contextlib.suppress(CallFailure, OSError):
+                await self.notify(orjson.dumps(reply), "")
+
+    def cancel_answers(self) -> None:
+        for task in list(self.__dict__.get("_answer_tasks", ())):
+            task.cancel()

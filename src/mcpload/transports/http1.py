@@ -1,0 +1,219 @@
+"""A lean HTTP/1.1 client: one asyncio Protocol per keep-alive connection, httptools to parse.
+
+Why not aiohttp: the per-call CPU of a load generator is the budget of the whole tool, and a bare
+Protocol with pre-encoded request heads costs a fraction of a full client. Each exchange hands
+the response head and body chunks to a *handler* as they arrive, so SSE bodies are parsed while
+they stream and a response can be used before its stream ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from typing import Protocol
+from urllib.parse import urlsplit
+
+import httptools
+
+from mcpload.mcp.outcome import PROTOCOL, TIMEOUT, TRANSPORT
+from mcpload.transports.base import CallFailure
+
+
+class Handler(Protocol):
+    """Receives one response. ``failed`` ends it early (reset, parse error, timeout)."""
+
+    def head(self, status: int, headers: dict[str, str]) -> None: ...
+    def body(self, chunk: bytes) -> None: ...
+    def complete(self) -> None: ...
+    def failed(self, exc: CallFailure) -> None: ...
+
+
+class Origin:
+    """Where requests go: scheme, host, port, TLS context, and the Host header value."""
+
+    __slots__ = ("host", "host_header", "port", "server_hostname", "ssl")
+
+    def __init__(self, url: str, verify_tls: bool = True) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        self.host = parts.hostname
+        self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.host_header = parts.netloc.rpartition("@")[2]
+        self.ssl: ssl.SSLContext | None = None
+        self.server_hostname: str | None = None
+        if parts.scheme == "https":
+            ctx = ssl.create_default_context()
+            if not verify_tls:
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+            self.ssl = ctx
+            self.server_hostname = self.host
+
+    @staticmethod
+    def target(url: str) -> str:
+        """The request-target (path and query) of ``url``."""
+        parts = urlsplit(url)
+        return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+class Connection(asyncio.Protocol):
+    """One keep-alive connection running one exchange at a time (no pipelining)."""
+
+    __slots__ = (
+        "_handler",
+        "_headers",
+        "_parser",
+        "_pool",
+        "_timer",
+        "closed",
+        "keep_alive",
+        "received",
+        "transport",
+    )
+
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+        self._parser = httptools.HttpResponseParser(self)
+        self._handler: Handler | None = None
+        self._headers: dict[str, str] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+        self.keep_alive = True
+        self.received = 0
+
+    # asyncio.Protocol
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.received += len(data)
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._fail(CallFailure(PROTOCOL, "unexpected protocol upgrade"))
+        except httptools.HttpParserError as exc:
+            self._fail(CallFailure(PROTOCOL, f"malformed HTTP response: {exc}"))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self._pool.discard(self)
+        if self._handler is not None:
+            reason = f"connection lost: {exc}" if exc else "server closed the connection"
+            self._fail(CallFailure(TRANSPORT, reason))
+
+    # httptools callbacks
+    def on_message_begin(self) -> None:
+        self._headers = {}
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        key = name.decode("latin-1").lower()
+        prev = self._headers.get(key)
+        text = value.decode("latin-1")
+        self._headers[key] = f"{prev}, {text}" if prev is not None else text
+
+    def on_headers_complete(self) -> None:
+        self.keep_alive = self._parser.should_keep_alive()
+        if self._handler is not None:
+            self._handler.head(self._parser.get_status_code(), self._headers)
+
+    def on_body(self, body: bytes) -> None:
+        if self._handler is not None:
+            self._handler.body(body)
+
+    def on_message_complete(self) -> None:
+        handler = self._handler
+        self._finish()
+        if handler is not None:
+            handler.complete()
+
+    # exchanges
+    def send(self, data: bytes, handler: Handler, timeout: float | None) -> None:
+        """Write a request and route its response to ``handler``."""
+        self._handler = handler
+        if timeout is not None:
+            self._timer = self._pool.loop.call_later(timeout, self._on_timeout)
+        self.transport.write(data)  # type: ignore[union-attr]
+
+    def abandon(self) -> None:
+        """Stop listening to the current response (e.g. a stream no longer wanted)."""
+        self._handler = None
+        self._finish(reuse=False)
+
+    def _on_timeout(self) -> None:
+        self._timer = None
+        self._fail(CallFailure(TIMEOUT, "timed out waiting for the response"))
+
+    def _fail(self, exc: CallFailure) -> None:
+        handler = self._handler
+        self._finish(reuse=False)
+        if handler is not None:
+            handler.failed(exc)
+
+    def _finish(self, reuse: bool = True) -> None:
+        self._handler = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if reuse and self.keep_alive and not self.closed:
+            self._pool.release(self)
+        else:
+            self.close()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._pool.discard(self)
+            if self.transport is not None:
+                self.transport.close()
+
+
+class Pool:
+    """Keep-alive connections to one origin. Opens more when several exchanges run at once."""
+
+    def __init__(self, origin: Origin, connect_timeout: float = 10.0, max_idle: int = 8) -> None:
+        self.origin = origin
+        self.connect_timeout = connect_timeout
+        self.max_idle = max_idle
+        self.loop = asyncio.get_running_loop()
+        self._idle: list[Connection] = []
+        self._all: set[Connection] = set()
+
+    async def acquire(self) -> Connection:
+        """An idle connection, or a new one; raises ``CallFailure`` if it cannot connect."""
+        while self._idle:
+            conn = self._idle.pop()
+            if not conn.closed:
+                return conn
+        o = self.origin
+        try:
+            async with asyncio.timeout(self.connect_timeout):
+                _, conn = await self.loop.create_connection(
+                    lambda: Connection(self), o.host, o.port, ssl=o.ssl, server_hostname=o.server_hostname
+                )
+        except TimeoutError:
+            raise CallFailure(TIMEOUT, f"connect to {o.host}:{o.port} timed out") from None
+        except ssl.SSLError as exc:
+            raise CallFailure(TRANSPORT, f"TLS error with {o.host}:{o.port}: {exc.reason or exc}") from None
+        except OSError as exc:
+            raise CallFailure(TRANSPORT, f"cannot connect to {o.host}:{o.port}: {exc.strerror or exc}") from None
+        self._all.add(conn)
+        return conn
+
+    def release(self, conn: Connection) -> None:
+        if len(self._idle) < self.max_idle:
+            self._idle.append(conn)
+        else:
+            conn.close()
+
+    def discard(self, conn: Connection) -> None:
+        self._all.discard(conn)
+        if conn in self._idle:
+            self._idle.remove(conn)
+
+    def close(self) -> None:
+        for conn in list(self._all):
+            conn.abandon()
+        self._idle.clear()
+        self._all.clear()

@@ -1,0 +1,165 @@
+"""Legacy HTTP+SSE transport (MCP 2024-11-05): a GET event stream, POSTs to the announced endpoint.
+
+The first event of the stream is ``endpoint`` (Python SDK servers: ``/messages/?session_id=…``,
+TypeScript ones: ``/message?sessionId=…``); POSTs get 202 and responses come back on the stream,
+matched by id. Losing the stream loses the session: in-flight calls fail as ``transport`` and the
+next request reports ``session_expired`` so that the session opens a new stream and re-initializes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from mcpload.mcp.outcome import PROTOCOL, SESSION_EXPIRED, TIMEOUT, TRANSPORT
+from mcpload.transports.base import CallFailure, Reply, Transport
+from mcpload.transports.exchange import EventStream, Exchange, http_failure
+from mcpload.transports.http1 import Connection, Origin, Pool
+
+
+class LegacySSE(Transport):
+    name = "sse"
+    supports_modern = False
+
+    def __init__(
+        self,
+        url: str,
+        headers: dict[str, str] | None = None,
+        connect_timeout: float = 10.0,
+        verify_tls: bool = True,
+        max_body: int = 16 * 1024 * 1024,
+    ) -> None:
+        self.url = url
+        self.origin = Origin(url, verify_tls)
+        self.user_headers = dict(headers or {})
+        self.connect_timeout = connect_timeout
+        self.max_body = max_body
+        self.endpoint: str | None = None
+        self._common = "".join(
+            f"{k}: {v}\r\n"
+            for k, v in {"Host": self.origin.host_header, "User-Agent": "mcpload", **self.user_headers}.items()
+        )
+        self._post_prefix = b""
+        self._pool: Pool | None = None
+        self._stream_conn: Connection | None = None
+        self._stream: EventStream | None = None
+        self._watch: asyncio.Task | None = None
+        self._pending: dict[Any, asyncio.Future] = {}
+        self._lost: str | None = None
+
+    async def start(self) -> None:
+        if self._pool is None:
+            self._pool = Pool(self.origin, self.connect_timeout)
+        loop = self._pool.loop
+        endpoint: asyncio.Future = loop.create_future()
+
+        def on_endpoint(data: str) -> None:
+            if not endpoint.done():
+                endpoint.set_result(data)
+
+        self._lost = None
+        conn = await self._pool.acquire()
+        stream = EventStream(self._on_message, on_endpoint)
+        head = f"GET {Origin.target(self.url)} HTTP/1.1\r\n{self._common}Accept: text/event-stream\r\n\r\n"
+        conn.send(head.encode(), stream, None)
+        self._stream_conn, self._stream = conn, stream
+        done, _ = await asyncio.wait({endpoint, stream.closed}, timeout=self.connect_timeout,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if endpoint not in done:
+            conn.abandon()
+            if stream.closed in done:
+                res = stream.closed.result()
+                if isinstance(res, CallFailure):
+                    raise res
+                raise http_failure(res, b"", False) if res != 200 else CallFailure(
+                    PROTOCOL, "event stream ended before the endpoint event")
+            raise CallFailure(TIMEOUT, "no endpoint event on the SSE stream")
+        url = urljoin(self.url, endpoint.result())
+        if urlsplit(url).netloc != urlsplit(self.url).netloc:
+            conn.abandon()
+            raise CallFailure(PROTOCOL, f"endpoint {url!r} is on another origin")
+        self.endpoint = url
+        self._post_prefix = (
+            f"POST {Origin.target(url)} HTTP/1.1\r\n{self._common}Content-Type: application/json\r\n"
+        ).encode()
+        self._watch = asyncio.ensure_future(self._watch_stream(stream))
+
+    async def _watch_stream(self, stream: EventStream) -> None:
+        res = await stream.closed
+        self._lost = f"event stream closed ({res})" if isinstance(res, CallFailure) else "event stream closed"
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.set_exception(CallFailure(TRANSPORT, self._lost))
+        self._pending.clear()
+
+    def _on_message(self, msg: dict[str, Any]) -> None:
+        if "method" in msg:
+            self.dispatch_server_message(msg)
+            return
+        fut = self._pending.pop(msg.get("id"), None)
+        if fut is not None and not fut.done():
+            fut.set_result(msg)
+
+    async def _post(self, body: bytes, timeout: float) -> int:
+        if self._lost is not None:
+            raise CallFailure(SESSION_EXPIRED, self._lost)
+        if self.endpoint is None:
+            await self.start()
+        conn = await self._pool.acquire()
+        fut = self._pool.loop.create_future()
+        data = b"%sContent-Length: %d\r\n\r\n%s" % (self._post_prefix, len(body), body)
+        conn.send(data, Exchange(fut, None, self.dispatch_server_message, True, self.max_body), timeout)
+        await fut
+        return len(data)
+
+    async def request(self, msg_id: int | str, body: bytes, method: str, name: str | None, timeout: float) -> Reply:
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self._pending[msg_id] = fut
+        timer = loop.call_later(timeout, _expire, fut)
+        try:
+            sent = await self._post(body, timeout)
+            msg = await fut
+        except CallFailure:
+            self._pending.pop(msg_id, None)
+            raise
+        finally:
+            timer.cancel()
+        return Reply(msg, sent, 0)
+
+    async def notify(self, body: bytes, method: str) -> None:
+        await self._post(body, self.connect_timeout)
+
+    async def reset(self) -> None:
+        self._close_stream()
+        self.endpoint = None
+        self._lost = None
+
+    def _close_stream(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
+        if self._stream_conn is not None:
+            self._stream_conn.abandon()
+            self._stream_conn = None
+
+    async def close(self) -> None:
+        self.cancel_answers()
+        self._close_stream()
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.cancel()
+        self._pending.clear()
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def diagnostics(self) -> dict[str, Any]:
+        return {"endpoint": self.endpoint}
+
+
+def _expire(fut: asyncio.Future) -> None:
+    if not fut.done():
+        fut.set_exception(CallFailure(TIMEOUT, "timed out waiting for the response on the event stream"))
+

@@ -1,0 +1,89 @@
+"""Incremental Server-Sent Events parser (WHATWG event-stream rules) over raw bytes.
+
+Tolerates what real MCP servers send: priming events with an ``id`` and empty ``data``,
+``retry:`` lines, ``:`` comments, ``data:`` split over several lines, CRLF/CR/LF line ends and
+chunks that cut a line anywhere.
+"""
+
+from __future__ import annotations
+
+
+class SSEEvent:
+    __slots__ = ("data", "event", "id")
+
+    def __init__(self, event: str, data: str, id: str | None) -> None:
+        self.event = event
+        self.data = data
+        self.id = id
+
+    def __repr__(self) -> str:
+        return f"SSEEvent(event={self.event!r}, data={self.data!r}, id={self.id!r})"
+
+
+class SSEParser:
+    """Feed bytes, get complete events. ``last_event_id`` and ``retry_ms`` follow the stream."""
+
+    __slots__ = ("_buf", "_data", "_event", "_id_seen", "last_event_id", "max_event_bytes", "retry_ms")
+
+    def __init__(self, max_event_bytes: int = 16 * 1024 * 1024) -> None:
+        self._buf = b""
+        self._data: list[str] = []
+        self._event = ""
+        self._id_seen = False
+        self.last_event_id: str | None = None
+        self.retry_ms: int | None = None
+        self.max_event_bytes = max_event_bytes
+
+    def feed(self, chunk: bytes) -> list[SSEEvent]:
+        """Parse ``chunk``; return the events it completed. Raises ValueError on an oversize event."""
+        buf = self._buf + chunk if self._buf else chunk
+        if b"\r" in buf:
+            # keep a trailing CR: it may be the first half of a CRLF split across chunks
+            tail = b"\r" if buf.endswith(b"\r") else b""
+            buf = buf[: len(buf) - len(tail)].replace(b"\r\n", b"\n").replace(b"\r", b"\n") + tail
+        events: list[SSEEvent] = []
+        start = 0
+        while True:
+            nl = buf.find(b"\n", start)
+            if nl < 0:
+                break
+            line = buf[start:nl]
+            start = nl + 1
+            if not line:
+                self._dispatch(events)
+            else:
+                self._field(line)
+        self._buf = buf[start:]
+        if len(self._buf) > self.max_event_bytes:
+            raise ValueError(f"SSE line longer than {self.max_event_bytes} bytes")
+        return events
+
+    def _field(self, line: bytes) -> None:
+        if line[0] == 0x3A:  # ':' comment
+            return
+        name, sep, value = line.partition(b":")
+        if sep and value[:1] == b" ":
+            value = value[1:]
+        if name == b"data":
+            self._data.append(value.decode("utf-8", "replace"))
+        elif name == b"event":
+            self._event = value.decode("utf-8", "replace")
+        elif name == b"id":
+            if b"\x00" not in value:
+                self.last_event_id = value.decode("utf-8", "replace")
+                self._id_seen = True
+        elif name == b"retry" and value.isdigit():
+            self.retry_ms = int(value)
+
+    def _dispatch(self, events: list[SSEEvent]) -> None:
+        if self._data:
+            events.append(
+                SSEEvent(
+                    self._event or "message",
+                    "\n".join(self._data),
+                    self.last_event_id if self._id_seen else None,
+                )
+            )
+        self._data = []
+        self._event = ""
+        self._id_seen = False

@@ -1,0 +1,177 @@
+"""stdio transport: one server process per session, newline-delimited JSON-RPC.
+
+The command runs without a shell. stderr is kept in a bounded buffer (for diagnostics, never
+allowed to block the server). Shutdown follows the spec: close stdin, then SIGTERM, then SIGKILL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections import deque
+from typing import Any
+
+import orjson
+
+from mcpload.mcp.outcome import PROTOCOL, SESSION_EXPIRED, TIMEOUT, TRANSPORT
+from mcpload.transports.base import CallFailure, Reply, Transport
+
+STDERR_KEEP = 64 * 1024
+
+
+class Stdio(Transport):
+    name = "stdio"
+
+    def __init__(
+        self,
+        command: list[str],
+        env: dict[str, str] | None = None,
+        cwd: str | None = None,
+        max_line: int = 16 * 1024 * 1024,
+        shutdown_timeout: float = 2.0,
+    ) -> None:
+        if not command:
+            raise ValueError("stdio command is empty")
+        self.command = list(command)
+        self.env = env
+        self.cwd = cwd
+        self.max_line = max_line
+        self.shutdown_timeout = shutdown_timeout
+        self.proc: asyncio.subprocess.Process | None = None
+        self.stderr_tail: deque[bytes] = deque()
+        self._stderr_size = 0
+        self._pending: dict[Any, asyncio.Future] = {}
+        self._tasks: list[asyncio.Task] = []
+        self._exited: str | None = None
+
+    async def start(self) -> None:
+        if self.proc is not None:
+            return
+        try:
+            self.proc = await asyncio.create_subprocess_exec(
+                *self.command,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                limit=self.max_line,
+                env={**os.environ, **self.env} if self.env else None,
+                cwd=self.cwd,
+            )
+        except OSError as exc:
+            raise CallFailure(TRANSPORT, f"cannot start {self.command[0]!r}: {exc.strerror or exc}") from None
+        self._exited = None
+        self._tasks = [asyncio.ensure_future(self._read_stdout()), asyncio.ensure_future(self._read_stderr())]
+
+    async def _read_stdout(self) -> None:
+        reader = self.proc.stdout
+        reason = "server closed stdout"
+        while True:
+            try:
+                line = await reader.readline()
+            except ValueError:  # a line over the limit: the stream cannot be resynchronised
+                reason = f"server wrote a line over {self.max_line} bytes"
+                self._fail_all(CallFailure(PROTOCOL, reason))
+                break
+            if not line:
+                break
+            try:
+                msg = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue  # servers print stray lines; the call it belonged to times out honestly
+            if not isinstance(msg, dict):
+                continue
+            if "method" in msg:
+                self.dispatch_server_message(msg)
+                continue
+            fut = self._pending.pop(msg.get("id"), None)
+            if fut is not None and not fut.done():
+                fut.set_result(msg)
+        code = await self.proc.wait() if self.proc is not None else None
+        self._exited = f"{reason}; process exited with code {code}"
+        self._fail_all(CallFailure(TRANSPORT, self._exited))
+
+    async def _read_stderr(self) -> None:
+        reader = self.proc.stderr
+        while chunk := await reader.read(8192):
+            self.stderr_tail.append(chunk)
+            self._stderr_size += len(chunk)
+            while self._stderr_size > STDERR_KEEP and len(self.stderr_tail) > 1:
+                self._stderr_size -= len(self.stderr_tail.popleft())
+
+    def _fail_all(self, exc: CallFailure) -> None:
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.set_exception(exc)
+        self._pending.clear()
+
+    async def _write(self, body: bytes) -> None:
+        if self._exited is not None:
+            raise CallFailure(SESSION_EXPIRED, self._exited)
+        if self.proc is None:
+            await self.start()
+        stdin = self.proc.stdin
+        try:
+            stdin.write(body + b"\n")
+            if stdin.transport.get_write_buffer_size() > 65536:
+                await stdin.drain()
+        except (ConnectionError, RuntimeError) as exc:
+            raise CallFailure(TRANSPORT, f"cannot write to the server: {exc}") from None
+
+    async def request(self, msg_id: int | str, body: bytes, method: str, name: str | None, timeout: float) -> Reply:
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self._pending[msg_id] = fut
+        timer = loop.call_later(timeout, _expire, fut)
+        try:
+            await self._write(body)
+            msg = await fut
+        except CallFailure:
+            self._pending.pop(msg_id, None)
+            raise
+        finally:
+            timer.cancel()
+        return Reply(msg, len(body) + 1, 0)
+
+    async def notify(self, body: bytes, method: str) -> None:
+        await self._write(body)
+
+    async def reset(self) -> None:
+        await self._stop()
+
+    async def close(self) -> None:
+        self.cancel_answers()
+        await self._stop()
+
+    async def _stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        if proc.returncode is None:
+            with contextlib.suppress(Exception):
+                proc.stdin.close()
+            for step in (None, proc.terminate, proc.kill):
+                if step is not None:
+                    with contextlib.suppress(ProcessLookupError):
+                        step()
+                try:
+                    await asyncio.wait_for(proc.wait(), self.shutdown_timeout)
+                    break
+                except TimeoutError:
+                    continue
+        for task in self._tasks:
+            task.cancel()
+        self._tasks = []
+        self._fail_all(CallFailure(TRANSPORT, "session closed"))
+        self._exited = None
+
+    def stderr_text(self) -> str:
+        return b"".join(self.stderr_tail).decode("utf-8", "replace")
+
+    def diagnostics(self) -> dict[str, Any]:
+        return {"command": self.command, "pid": self.proc.pid if self.proc else None, "stderr": self.stderr_text()}
+
+
+def _expire(fut: asyncio.Future) -> None:
+    if not fut.done():
+        fut.set_exception(CallFailure(TIMEOUT, "timed out waiting for the response"))

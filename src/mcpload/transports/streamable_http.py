@@ -1,0 +1,200 @@
+"""Streamable HTTP transport (MCP 2025-03-26 … 2025-11-25 sessions and the 2026-07-28 stateless era).
+
+Every message is a POST to one endpoint. Request heads are pre-encoded once per session state and
+only the per-request headers and the body are added per call. SSE responses are parsed while they
+stream; a stream that ends before its response is resumed with GET + ``Last-Event-ID`` after the
+server's ``retry:`` delay (2025-11-25 "SSE polling").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+
+from mcpload.mcp.outcome import PROTOCOL, TIMEOUT
+from mcpload.transports.base import CallFailure, Reply, Transport
+from mcpload.transports.exchange import STREAM_ENDED, EventStream, Exchange
+from mcpload.transports.http1 import Origin, Pool
+
+DEFAULT_RETRY_MS = 1000
+MAX_RESUMES = 10
+
+
+def header_value(text: str) -> str:
+    """An ``Mcp-Name`` value: plain when it is visible ASCII, else the spec's base64 sentinel."""
+    if text.isascii() and text.isprintable() and text == text.strip():
+        return text
+    return "=?base64?" + base64.b64encode(text.encode()).decode() + "?="
+
+
+class StreamableHTTP(Transport):
+    """POST-per-message transport over a small keep-alive pool owned by this session."""
+
+    name = "http"
+
+    def __init__(
+        self,
+        url: str,
+        headers: dict[str, str] | None = None,
+        connect_timeout: float = 10.0,
+        verify_tls: bool = True,
+        max_body: int = 16 * 1024 * 1024,
+        listen: bool = False,
+    ) -> None:
+        self.url = url
+        self.origin = Origin(url, verify_tls)
+        self.path = Origin.target(url)
+        self.user_headers = dict(headers or {})
+        self.connect_timeout = connect_timeout
+        self.max_body = max_body
+        self.listen = listen
+        self.session_id: str | None = None
+        self.protocol_version: str | None = None
+        self.modern = False
+        self._pool: Pool | None = None
+        self._listener: asyncio.Task | None = None
+        self._build_prefix()
+
+    # request heads
+    def _head_lines(self) -> str:
+        lines = [f"Host: {self.origin.host_header}", "User-Agent: mcpload"]
+        lines += [f"{k}: {v}" for k, v in self.user_headers.items()]
+        if self.session_id:
+            lines.append(f"Mcp-Session-Id: {self.session_id}")
+        if self.protocol_version:
+            lines.append(f"MCP-Protocol-Version: {self.protocol_version}")
+        return "".join(f"{line}\r\n" for line in lines)
+
+    def _build_prefix(self) -> None:
+        common = self._head_lines()
+        self._post_prefix = (
+            f"POST {self.path} HTTP/1.1\r\n{common}"
+            "Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n"
+        ).encode()
+        self._common = common
+
+    def set_protocol(self, protocol_version: str | None, modern: bool) -> None:
+        self.protocol_version = protocol_version
+        self.modern = modern
+        self._build_prefix()
+
+    def _post(self, body: bytes, method: str | None, name: str | None) -> bytes:
+        extra = b""
+        if self.modern and method is not None:
+            extra = b"Mcp-Method: " + method.encode() + b"\r\n"
+            if name is not None:
+                extra += b"Mcp-Name: " + header_value(name).encode() + b"\r\n"
+        return b"%s%sContent-Length: %d\r\n\r\n%s" % (self._post_prefix, extra, len(body), body)
+
+    def _get(self, last_event_id: str | None = None) -> bytes:
+        head = f"GET {self.path} HTTP/1.1\r\n{self._common}Accept: text/event-stream\r\n"
+        if last_event_id is not None:
+            head += f"Last-Event-ID: {last_event_id}\r\n"
+        return (head + "\r\n").encode()
+
+    # Transport
+    async def start(self) -> None:
+        if self._pool is None:
+            self._pool = Pool(self.origin, self.connect_timeout)
+
+    async def request(
+        self, msg_id: int | str, body: bytes, method: str, name: str | None, timeout: float
+    ) -> Reply:
+        pool = self._pool
+        if pool is None:
+            await self.start()
+            pool = self._pool
+        loop = pool.loop
+        deadline = loop.time() + timeout
+        data = self._post(body, method, name)
+        sent = len(data)
+        received = 0
+        conn = await pool.acquire()
+        fut = loop.create_future()
+        ex = Exchange(fut, msg_id, self.dispatch_server_message, self.session_id is not None, self.max_body)
+        start_rx = conn.received
+        conn.send(data, ex, max(deadline - loop.time(), 0.001))
+        try:
+            msg = await fut
+            received += conn.received - start_rx
+            if method == "initialize" and ex.mcp_session_id:
+                self.session_id = ex.mcp_session_id  # echoed once the session calls set_protocol
+            resumes = 0
+            while msg is STREAM_ENDED:
+                sse = ex.sse
+                if sse is None or sse.last_event_id is None or resumes >= MAX_RESUMES:
+                    raise CallFailure(PROTOCOL, "response stream ended without a response")
+                resumes += 1
+                await asyncio.sleep((sse.retry_ms if sse.retry_ms is not None else DEFAULT_RETRY_MS) / 1000)
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    raise CallFailure(TIMEOUT, "timed out waiting to resume the response stream")
+                data = self._get(sse.last_event_id)
+                sent += len(data)
+                conn = await pool.acquire()
+                fut = loop.create_future()
+                known = self.session_id is not None
+                ex = Exchange(fut, msg_id, self.dispatch_server_message, known, self.max_body, sse)
+                start_rx = conn.received
+                conn.send(data, ex, remaining)
+                msg = await fut
+                received += conn.received - start_rx
+        except CallFailure as exc:
+            exc.bytes_sent = sent
+            exc.bytes_received = received + conn.received - start_rx
+            raise
+        return Reply(msg, sent, received)
+
+    async def notify(self, body: bytes, method: str) -> None:
+        pool = self._pool
+        if pool is None:
+            await self.start()
+            pool = self._pool
+        conn = await pool.acquire()
+        fut = pool.loop.create_future()
+        conn.send(
+            self._post(body, method, None),
+            Exchange(fut, None, self.dispatch_server_message, self.session_id is not None, self.max_body),
+            self.connect_timeout,
+        )
+        await fut
+
+    async def reset(self) -> None:
+        self._stop_listener()
+        self.session_id = None
+        self.set_protocol(None, False)
+
+    async def close(self) -> None:
+        self._stop_listener()
+        self.cancel_answers()
+        if self._pool is not None and self.session_id and not self.modern:
+            with contextlib.suppress(CallFailure, OSError):
+                conn = await self._pool.acquire()
+                fut = self._pool.loop.create_future()
+                head = f"DELETE {self.path} HTTP/1.1\r\n{self._common}Content-Length: 0\r\n\r\n".encode()
+                conn.send(head, Exchange(fut, None, lambda m: None, True, self.max_body), 2.0)
+                await fut  # 200/204, or 405 when the server does not allow it: both fine
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def open_listener(self) -> None:
+        """Open the optional GET stream for server-initiated messages (a 405 just ends it)."""
+        if self.listen and self._listener is None and not self.modern:
+            self._listener = asyncio.ensure_future(self._listen())
+
+    async def _listen(self) -> None:
+        with contextlib.suppress(CallFailure, OSError):
+            conn = await self._pool.acquire()
+            stream = EventStream(self.dispatch_server_message)
+            conn.send(self._get(), stream, None)
+            try:
+                await stream.closed
+            finally:
+                conn.abandon()
+
+    def _stop_listener(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            self._listener = None
