@@ -1,3 +1,27 @@
-"""mcpload: a load tester for MCP servers that emulates bursty LLM agents."""
+"""mcpload: a load tester for MCP servers that emulates bursty LLM agents.
+
+The public API is what ``__all__`` lists; everything else is private and may change.
+"""
 
 __version__ = "0.1.0"
+
+from mcpload.mcp.outcome import KINDS, Outcome
+from mcpload.mcp.session import Session
+from mcpload.mcp.target import Target, connect
+from mcpload.transports.base import Transport
+from mcpload.transports.legacy_sse import LegacySSE
+from mcpload.transports.stdio import Stdio
+from mcpload.transports.streamable_http import StreamableHTTP
+
+__all__ = [
+    "KINDS",
+    "LegacySSE",
+    "Outcome",
+    "Session",
+    "Stdio",
+    "StreamableHTTP",
+    "Target",
+    "Transport",
+    "__version__",
+    "connect",
+]

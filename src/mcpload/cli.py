@@ -61,6 +61,7 @@ def diagnose(
     connect_timeout: Annotated[float, typer.Option(help="Connect timeout, seconds")] = 10.0,
     call_timeout: Annotated[float, typer.Option(help="Timeout of each sample tool call, seconds")] = 10.0,
     no_calls: Annotated[bool, typer.Option("--no-calls", help="List tools but do not call them")] = False,
+    skip_tool: Annotated[list[str] | None, typer.Option("--skip-tool", help="Do not call this tool")] = None,
     insecure: Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the diagnosis as JSON")] = False,
 ) -> None:
@@ -85,7 +86,7 @@ def diagnose(
         )
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    diag = run(run_diagnosis(target, call_tools=not no_calls, call_timeout=call_timeout))
+    diag = run(run_diagnosis(target, not no_calls, call_timeout, tuple(skip_tool or ())))
     if as_json:
         typer.echo(json.dumps(diag.to_dict(), indent=2))
     else:
@@ -141,7 +142,7 @@ def demo(
     with demo_server(port=port) as url:
         typer.echo(f"demo server started at {url}", err=True)
         diagnose(url=url, stdio_cmd=None, transport="auto", protocol="auto", header=None, bearer_env=None,
-                 timeout=30.0, connect_timeout=10.0, call_timeout=10.0, no_calls=False, insecure=False,
+                 timeout=30.0, connect_timeout=10.0, call_timeout=10.0, no_calls=False, skip_tool=None, insecure=False,
                  as_json=False)
 
 

@@ -48,7 +48,9 @@ def _check(name: str, out: Outcome, detail: str = "", warn_kinds: tuple[str, ...
     return Check(name, status, round(out.latency * 1000, 2), detail if out.ok else out.describe())
 
 
-async def diagnose(target: Target, call_tools: bool = True, call_timeout: float = 10.0) -> Diagnosis:
+async def diagnose(
+    target: Target, call_tools: bool = True, call_timeout: float = 10.0, skip_tools: tuple[str, ...] = ()
+) -> Diagnosis:
     diag = Diagnosis(target.describe())
     session, out = await connect(target)
     diag.transport = session.transport.name
@@ -81,6 +83,9 @@ async def diagnose(target: Target, call_tools: bool = True, call_timeout: float 
             for tool in tools:
                 name = tool.get("name")
                 if not isinstance(name, str):
+                    continue
+                if name in skip_tools:
+                    diag.checks.append(Check(f"tools/call {name}", SKIP, detail="skipped (--skip-tool)"))
                     continue
                 args = sample_arguments(tool)
                 res = await session.call_tool(name, args, timeout=call_timeout)
