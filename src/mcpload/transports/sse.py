@@ -23,10 +23,11 @@ class SSEEvent:
 class SSEParser:
     """Feed bytes, get complete events. ``last_event_id`` and ``retry_ms`` follow the stream."""
 
-    __slots__ = ("_buf", "_data", "_event", "_id_seen", "last_event_id", "max_event_bytes", "retry_ms")
+    __slots__ = ("_buf", "_data", "_event", "_id_seen", "_skip_lf", "last_event_id", "max_event_bytes", "retry_ms")
 
     def __init__(self, max_event_bytes: int = 16 * 1024 * 1024) -> None:
         self._buf = b""
+        self._skip_lf = False
         self._data: list[str] = []
         self._event = ""
         self._id_seen = False
@@ -36,11 +37,15 @@ class SSEParser:
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         """Parse ``chunk``; return the events it completed. Raises ValueError on an oversize event."""
+        if self._skip_lf:
+            # the previous chunk ended with CR: a LF starting this one is the rest of that CRLF
+            self._skip_lf = False
+            if chunk[:1] == b"\n":
+                chunk = chunk[1:]
         buf = self._buf + chunk if self._buf else chunk
         if b"\r" in buf:
-            # keep a trailing CR: it may be the first half of a CRLF split across chunks
-            tail = b"\r" if buf.endswith(b"\r") else b""
-            buf = buf[: len(buf) - len(tail)].replace(b"\r\n", b"\n").replace(b"\r", b"\n") + tail
+            self._skip_lf = buf.endswith(b"\r")
+            buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         events: list[SSEEvent] = []
         start = 0
         while True:
