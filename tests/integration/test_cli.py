@@ -1,0 +1,128 @@
+"""`mcpload` as a user runs it: exit codes, one-line errors, diagnose against real servers."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mcpload.demo.launch import free_port
+
+MCPLOAD = [str(Path(sys.executable).parent / "mcpload")]
+
+
+def run(*args: str, timeout: float = 90) -> subprocess.CompletedProcess:
+    return subprocess.run([*MCPLOAD, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_help_and_version():
+    assert run("--help").returncode == 0
+    out = run("version")
+    assert out.returncode == 0 and out.stdout.strip()
+
+
+def test_diagnose_demo_json(demo_url):
+    res = run("diagnose", demo_url, "--json")
+    assert res.returncode == 0, res.stderr
+    diag = json.loads(res.stdout)
+    assert diag["era"] == "modern" and diag["transport"] == "http"
+    names = {c["name"]: c["status"] for c in diag["checks"]}
+    assert names["server/discover"] == "PASS"
+    assert names["tools/call search_docs"] == "PASS"
+    assert names["ping"] == "SKIP"
+
+
+def test_diagnose_table_output(demo_sse_url):
+    res = run("diagnose", demo_sse_url)
+    assert res.returncode == 0, res.stderr
+    assert "transport sse" in res.stdout and "PASS" in res.stdout
+
+
+def test_diagnose_stdio(demo_stdio_cmd):
+    res = run("diagnose", "--stdio-cmd", " ".join(demo_stdio_cmd), "--json")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["transport"] == "stdio"
+
+
+@pytest.mark.node
+def test_diagnose_everything(everything_url):
+    res = run("diagnose", everything_url, "--json", "--skip-tool", "gzip-file-as-resource",
+              "--skip-tool", "trigger-long-running-operation")
+    diag = json.loads(res.stdout)
+    assert diag["era"] == "handshake"
+    statuses = {c["name"]: c["status"] for c in diag["checks"]}
+    assert statuses["tools/call echo"] == "PASS" and statuses["ping"] == "PASS"
+    assert statuses["tools/call gzip-file-as-resource"] == "SKIP"
+    assert res.returncode == (1 if "FAIL" in statuses.values() else 0)
+
+
+def test_unreachable_is_exit_3_one_line():
+    res = run("diagnose", f"http://127.0.0.1:{free_port()}/mcp", "--connect-timeout", "2")
+    assert res.returncode == 3
+    err = res.stderr.strip().splitlines()
+    assert len(err) == 1 and "not reachable" in err[0] and "Traceback" not in res.stderr
+
+
+def test_non_mcp_endpoint_is_exit_3():
+    import http.server
+    import threading
+
+    class Html(http.server.BaseHTTPRequestHandler):
+        def _page(self):
+            body = b"<html><body>hello</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _page
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Html)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        res = run("diagnose", f"http://127.0.0.1:{srv.server_port}/", "--connect-timeout", "3")
+    finally:
+        srv.shutdown()
+    assert res.returncode == 3, res.stdout + res.stderr
+    assert "not reachable as an MCP server" in res.stderr and "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["diagnose"], "needs a URL"),
+        (["diagnose", "ftp://x/"], "not an http(s) URL"),
+        (["diagnose", "http://127.0.0.1:1/mcp", "--protocol", "1999-01-01"], "unknown protocol"),
+        (["diagnose", "http://127.0.0.1:1/mcp", "--transport", "carrier-pigeon"], "unknown transport"),
+        (["diagnose", "http://127.0.0.1:1/mcp", "-H", "no-colon"], "Name: value"),
+        (["diagnose", "http://127.0.0.1:1/mcp", "--bearer-env", "MCPLOAD_SURELY_UNSET"], "is not set"),
+        (["serve-demo", "--latency", "fast"], "not a number"),
+        (["serve-demo", "--transport", "grpc"], "use http, sse or stdio"),
+    ],
+)
+def test_bad_input_is_exit_2_one_line(args, needle):
+    res = run(*args)
+    assert res.returncode == 2, res.stderr
+    assert needle in res.stderr and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_bearer_token_is_sent_but_never_printed(demo_url, monkeypatch):
+    secret = "s3cr3t-token-value"
+    res = subprocess.run([*MCPLOAD, "diagnose", demo_url, "--bearer-env", "MCPLOAD_TEST_TOKEN", "--no-calls"],
+                         capture_output=True, text=True, timeout=60,
+                         env={**__import__("os").environ, "MCPLOAD_TEST_TOKEN": secret})
+    assert res.returncode == 0, res.stderr
+    assert secret not in res.stdout + res.stderr
+
+
+@pytest.mark.slow
+def test_demo_command_runs():
+    res = run("demo", timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "search_docs" in res.stdout and "FAIL" not in res.stdout
