@@ -152,7 +152,7 @@ async def test_failure_injection_is_a_tool_error():
     from mcpload.demo.launch import demo_server
 
     with demo_server(extra_args=("--latency", "0", "--failure-rate", "search_docs=1")) as url:
-        session, opened = await connect(Target(url=url))
+        session, _opened = await connect(Target(url=url))
         try:
             out = await session.call_tool("search_docs", {"query": "x"})
             assert out.kind == "tool_error" and "simulated backend failure" in out.error_message

@@ -103,3 +103,21 @@ async def test_session_expiry_reinitializes(everything_url):
         assert [o.kind for o in seen][-3:] == ["session_expired", "ok", "ok"]
     finally:
         await session.close()
+
+
+async def test_server_request_answered_with_canned_result(everything_url):
+    """Declaring sampling (because a canned answer is configured) makes the server offer its sampling
+    tool; the sampling request it sends mid-call arrives on the response stream and is answered."""
+    canned = {"role": "assistant", "content": {"type": "text", "text": "canned reply"}, "model": "mcpload",
+              "stopReason": "endTurn"}
+    session = Session(StreamableHTTP(everything_url), server_answers={"sampling/createMessage": canned})
+    try:
+        assert (await session.open()).ok
+        tools = await session.list_tools()
+        assert "trigger-sampling-request" in {t["name"] for t in tools.result["tools"]}
+        out = await session.call_tool("trigger-sampling-request", {"prompt": "hi", "maxTokens": 10})
+        assert out.ok, out
+        assert session.server_requests["sampling/createMessage"] == 1
+        assert "canned reply" in str(out.result)
+    finally:
+        await session.close()

@@ -39,7 +39,7 @@ def test_multiline_data_joined_with_newline():
 @pytest.mark.parametrize("sep", [b"\r\n", b"\r", b"\n"])
 def test_line_endings(sep):
     raw = b"event: message" + sep + b"id: 7" + sep + b"data: hi" + sep + sep
-    evs, p = events(raw)
+    evs, _p = events(raw)
     assert [(e.event, e.data, e.id) for e in evs] == [("message", "hi", "7")]
 
 
