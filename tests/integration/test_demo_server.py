@@ -20,6 +20,7 @@ async def exercise(session: Session) -> None:
     assert {t["name"] for t in tools.result["tools"]} >= {"search_docs", "get_doc", "send_message"}
     out = await session.call_tool("search_docs", {"query": "retries", "limit": 3})
     assert out.ok, out
+    assert out.bytes_sent > 0 and out.bytes_received > 0
     hits = out.result["structuredContent"]["results"]
     assert len(hits) == 3
     doc = await session.call_tool("get_doc", {"doc_id": hits[0]["id"]})

@@ -121,3 +121,19 @@ async def test_server_request_answered_with_canned_result(everything_url):
         assert "canned reply" in str(out.result)
     finally:
         await session.close()
+
+
+@pytest.mark.slow
+async def test_get_stream_receives_server_initiated_messages(everything_url):
+    """With the optional GET stream open, log messages the server sends outside any request arrive."""
+    session = Session(StreamableHTTP(everything_url, listen=True))
+    try:
+        assert (await session.open()).ok
+        assert (await session.call_tool("toggle-simulated-logging")).ok
+        for _ in range(80):
+            if session.server_notifications["notifications/message"]:
+                break
+            await asyncio.sleep(0.1)
+        assert session.server_notifications["notifications/message"] >= 1
+    finally:
+        await session.close()

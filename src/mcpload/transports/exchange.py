@@ -16,6 +16,7 @@ from mcpload.transports.sse import SSEEvent, SSEParser
 STREAM_ENDED = object()
 
 MessageSink = Callable[[dict[str, Any]], None]
+StreamSink = Callable[[dict[str, Any], int], None]  # message and its size in bytes
 
 
 def http_failure(status: int, body: bytes, session_known: bool) -> CallFailure:
@@ -155,7 +156,7 @@ class EventStream:
 
     __slots__ = ("closed", "endpoint", "on_endpoint", "sink", "sse", "status")
 
-    def __init__(self, sink: MessageSink, on_endpoint: Callable[[str], None] | None = None) -> None:
+    def __init__(self, sink: StreamSink, on_endpoint: Callable[[str], None] | None = None) -> None:
         self.sink = sink
         self.on_endpoint = on_endpoint
         self.sse = SSEParser()
@@ -186,7 +187,7 @@ class EventStream:
                 except orjson.JSONDecodeError:
                     continue  # counted by the session as a missing response, not a crash
                 if isinstance(msg, dict):
-                    self.sink(msg)
+                    self.sink(msg, len(ev.data))
 
     def complete(self) -> None:
         if not self.closed.done():

@@ -93,13 +93,13 @@ class LegacySSE(Transport):
                 fut.set_exception(CallFailure(TRANSPORT, self._lost))
         self._pending.clear()
 
-    def _on_message(self, msg: dict[str, Any]) -> None:
+    def _on_message(self, msg: dict[str, Any], size: int) -> None:
         if "method" in msg:
             self.dispatch_server_message(msg)
             return
         fut = self._pending.pop(msg.get("id"), None)
         if fut is not None and not fut.done():
-            fut.set_result(msg)
+            fut.set_result((msg, size))
 
     async def _post(self, body: bytes, timeout: float) -> int:
         if self._lost is not None:
@@ -120,13 +120,13 @@ class LegacySSE(Transport):
         timer = loop.call_later(timeout, _expire, fut)
         try:
             sent = await self._post(body, timeout)
-            msg = await fut
+            msg, received = await fut
         except CallFailure:
             self._pending.pop(msg_id, None)
             raise
         finally:
             timer.cancel()
-        return Reply(msg, sent, 0)
+        return Reply(msg, sent, received)
 
     async def notify(self, body: bytes, method: str) -> None:
         await self._post(body, self.connect_timeout)

@@ -86,7 +86,7 @@ class Stdio(Transport):
                 continue
             fut = self._pending.pop(msg.get("id"), None)
             if fut is not None and not fut.done():
-                fut.set_result(msg)
+                fut.set_result((msg, len(line)))
         code = await self.proc.wait() if self.proc is not None else None
         self._exited = f"{reason}; process exited with code {code}"
         self._fail_all(CallFailure(TRANSPORT, self._exited))
@@ -125,13 +125,13 @@ class Stdio(Transport):
         timer = loop.call_later(timeout, _expire, fut)
         try:
             await self._write(body)
-            msg = await fut
+            msg, received = await fut
         except CallFailure:
             self._pending.pop(msg_id, None)
             raise
         finally:
             timer.cancel()
-        return Reply(msg, len(body) + 1, 0)
+        return Reply(msg, len(body) + 1, received)
 
     async def notify(self, body: bytes, method: str) -> None:
         await self._write(body)

@@ -187,7 +187,7 @@ class StreamableHTTP(Transport):
     async def _listen(self) -> None:
         with contextlib.suppress(CallFailure, OSError):
             conn = await self._pool.acquire()
-            stream = EventStream(self.dispatch_server_message)
+            stream = EventStream(lambda msg, _size: self.dispatch_server_message(msg))
             conn.send(self._get(), stream, None)
             try:
                 await stream.closed
