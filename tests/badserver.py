@@ -66,7 +66,7 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
             elif path == "/garbage":
                 writer.write(b"THIS IS NOT HTTP\r\n\r\n")
             elif path == "/sse-truncated":
-                writer.write(_response(200, b"event: message\ndata: {\"jsonrpc\":\n\n", "text/event-stream"))
+                writer.write(_response(200, b'event: message\ndata: {"jsonrpc":\n\n', "text/event-stream"))
             elif path == "/sse-ends":
                 writer.write(_response(200, b": nothing to see\n\n", "text/event-stream"))
             elif path == "/sse-notify-then-response":

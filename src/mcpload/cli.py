@@ -141,9 +141,21 @@ def demo(
 
     with demo_server(port=port) as url:
         typer.echo(f"demo server started at {url}", err=True)
-        diagnose(url=url, stdio_cmd=None, transport="auto", protocol="auto", header=None, bearer_env=None,
-                 timeout=30.0, connect_timeout=10.0, call_timeout=10.0, no_calls=False, skip_tool=None, insecure=False,
-                 as_json=False)
+        diagnose(
+            url=url,
+            stdio_cmd=None,
+            transport="auto",
+            protocol="auto",
+            header=None,
+            bearer_env=None,
+            timeout=30.0,
+            connect_timeout=10.0,
+            call_timeout=10.0,
+            no_calls=False,
+            skip_tool=None,
+            insecure=False,
+            as_json=False,
+        )
 
 
 def main() -> None:

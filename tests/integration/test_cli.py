@@ -47,8 +47,15 @@ def test_diagnose_stdio(demo_stdio_cmd):
 
 @pytest.mark.node
 def test_diagnose_everything(everything_url):
-    res = run("diagnose", everything_url, "--json", "--skip-tool", "gzip-file-as-resource",
-              "--skip-tool", "trigger-long-running-operation")
+    res = run(
+        "diagnose",
+        everything_url,
+        "--json",
+        "--skip-tool",
+        "gzip-file-as-resource",
+        "--skip-tool",
+        "trigger-long-running-operation",
+    )
     diag = json.loads(res.stdout)
     assert diag["era"] == "handshake"
     statuses = {c["name"]: c["status"] for c in diag["checks"]}
@@ -114,9 +121,13 @@ def test_bad_input_is_exit_2_one_line(args, needle):
 
 def test_bearer_token_is_sent_but_never_printed(demo_url, monkeypatch):
     secret = "s3cr3t-token-value"
-    res = subprocess.run([*MCPLOAD, "diagnose", demo_url, "--bearer-env", "MCPLOAD_TEST_TOKEN", "--no-calls"],
-                         capture_output=True, text=True, timeout=60,
-                         env={**__import__("os").environ, "MCPLOAD_TEST_TOKEN": secret})
+    res = subprocess.run(
+        [*MCPLOAD, "diagnose", demo_url, "--bearer-env", "MCPLOAD_TEST_TOKEN", "--no-calls"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**__import__("os").environ, "MCPLOAD_TEST_TOKEN": secret},
+    )
     assert res.returncode == 0, res.stderr
     assert secret not in res.stdout + res.stderr
 

@@ -72,8 +72,11 @@ async def test_progress_notifications_before_response(everything_url):
     try:
         out = await session.request(
             "tools/call",
-            {"name": "trigger-long-running-operation", "arguments": {"duration": 0.5, "steps": 3},
-             "_meta": {"progressToken": "p1"}},
+            {
+                "name": "trigger-long-running-operation",
+                "arguments": {"duration": 0.5, "steps": 3},
+                "_meta": {"progressToken": "p1"},
+            },
             "trigger-long-running-operation",
         )
         assert out.ok, out
@@ -108,8 +111,12 @@ async def test_session_expiry_reinitializes(everything_url):
 async def test_server_request_answered_with_canned_result(everything_url):
     """Declaring sampling (because a canned answer is configured) makes the server offer its sampling
     tool; the sampling request it sends mid-call arrives on the response stream and is answered."""
-    canned = {"role": "assistant", "content": {"type": "text", "text": "canned reply"}, "model": "mcpload",
-              "stopReason": "endTurn"}
+    canned = {
+        "role": "assistant",
+        "content": {"type": "text", "text": "canned reply"},
+        "model": "mcpload",
+        "stopReason": "endTurn",
+    }
     session = Session(StreamableHTTP(everything_url), server_answers={"sampling/createMessage": canned})
     try:
         assert (await session.open()).ok

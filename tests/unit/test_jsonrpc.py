@@ -7,18 +7,27 @@ from mcpload.transports.exchange import http_failure
 
 def test_encode_request_and_notification():
     assert orjson.loads(encode_request(3, "tools/call", {"name": "x"})) == {
-        "jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "x"}}
+        "jsonrpc": "2.0",
+        "id": 3,
+        "method": "tools/call",
+        "params": {"name": "x"},
+    }
     assert orjson.loads(encode_request(4, "ping", None)) == {"jsonrpc": "2.0", "id": 4, "method": "ping"}
     assert orjson.loads(encode_notification("notifications/initialized")) == {
-        "jsonrpc": "2.0", "method": "notifications/initialized"}
+        "jsonrpc": "2.0",
+        "method": "notifications/initialized",
+    }
 
 
 @pytest.mark.parametrize(
     ("method", "msg", "expected"),
     [
         ("tools/call", {"result": {"content": []}}, ("ok", None, None)),
-        ("tools/call", {"result": {"content": [{"type": "text", "text": "bad"}], "isError": True}},
-         ("tool_error", None, "bad")),
+        (
+            "tools/call",
+            {"result": {"content": [{"type": "text", "text": "bad"}], "isError": True}},
+            ("tool_error", None, "bad"),
+        ),
         ("tools/call", {"result": {"structuredContent": {"a": 1}}}, ("ok", None, None)),
         ("tools/call", {"result": {}}, ("protocol", None, "tools/call result without content")),
         ("tools/list", {"result": {"tools": []}}, ("ok", None, None)),
@@ -41,12 +50,27 @@ def test_input_required_is_declined_and_counted():
     [
         (404, b"", True, "session_expired", None),
         (404, b"", False, "http_error", None),
-        (400, b'{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: No valid session ID provided"}}',
-         True, "session_expired", -32000),
-        (400, b'{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: Server not initialized"}}',
-         False, "rpc_error", -32000),
-        (404, b'{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"Method not found"}}',
-         False, "rpc_error", -32601),
+        (
+            400,
+            b'{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: No valid session ID provided"}}',
+            True,
+            "session_expired",
+            -32000,
+        ),
+        (
+            400,
+            b'{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: Server not initialized"}}',
+            False,
+            "rpc_error",
+            -32000,
+        ),
+        (
+            404,
+            b'{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"Method not found"}}',
+            False,
+            "rpc_error",
+            -32601,
+        ),
         (503, b"overloaded", True, "http_error", None),
         (429, b"", False, "http_error", None),
     ],

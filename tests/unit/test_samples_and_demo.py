@@ -7,20 +7,35 @@ from mcpload.mcp.samples import sample_arguments
 
 
 def test_sample_arguments_follow_schema():
-    tool = {"inputSchema": {
-        "type": "object",
-        "properties": {
-            "q": {"type": "string", "minLength": 6}, "n": {"type": "integer", "minimum": 3},
-            "mode": {"enum": ["fast", "slow"]}, "d": {"type": "number", "default": 2.5},
-            "flag": {"type": "boolean"}, "tags": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-            "opt": {"anyOf": [{"type": "null"}, {"type": "integer"}]},
-            "nested": {"type": "object", "properties": {"x": {"type": "string", "format": "uri"}}, "required": ["x"]},
-            "ignored": {"type": "string"},
-        },
-        "required": ["q", "n", "mode", "d", "flag", "tags", "opt", "nested"],
-    }}
+    tool = {
+        "inputSchema": {
+            "type": "object",
+            "properties": {
+                "q": {"type": "string", "minLength": 6},
+                "n": {"type": "integer", "minimum": 3},
+                "mode": {"enum": ["fast", "slow"]},
+                "d": {"type": "number", "default": 2.5},
+                "flag": {"type": "boolean"},
+                "tags": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                "opt": {"anyOf": [{"type": "null"}, {"type": "integer"}]},
+                "nested": {
+                    "type": "object",
+                    "properties": {"x": {"type": "string", "format": "uri"}},
+                    "required": ["x"],
+                },
+                "ignored": {"type": "string"},
+            },
+            "required": ["q", "n", "mode", "d", "flag", "tags", "opt", "nested"],
+        }
+    }
     assert sample_arguments(tool) == {
-        "q": "testte", "n": 3, "mode": "fast", "d": 2.5, "flag": False, "tags": ["test"], "opt": 1,
+        "q": "testte",
+        "n": 3,
+        "mode": "fast",
+        "d": 2.5,
+        "flag": False,
+        "tags": ["test"],
+        "opt": 1,
         "nested": {"x": "https://example.com/"},
     }
 
@@ -48,8 +63,16 @@ def test_behaviour_bad_specs(lat, fail):
 def test_public_api_is_explicit():
     for name in mcpload.__all__:
         assert hasattr(mcpload, name), name
-    assert set(mcpload.KINDS) >= {"ok", "tool_error", "rpc_error", "http_error", "timeout", "transport",
-                                  "protocol", "session_expired"}
+    assert set(mcpload.KINDS) >= {
+        "ok",
+        "tool_error",
+        "rpc_error",
+        "http_error",
+        "timeout",
+        "transport",
+        "protocol",
+        "session_expired",
+    }
 
 
 def test_protocol_check():

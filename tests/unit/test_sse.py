@@ -21,7 +21,7 @@ def test_priming_event_with_empty_data_sets_id_without_dispatch():
 
 
 def test_retry_comment_and_event_name():
-    evs, p = events(b": keep-alive\nretry: 1500\nevent: message\ndata: {\"a\":1}\n\n")
+    evs, p = events(b': keep-alive\nretry: 1500\nevent: message\ndata: {"a":1}\n\n')
     assert p.retry_ms == 1500
     assert len(evs) == 1 and evs[0].event == "message" and evs[0].data == '{"a":1}'
 
@@ -32,7 +32,7 @@ def test_invalid_retry_is_ignored():
 
 
 def test_multiline_data_joined_with_newline():
-    evs, _ = events(b"data: {\"a\":\ndata: 1}\n\n")
+    evs, _ = events(b'data: {"a":\ndata: 1}\n\n')
     assert evs[0].data == '{"a":\n1}'
 
 
@@ -44,7 +44,7 @@ def test_line_endings(sep):
 
 
 def test_chunks_split_anywhere_including_crlf():
-    raw = b"event: message\r\ndata: {\"jsonrpc\":\"2.0\",\"id\":1}\r\n\r\ndata: second\r\n\r\n"
+    raw = b'event: message\r\ndata: {"jsonrpc":"2.0","id":1}\r\n\r\ndata: second\r\n\r\n'
     for cut in range(1, len(raw)):
         evs, _ = events(raw[:cut], raw[cut:])
         assert [e.data for e in evs] == ['{"jsonrpc":"2.0","id":1}', "second"], cut

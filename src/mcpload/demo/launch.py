@@ -30,15 +30,28 @@ def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen |
 
 @contextlib.contextmanager
 def demo_server(
-    port: int = 0, transport: str = "http", extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None,
+    port: int = 0,
+    transport: str = "http",
+    extra_args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
     timeout: float = 30.0,
 ) -> Iterator[str]:
     """Run ``mcpload serve-demo`` and yield its URL; stop it on exit."""
     port = port or free_port()
-    cmd = [sys.executable, "-m", "mcpload.cli", "serve-demo", "--port", str(port), "--transport", transport,
-           *extra_args]
-    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    cmd = [
+        sys.executable,
+        "-m",
+        "mcpload.cli",
+        "serve-demo",
+        "--port",
+        str(port),
+        "--transport",
+        transport,
+        *extra_args,
+    ]
+    proc = subprocess.Popen(
+        cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         wait_for_port("127.0.0.1", port, timeout, proc)
         yield f"http://127.0.0.1:{port}" + ("/sse" if transport == "sse" else "/mcp")

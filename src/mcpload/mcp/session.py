@@ -193,7 +193,10 @@ class Session:
 
     # requests
     async def request(
-        self, method: str, params: dict[str, Any] | None = None, name: str | None = None,
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        name: str | None = None,
         timeout: float | None = None,
     ) -> Outcome:
         """Send one request; a forgotten session is re-initialized and the request retried once."""
@@ -208,8 +211,9 @@ class Session:
                 return retry
         return out
 
-    async def call_tool(self, name: str, arguments: dict[str, Any] | None = None,
-                        timeout: float | None = None) -> Outcome:
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any] | None = None, timeout: float | None = None
+    ) -> Outcome:
         return await self.request("tools/call", {"name": name, "arguments": arguments or {}}, name, timeout)
 
     async def ping(self, timeout: float | None = None) -> Outcome:
@@ -227,8 +231,9 @@ class Session:
     async def read_resource(self, uri: str, timeout: float | None = None) -> Outcome:
         return await self.request("resources/read", {"uri": uri}, uri, timeout)
 
-    async def get_prompt(self, name: str, arguments: dict[str, str] | None = None,
-                         timeout: float | None = None) -> Outcome:
+    async def get_prompt(
+        self, name: str, arguments: dict[str, str] | None = None, timeout: float | None = None
+    ) -> Outcome:
         params: dict[str, Any] = {"name": name}
         if arguments:
             params["arguments"] = arguments
@@ -283,9 +288,17 @@ class Session:
             msg = reply.message
             kind, code, message = classify(method, msg)
             out = Outcome(
-                kind, method, name, started, _clock() - started,
+                kind,
+                method,
+                name,
+                started,
+                _clock() - started,
                 msg.get("result") if kind != RPC_ERROR else msg["error"].get("data"),
-                code, message, None, reply.bytes_sent, reply.bytes_received,
+                code,
+                message,
+                None,
+                reply.bytes_sent,
+                reply.bytes_received,
             )
         if emit and self.on_outcome is not None:
             self.on_outcome(out)
@@ -294,8 +307,17 @@ class Session:
     @staticmethod
     def _failure(exc: CallFailure, method: str, name: str | None, started: float) -> Outcome:
         return Outcome(
-            exc.kind, method, name, started, _clock() - started, None, exc.error_code, exc.message,
-            exc.http_status, exc.bytes_sent, exc.bytes_received,
+            exc.kind,
+            method,
+            name,
+            started,
+            _clock() - started,
+            None,
+            exc.error_code,
+            exc.message,
+            exc.http_status,
+            exc.bytes_sent,
+            exc.bytes_received,
         )
 
     # server → client

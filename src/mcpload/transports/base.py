@@ -62,9 +62,7 @@ class Transport(ABC):
         """Open what the transport needs before the first request (a stream, a process)."""
 
     @abstractmethod
-    async def request(
-        self, msg_id: int | str, body: bytes, method: str, name: str | None, timeout: float
-    ) -> Reply:
+    async def request(self, msg_id: int | str, body: bytes, method: str, name: str | None, timeout: float) -> Reply:
         """Send one request and return its response; raise ``CallFailure`` otherwise."""
 
     @abstractmethod

@@ -64,16 +64,20 @@ class LegacySSE(Transport):
         head = f"GET {Origin.target(self.url)} HTTP/1.1\r\n{self._common}Accept: text/event-stream\r\n\r\n"
         conn.send(head.encode(), stream, None)
         self._stream_conn, self._stream = conn, stream
-        done, _ = await asyncio.wait({endpoint, stream.closed}, timeout=self.connect_timeout,
-                                     return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            {endpoint, stream.closed}, timeout=self.connect_timeout, return_when=asyncio.FIRST_COMPLETED
+        )
         if endpoint not in done:
             conn.abandon()
             if stream.closed in done:
                 res = stream.closed.result()
                 if isinstance(res, CallFailure):
                     raise res
-                raise http_failure(res, b"", False) if res != 200 else CallFailure(
-                    PROTOCOL, "event stream ended before the endpoint event")
+                raise (
+                    http_failure(res, b"", False)
+                    if res != 200
+                    else CallFailure(PROTOCOL, "event stream ended before the endpoint event")
+                )
             raise CallFailure(TIMEOUT, "no endpoint event on the SSE stream")
         url = urljoin(self.url, endpoint.result())
         if urlsplit(url).netloc != urlsplit(self.url).netloc:
@@ -162,4 +166,3 @@ class LegacySSE(Transport):
 def _expire(fut: asyncio.Future) -> None:
     if not fut.done():
         fut.set_exception(CallFailure(TIMEOUT, "timed out waiting for the response on the event stream"))
-

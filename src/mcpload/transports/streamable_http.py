@@ -98,9 +98,7 @@ class StreamableHTTP(Transport):
         if self._pool is None:
             self._pool = Pool(self.origin, self.connect_timeout)
 
-    async def request(
-        self, msg_id: int | str, body: bytes, method: str, name: str | None, timeout: float
-    ) -> Reply:
+    async def request(self, msg_id: int | str, body: bytes, method: str, name: str | None, timeout: float) -> Reply:
         pool = self._pool
         if pool is None:
             await self.start()
