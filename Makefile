@@ -37,6 +37,7 @@ lint: $(BIN)/mcpload
 	$(BIN)/ruff format --check src tests bench
 
 bench: $(BIN)/mcpload
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/client_overhead.py
 
 clean:

@@ -30,6 +30,8 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+import orjson
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -51,8 +53,6 @@ class Probe:
         self.next_id = 0
 
     async def _post(self, payload: dict):
-        import orjson
-
         async with self.http.post(self.url, data=orjson.dumps(payload), headers=self.headers) as resp:
             body = await resp.read()
             if resp.status == 202:
@@ -303,7 +303,7 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def machine() -> list[tuple[str, str]]:
+def machine(load: tuple[float, float, float] | None = None) -> list[tuple[str, str]]:
     model = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -324,29 +324,35 @@ def machine() -> list[tuple[str, str]]:
         ("OS", platform.platform()),
         ("Python", f"{platform.python_implementation()} {platform.python_version()}"),
         ("Packages", ", ".join(versions)),
+        *([("Load average at start", " / ".join(f"{x:.2f}" for x in load))] if load else []),
     ]
 
 
-def section(args: argparse.Namespace, rows: list[dict], command: str, loop: str, pinned: bool) -> str:
-    facts = "\n".join(f"- {k}: {v}" for k, v in machine())
+def section(args: argparse.Namespace, rows: list[dict], command: str, loop: str, pinned: bool, load=None) -> str:
+    facts = "\n".join(f"- {k}: {v}" for k, v in machine(load))
     ratios = ", ".join(f"{r['mode']} {r['ratio']:.2f}×" for r in rows if r["generator"] == "mcpload" and r["ratio"])
     sse = "chunked" if args.chunked else "Content-Length"
+    runs = f"{args.repeat} run{'s' if args.repeat != 1 else ''}"
     pin = "the worker and the stub server pinned to different CPUs" if pinned else "no CPU pinning"
     return f"""{SECTION_START}
 ## Client overhead: CPU per `tools/call`
 
-What one call costs the *load generator* (not the server): the worker process's CPU time (user +
+What one call costs the *load generator*, not the server: the worker process's CPU time (user +
 sys) over the measured call loop, divided by the completed calls. The mcpload client
-(`connect(Target(url))` → `Session.call_tool`) is compared with a ~60-line aiohttp + orjson probe
-(`Probe` in `bench/client_overhead.py`), the reference peer. Lower is better; the ratio is
-mcpload ÷ probe{f" ({ratios})" if ratios else ""}.
+(`connect(Target(url))` then `Session.call_tool`) is compared with a ~60-line aiohttp + orjson
+probe (`Probe` in `bench/client_overhead.py`), the reference peer. Lower is better; the last column
+is mcpload ÷ probe{f" ({ratios})" if ratios else ""}.
 
-Setup: `bench/stub_server.py` (asyncio + httptools, one process per response mode) answers
-`echo` in JSON (`application/json`) or as one SSE event (`text/event-stream`, {sse}). Each
-generator × mode × repeat runs in a fresh worker process on the {loop} event loop, with {pin}:
-{args.concurrency} sessions opened, a warm-up, then {args.calls:,} `tools/call echo` calls shared by
-the {args.concurrency} sessions (one in flight per session). Medians of {args.repeat} runs;
-calls/s are for this setup only (server and generator share the machine).
+Setup:
+
+- Server: `bench/stub_server.py` (asyncio + httptools, one process per response mode) answering
+  `echo` in JSON (`application/json`) or as one SSE event (`text/event-stream`, {sse}).
+- Generators: each generator × mode × repeat in a fresh worker process, {loop} event loop, {pin}.
+- Load: {args.concurrency} sessions opened and warmed up, then {args.calls:,} `tools/call echo` calls
+  shared by them (one call in flight per session); only that loop is measured. Medians of {runs}.
+- calls/s hold for this setup only (server and generator share the machine). All figures rise on a
+  busy machine (fewer responses per event-loop wake-up) and on the plain asyncio loop
+  (`--no-uvloop`): compare ratios, not absolute figures, across machines.
 
 Machine:
 
@@ -377,7 +383,9 @@ def write_docs(path: Path, text: str) -> None:
         path.write_text(old.rstrip("\n") + "\n\n" + text)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("# Benchmarks\n\nEach section is (re)written by the script it names; other sections are kept.\n\n" + text)
+    path.write_text(
+        "# Benchmarks\n\nEach section is (re)written by the script it names; other sections are kept.\n\n" + text
+    )
 
 
 def run_bench(args: argparse.Namespace) -> None:
@@ -392,6 +400,7 @@ def run_bench(args: argparse.Namespace) -> None:
     server_cpu, worker_cpu = (None, None) if args.no_pin else _cpu_plan()
     servers = {mode: start_server(mode, args.chunked, server_cpu) for mode in modes}
     results: list[dict] = []
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
     started = time.perf_counter()
     try:
         for rep in range(args.repeat):
@@ -416,7 +425,7 @@ def run_bench(args: argparse.Namespace) -> None:
     if args.write_docs:
         command = shlex.join(["python", "bench/client_overhead.py", *sys.argv[1:]])
         loop = results[0]["loop"] if results else "asyncio"
-        write_docs(args.docs, section(args, rows, command, loop, worker_cpu is not None))
+        write_docs(args.docs, section(args, rows, command, loop, worker_cpu is not None, load))
         print(f"wrote {args.docs}")
 
 
