@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpload.demo.launch import demo_server, free_port, wait_for_port
+from mcpload.demo.launch import demo_server, free_port, stop_process, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 NPM_BIN = ROOT / ".npm-ref" / "node_modules" / ".bin"
@@ -79,11 +79,7 @@ def _run_everything(mode: str) -> Iterator[str]:
         wait_for_port("127.0.0.1", port, 30, proc)
         yield f"http://127.0.0.1:{port}" + ("/sse" if mode == "sse" else "/mcp")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 @pytest.fixture(scope="session")

@@ -13,12 +13,13 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from mcpload.mcp.outcome import PROTOCOL, SESSION_EXPIRED, TIMEOUT, TRANSPORT
-from mcpload.transports.base import CallFailure, Reply, Transport
+from mcpload.transports.base import CallFailure
+from mcpload.transports.correlated import Correlated
 from mcpload.transports.exchange import EventStream, Exchange, http_failure
 from mcpload.transports.http1 import Connection, Origin, Pool
 
 
-class LegacySSE(Transport):
+class LegacySSE(Correlated):
     name = "sse"
     supports_modern = False
 
@@ -60,7 +61,7 @@ class LegacySSE(Transport):
 
         self._lost = None
         conn = await self._pool.acquire()
-        stream = EventStream(self._on_message, on_endpoint)
+        stream = EventStream(self._incoming, on_endpoint)
         head = f"GET {Origin.target(self.url)} HTTP/1.1\r\n{self._common}Accept: text/event-stream\r\n\r\n"
         conn.send(head.encode(), stream, None)
         self._stream_conn, self._stream = conn, stream
@@ -92,20 +93,9 @@ class LegacySSE(Transport):
     async def _watch_stream(self, stream: EventStream) -> None:
         res = await stream.closed
         self._lost = f"event stream closed ({res})" if isinstance(res, CallFailure) else "event stream closed"
-        for fut in self._pending.values():
-            if not fut.done():
-                fut.set_exception(CallFailure(TRANSPORT, self._lost))
-        self._pending.clear()
+        self._fail_all(CallFailure(TRANSPORT, self._lost))
 
-    def _on_message(self, msg: dict[str, Any], size: int) -> None:
-        if "method" in msg:
-            self.dispatch_server_message(msg)
-            return
-        fut = self._pending.pop(msg.get("id"), None)
-        if fut is not None and not fut.done():
-            fut.set_result((msg, size))
-
-    async def _post(self, body: bytes, timeout: float) -> int:
+    async def _send_message(self, body: bytes, timeout: float) -> int:
         if self._lost is not None:
             raise CallFailure(SESSION_EXPIRED, self._lost)
         if self.endpoint is None:
@@ -116,24 +106,6 @@ class LegacySSE(Transport):
         conn.send(data, Exchange(fut, None, self.dispatch_server_message, True, self.max_body), timeout)
         await fut
         return len(data)
-
-    async def request(self, msg_id: int | str, body: bytes, method: str, name: str | None, timeout: float) -> Reply:
-        loop = asyncio.get_running_loop()
-        fut = loop.create_future()
-        self._pending[msg_id] = fut
-        timer = loop.call_later(timeout, _expire, fut)
-        try:
-            sent = await self._post(body, timeout)
-            msg, received = await fut
-        except CallFailure:
-            self._pending.pop(msg_id, None)
-            raise
-        finally:
-            timer.cancel()
-        return Reply(msg, sent, received)
-
-    async def notify(self, body: bytes, method: str) -> None:
-        await self._post(body, self.connect_timeout)
 
     async def reset(self) -> None:
         self._close_stream()
@@ -161,8 +133,3 @@ class LegacySSE(Transport):
 
     def diagnostics(self) -> dict[str, Any]:
         return {"endpoint": self.endpoint}
-
-
-def _expire(fut: asyncio.Future) -> None:
-    if not fut.done():
-        fut.set_exception(CallFailure(TIMEOUT, "timed out waiting for the response on the event stream"))

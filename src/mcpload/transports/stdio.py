@@ -14,13 +14,14 @@ from typing import Any
 
 import orjson
 
-from mcpload.mcp.outcome import PROTOCOL, SESSION_EXPIRED, TIMEOUT, TRANSPORT
-from mcpload.transports.base import CallFailure, Reply, Transport
+from mcpload.mcp.outcome import PROTOCOL, SESSION_EXPIRED, TRANSPORT
+from mcpload.transports.base import CallFailure
+from mcpload.transports.correlated import Correlated
 
 STDERR_KEEP = 64 * 1024
 
 
-class Stdio(Transport):
+class Stdio(Correlated):
     name = "stdio"
 
     def __init__(
@@ -81,12 +82,7 @@ class Stdio(Transport):
                 continue  # servers print stray lines; the call it belonged to times out honestly
             if not isinstance(msg, dict):
                 continue
-            if "method" in msg:
-                self.dispatch_server_message(msg)
-                continue
-            fut = self._pending.pop(msg.get("id"), None)
-            if fut is not None and not fut.done():
-                fut.set_result((msg, len(line)))
+            self._incoming(msg, len(line))
         code = await self.proc.wait() if self.proc is not None else None
         self._exited = f"{reason}; process exited with code {code}"
         self._fail_all(CallFailure(TRANSPORT, self._exited))
@@ -99,13 +95,7 @@ class Stdio(Transport):
             while self._stderr_size > STDERR_KEEP and len(self.stderr_tail) > 1:
                 self._stderr_size -= len(self.stderr_tail.popleft())
 
-    def _fail_all(self, exc: CallFailure) -> None:
-        for fut in self._pending.values():
-            if not fut.done():
-                fut.set_exception(exc)
-        self._pending.clear()
-
-    async def _write(self, body: bytes) -> None:
+    async def _send_message(self, body: bytes, timeout: float) -> int:
         if self._exited is not None:
             raise CallFailure(SESSION_EXPIRED, self._exited)
         if self.proc is None:
@@ -117,24 +107,7 @@ class Stdio(Transport):
                 await stdin.drain()
         except (ConnectionError, RuntimeError) as exc:
             raise CallFailure(TRANSPORT, f"cannot write to the server: {exc}") from None
-
-    async def request(self, msg_id: int | str, body: bytes, method: str, name: str | None, timeout: float) -> Reply:
-        loop = asyncio.get_running_loop()
-        fut = loop.create_future()
-        self._pending[msg_id] = fut
-        timer = loop.call_later(timeout, _expire, fut)
-        try:
-            await self._write(body)
-            msg, received = await fut
-        except CallFailure:
-            self._pending.pop(msg_id, None)
-            raise
-        finally:
-            timer.cancel()
-        return Reply(msg, len(body) + 1, received)
-
-    async def notify(self, body: bytes, method: str) -> None:
-        await self._write(body)
+        return len(body) + 1
 
     async def reset(self) -> None:
         await self._stop()
@@ -170,8 +143,3 @@ class Stdio(Transport):
 
     def diagnostics(self) -> dict[str, Any]:
         return {"command": self.command, "pid": self.proc.pid if self.proc else None, "stderr": self.stderr_text()}
-
-
-def _expire(fut: asyncio.Future) -> None:
-    if not fut.done():
-        fut.set_exception(CallFailure(TIMEOUT, "timed out waiting for the response"))
