@@ -1,0 +1,343 @@
+"""Pass/fail criteria in k6's syntax: ``{"latency{op:tools/call search}": ["p(95) < 400ms"]}``,
+parsed once (every problem reported with its path) and evaluated against ``Recorder.snapshot``."""
+
+from __future__ import annotations
+
+import difflib
+import operator
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from mcpload.mcp.outcome import KINDS, OK
+from mcpload.metrics.histogram import percentile_key
+
+LATENCY_AGGREGATIONS = ("p", "avg", "min", "max", "med")
+
+
+@dataclass(frozen=True)
+class _Metric:
+    aggregations: tuple[str, ...]
+    tags: tuple[str, ...]
+
+
+# What each metric can be asked, and by which tags it can be narrowed.
+METRICS: dict[str, _Metric] = {
+    "success_rate": _Metric(("rate",), ("op",)),
+    "conversation_success_rate": _Metric(("rate",), ()),
+    "session_success_rate": _Metric(("rate",), ()),
+    "latency": _Metric(LATENCY_AGGREGATIONS, ("op",)),
+    "latency_corrected": _Metric(LATENCY_AGGREGATIONS, ()),
+    "calls": _Metric(("count",), ("op",)),
+    "calls_per_s": _Metric(("value",), ("op",)),
+    "errors": _Metric(("rate", "count"), ("kind", "op")),
+    "retries": _Metric(("rate", "count"), ("op",)),
+}
+AGGREGATIONS = ("rate", "count", "value", "avg", "min", "max", "med", "p(N)")
+OPERATORS: dict[str, Callable[[float, float], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+DURATION_UNITS = {"us": 0.001, "µs": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}  # to ms
+# Spellings too far from the real unit for difflib to suggest it.
+_UNIT_HINTS = {"sec": "s", "secs": "s", "second": "s", "seconds": "s", "msec": "ms", "millis": "ms", "min": "m"}
+SPEC_KEYS = ("threshold", "abort_on_fail", "delay_abort_eval")
+ERROR_KINDS = tuple(k for k in KINDS if k != OK)
+
+_METRIC = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\{(.*)\})?\s*$", re.DOTALL)
+_OPERATOR = re.compile(r"<=|>=|==|!=|<|>|=")
+_PERCENTILE = re.compile(r"^p\(\s*([0-9]*\.?[0-9]+)\s*\)$")
+_LOOKS_LIKE_PERCENTILE = re.compile(r"^p\s*\(?\s*([0-9]*\.?[0-9]+)\s*\)?$", re.IGNORECASE)
+_NUMBER = re.compile(r"^([+-]?[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([^\s0-9]*)$")
+
+
+class ThresholdError(ValueError):
+    """Thresholds that cannot be parsed; ``problems`` lists each one as ``path: message``."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One parsed criterion. ``limit`` is in ms for latency metrics; ``str()`` gives it back."""
+
+    metric: str  # as written, e.g. "latency{op:tools/call search_docs}"
+    name: str  # "latency"
+    tags: tuple[tuple[str, str], ...]
+    aggregation: str  # one of METRICS[name].aggregations
+    percentile: float | None  # for aggregation "p"
+    op: str  # "<", "<=", …
+    limit: float
+    expr: str  # as written, e.g. "p(95) < 400ms"
+    abort_on_fail: bool = False
+    delay_abort_eval_s: float = 0.0
+
+    def tag(self, key: str) -> str | None:
+        """The value of tag ``key``, or None."""
+        return dict(self.tags).get(key)
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.expr}"
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def parse_thresholds(mapping: object, path: str = "thresholds") -> list[Threshold]:
+    """Parse ``{metric_expr: [spec, …]}`` (a bare spec counts as a list of one).
+
+    Args:
+        mapping: the thresholds section as loaded from YAML/JSON.
+        path: where the section sits, for messages (``thresholds.latency[0]: …``).
+
+    Returns:
+        The thresholds, in the mapping's order.
+
+    Raises:
+        ThresholdError: listing every problem found, each with its path.
+    """
+    if mapping is None:
+        return []
+    if not isinstance(mapping, Mapping):
+        raise ThresholdError([f"{path}: expected a mapping of metric to thresholds, got {type(mapping).__name__}"])
+    problems: list[str] = []
+    out: list[Threshold] = []
+    for expr, specs in mapping.items():
+        where = f"{path}.{expr}"
+        parsed = _parse_metric(str(expr), where, problems)
+        items = specs if isinstance(specs, list) else [specs]
+        if not items:
+            problems.append(f"{where}: no thresholds given")
+        for i, spec in enumerate(items):
+            threshold = _parse_spec(spec, f"{where}[{i}]", parsed, problems)
+            if threshold is not None:
+                out.append(threshold)
+    if problems:
+        raise ThresholdError(problems)
+    return out
+
+
+def _parse_metric(expr: str, where: str, problems: list[str]) -> tuple[str, str, tuple] | None:
+    """``(metric as written, name, tags)`` or None (problem noted)."""
+    match = _METRIC.match(expr)
+    if not match:
+        problems.append(f"{where}: expected 'name' or 'name{{tag:value}}'")
+        return None
+    name, tag_text = match.group(1), match.group(2)
+    metric = METRICS.get(name)
+    if metric is None:
+        problems.append(f"{where}: unknown metric {name!r}{_suggest(name, METRICS)}")
+        return None
+    tags: list[tuple[str, str]] = []
+    if tag_text is not None:
+        # Split only at commas that start a known tag, so an operation name may hold commas.
+        parts = re.split(r",(?=\s*(?:" + "|".join(("op", "kind")) + r")\s*:)", tag_text)
+        for part in parts:
+            key, sep, value = part.partition(":")
+            key, value = key.strip(), value.strip()
+            if not sep or not key or not value:
+                problems.append(f"{where}: expected tag:value, got {part.strip()!r}")
+                continue
+            if key not in metric.tags:
+                allowed = ", ".join(metric.tags) or "none"
+                problems.append(f"{where}: {name} has no tag {key!r}{_suggest(key, metric.tags)} (tags: {allowed})")
+                continue
+            if key == "kind" and value not in ERROR_KINDS:
+                problems.append(f"{where}: unknown error kind {value!r}{_suggest(value, ERROR_KINDS)}")
+                continue
+            tags.append((key, value))
+    return expr.strip(), name, tuple(tags)
+
+
+def _parse_spec(spec: object, where: str, metric: tuple | None, problems: list[str]) -> Threshold | None:
+    abort, delay_s = False, 0.0
+    if isinstance(spec, Mapping):
+        for key in spec:
+            if key not in SPEC_KEYS:
+                problems.append(f"{where}: unknown key {key!r}{_suggest(str(key), SPEC_KEYS)}")
+        abort = spec.get("abort_on_fail", False)
+        if not isinstance(abort, bool):
+            problems.append(f"{where}.abort_on_fail: expected true or false, got {abort!r}")
+        if "delay_abort_eval" in spec:
+            delay_ms = _duration_ms(spec["delay_abort_eval"], "s", f"{where}.delay_abort_eval", problems)
+            delay_s = delay_ms / 1000 if delay_ms is not None else 0.0
+        if "threshold" not in spec:
+            problems.append(f"{where}: missing 'threshold' (e.g. threshold: \"p(95) < 400ms\")")
+            return None
+        spec = spec["threshold"]
+    if not isinstance(spec, str):
+        problems.append(f"{where}: expected a string like 'p(95) < 400ms', got {type(spec).__name__}")
+        return None
+    found = _OPERATOR.search(spec)
+    if not found:
+        problems.append(f"{where}: expected '<aggregation> <operator> <value>' (e.g. 'p(95) < 400ms'), got {spec!r}")
+        return None
+    op = found.group(0)
+    if op == "=":
+        problems.append(f"{where}: unknown operator '=' (did you mean '=='?)")
+        return None
+    agg_text, value_text = spec[: found.start()].strip(), spec[found.end() :].strip()
+    aggregation, percentile = _parse_aggregation(agg_text, where, problems)
+    if aggregation is None or metric is None:
+        return None
+    expr, name, tags = metric
+    if aggregation not in METRICS[name].aggregations:
+        allowed = ", ".join("p(N)" if a == "p" else a for a in METRICS[name].aggregations)
+        problems.append(f"{where}: aggregation {agg_text!r} does not apply to {name} (use {allowed})")
+        return None
+    limit = _parse_limit(value_text, name, aggregation, where, problems)
+    if limit is None or not isinstance(abort, bool):
+        return None
+    return Threshold(expr, name, tags, aggregation, percentile, op, limit, " ".join(spec.split()), abort, delay_s)
+
+
+def _parse_aggregation(text: str, where: str, problems: list[str]) -> tuple[str | None, float | None]:
+    match = _PERCENTILE.match(text)
+    if match:
+        p = float(match.group(1))
+        if not 0 < p <= 100:
+            problems.append(f"{where}: percentile {match.group(1)} is not within (0, 100]")
+            return None, None
+        return "p", p
+    if text in AGGREGATIONS and text != "p(N)":
+        return text, None
+    loose = _LOOKS_LIKE_PERCENTILE.match(text)
+    hint = f" (did you mean 'p({loose.group(1)})'?)" if loose else _suggest(text, AGGREGATIONS)
+    problems.append(f"{where}: unknown aggregation {text!r}{hint}")
+    return None, None
+
+
+def _parse_limit(text: str, name: str, aggregation: str, where: str, problems: list[str]) -> float | None:
+    if aggregation in LATENCY_AGGREGATIONS:
+        return _duration_ms(text, "ms", where, problems)
+    match = _NUMBER.match(text)
+    if not match:
+        problems.append(f"{where}: expected a number, got {text!r}")
+        return None
+    number, unit = float(match.group(1)), match.group(2)
+    if unit == "%" and aggregation == "rate":
+        return round(number / 100, 12)  # 99.9% is 0.999, not 0.9990000000000001
+    if unit:
+        problems.append(f"{where}: {name} {aggregation} takes a plain number, not {unit!r}")
+        return None
+    return number
+
+
+def _duration_ms(value: object, default_unit: str, where: str, problems: list[str]) -> float | None:
+    """A duration in ms: ``400ms``, ``1.5s``, ``2m``, ``500us``; a bare number is in ``default_unit``."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        problems.append(f"{where}: expected a duration like '400ms' or '2s', got {value!r}")
+        return None
+    match = _NUMBER.match(str(value).strip())
+    if not match:
+        problems.append(f"{where}: expected a duration like '400ms' or '2s', got {value!r}")
+        return None
+    unit = match.group(2) or default_unit
+    if unit not in DURATION_UNITS:
+        hint = f" (did you mean {_UNIT_HINTS[unit]!r}?)" if unit in _UNIT_HINTS else _suggest(unit, DURATION_UNITS)
+        problems.append(f"{where}: unknown unit {unit!r}{hint} (units: us, ms, s, m, h)")
+        return None
+    return float(match.group(1)) * DURATION_UNITS[unit]
+
+
+# --- evaluation -------------------------------------------------------------------------------
+
+
+def percentiles_needed(thresholds: Iterable[Threshold]) -> tuple[float, ...]:
+    """The percentiles thresholds ask for, to pass as ``Recorder.snapshot(percentiles=…)``."""
+    return tuple(sorted({t.percentile for t in thresholds if t.percentile is not None}))
+
+
+def measure(threshold: Threshold, snapshot: dict) -> float | None:
+    """The value ``threshold`` compares (ms for latency), or None when there is no data for it.
+
+    Raises:
+        KeyError: the snapshot lacks a percentile the threshold asks for (see ``percentiles_needed``).
+    """
+    name, agg, op = threshold.name, threshold.aggregation, threshold.tag("op")
+    if name == "conversation_success_rate":
+        return snapshot["conversations"]["success_rate"]
+    if name == "session_success_rate":
+        return snapshot["sessions"]["success_rate"]
+    if name == "latency_corrected":
+        return _latency(snapshot.get("latency_corrected_ms"), threshold)
+    source = snapshot["totals"]
+    errors = snapshot["errors"]
+    if op is not None:
+        entry = snapshot["operations"].get(op)
+        # An operation never called has no rates or latency, and zero counts.
+        source = entry or {"calls": 0, "ok": 0, "failed": 0, "retries": 0, "success_rate": None, "calls_per_s": None}
+        errors = entry["errors"] if entry else {}
+        if name == "latency":
+            return _latency(entry.get("latency_ms") if entry else None, threshold)
+    if name == "latency":
+        return _latency(snapshot.get("latency_ms"), threshold)
+    if name == "success_rate":
+        return source["success_rate"]
+    if name == "calls":
+        return source["calls"]
+    if name == "calls_per_s":
+        return source["calls_per_s"]
+    if name == "retries":
+        n = source["retries"]
+    else:  # errors, of one kind or all
+        kind = threshold.tag("kind")
+        n = errors.get(kind, 0) if kind else source["failed"]
+    if agg == "count":
+        return n
+    return n / source["calls"] if source["calls"] else None
+
+
+def _latency(section: dict | None, threshold: Threshold) -> float | None:
+    if section is None:
+        return None
+    agg = threshold.aggregation
+    key = {"avg": "mean", "med": "p50", "min": "min", "max": "max"}.get(agg) or percentile_key(threshold.percentile)
+    if key not in section:
+        raise KeyError(f"{threshold}: the snapshot has no {key}; pass percentiles_needed(thresholds) to snapshot()")
+    return section[key]
+
+
+def evaluate(thresholds: Iterable[Threshold], snapshot: dict) -> list[dict]:
+    """Evaluate thresholds against a snapshot (or a results document).
+
+    A threshold with no data (no calls for its operation, no conversation finished, no open-model
+    data, …) passes, with ``value`` None and ``no_data`` True, as in k6.
+
+    Returns:
+        One ``{"metric", "expr", "passed", "value", "abort_on_fail", "no_data"}`` per threshold.
+    """
+    out = []
+    for t in thresholds:
+        value = measure(t, snapshot)
+        passed = True if value is None else OPERATORS[t.op](value, t.limit)
+        out.append(
+            {
+                "metric": t.metric,
+                "expr": t.expr,
+                "passed": passed,
+                "value": value,
+                "abort_on_fail": t.abort_on_fail,
+                "no_data": value is None,
+            }
+        )
+    return out
+
+
+def should_abort(thresholds: Iterable[Threshold], snapshot: dict, elapsed_s: float) -> Threshold | None:
+    """The first ``abort_on_fail`` threshold past its ``delay_abort_eval`` that fails now, else None."""
+    for t in thresholds:
+        if not t.abort_on_fail or elapsed_s < t.delay_abort_eval_s:
+            continue
+        value = measure(t, snapshot)
+        if value is not None and not OPERATORS[t.op](value, t.limit):
+            return t
+    return None
