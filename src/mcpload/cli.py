@@ -1,7 +1,7 @@
 """Command line: argv → options → commands. The only module that reads argv or exits.
 
-Exit codes: 0 success · 1 a check failed · 2 bad input (usage, options) · 3 target unreachable or
-not an MCP server.
+Exit codes: 0 success · 1 a diagnose check failed · 2 bad input (usage, options, scenario) · 3 target
+unreachable or not an MCP server · 99 a threshold failed · 130 interrupted (results still written).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -132,30 +133,162 @@ def serve_demo(
     serve(transport, host, port, stateless, json_response, behaviour)  # type: ignore[arg-type]
 
 
+EXIT_THRESHOLDS, EXIT_INTERRUPTED = 99, 130
+
+
+def _execute(scenario, target, seed: int | None, out: Path | None, quiet: bool, intervals: Path | None = None) -> int:
+    """Run a loaded scenario with the live view; print the summary; return the exit code."""
+    from mcpload._loop import run as run_loop
+    from mcpload.engine.execute import planned_duration, run_scenario
+    from mcpload.engine.preflight import PreflightError
+    from mcpload.outputs.console import LiveView, render_summary
+
+    if intervals is None and out is not None:
+        intervals = out.with_suffix(".ndjson")
+    view = LiveView(planned_duration(scenario), quiet=quiet)
+
+    async def go():
+        with view:
+            return await run_scenario(
+                scenario,
+                target=target,
+                seed=seed,
+                out=out,
+                intervals=intervals,
+                on_interval=view.update,
+                handle_signals=True,
+            )
+
+    try:
+        report = run_loop(go())
+    except PreflightError as exc:
+        typer.echo(f"mcpload: {exc}", err=True)
+        return exc.code
+    render_summary(report.results)
+    if out is not None:
+        typer.echo(f"results: {out}  intervals: {intervals}", err=True)
+    if report.interrupted:
+        return EXIT_INTERRUPTED
+    return 0 if report.thresholds_passed else EXIT_THRESHOLDS
+
+
+@app.command("run")
+def run_cmd(
+    scenario_file: Annotated[Path | None, typer.Argument(metavar="SCENARIO", help="Scenario YAML file")] = None,
+    url: Annotated[str | None, typer.Option(help="Target URL (overrides the scenario's)")] = None,
+    stdio_cmd: Annotated[str | None, typer.Option("--stdio-cmd", help="Target stdio command")] = None,
+    transport: Annotated[str | None, typer.Option(help="auto | http | sse | stdio")] = None,
+    protocol: Annotated[str | None, typer.Option(help="auto, or a protocol version")] = None,
+    header: Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra HTTP header 'Name: value'")] = None,
+    bearer_env: Annotated[str | None, typer.Option(help="Environment variable holding a bearer token")] = None,
+    tool: Annotated[str | None, typer.Option(help="Ad-hoc run: the tool every agent calls")] = None,
+    args: Annotated[str, typer.Option(help="Ad-hoc run: its arguments as JSON (templates allowed)")] = "{}",
+    think: Annotated[str | None, typer.Option(help="Ad-hoc run: think time between calls, e.g. 1s..3s")] = None,
+    agents: Annotated[int | None, typer.Option(help="Constant agents (replaces the scenario's profiles)")] = None,
+    duration: Annotated[str | None, typer.Option(help="Duration with --agents, e.g. 30s")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for every random choice")] = None,
+    out: Annotated[Path, typer.Option(help="Results file (intervals go beside it as .ndjson)")] = Path(
+        "mcpload-results.json"
+    ),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live view, only the summary")] = False,
+) -> None:
+    """Run a scenario (or an ad-hoc load with --url/--tool) and report; exit 99 if a threshold fails."""
+    from mcpload.scenario import ScenarioError
+
+    try:
+        scenario = _load_run_scenario(scenario_file, url, stdio_cmd, tool, args, think, agents, duration)
+        target = _override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env)
+    except (ScenarioError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    raise typer.Exit(_execute(scenario, target, seed, out, quiet))
+
+
+def _load_run_scenario(scenario_file, url, stdio_cmd, tool, args, think, agents, duration):
+    from mcpload.scenario import Scenario, load_scenario
+
+    profile = None
+    if agents is not None or duration is not None:
+        if agents is None or duration is None:
+            raise ValueError("--agents and --duration go together")
+        if agents < 1:
+            raise ValueError(f"--agents {agents}: must be at least 1")
+        profile = {"type": "constant-agents", "agents": agents, "duration": duration}
+    if scenario_file is not None:
+        if tool is not None:
+            raise ValueError("--tool is for ad-hoc runs without a scenario file")
+        if not scenario_file.exists():
+            raise ValueError(f"{scenario_file}: no such scenario file")
+        scenario = load_scenario(scenario_file)
+        if profile is not None:
+            import dataclasses
+
+            from mcpload.profiles import parse_profiles
+
+            scenario = dataclasses.replace(scenario, profiles=tuple(parse_profiles([profile], "--agents/--duration")))
+        return scenario
+    if tool is None:
+        raise ValueError("give a SCENARIO file, or --tool NAME (with --url or --stdio-cmd) for an ad-hoc run")
+    if url is None and stdio_cmd is None:
+        raise ValueError("an ad-hoc run needs --url or --stdio-cmd")
+    try:
+        arguments = json.loads(args)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--args: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    workflow: list[dict] = [{"call": tool, "args": arguments}]
+    if think:
+        workflow.append({"think": think})
+    data = {
+        "name": f"ad-hoc {tool}",
+        "target": {"url": url} if url else {"command": stdio_cmd},
+        "agents": {"agent": {"workflow": workflow}},
+        "profiles": [profile or {"type": "constant-agents", "agents": 1, "duration": "10s"}],
+    }
+    return Scenario.from_dict(data, source="<command line>")
+
+
+def _override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env):
+    import dataclasses
+
+    target = scenario.to_target()
+    changes: dict = {}
+    if url is not None:
+        changes.update(url=url, command=None)
+    if stdio_cmd is not None:
+        changes.update(command=shlex.split(stdio_cmd), url=None, transport="stdio")
+    if transport is not None:
+        changes["transport"] = transport
+    if protocol is not None:
+        changes["protocol"] = protocol
+    if header:
+        changes["headers"] = {**target.headers, **_parse_headers(header)}
+    if bearer_env is not None:
+        changes["bearer_env"] = bearer_env
+    if url is not None and target.transport == "stdio" and transport is None:
+        changes["transport"] = "auto"
+    return dataclasses.replace(target, **changes) if changes else target
+
+
 @app.command()
 def demo(
-    port: Annotated[int, typer.Option(help="Port for the demo server (0: pick a free one)")] = 0,
+    duration: Annotated[
+        str | None, typer.Option(help="Squeeze or stretch the built-in load shape to this length, e.g. 30s")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Results file")] = Path("mcpload-results.json"),
+    seed: Annotated[int, typer.Option(help="Seed for every random choice")] = 1,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live view, only the summary")] = False,
 ) -> None:
-    """Start the demo server and diagnose it (the full load-test demo arrives with the agent engine)."""
+    """Start the demo server and run the built-in bursty multi-agent scenario against it."""
     from mcpload.demo.launch import demo_server
+    from mcpload.demo.scenario import demo_scenario
 
-    with demo_server(port=port) as url:
-        typer.echo(f"demo server started at {url}", err=True)
-        diagnose(
-            url=url,
-            stdio_cmd=None,
-            transport="auto",
-            protocol="auto",
-            header=None,
-            bearer_env=None,
-            timeout=30.0,
-            connect_timeout=10.0,
-            call_timeout=10.0,
-            no_calls=False,
-            skip_tool=None,
-            insecure=False,
-            as_json=False,
-        )
+    with demo_server(extra_args=("--failure-rate", "send_message=0.02")) as url:
+        typer.echo(f"demo server (official Python SDK) started at {url}", err=True)
+        try:
+            scenario = demo_scenario(url, duration)
+        except ValueError as exc:
+            raise _fail(str(exc)) from None
+        code = _execute(scenario, None, seed, out, quiet)
+    raise typer.Exit(code)
 
 
 def main() -> None:

@@ -1,0 +1,220 @@
+"""One emulated LLM agent: opens its MCP session, runs conversations (workflows) with think and idle
+gaps, then closes the session. Every random choice comes from the agent's own seeded ``rng``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcpload.engine.recording import OutcomeSink, retrying
+from mcpload.mcp.outcome import Outcome
+from mcpload.mcp.session import Session
+from mcpload.scenario import RenderContext, TemplateRenderError
+from mcpload.scenario import model as m
+
+_clock = time.perf_counter
+
+
+@dataclass
+class World:
+    """What every agent of a run shares (read-only for agents, except the counters)."""
+
+    scenario: Any
+    target: Any  # mcpload.mcp.target.Target, transport and protocol settled by preflight
+    transport: str
+    protocol: str
+    recorder: Any
+    sink: OutcomeSink
+    template_errors: dict[str, int] = field(default_factory=dict)
+    scripted_errors: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Conversation:
+    id: str
+    index: int
+    saved: dict[str, Any] = field(default_factory=dict)
+    tokens: int = 0
+    wasted: int = 0
+
+
+class Agent:
+    """Runs one session's life. The runner may ``retire`` it (finish the current conversation, then
+    leave) or cancel its task (in-flight calls then end as ``interrupted``)."""
+
+    def __init__(self, index: int, spec: Any, world: World, rng, intended_start: float | None = None) -> None:
+        self.index = index
+        self.spec = spec
+        self.world = world
+        self.rng = rng
+        self.intended_start = intended_start
+        self.retiring = False
+        self.idle = False
+        self.task: asyncio.Task | None = None
+        self.session: Session | None = None
+        self._first_outcome = True
+        self._failures = 0
+
+    def retire(self) -> None:
+        """Stop after the current conversation; an agent that is idle leaves at once."""
+        self.retiring = True
+        if self.idle and self.task is not None:
+            self.task.cancel()
+
+    def _on_outcome(self, outcome: Outcome) -> None:
+        if not outcome.ok:
+            self._failures += 1
+        if self._first_outcome:
+            self._first_outcome = False
+            self.world.sink(outcome, self.intended_start)
+        else:
+            self.world.sink(outcome)
+
+    async def run(self) -> None:
+        world, rec = self.world, self.world.recorder
+        t0 = _clock()
+        session = Session(
+            world.target.make_transport(world.transport),
+            world.protocol,
+            world.target.timeout,
+            on_outcome=self._on_outcome,
+        )
+        self.session = session
+        try:
+            opened = await session.open()
+            rec.session_opened(opened.ok, _clock() - t0)
+            if not opened.ok:
+                return
+            await self._conversations(session, t0)
+        except asyncio.CancelledError:
+            if not self.idle:
+                raise
+        finally:
+            await asyncio.shield(self._close(session))
+
+    async def _close(self, session: Session) -> None:
+        with contextlib.suppress(TimeoutError, OSError):
+            await asyncio.wait_for(session.close(), 5.0)
+        self.world.recorder.session_closed()
+
+    async def _conversations(self, session: Session, t0: float) -> None:
+        spec = self.spec
+        limit = spec.conversations_per_session
+        lifetime = spec.session_lifetime
+        idle = spec.idle
+        scripted = self._scripted_instance() if spec.scripted else None
+        ctx = RenderContext(
+            self.rng,
+            agent={"id": f"{spec.name}-{self.index}", "type": spec.name, "index": self.index},
+            data=self.world.scenario.data,
+        )
+        n = 0
+        while not self.retiring:
+            conv = Conversation(f"{self.index}-{n}", n)
+            ctx.start_conversation(conv.id, n, saved=conv.saved)
+            failures = self._failures
+            if scripted is not None:
+                ok = await self._scripted(scripted, session) and self._failures == failures
+            else:
+                ok = await self._steps(spec.workflow, session, conv, ctx)
+            if not ok:
+                conv.wasted = conv.tokens  # everything the chain spent is lost with it
+            self.world.recorder.conversation_finished(ok, conv.tokens, conv.wasted)
+            n += 1
+            if (limit and n >= limit) or (lifetime and _clock() - t0 >= lifetime) or self.retiring:
+                return
+            gap = idle.sample(self.rng)
+            if gap > 0:
+                self.idle = True
+                try:
+                    await asyncio.sleep(gap)
+                finally:
+                    self.idle = False
+
+    def _scripted_instance(self):
+        """One instance per agent, kept across its conversations (its ``saved`` too)."""
+        return self.spec.agent_class(id=f"{self.spec.name}-{self.index}", index=self.index, rng=self.rng)
+
+    async def _scripted(self, agent, session: Session) -> bool:
+        try:
+            await agent.run(session)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a user's agent code failing is counted, never crashes the run
+            key = f"{self.spec.name}: {type(exc).__name__}: {exc}"[:200]
+            errors = self.world.scripted_errors
+            errors[key] = errors.get(key, 0) + 1
+            return False
+        return True
+
+    # workflow steps
+    async def _steps(self, steps, session: Session, conv: Conversation, ctx: RenderContext) -> bool:
+        for step in steps:
+            if not await self._step(step, session, conv, ctx):
+                return False
+        return True
+
+    async def _step(self, step, session: Session, conv: Conversation, ctx: RenderContext) -> bool:
+        kind = type(step)
+        if kind is m.Think:
+            await asyncio.sleep(step.duration.sample(self.rng))
+            return True
+        if kind is m.Parallel:
+            results = await asyncio.gather(*(self._step(s, session, conv, ctx) for s in step.steps))
+            return all(results)
+        if kind is m.Repeat:
+            for _ in range(step.count.sample(self.rng)):
+                if not await self._steps(step.steps, session, conv, ctx):
+                    return False
+            return True
+        if kind is m.Choice:
+            return await self._steps(step.pick(self.rng).steps, session, conv, ctx)
+        return await self._request(step, session, conv, ctx)
+
+    async def _request(self, step, session: Session, conv: Conversation, ctx: RenderContext) -> bool:
+        """One request step under its retry policy. Each attempt spends the agent's tokens; a retried
+        attempt's tokens are wasted."""
+        policy = step.retry
+        attempts = policy.attempts if policy is not None else 1
+        tokens = self.spec.tokens_per_step
+        kind = type(step)
+        for attempt in range(attempts):
+            try:
+                if kind is m.Call:
+                    sending = session.call_tool(step.tool, step.args.render(ctx), step.timeout)
+                elif kind is m.ReadResource:
+                    sending = session.read_resource(str(step.uri.render(ctx)), step.timeout)
+                elif kind is m.GetPrompt:
+                    sending = session.get_prompt(step.name, step.args.render(ctx) or None, step.timeout)
+                else:
+                    sending = _SIMPLE[kind](session, step.timeout)
+            except TemplateRenderError as exc:
+                key = str(exc)[:200]
+                self.world.template_errors[key] = self.world.template_errors.get(key, 0) + 1
+                return False
+            conv.tokens += tokens
+            token = retrying.set(attempt > 0)
+            try:
+                out = await sending
+            finally:
+                retrying.reset(token)
+            if out.ok:
+                if kind is m.Call and step.save:
+                    conv.saved.update(step.extract(out.result))
+                return True
+            if policy is None or out.kind not in policy.on or attempt == attempts - 1:
+                return False
+            conv.wasted += tokens  # the agent re-spends its reasoning on the retry
+            await asyncio.sleep(policy.delay(attempt, self.rng))
+        return False
+
+
+_SIMPLE = {
+    m.ListTools: lambda s, t: s.list_tools(t),
+    m.ListResources: lambda s, t: s.list_resources(t),
+    m.ListPrompts: lambda s, t: s.list_prompts(t),
+    m.Ping: lambda s, t: s.ping(t),
+}

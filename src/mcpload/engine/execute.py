@@ -1,0 +1,103 @@
+"""One run end to end: preflight, the runner, the live view, the results file. Used by the CLI
+(`mcpload run`, `mcpload demo`) and by Python users (`mcpload.run_scenario`)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from mcpload.engine.agent import World
+from mcpload.engine.preflight import preflight
+from mcpload.engine.recording import OutcomeSink
+from mcpload.engine.runner import Runner, RunOptions, RunReport
+from mcpload.metrics import Recorder
+
+
+def planned_duration(scenario: Any) -> float:
+    return max((p.start + p.duration for p in scenario.profiles), default=0.0)
+
+
+def redact(text: str, secrets: frozenset[str] | set[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+async def run_scenario(
+    scenario: Any,
+    *,
+    target: Any = None,
+    seed: int | None = None,
+    out: str | Path | None = None,
+    intervals: str | Path | None = None,
+    on_interval=None,
+    handle_signals: bool = False,
+) -> RunReport:
+    """Run a loaded scenario. Raises ``PreflightError`` before any load when the target does not fit.
+
+    Args:
+        scenario: a ``Scenario`` (``load_scenario(path)`` or ``Scenario.from_dict``).
+        target: a ``Target`` overriding the scenario's own.
+        seed: overrides the scenario's seed (default 0): every random choice derives from it.
+        out: where to write the results JSON.
+        intervals: where to append the per-second NDJSON intervals while the run goes on.
+        on_interval: called with (interval, snapshot) once a second (the live view).
+        handle_signals: install a SIGINT handler that stops the run gracefully.
+    """
+    target = target or scenario.to_target()
+    secrets = getattr(scenario, "secrets", frozenset())
+    tools: dict[str, str] = {}
+    for path, tool in scenario.tool_names_with_paths():
+        tools.setdefault(tool, path)
+    info = await preflight(target, tools, scenario.literal_calls(), str(scenario.source))
+    recorder = Recorder()
+    world = World(scenario, target, info.transport, info.protocol, recorder, OutcomeSink(recorder))
+    run_seed = seed if seed is not None else (scenario.seed if scenario.seed is not None else 0)
+    meta = {
+        "scenario": scenario.name,
+        "seed": run_seed,
+        "target": {
+            "url": redact(target.url, secrets) if target.url else None,
+            "command": redact(" ".join(target.command), secrets) if target.command else None,
+            "transport": info.transport,
+            "era": info.era,
+            "protocol_version": info.protocol_version,
+            "server_info": info.server_info,
+        },
+        "profiles": [describe_profile(p) for p in scenario.profiles],
+        "planned_duration_s": planned_duration(scenario),
+    }
+    runner = Runner(scenario, world, RunOptions(run_seed, str(intervals) if intervals else None, on_interval, meta))
+    loop = asyncio.get_running_loop()
+    if handle_signals:
+        with suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGINT, runner.interrupt)
+    try:
+        report = await runner.run()
+    finally:
+        if handle_signals:
+            with suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signal.SIGINT)
+    if out is not None:
+        write_results(report.results, out, secrets)
+    return report
+
+
+def write_results(results: dict[str, Any], path: str | Path, secrets: frozenset[str] | set[str] = frozenset()) -> None:
+    data = orjson.dumps(results, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
+    Path(path).write_text(redact(data, secrets) + "\n")
+
+
+def describe_profile(profile: Any) -> dict[str, Any]:
+    d: dict[str, Any] = {"type": profile.type, "kind": profile.kind, "start_s": profile.start}
+    d["duration_s"] = profile.duration
+    stages = getattr(profile, "stages", None)
+    if stages:
+        d["stages"] = [{"duration_s": s.duration, "target": s.target} for s in stages]
+    return d

@@ -1,0 +1,167 @@
+"""Terminal output of a run: a live view while it runs, a summary when it ends.
+
+Reads interval and results dicts only. Everything the server sent (operation names, error
+messages) is escaped before it reaches rich markup.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.markup import escape
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _pct(ok: int, calls: int) -> str:
+    return "-" if not calls else f"{100 * ok / calls:.2f}%"
+
+
+def _errors(errors: dict[str, int]) -> str:
+    return " ".join(f"{k}={v}" for k, v in sorted(errors.items(), key=lambda kv: -kv[1])) or "none"
+
+
+class LiveView:
+    """A progress line with the last interval's figures; plain lines when not on a terminal."""
+
+    def __init__(self, planned_s: float, console: Console | None = None, quiet: bool = False, every_s: int = 5):
+        self.console = console or Console(stderr=True)
+        self.planned_s = max(planned_s, 1e-9)
+        self.quiet = quiet
+        self.every_s = every_s
+        self._live: Live | None = None
+        self._started = time.monotonic()
+
+    def __enter__(self) -> LiveView:
+        self._started = time.monotonic()
+        if not self.quiet and self.console.is_terminal:
+            self._live = Live(self._render(None), console=self.console, refresh_per_second=4, transient=True)
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.__exit__(None, None, None)
+            self._live = None
+
+    def update(self, interval: dict[str, Any], snapshot: dict[str, Any] | None = None) -> None:
+        if self.quiet:
+            return
+        if self._live is not None:
+            self._live.update(self._render(interval))
+        elif round(interval["t"]) % self.every_s == 0:
+            self.console.print(self._line(interval), highlight=False, soft_wrap=True)
+
+    def _line(self, iv: dict[str, Any]) -> str:
+        return (
+            f"t={iv['t']:6.1f}s agents={iv.get('active_agents', 0):>5} calls/s={iv.get('calls_per_s', 0):8.1f} "
+            f"ok={_pct(iv.get('ok', 0), iv.get('calls', 0)):>8} p50={_ms(iv.get('p50_ms'))}ms "
+            f"p95={_ms(iv.get('p95_ms'))}ms p99={_ms(iv.get('p99_ms'))}ms errors: {_errors(iv.get('errors', {}))}"
+        )
+
+    def _render(self, iv: dict[str, Any] | None):
+        elapsed = time.monotonic() - self._started
+        remaining = max(self.planned_s - elapsed, 0)
+        bar = ProgressBar(total=self.planned_s, completed=min(elapsed, self.planned_s), width=40)
+        head = Text.assemble(("mcpload ", "bold"), f"{elapsed:5.0f}s elapsed, {remaining:4.0f}s left  ")
+        if iv is None:
+            return Group(Text.assemble(head), bar)
+        table = Table.grid(padding=(0, 2))
+        for _ in range(7):
+            table.add_column(justify="right")
+        table.add_row("agents", "calls/s", "success", "p50 ms", "p95 ms", "p99 ms", "errors")
+        table.add_row(
+            f"{iv.get('active_agents', 0)}/{iv.get('target_agents', 0)}",
+            f"{iv.get('calls_per_s', 0):.1f}",
+            _pct(iv.get("ok", 0), iv.get("calls", 0)),
+            _ms(iv.get("p50_ms")),
+            _ms(iv.get("p95_ms")),
+            _ms(iv.get("p99_ms")),
+            escape(_errors(iv.get("errors", {}))),
+        )
+        return Group(head, bar, table)
+
+
+def render_summary(results: dict[str, Any], console: Console | None = None) -> None:
+    """The end-of-run summary: per operation, sessions, conversations, errors, thresholds."""
+    console = console or _wide_console()
+    totals = results.get("totals", {})
+    target = results.get("target", {})
+    where = escape(str(target.get("url") or target.get("command")))
+    console.print(
+        f"[bold]run[/] {results.get('duration_s', 0):.1f}s against {where}"
+        f"  ({target.get('transport')}, protocol {target.get('protocol_version')})"
+    )
+    table = Table(title="calls by operation", title_justify="left", show_edge=False)
+    for col in ("operation", "calls", "success", "calls/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors"):
+        table.add_column(col, justify="left" if col in ("operation", "errors") else "right")
+
+    def row(name: str, op: dict[str, Any], style: str | None = None) -> None:
+        lat = op.get("latency_ms", {})
+        table.add_row(
+            escape(name),
+            str(op.get("calls", 0)),
+            _pct(op.get("ok", 0), op.get("calls", 0)),
+            f"{op.get('calls_per_s', 0):.1f}",
+            _ms(lat.get("p50")),
+            _ms(lat.get("p95")),
+            _ms(lat.get("p99")),
+            _ms(lat.get("max")),
+            escape(_errors(op.get("errors", {}))),
+            style=style,
+        )
+
+    for name, op in sorted(results.get("operations", {}).items()):
+        row(name, op)
+    row("all", {**totals, "latency_ms": results.get("latency_ms", {}), "errors": results.get("errors", {})}, "bold")
+    console.print(table)
+    s, c = results.get("sessions", {}), results.get("conversations", {})
+    line = (
+        f"[bold]sessions[/] started {s.get('started', 0)}, failed {s.get('failed', 0)}   "
+        f"[bold]conversations[/] {c.get('completed', 0)} done, success {_rate(c.get('success_rate'))}"
+    )
+    if c.get("wasted_tokens"):
+        line += f", wasted tokens {c['wasted_tokens']:,}"
+        if c.get("wasted_cost") is not None:
+            line += f" (≈ ${c['wasted_cost']:.4f})"
+    console.print(line)
+    if totals.get("retries"):
+        console.print(f"[bold]retries[/] {totals['retries']}")
+    arrivals = results.get("arrivals")
+    if arrivals:
+        console.print(
+            f"[bold]arrivals[/] scheduled {arrivals.get('scheduled', 0)}, started {arrivals.get('started', 0)}, "
+            f"dropped {arrivals.get('dropped', 0)}, late p99 {_ms(arrivals.get('late_p99_ms'))} ms"
+        )
+    for err in results.get("top_errors", [])[:5]:
+        console.print(
+            f"  [red]{err.get('count')}×[/] {escape(str(err.get('kind')))} {escape(str(err.get('operation')))}: "
+            f"{escape(str(err.get('message')))}"
+        )
+    if results.get("interrupted_calls"):
+        console.print(f"[dim]{results['interrupted_calls']} calls interrupted by the end of the run (not counted)[/]")
+    for th in results.get("thresholds", []):
+        mark = "[green]✓[/]" if th.get("passed") else "[bold red]✗[/]"
+        value = th.get("value")
+        shown = "no data" if value is None else (f"{value:.4g}" if isinstance(value, float) else str(value))
+        console.print(f"{mark} {escape(str(th.get('metric')))}: {escape(str(th.get('expr')))}  (value {shown})")
+    if results.get("aborted_by"):
+        console.print(f"[bold red]aborted[/]: threshold {escape(results['aborted_by'])} failed")
+
+
+def _wide_console() -> Console:
+    """Logs and pipes get 80 columns by default: too narrow for the per-operation table."""
+    console = Console()
+    return console if console.is_terminal else Console(width=160)
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.2f}%"

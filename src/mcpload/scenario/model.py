@@ -1,0 +1,286 @@
+"""The scenario: target, agent types, load profiles, thresholds, data — one model for YAML and Python.
+
+``Scenario.from_dict`` is the one way in: the YAML loader calls it with the parsed file, and users
+may call it with a dict built in Python. Either way every problem raises ``ScenarioError`` with
+its path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mcpload.scenario.agents import AgentSpec, parse_agents
+from mcpload.scenario.checks import (
+    check_keys,
+    expect_duration,
+    expect_int,
+    expect_mapping,
+    expect_number,
+    expect_str,
+    join,
+    suggestion,
+    type_name,
+)
+from mcpload.scenario.data import DataSource, parse_data
+from mcpload.scenario.errors import ScenarioError
+from mcpload.scenario.interpolation import interpolate
+from mcpload.scenario.steps import (
+    Branch,
+    Call,
+    Choice,
+    GetPrompt,
+    ListPrompts,
+    ListResources,
+    ListTools,
+    Parallel,
+    Ping,
+    ReadResource,
+    Repeat,
+    Request,
+    Step,
+    Think,
+    walk,
+)
+from mcpload.scenario.target import TargetSpec, parse_target
+
+if TYPE_CHECKING:
+    from mcpload.mcp.target import Target
+    from mcpload.metrics import Threshold
+    from mcpload.profiles import Profile
+
+# The step classes are re-exported: the model is one namespace (``model.Call``, ``model.Scenario``).
+__all__ = [
+    "AgentSpec",
+    "Branch",
+    "Call",
+    "Choice",
+    "GetPrompt",
+    "ListPrompts",
+    "ListResources",
+    "ListTools",
+    "Options",
+    "Parallel",
+    "Ping",
+    "ReadResource",
+    "Repeat",
+    "Request",
+    "Scenario",
+    "Step",
+    "TargetSpec",
+    "Think",
+]
+
+KEYS = ("name", "description", "seed", "target", "data", "tokens", "agents", "profiles", "thresholds", "options")
+DEFAULT_GRACE_PERIOD = 30.0  # seconds, as k6's gracefulStop
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Run options of the scenario.
+
+    Attributes:
+        grace_period: Seconds in-flight conversations may take to finish once the run stops.
+    """
+
+    grace_period: float = DEFAULT_GRACE_PERIOD
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A validated scenario.
+
+    Attributes:
+        name: The scenario's name (default: the file name without extension).
+        source: The scenario file as given, or ``<python>``.
+        base_dir: The folder relative paths (data files, python agents) were resolved against.
+        target: The target, or None when the scenario leaves it to the command line.
+        agents: The agent types by name, in file order.
+        profiles: The load profiles (``mcpload.profiles`` objects).
+        thresholds: The pass/fail thresholds (``mcpload.metrics`` objects).
+        data: The data sources by name.
+        seed: The seed for every random choice (None: random; ``--seed`` overrides).
+        description: Free text.
+        price_per_1k: Price of 1,000 tokens, for the cost estimate (None: no estimate).
+        options: Run options.
+        secrets: Every non-empty value that ``${VAR}`` took from the environment: outputs redact them.
+    """
+
+    name: str
+    source: str
+    base_dir: Path
+    target: TargetSpec | None
+    agents: Mapping[str, AgentSpec]
+    profiles: tuple[Profile, ...]
+    thresholds: tuple[Threshold, ...] = ()
+    data: Mapping[str, DataSource] = field(default_factory=dict)
+    seed: int | None = None
+    description: str = ""
+    price_per_1k: float | None = None
+    options: Options = Options()
+    secrets: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_dict(
+        cls,
+        data: Any,
+        source: str = "<python>",
+        *,
+        base_dir: str | Path | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> Scenario:
+        """Validate a scenario given as plain data (the shape of the YAML file).
+
+        Args:
+            data: The scenario mapping.
+            source: Where it came from, for messages (a file name, or ``<python>``).
+            base_dir: Where relative paths start (default: the folder of ``source`` when it is a
+                file, else the current directory).
+            env: The variables for ``${VAR}`` (default: ``os.environ``).
+
+        Raises:
+            ScenarioError: the first problem found; ``str()`` is ``source: path: message``.
+        """
+        if base_dir is None:
+            base_dir = Path(source).parent if Path(source).is_file() else Path.cwd()
+        try:
+            return _build(data, source, Path(base_dir), os.environ if env is None else env)
+        except ScenarioError as exc:
+            raise exc.with_source(source) from None
+
+    def tool_names(self) -> set[str]:
+        """Every tool a workflow calls (preflight checks that the server lists them)."""
+        return {step.tool for step in self._steps() if isinstance(step, Call)}
+
+    def tool_names_with_paths(self) -> list[tuple[str, str]]:
+        """``(path, tool)`` for every call step, in file order (for messages naming the step)."""
+        return [(step.path, step.tool) for step in self._steps() if isinstance(step, Call)]
+
+    def literal_calls(self) -> list[tuple[str, str, Any]]:
+        """``(path, tool, args)`` for every call whose arguments hold no template.
+
+        Preflight validates these against each tool's ``inputSchema`` before the run starts.
+        """
+        return [
+            (step.path, step.tool, step.args.literal)
+            for step in self._steps()
+            if isinstance(step, Call) and step.args.is_literal
+        ]
+
+    def to_target(self, overrides: Mapping[str, Any] | None = None) -> Target:
+        """The ``mcpload.mcp.target.Target`` (see ``TargetSpec.to_target``); works without ``target:``
+        when the overrides give a ``url`` or ``command``."""
+        try:
+            return (self.target or TargetSpec()).to_target(overrides)
+        except ScenarioError as exc:
+            raise exc.with_source(self.source) from None
+
+    def _steps(self) -> list[Any]:
+        return [step for agent in self.agents.values() for step in walk(agent.workflow)]
+
+
+def _build(data: Any, source: str, base_dir: Path, env: Mapping[str, str]) -> Scenario:
+    if data is None or data == {}:
+        raise ScenarioError("the scenario is empty (expected a mapping with target, agents and profiles)")
+    if not isinstance(data, Mapping):
+        raise ScenarioError(f"expected a mapping at the top level, got {type_name(data)}")
+    data, secrets = interpolate(expect_mapping(data, ""), env)
+    check_keys(data, KEYS, "")
+    for key in ("agents", "profiles"):
+        if key not in data:
+            raise ScenarioError(f"missing required key '{key}'")
+
+    default_name = Path(source).stem if not source.startswith("<") else "scenario"
+    name = expect_str(data.get("name", default_name), "name")
+    seed = data.get("seed")
+    if seed is not None:
+        seed = expect_int(seed, "seed")
+
+    target = parse_target(data["target"], "target") if data.get("target") is not None else None
+    sources = parse_data(data["data"], "data", base_dir) if data.get("data") is not None else {}
+    agents = parse_agents(data["agents"], "agents", base_dir, tuple(sources))
+    return Scenario(
+        name=name,
+        source=source,
+        base_dir=base_dir,
+        target=target,
+        agents=agents,
+        profiles=_profiles(data["profiles"], agents),
+        thresholds=_thresholds(data.get("thresholds")),
+        data=sources,
+        seed=seed,
+        description=expect_str(data.get("description", ""), "description", non_empty=False),
+        price_per_1k=_price(data.get("tokens")),
+        options=_options(data.get("options")),
+        secrets=secrets,
+    )
+
+
+def _price(value: Any) -> float | None:
+    if value is None:
+        return None
+    check_keys(expect_mapping(value, "tokens"), ("price_per_1k",), "tokens")
+    price = value.get("price_per_1k")
+    return None if price is None else expect_number(price, "tokens.price_per_1k", minimum=0)
+
+
+def _options(value: Any) -> Options:
+    if value is None:
+        return Options()
+    check_keys(expect_mapping(value, "options"), ("grace_period",), "options")
+    grace = value.get("grace_period", DEFAULT_GRACE_PERIOD)
+    return Options(grace_period=expect_duration(grace, "options.grace_period"))
+
+
+def _profiles(value: Any, agents: Mapping[str, AgentSpec]) -> tuple[Profile, ...]:
+    # Imported here: the profiles package validates its own section; importing it lazily keeps the
+    # two packages free to grow without an import cycle.
+    from mcpload.profiles import parse_profiles
+
+    if value is None or value == [] or value == {}:
+        raise ScenarioError("define at least one load profile", "profiles")
+    try:
+        profiles = parse_profiles(value, "profiles")
+    except ValueError as exc:
+        raise _foreign(exc, "profiles") from None
+    for i, profile in enumerate(profiles):
+        at = "profiles" if isinstance(value, Mapping) else join("profiles", i)
+        for j, name in enumerate(getattr(profile, "agent_types", None) or ()):
+            if name not in agents:
+                hint = suggestion(name, agents) or f" (agents are {', '.join(agents)})"
+                raise ScenarioError(f"unknown agent '{name}'{hint}", join(join(at, "agent_types"), j))
+    return tuple(profiles)
+
+
+def _thresholds(value: Any) -> tuple[Threshold, ...]:
+    if value is None or value == {}:
+        return ()
+    from mcpload.metrics import parse_thresholds  # see _profiles for why it is imported here
+
+    try:
+        return tuple(parse_thresholds(expect_mapping(value, "thresholds"), "thresholds"))
+    except ScenarioError:
+        raise
+    except ValueError as exc:
+        raise _foreign(exc, "thresholds") from None
+
+
+def _foreign(exc: ValueError, section: str) -> ScenarioError:
+    """One ``ScenarioError`` line from a ProfileError or ThresholdError, which list every problem.
+
+    Their ``problems`` are ``(path, message)`` pairs (profiles) or ``"path: message"`` strings
+    (thresholds); the first one is reported and the others counted.
+    """
+    problems = list(getattr(exc, "problems", None) or [str(exc)])
+    first = problems[0]
+    if isinstance(first, tuple):
+        path, message = first
+    else:
+        path, sep, message = str(first).partition(": ")
+        if not sep or not path.startswith(section) or path[len(section) : len(section) + 1] not in ("", ".", "["):
+            path, message = section, str(first)
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return ScenarioError(f"{message}{more}", path or section)

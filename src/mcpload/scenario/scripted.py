@@ -1,0 +1,120 @@
+"""Agents written in Python: a base class, and loading ``file.py:Class`` or ``module:Class``.
+
+A scripted agent replaces a workflow: the engine opens the session, calls ``run`` once per
+conversation (with idle gaps, ``conversations_per_session`` and ``session_lifetime`` as for
+workflow agents), and records every request the session makes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import inspect
+import random
+import sys
+import traceback
+from abc import ABC, abstractmethod
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from mcpload.scenario.checks import suggestion
+from mcpload.scenario.errors import ScenarioError
+
+if TYPE_CHECKING:
+    from mcpload.mcp.session import Session
+
+
+class ScriptedAgent(ABC):
+    """Base class of agents written in Python (exported as ``mcpload.Agent``).
+
+    One instance lives as long as its agent; the engine creates it with keyword arguments, so a
+    subclass that defines ``__init__`` must accept and pass them on (``super().__init__(**kw)``).
+
+    Attributes:
+        id: The agent's id in the run (as in metrics and logs).
+        index: The agent's number in the run (0, 1, 2…).
+        rng: The agent's random generator, seeded from the run seed: use it for every random choice
+            so that ``--seed`` makes runs reproducible.
+        saved: Free for the agent's own state; kept across the conversations of the agent.
+    """
+
+    def __init__(self, *, id: str = "", index: int = 0, rng: random.Random | None = None) -> None:
+        self.id = id
+        self.index = index
+        self.rng = rng if rng is not None else random.Random()
+        self.saved: dict[str, Any] = {}
+
+    @abstractmethod
+    async def run(self, session: Session) -> None:
+        """Run one conversation on ``session`` (``await session.call_tool(...)``, ``asyncio.sleep``…).
+
+        Raising fails the conversation; outcomes of the session's requests are recorded either way.
+        """
+
+
+def load_agent_class(spec: str, base_dir: Path, path: str) -> type[ScriptedAgent]:
+    """The class named by ``file.py:ClassName`` (relative to ``base_dir``) or ``package.module:ClassName``.
+
+    Raises:
+        ScenarioError: a malformed spec, a file or module that does not import (one line, with
+            the line number in the file where it failed), a missing class, or a class that is not
+            a ``ScriptedAgent`` with an ``async def run``.
+    """
+    where, sep, class_name = spec.rpartition(":")
+    if not sep or not where or not class_name.isidentifier():
+        raise ScenarioError(f"expected file.py:ClassName or module:ClassName, got {spec!r}", path)
+    is_file = where.endswith(".py") or "/" in where or "\\" in where
+    module = _import_file(where, base_dir / where, path) if is_file else _import_module(where, path)
+    cls = getattr(module, class_name, None)
+    if cls is None:
+        classes = [name for name, value in vars(module).items() if isinstance(value, type)]
+        raise ScenarioError(f"{where} has no class '{class_name}'{suggestion(class_name, classes)}", path)
+    if not (isinstance(cls, type) and issubclass(cls, ScriptedAgent)):
+        raise ScenarioError(f"{class_name} in {where} is not a subclass of mcpload.Agent", path)
+    if not inspect.iscoroutinefunction(cls.run) or inspect.isabstract(cls):
+        raise ScenarioError(f"{class_name} in {where} needs an 'async def run(self, session)'", path)
+    return cls
+
+
+def _import_file(shown: str, file: Path, path: str) -> ModuleType:
+    file = file.resolve()
+    if not file.is_file():
+        raise ScenarioError(f"cannot import {shown}: no such file", path)
+    # A private, stable module name: the same file loaded twice replaces itself, two files never clash.
+    digest = hashlib.sha1(str(file).encode()).hexdigest()[:10]
+    name = f"_mcpload_agent_{file.stem}_{digest}"
+    module_spec = importlib.util.spec_from_file_location(name, file)
+    if module_spec is None or module_spec.loader is None:
+        raise ScenarioError(f"cannot import {shown}: not a Python file", path)
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module  # dataclasses and pickling look their module up here
+    try:
+        module_spec.loader.exec_module(module)
+    except BaseException as exc:
+        sys.modules.pop(name, None)
+        if not isinstance(exc, Exception):
+            raise
+        raise ScenarioError(f"cannot import {shown}{_line_in(exc, file)}: {_one_line(exc)}", path) from None
+    return module
+
+
+def _import_module(name: str, path: str) -> ModuleType:
+    try:
+        return importlib.import_module(name)
+    except Exception as exc:
+        raise ScenarioError(f"cannot import module {name}: {_one_line(exc)}", path) from None
+
+
+def _line_in(exc: Exception, file: Path) -> str:
+    """`` (line N)``: where in ``file`` the import failed, when the file is to blame."""
+    if isinstance(exc, SyntaxError) and exc.filename and Path(exc.filename).resolve() == file:
+        return f" (line {exc.lineno})"
+    frames = [frame for frame in traceback.extract_tb(exc.__traceback__) if Path(frame.filename).resolve() == file]
+    return f" (line {frames[-1].lineno})" if frames else ""
+
+
+def _one_line(exc: Exception) -> str:
+    message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+    return f"{type(exc).__name__}: {' '.join(str(message).split())}"

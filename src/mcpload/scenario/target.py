@@ -1,0 +1,179 @@
+"""The ``target:`` section: where the server is and how to reach it; becomes an ``mcp.target.Target``."""
+
+from __future__ import annotations
+
+import datetime
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from mcpload.mcp import eras
+from mcpload.scenario.checks import (
+    check_keys,
+    expect_bool,
+    expect_duration,
+    expect_list,
+    expect_mapping,
+    expect_str,
+    join,
+    suggestion,
+    type_name,
+)
+from mcpload.scenario.errors import ScenarioError
+
+if TYPE_CHECKING:
+    from mcpload.mcp.target import Target
+
+TRANSPORTS = ("auto", "http", "sse", "stdio")  # as mcpload.mcp.target.TRANSPORTS
+KEYS = ("url", "command", "transport", "protocol", "headers", "timeout", "connect_timeout", "insecure", "env")
+
+
+@dataclass(frozen=True, slots=True)
+class TargetSpec:
+    """The target as the scenario describes it (``${ENV}`` already resolved).
+
+    Attributes:
+        url: The MCP endpoint (Streamable HTTP, or legacy SSE ending in /sse); or None.
+        command: The stdio server command as argv; or None.
+        transport: auto | http | sse | stdio.
+        protocol: auto or a protocol version (see ``mcpload.mcp.eras``).
+        headers: Extra HTTP headers.
+        timeout: Per-request timeout, seconds.
+        connect_timeout: Connect timeout, seconds.
+        insecure: Do not verify TLS certificates.
+        env: Extra environment variables for a stdio server process.
+    """
+
+    url: str | None = None
+    command: tuple[str, ...] | None = None
+    transport: str = "auto"
+    protocol: str = "auto"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    timeout: float = 30.0
+    connect_timeout: float = 10.0
+    insecure: bool = False
+    env: Mapping[str, str] | None = None
+
+    def to_target(self, overrides: Mapping[str, Any] | None = None) -> Target:
+        """The ``mcpload.mcp.target.Target`` to connect to, with command-line overrides applied.
+
+        Args:
+            overrides: ``Target`` field names (``url``, ``command``, ``transport``, ``protocol``,
+                ``headers``, ``timeout``, ``connect_timeout``, ``verify_tls``, ``bearer_env``,
+                ``listen``, ``env``) plus ``insecure``; None values are ignored. ``headers`` are
+                added to the scenario's; a ``url`` replaces a ``command`` and the other way round.
+
+        Raises:
+            ScenarioError: no URL or command anywhere, or an invalid combination (path ``target``).
+        """
+        # Imported here: the scenario model stays importable without the transports stack.
+        from mcpload.mcp.target import Target
+
+        given = {key: value for key, value in (overrides or {}).items() if value is not None}
+        spec = self
+        if "url" in given or "command" in given:
+            command = given.pop("command", None)
+            if isinstance(command, str):
+                command = shlex.split(command)
+            # A new place may need another transport: drop a pinned one that no longer fits.
+            transport = "auto" if "transport" not in given else spec.transport
+            url = given.pop("url", None)
+            spec = replace(spec, url=url, command=tuple(command) if command else None, transport=transport)
+        if spec.url is None and spec.command is None:
+            raise ScenarioError(
+                "no target: set target.url or target.command, or give one on the command line", "target"
+            )
+        fields: dict[str, Any] = {
+            "url": spec.url,
+            "command": list(spec.command) if spec.command is not None else None,
+            "transport": "stdio" if spec.command is not None and spec.transport == "auto" else spec.transport,
+            "protocol": spec.protocol,
+            "headers": {**spec.headers, **given.pop("headers", {})},
+            "timeout": spec.timeout,
+            "connect_timeout": spec.connect_timeout,
+            "verify_tls": not given.pop("insecure", spec.insecure),
+            "env": dict(spec.env) if spec.env else None,
+        }
+        fields.update(given)
+        try:
+            return Target(**fields)
+        except (TypeError, ValueError) as exc:
+            raise ScenarioError(str(exc), "target") from None
+
+
+def parse_target(value: Any, path: str = "target") -> TargetSpec:
+    """The ``target:`` mapping.
+
+    Raises:
+        ScenarioError: with the path of the offending value.
+    """
+    check_keys(expect_mapping(value, path), KEYS, path)
+    url = command = None
+    if "url" in value and "command" in value:
+        raise ScenarioError("give either url or command, not both", path)
+    if "url" in value:
+        url = expect_str(value["url"], join(path, "url"))
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ScenarioError(f"not an http(s) URL: {url!r}", join(path, "url"))
+    elif "command" in value:
+        command = _command(value["command"], join(path, "command"))
+    transport = expect_str(value.get("transport", "auto"), join(path, "transport"))
+    if transport not in TRANSPORTS:
+        hint = suggestion(transport, TRANSPORTS) or f" (use one of {', '.join(TRANSPORTS)})"
+        raise ScenarioError(f"unknown transport '{transport}'{hint}", join(path, "transport"))
+    if transport == "stdio" and url is not None:
+        raise ScenarioError("transport stdio needs a command, not a url", join(path, "transport"))
+    if transport in ("http", "sse") and command is not None:
+        raise ScenarioError(f"transport {transport} needs a url, not a command", join(path, "transport"))
+    protocol = value.get("protocol", "auto")
+    if isinstance(protocol, datetime.date):  # yaml.safe_load reads 2025-06-18 as a date
+        protocol = protocol.isoformat()
+    try:
+        eras.check_protocol(protocol)
+    except ValueError as exc:
+        raise ScenarioError(str(exc), join(path, "protocol")) from None
+    spec = TargetSpec(
+        url=url,
+        command=command,
+        transport=transport,
+        protocol=protocol,
+        headers=_strings(value.get("headers", {}), join(path, "headers"), header=True),
+        timeout=_positive(value.get("timeout", 30.0), join(path, "timeout")),
+        connect_timeout=_positive(value.get("connect_timeout", 10.0), join(path, "connect_timeout")),
+        insecure=expect_bool(value.get("insecure", False), join(path, "insecure")),
+        env=_strings(value["env"], join(path, "env")) if "env" in value else None,
+    )
+    return spec
+
+
+def _command(value: Any, path: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        try:
+            argv = shlex.split(value)
+        except ValueError as exc:
+            raise ScenarioError(f"cannot split the command: {exc}", path) from None
+    else:
+        argv = [expect_str(item, join(path, i)) for i, item in enumerate(expect_list(value, path))]
+    if not argv:
+        raise ScenarioError("the command is empty", path)
+    return tuple(argv)
+
+
+def _strings(value: Any, path: str, *, header: bool = False) -> dict[str, str]:
+    result = {}
+    for key, item in expect_mapping(value, path).items():
+        at = join(path, key)
+        if isinstance(item, bool) or not isinstance(item, str | int | float):
+            raise ScenarioError(f"expected a string, got {type_name(item)}", at)
+        text = str(item)
+        if header and (any(c in key + text for c in "\r\n") or ":" in key or not key.strip()):
+            raise ScenarioError("a header name needs no ':' and neither part may hold a line break", at)
+        result[key] = text
+    return result
+
+
+def _positive(value: Any, path: str) -> float:
+    return expect_duration(value, path, positive=True)

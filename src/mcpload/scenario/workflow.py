@@ -1,0 +1,213 @@
+"""Parse a workflow (the list of steps an agent runs per conversation) into step objects.
+
+Each list item is a mapping with exactly one step key (``call``, ``think``, ``parallel``, …);
+request steps take ``timeout`` and ``retry`` beside it, and ``call`` also ``args`` and ``save``.
+Argument-less requests may be written bare: ``- ping``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+import jmespath
+from jmespath.exceptions import JMESPathError
+
+from mcpload.scenario.checks import (
+    check_keys,
+    expect_duration,
+    expect_list,
+    expect_mapping,
+    expect_number,
+    expect_str,
+    join,
+    suggestion,
+    type_name,
+)
+from mcpload.scenario.distributions import parse_count, parse_distribution
+from mcpload.scenario.errors import ScenarioError
+from mcpload.scenario.retry import parse_retry
+from mcpload.scenario.steps import (
+    Branch,
+    Call,
+    Choice,
+    GetPrompt,
+    ListPrompts,
+    ListResources,
+    ListTools,
+    Parallel,
+    Ping,
+    ReadResource,
+    Repeat,
+    Request,
+    Step,
+    Think,
+)
+from mcpload.scenario.templates import compile_args
+
+REQUEST_KEYS = ("timeout", "retry")
+CALL_KEYS = ("args", "save", *REQUEST_KEYS)
+BARE = {"ping": Ping, "list_tools": ListTools, "list_resources": ListResources, "list_prompts": ListPrompts}
+STEP_KINDS = ("call", "think", "parallel", "repeat", "choice", *BARE, "read_resource", "get_prompt")
+_REQUESTS = ("call", *BARE, "read_resource", "get_prompt")
+
+
+class _Parser:
+    """Parses steps; holds what every step needs to know (the data source names, for templates)."""
+
+    def __init__(self, data_names: Collection[str] | None) -> None:
+        self.data_names = data_names
+
+    def steps(self, value: Any, path: str, *, non_empty: bool = True) -> tuple[Step, ...]:
+        items = expect_list(value, path, non_empty=non_empty)
+        return tuple(self.step(item, join(path, i)) for i, item in enumerate(items))
+
+    def step(self, value: Any, path: str) -> Step:
+        if isinstance(value, str):
+            if value in BARE:
+                return BARE[value](path=path)
+            raise ScenarioError(f"unknown step '{value}'{suggestion(value, STEP_KINDS)}", path)
+        mapping = expect_mapping(value, path, "a step (a mapping such as {call: tool_name})")
+        kinds = [key for key in mapping if key in STEP_KINDS]
+        if len(kinds) > 1:
+            raise ScenarioError(f"one step per list item, found {' and '.join(kinds)} (start a new '- ' item)", path)
+        if not kinds:
+            if not mapping:
+                raise ScenarioError(f"empty step: expected one of {', '.join(STEP_KINDS)}", path)
+            key = next((k for k in mapping if k not in CALL_KEYS), None)
+            if key is None:
+                raise ScenarioError(f"'{next(iter(mapping))}' without a step: add call: <tool>", path)
+            raise ScenarioError(f"unknown step '{key}'{suggestion(key, STEP_KINDS)}", path)
+        kind = kinds[0]
+        allowed = CALL_KEYS if kind == "call" else REQUEST_KEYS if kind in _REQUESTS else ()
+        for key in mapping:
+            if key != kind and key not in allowed:
+                if allowed:
+                    hint = suggestion(key, allowed) or f" (a {kind} step takes {', '.join(allowed)})"
+                else:
+                    hint = f" ({kind} takes nothing beside it)"
+                raise ScenarioError(f"unknown key '{key}'{hint}", path)
+        return getattr(self, kind)(mapping, path)
+
+    # requests
+
+    def _request_options(self, mapping: Mapping[str, Any], path: str) -> dict[str, Any]:
+        options: dict[str, Any] = {"path": path}
+        if "timeout" in mapping:
+            options["timeout"] = expect_duration(mapping["timeout"], join(path, "timeout"), positive=True)
+        if "retry" in mapping:
+            options["retry"] = parse_retry(mapping["retry"], join(path, "retry"))
+        return options
+
+    def call(self, mapping: Mapping[str, Any], path: str) -> Call:
+        tool = expect_str(mapping["call"], join(path, "call"))
+        if "{{" in tool or "{%" in tool:
+            raise ScenarioError("a tool name cannot be a template (metrics and preflight need it)", join(path, "call"))
+        args = mapping.get("args")
+        args = {} if args is None else expect_mapping(args, join(path, "args"), "a mapping of arguments")
+        return Call(
+            tool=tool,
+            args=compile_args(args, join(path, "args"), data_names=self.data_names),
+            save=self._save(mapping.get("save"), join(path, "save")),
+            **self._request_options(mapping, path),
+        )
+
+    def _save(self, value: Any, path: str) -> dict[str, Any]:
+        if value is None:
+            return {}
+        save = {}
+        for name, expression in expect_mapping(value, path, "a mapping of name: JMESPath expression").items():
+            at = join(path, name)
+            if not name.isidentifier():
+                raise ScenarioError(f"saved names must be identifiers (used as saved.{name}), got {name!r}", at)
+            try:
+                save[name] = jmespath.compile(expect_str(expression, at))
+            except JMESPathError as exc:
+                detail = str(exc).splitlines()[0].removesuffix(":")
+                raise ScenarioError(f"invalid JMESPath expression {expression!r}: {detail}", at) from None
+        return save
+
+    def _no_arguments(self, mapping: Mapping[str, Any], path: str, kind: str) -> Request:
+        body = mapping[kind]
+        if body is not None and body != {}:
+            raise ScenarioError(f"{kind} takes no arguments, got {type_name(body)} (write {kind}: {{}})", path)
+        return BARE[kind](**self._request_options(mapping, path))
+
+    def ping(self, mapping: Mapping[str, Any], path: str) -> Request:
+        return self._no_arguments(mapping, path, "ping")
+
+    def list_tools(self, mapping: Mapping[str, Any], path: str) -> Request:
+        return self._no_arguments(mapping, path, "list_tools")
+
+    def list_resources(self, mapping: Mapping[str, Any], path: str) -> Request:
+        return self._no_arguments(mapping, path, "list_resources")
+
+    def list_prompts(self, mapping: Mapping[str, Any], path: str) -> Request:
+        return self._no_arguments(mapping, path, "list_prompts")
+
+    def read_resource(self, mapping: Mapping[str, Any], path: str) -> ReadResource:
+        body, at = mapping["read_resource"], join(path, "read_resource")
+        if isinstance(body, Mapping):
+            check_keys(body, ("uri",), at, required=("uri",))
+            body, at = body["uri"], join(at, "uri")
+        uri = compile_args(expect_str(body, at), at, data_names=self.data_names, native=False)
+        return ReadResource(uri=uri, **self._request_options(mapping, path))
+
+    def get_prompt(self, mapping: Mapping[str, Any], path: str) -> GetPrompt:
+        body, at = mapping["get_prompt"], join(path, "get_prompt")
+        if isinstance(body, str):
+            body = {"name": body}
+        check_keys(expect_mapping(body, at), ("name", "args"), at, required=("name",))
+        args = body.get("args")
+        args = {} if args is None else expect_mapping(args, join(at, "args"), "a mapping of arguments")
+        return GetPrompt(
+            name=expect_str(body["name"], join(at, "name")),
+            args=compile_args(args, join(at, "args"), data_names=self.data_names),
+            **self._request_options(mapping, path),
+        )
+
+    # think and control flow
+
+    def think(self, mapping: Mapping[str, Any], path: str) -> Think:
+        return Think(path=path, duration=parse_distribution(mapping["think"], join(path, "think")))
+
+    def parallel(self, mapping: Mapping[str, Any], path: str) -> Parallel:
+        return Parallel(path=path, steps=self.steps(mapping["parallel"], join(path, "parallel")))
+
+    def repeat(self, mapping: Mapping[str, Any], path: str) -> Repeat:
+        at = join(path, "repeat")
+        body = expect_mapping(mapping["repeat"], at, "a mapping {times, steps}")
+        check_keys(body, ("times", "steps"), at, required=("times", "steps"))
+        count = parse_count(body["times"], join(at, "times"))
+        return Repeat(path=path, count=count, steps=self.steps(body["steps"], join(at, "steps")))
+
+    def choice(self, mapping: Mapping[str, Any], path: str) -> Choice:
+        at = join(path, "choice")
+        branches = []
+        for i, item in enumerate(expect_list(mapping["choice"], at, non_empty=True)):
+            where = join(at, i)
+            check_keys(expect_mapping(item, where, "a branch {weight, steps}"), ("weight", "steps"), where)
+            if "steps" not in item:
+                raise ScenarioError("missing required key 'steps' (steps: [] for a branch that does nothing)", where)
+            weight = expect_number(item.get("weight", 1), join(where, "weight"), positive=True)
+            branches.append(Branch(weight, self.steps(item["steps"], join(where, "steps"), non_empty=False)))
+        return Choice(path=path, branches=tuple(branches))
+
+
+def parse_workflow(value: Any, path: str, data_names: Collection[str] | None = None) -> tuple[Step, ...]:
+    """The steps of a workflow (a non-empty list).
+
+    Args:
+        value: The list as written.
+        path: Its place in the scenario (``agents.researcher.workflow``).
+        data_names: The data sources templates may name (None: not checked).
+
+    Raises:
+        ScenarioError: the first problem found, with its path.
+    """
+    return _Parser(data_names).steps(value, path)
+
+
+def parse_step(value: Any, path: str, data_names: Collection[str] | None = None) -> Step:
+    """One step (see ``parse_workflow``)."""
+    return _Parser(data_names).step(value, path)
