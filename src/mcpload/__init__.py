@@ -5,9 +5,11 @@ The public API is what ``__all__`` lists; everything else is private and may cha
 
 __version__ = "0.1.0"
 
+from mcpload.engine.execute import run_scenario
 from mcpload.mcp.outcome import KINDS, Outcome
 from mcpload.mcp.session import Session
 from mcpload.mcp.target import Target, connect
+from mcpload.scenario import Agent, Scenario, ScenarioError, load_scenario
 from mcpload.transports.base import Transport
 from mcpload.transports.legacy_sse import LegacySSE
 from mcpload.transports.stdio import Stdio
@@ -15,8 +17,11 @@ from mcpload.transports.streamable_http import StreamableHTTP
 
 __all__ = [
     "KINDS",
+    "Agent",
     "LegacySSE",
     "Outcome",
+    "Scenario",
+    "ScenarioError",
     "Session",
     "Stdio",
     "StreamableHTTP",
@@ -24,4 +29,6 @@ __all__ = [
     "Transport",
     "__version__",
     "connect",
+    "load_scenario",
+    "run_scenario",
 ]

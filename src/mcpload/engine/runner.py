@@ -66,6 +66,8 @@ class Runner:
         self.aborted_by: str | None = None
         self.interrupted = False
         self._agent_index = 0
+        self._agents: set[Agent] = set()
+        self._stopping = False
         self._controllers: list[asyncio.Task] = []
         self._intervals: list[dict[str, Any]] = []
         self._writer: IntervalWriter | None = None
@@ -73,8 +75,17 @@ class Runner:
 
     # public
     def interrupt(self) -> None:
-        """Ctrl-C: stop the profiles now; in-flight work gets the grace period."""
+        """Ctrl-C: stop the profiles now, in-flight work gets the grace period; a second Ctrl-C
+        cancels everything at once."""
+        if self.interrupted:
+            for agent in list(self._agents):
+                _cancel(agent)
+            return
         self.interrupted = True
+        self._stop_profiles()
+
+    def _stop_profiles(self) -> None:
+        self._stopping = True
         for task in self._controllers:
             task.cancel()
 
@@ -120,10 +131,12 @@ class Runner:
         agent.task = asyncio.ensure_future(agent.run())
         self.active += 1
         self.recorder.active_agents = self.active
-        agent.task.add_done_callback(self._agent_done)
+        self._agents.add(agent)
+        agent.task.add_done_callback(lambda task: self._agent_done(agent, task))
         return agent
 
-    def _agent_done(self, task: asyncio.Task) -> None:
+    def _agent_done(self, agent: Agent, task: asyncio.Task) -> None:
+        self._agents.discard(agent)
         self.active -= 1
         self.recorder.active_agents = self.active
         if not task.cancelled() and task.exception() is not None:
@@ -153,7 +166,10 @@ class Runner:
             pass
         finally:
             self.targets[pi] = 0
-            await self._drain(agents, profile.graceful_stop)
+            # a profile that ends on its own gives its graceful_stop; a run stopped early (Ctrl-C,
+            # a threshold abort) gives the scenario's grace_period
+            grace = self.scenario.options.grace_period if self._stopping else profile.graceful_stop
+            await self._drain(agents, grace)
 
     async def _closed(self, pi: int, profile: Any, agents: list[Agent]) -> None:
         picker = _TypePicker(self._specs_for(profile))
@@ -227,8 +243,7 @@ class Runner:
             broken = should_abort(self.scenario.thresholds, snapshot, _clock() - self.t0)
             if broken is not None and self.aborted_by is None:
                 self.aborted_by = str(broken)
-                for task in self._controllers:
-                    task.cancel()
+                self._stop_profiles()
             if self.options.on_interval is not None:
                 self.options.on_interval(interval, snapshot)
 
