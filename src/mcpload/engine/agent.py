@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +18,22 @@ from mcpload.scenario import RenderContext, TemplateRenderError
 from mcpload.scenario import model as m
 
 _clock = time.perf_counter
+
+#: the generator of the running ``parallel`` branch; None outside parallel steps (the agent's own)
+_branch_rng: ContextVar[random.Random | None] = ContextVar("mcpload_branch_rng", default=None)
+
+
+class _TaskRandom:
+    """The agent's generator as the running task sees it: each ``parallel`` branch draws from its own
+    fork, so the order in which concurrent branches draw (which follows server timing) changes nothing."""
+
+    __slots__ = ("_root",)
+
+    def __init__(self, root: random.Random) -> None:
+        self._root = root
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_branch_rng.get() or self._root, name)
 
 
 @dataclass
@@ -50,6 +68,7 @@ class Agent:
         self.spec = spec
         self.world = world
         self.rng = rng
+        self._rng = _TaskRandom(rng)  # what workflow steps and templates draw from
         self.intended_start = intended_start
         self.retiring = False
         self.idle = False
@@ -107,7 +126,7 @@ class Agent:
         idle = spec.idle
         scripted = self._scripted_instance() if spec.scripted else None
         ctx = RenderContext(
-            self.rng,
+            self._rng,
             agent={"id": f"{spec.name}-{self.index}", "type": spec.name, "index": self.index},
             data=self.world.scenario.data,
         )
@@ -160,19 +179,28 @@ class Agent:
     async def _step(self, step, session: Session, conv: Conversation, ctx: RenderContext) -> bool:
         kind = type(step)
         if kind is m.Think:
-            await asyncio.sleep(step.duration.sample(self.rng))
+            await asyncio.sleep(step.duration.sample(self._rng))
             return True
         if kind is m.Parallel:
-            results = await asyncio.gather(*(self._step(s, session, conv, ctx) for s in step.steps))
+            seeds = [self._rng.getrandbits(64) for _ in step.steps]  # drawn in order, before any branch runs
+            results = await asyncio.gather(
+                *(self._branch(s, seed, session, conv, ctx) for s, seed in zip(step.steps, seeds, strict=True))
+            )
             return all(results)
         if kind is m.Repeat:
-            for _ in range(step.count.sample(self.rng)):
+            for _ in range(step.count.sample(self._rng)):
                 if not await self._steps(step.steps, session, conv, ctx):
                     return False
             return True
         if kind is m.Choice:
-            return await self._steps(step.pick(self.rng).steps, session, conv, ctx)
+            return await self._steps(step.pick(self._rng).steps, session, conv, ctx)
         return await self._request(step, session, conv, ctx)
+
+    async def _branch(self, step, seed: int, session: Session, conv: Conversation, ctx: RenderContext) -> bool:
+        """One branch of a ``parallel`` step; ``gather`` runs it in its own task (and context), so the
+        generator set here is this branch's alone."""
+        _branch_rng.set(random.Random(seed))
+        return await self._step(step, session, conv, ctx)
 
     async def _request(self, step, session: Session, conv: Conversation, ctx: RenderContext) -> bool:
         """One request step under its retry policy. Each attempt spends the agent's tokens; a retried
@@ -208,7 +236,7 @@ class Agent:
             if policy is None or out.kind not in policy.on or attempt == attempts - 1:
                 return False
             conv.wasted += tokens  # the agent re-spends its reasoning on the retry
-            await asyncio.sleep(policy.delay(attempt, self.rng))
+            await asyncio.sleep(policy.delay(attempt, self._rng))
         return False
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from mcpload.engine.agent import World
-from mcpload.engine.preflight import preflight
+from mcpload.engine.preflight import PreflightError, preflight
 from mcpload.engine.recording import OutcomeSink
 from mcpload.engine.runner import Runner, RunOptions, RunReport
 from mcpload.metrics import Recorder
@@ -48,16 +48,21 @@ async def run_scenario(
         out: where to write the results JSON.
         intervals: where to append the per-second NDJSON intervals while the run goes on.
         on_interval: called with (interval, snapshot) once a second (the live view).
-        handle_signals: install a SIGINT handler that stops the run gracefully.
+        handle_signals: SIGINT/SIGTERM stop the run gracefully (a second one at once).
     """
     target = target or scenario.to_target()
     secrets = getattr(scenario, "secrets", frozenset())
     tools: dict[str, str] = {}
     for path, tool in scenario.tool_names_with_paths():
         tools.setdefault(tool, path)
-    info = await preflight(target, tools, scenario.literal_calls(), str(scenario.source))
+    try:
+        info = await preflight(target, tools, scenario.literal_calls(), str(scenario.source))
+    except PreflightError as exc:
+        raise PreflightError(redact(str(exc), secrets), exc.code) from None
+    if info.era == "modern":
+        _refuse_ping(scenario, info.protocol_version)
     recorder = Recorder()
-    world = World(scenario, target, info.transport, info.protocol, recorder, OutcomeSink(recorder))
+    world = World(scenario, target, info.transport, info.protocol, recorder, OutcomeSink(recorder, secrets))
     run_seed = seed if seed is not None else (scenario.seed if scenario.seed is not None else 0)
     meta = {
         "scenario": scenario.name,
@@ -73,25 +78,32 @@ async def run_scenario(
         "profiles": [describe_profile(p) for p in scenario.profiles],
         "planned_duration_s": planned_duration(scenario),
     }
-    runner = Runner(scenario, world, RunOptions(run_seed, str(intervals) if intervals else None, on_interval, meta))
+    runner = Runner(
+        scenario, world, RunOptions(run_seed, str(intervals) if intervals else None, on_interval, meta, secrets)
+    )
     loop = asyncio.get_running_loop()
-    if handle_signals:
+    signals = (signal.SIGINT, signal.SIGTERM) if handle_signals else ()
+    for sig in signals:
         with suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signal.SIGINT, runner.interrupt)
+            loop.add_signal_handler(sig, runner.interrupt)
     try:
         report = await runner.run()
     finally:
-        if handle_signals:
+        for sig in signals:
             with suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(signal.SIGINT)
+                loop.remove_signal_handler(sig)
     if out is not None:
         write_results(report.results, out, secrets)
     return report
 
 
 def write_results(results: dict[str, Any], path: str | Path, secrets: frozenset[str] | set[str] = frozenset()) -> None:
+    """Write the results JSON atomically (temp file + rename): a half-written file would mislead."""
     data = orjson.dumps(results, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
-    Path(path).write_text(redact(data, secrets) + "\n")
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(redact(data, secrets) + "\n")
+    tmp.replace(path)
 
 
 def describe_profile(profile: Any) -> dict[str, Any]:
@@ -101,3 +113,17 @@ def describe_profile(profile: Any) -> dict[str, Any]:
     if stages:
         d["stages"] = [{"duration_s": s.duration, "target": s.target} for s in stages]
     return d
+
+
+def _refuse_ping(scenario: Any, version: str) -> None:
+    """``ping`` left the protocol in 2026-07-28: every such step would fail, so say it before the load."""
+    from mcpload.scenario import Ping, walk
+
+    for spec in scenario.agents.values():
+        for step in walk(spec.workflow):
+            if isinstance(step, Ping):
+                raise PreflightError(
+                    f"{scenario.source}: {step.path}: ping is not part of protocol {version}, which the server "
+                    "speaks (remove the step, or set target.protocol to 2025-11-25)",
+                    2,
+                )

@@ -19,14 +19,19 @@ class OutcomeSink:
     never the server's, so they stay out of success ratios and latency.
     """
 
-    __slots__ = ("interrupted", "recorder")
+    __slots__ = ("interrupted", "recorder", "secrets")
 
-    def __init__(self, recorder) -> None:
+    def __init__(self, recorder, secrets: frozenset[str] = frozenset()) -> None:
         self.recorder = recorder
         self.interrupted = 0
+        self.secrets = tuple(s for s in secrets if s)
 
     def __call__(self, outcome: Outcome, intended_start: float | None = None) -> None:
         if outcome.kind == INTERRUPTED:
             self.interrupted += 1
             return
+        if self.secrets and outcome.error_message:
+            # before the recorder truncates messages: a secret cut in two would escape redaction
+            for secret in self.secrets:
+                outcome.error_message = outcome.error_message.replace(secret, "***")
         self.recorder.record(outcome, retry=retrying.get(), intended_start=intended_start)

@@ -24,6 +24,7 @@ class RunOptions:
     intervals_path: str | None = None
     on_interval: Callable[[dict[str, Any], dict[str, Any]], None] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    secrets: frozenset[str] = frozenset()  # redacted from the results (and so from every output)
 
 
 @dataclass
@@ -117,6 +118,8 @@ class Runner:
             conv["wasted_cost"] = round(conv.get("wasted_tokens", 0) * price / 1000, 6)
         results["aborted_by"] = self.aborted_by
         results["stopped_by_user"] = self.interrupted
+        if self.options.secrets:
+            results = redact_all(results, self.options.secrets)
         if self._writer is not None:
             self._writer.write_summary({k: v for k, v in results.items() if k != "intervals"})
             self._writer.close()
@@ -166,6 +169,7 @@ class Runner:
             pass
         finally:
             self.targets[pi] = 0
+            self.recorder.target_agents = sum(self.targets.values())
             # a profile that ends on its own gives its graceful_stop; a run stopped early (Ctrl-C,
             # a threshold abort) gives the scenario's grace_period
             grace = self.scenario.options.grace_period if self._stopping else profile.graceful_stop
@@ -256,6 +260,20 @@ class Runner:
         if self._writer is not None:
             self._writer.write_interval(interval)
         return interval
+
+
+def redact_all(value: Any, secrets: frozenset[str]) -> Any:
+    """``value`` with every secret replaced by ``***`` in every string (keys included), recursively."""
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret:
+                value = value.replace(secret, "***")
+        return value
+    if isinstance(value, dict):
+        return {redact_all(k, secrets): redact_all(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_all(v, secrets) for v in value]
+    return value
 
 
 def _cancel(agent: Agent) -> None:
