@@ -37,6 +37,7 @@ async def run_scenario(
     out: str | Path | None = None,
     intervals: str | Path | None = None,
     on_interval=None,
+    outputs: list[Any] | None = None,
     handle_signals: bool = False,
 ) -> RunReport:
     """Run a loaded scenario. Raises ``PreflightError`` before any load when the target does not fit.
@@ -48,6 +49,7 @@ async def run_scenario(
         out: where to write the results JSON.
         intervals: where to append the per-second NDJSON intervals while the run goes on.
         on_interval: called with (interval, snapshot) once a second (the live view).
+        outputs: ``mcpload.outputs.base.Output`` instances (Prometheus, OTLP, …) fed during the run.
         handle_signals: SIGINT/SIGTERM stop the run gracefully (a second one at once).
     """
     target = target or scenario.to_target()
@@ -79,7 +81,9 @@ async def run_scenario(
         "planned_duration_s": planned_duration(scenario),
     }
     runner = Runner(
-        scenario, world, RunOptions(run_seed, str(intervals) if intervals else None, on_interval, meta, secrets)
+        scenario,
+        world,
+        RunOptions(run_seed, str(intervals) if intervals else None, on_interval, meta, secrets, list(outputs or [])),
     )
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM) if handle_signals else ()

@@ -25,6 +25,7 @@ class RunOptions:
     on_interval: Callable[[dict[str, Any], dict[str, Any]], None] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     secrets: frozenset[str] = frozenset()  # redacted from the results (and so from every output)
+    outputs: list[Any] = field(default_factory=list)  # mcpload.outputs.base.Output instances
 
 
 @dataclass
@@ -95,6 +96,8 @@ class Runner:
         meta = {"started_at": started_at, **self.options.meta}
         if self.options.intervals_path:
             self._writer = IntervalWriter(self.options.intervals_path, meta)
+        for output in self.options.outputs:
+            output.start(meta, self.recorder)
         self.t0 = _clock()
         self._controllers = [
             asyncio.ensure_future(self._run_profile(i, p)) for i, p in enumerate(self.scenario.profiles)
@@ -123,6 +126,8 @@ class Runner:
         if self._writer is not None:
             self._writer.write_summary({k: v for k, v in results.items() if k != "intervals"})
             self._writer.close()
+        for output in self.options.outputs:
+            output.stop(results)
         return RunReport(results, self.aborted_by, self.interrupted)
 
     # profiles
@@ -250,6 +255,8 @@ class Runner:
                 self._stop_profiles()
             if self.options.on_interval is not None:
                 self.options.on_interval(interval, snapshot)
+            for output in self.options.outputs:
+                output.interval(interval, snapshot)
 
     def _snapshot(self) -> dict[str, Any]:
         return self.recorder.snapshot(percentiles=self._percentiles)
