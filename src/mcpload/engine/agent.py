@@ -122,6 +122,8 @@ class Agent:
     async def _conversations(self, session: Session, t0: float) -> None:
         spec = self.spec
         limit = spec.conversations_per_session
+        if limit is None and self.intended_start is not None:
+            limit = 1  # open models: an arrival is one agent doing one conversation, unless told more
         lifetime = spec.session_lifetime
         idle = spec.idle
         scripted = self._scripted_instance() if spec.scripted else None
