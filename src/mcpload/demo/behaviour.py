@@ -48,7 +48,12 @@ class Behaviour:
     rng: random.Random = field(default_factory=random.Random)
 
     @classmethod
-    def from_specs(cls, latency: str = "", failures: str = "", seed: int | None = None) -> Behaviour:
+    def from_specs(
+        cls, latency: str = "", failures: str = "", seed: int | None = None, sigma: float = DEFAULT_SIGMA
+    ) -> Behaviour:
+        """Parse the flag strings; ``sigma`` 0 makes every latency exactly its median."""
+        if sigma < 0:
+            raise SpecError(f"latency sigma: {sigma} must not be negative")
         lat_default, lat_tools = _parse_map(latency, "latency")
         fail_default, fail_tools = _parse_map(failures, "failure rate")
         for name, p in [("*", fail_default or 0.0), *fail_tools.items()]:
@@ -59,6 +64,7 @@ class Behaviour:
             tool_latency_ms=lat_tools,
             failure_rate=fail_default or 0.0,
             tool_failure_rate=fail_tools,
+            sigma=sigma,
             rng=random.Random(seed),
         )
 
@@ -66,6 +72,8 @@ class Behaviour:
         median = self.tool_latency_ms.get(tool, self.latency_ms)
         if median <= 0:
             return 0.0
+        if self.sigma == 0:
+            return median / 1000.0
         return median * math.exp(self.rng.gauss(0.0, self.sigma)) / 1000.0
 
     def fails(self, tool: str) -> bool:

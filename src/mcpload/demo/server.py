@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from mcpload.demo.behaviour import Behaviour
+from mcpload.demo.limits import Busy, ConcurrencyLimit
 
 Transport = Literal["http", "sse", "stdio"]
 
@@ -42,20 +43,38 @@ def _doc_id(query: str, i: int) -> str:
     return "doc-" + hashlib.sha1(f"{query}:{i}".encode()).hexdigest()[:10]
 
 
-def build_server(behaviour: Behaviour | None = None, name: str = "mcpload-demo"):
-    """Build the demo ``MCPServer`` (imported lazily: the SDK is heavy and never on the hot path)."""
+def build_server(
+    behaviour: Behaviour | None = None, name: str = "mcpload-demo", concurrency: ConcurrencyLimit | None = None
+):
+    """Build the demo ``MCPServer`` (imported lazily: the SDK is heavy and never on the hot path).
+
+    Args:
+        behaviour: latency and failure draws of the tools.
+        name: the server name it reports.
+        concurrency: caps concurrent tool executions (calls beyond queue); None: no cap.
+    """
     from mcp.server import MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
 
     beh = behaviour or Behaviour()
     server = MCPServer(name, version="1.0.0", instructions="Demo server for mcpload load tests.")
 
-    async def work(tool: str) -> None:
+    async def execute(tool: str) -> None:
         delay = beh.delay_s(tool)
         if delay:
             await asyncio.sleep(delay)
         if beh.fails(tool):
             raise ToolError(f"{tool}: simulated backend failure")
+
+    async def work(tool: str) -> None:
+        if concurrency is None:
+            await execute(tool)
+            return
+        try:
+            async with concurrency.slot():
+                await execute(tool)
+        except Busy as exc:
+            raise ToolError(f"{tool}: {exc}") from None
 
     @server.tool(description="Search the documentation; returns ranked document ids.")
     async def search_docs(query: str, limit: int = 5) -> SearchResults:
@@ -100,12 +119,13 @@ def serve(
     stateless: bool = False,
     json_response: bool = False,
     behaviour: Behaviour | None = None,
+    concurrency: ConcurrencyLimit | None = None,
 ) -> None:
-    """Run the demo server until interrupted."""
+    """Run the demo server until interrupted (``concurrency``: see ``build_server``)."""
     import logging
 
     logging.getLogger("mcp").setLevel(logging.WARNING)
-    server = build_server(behaviour)
+    server = build_server(behaviour, concurrency=concurrency)
     if transport == "stdio":
         server.run("stdio")
     elif transport == "sse":

@@ -39,6 +39,7 @@ async def run_scenario(
     on_interval=None,
     outputs: list[Any] | None = None,
     handle_signals: bool = False,
+    annotators: list[Any] | None = None,
 ) -> RunReport:
     """Run a loaded scenario. Raises ``PreflightError`` before any load when the target does not fit.
 
@@ -51,6 +52,8 @@ async def run_scenario(
         on_interval: called with (interval, snapshot) once a second (the live view).
         outputs: ``mcpload.outputs.base.Output`` instances (Prometheus, OTLP, …) fed during the run.
         handle_signals: SIGINT/SIGTERM stop the run gracefully (a second one at once).
+        annotators: add fields to each interval before it is written and to the results before any
+            output sees them (``mcpload.monitor.Monitor.annotator()``: the target's resources).
     """
     target = target or scenario.to_target()
     secrets = getattr(scenario, "secrets", frozenset())
@@ -83,7 +86,15 @@ async def run_scenario(
     runner = Runner(
         scenario,
         world,
-        RunOptions(run_seed, str(intervals) if intervals else None, on_interval, meta, secrets, list(outputs or [])),
+        RunOptions(
+            run_seed,
+            str(intervals) if intervals else None,
+            on_interval,
+            meta,
+            secrets,
+            outputs=list(outputs or []),
+            annotators=list(annotators or []),
+        ),
     )
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM) if handle_signals else ()

@@ -26,6 +26,9 @@ class RunOptions:
     meta: dict[str, Any] = field(default_factory=dict)
     secrets: frozenset[str] = frozenset()  # redacted from the results (and so from every output)
     outputs: list[Any] = field(default_factory=list)  # mcpload.outputs.base.Output instances
+    # objects with ``annotate_interval(interval)`` and ``annotate_results(results)`` that add fields
+    # (resource samples) to each interval before it is written, and to the results before any output
+    annotators: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -121,6 +124,8 @@ class Runner:
             conv["wasted_cost"] = round(conv.get("wasted_tokens", 0) * price / 1000, 6)
         results["aborted_by"] = self.aborted_by
         results["stopped_by_user"] = self.interrupted
+        for annotator in self.options.annotators:
+            annotator.annotate_results(results)
         if self.options.secrets:
             results = redact_all(results, self.options.secrets)
         if self._writer is not None:
@@ -263,6 +268,8 @@ class Runner:
 
     def _cut_interval(self) -> dict[str, Any]:
         interval = self.recorder.interval(_clock() - self.t0)
+        for annotator in self.options.annotators:
+            annotator.annotate_interval(interval)
         self._intervals.append(interval)
         if self._writer is not None:
             self._writer.write_interval(interval)

@@ -1,0 +1,111 @@
+"""A whole capacity search: steps, bisection, analysis, recovery; returns the ``capacity`` section
+and the results document it belongs in (the run at the ceiling)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mcpload.capacity.analysis import dominant_error, first_broken, knee, point, step_at
+from mcpload.capacity.measure import StepRunner
+from mcpload.capacity.recovery import measure_recovery
+from mcpload.capacity.search import CEILING_FOUND, GENERATOR_BOUND, INTERRUPTED, search
+from mcpload.capacity.settings import Settings
+from mcpload.capacity.slo import Slo
+
+
+async def run_capacity(
+    scenario: Any,
+    slos: tuple[Slo, ...],
+    settings: Settings,
+    *,
+    target: Any = None,
+    seed: int | None = None,
+    annotators: Callable[[], list[Any]] | None = None,
+    on_step: Callable[[dict[str, Any]], None] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Search the highest load under every SLO.
+
+    Args:
+        scenario: the scenario whose agent mix is driven (its profiles and thresholds are ignored).
+        slos: the objectives every step is judged by.
+        settings: steps, warm-up, resolution, guards.
+        target: overrides the scenario's target.
+        seed: the seed of every step.
+        annotators: makes the per-run annotators (resource monitoring), or None.
+        on_step: called with each step (and the recovery, ``phase: recovery``) as it ends.
+
+    Returns:
+        ``(capacity, results)``: the ``capacity`` section (docs/capacity.md) and the results document
+        of the step at the ceiling (else the last step run), or None when no step ran.
+
+    Raises:
+        PreflightError: the target did not answer before the first step.
+    """
+    runner = StepRunner(scenario, target, settings, slos, seed, annotators)
+
+    async def measure(load: float, phase: str) -> dict[str, Any]:
+        step = await runner(load, phase)
+        if on_step is not None:
+            on_step(step)
+        return step
+
+    found = await search(settings, measure)
+    steps = found.steps
+    ceiling_step = step_at(steps, found.passing)
+    breaking = step_at(steps, found.failing)
+    capacity: dict[str, Any] = {
+        "slos": [slo.text for slo in slos],
+        "settings": settings.describe(),
+        "steps": steps,
+        "stopped": found.stopped,
+        "ceiling": point(ceiling_step),
+        "breaking_point": point(breaking),
+        "knee": knee(steps),
+        "first_broken": first_broken(steps, slos),
+        "broken_at_breaking_point": [c for c in (breaking or {}).get("slos", []) if not c["passed"]],
+        "dominant_error": dominant_error(breaking, runner.results.get(found.failing)),
+        "generator_bound": None,
+        "recovery": None,
+    }
+    if found.guard is not None:
+        capacity["generator_bound"] = {"load": found.guard["load"], "reason": found.guard["guard"]}
+    overload = found.overload if found.overload is not None else found.failing
+    if (
+        found.stopped not in (GENERATOR_BOUND, INTERRUPTED)
+        and found.passing is not None
+        and overload is not None
+        and settings.recovery_timeout_s > 0
+    ):
+        recovery = await measure_recovery(runner, overload, found.passing)
+        capacity["recovery"] = recovery
+        if on_step is not None:
+            on_step({"phase": "recovery", **recovery})
+        if recovery["interrupted"]:
+            capacity["stopped"] = INTERRUPTED
+    capacity["verdict"] = verdict(capacity, settings)
+    last = steps[-1]["load"] if steps else None
+    results = runner.results.get(found.passing if found.passing is not None else last)
+    if results is not None:
+        results = {**results, "capacity": capacity}
+    return capacity, results
+
+
+def verdict(capacity: dict[str, Any], settings: Settings) -> str:
+    """One sentence saying what was found."""
+    unit = settings.unit
+    ceiling = capacity["ceiling"]
+    stopped = capacity["stopped"]
+    if stopped == GENERATOR_BOUND:
+        guard = capacity["generator_bound"]
+        held = f"; the server held every SLO up to {ceiling['load']:g} {unit}" if ceiling else ""
+        return f"no server ceiling: mcpload itself was the bottleneck at {guard['load']:g} {unit}{held}"
+    if stopped == INTERRUPTED:
+        return "interrupted before the search ended"
+    if ceiling is None:
+        return f"no load passed: even {settings.start:g} {unit} broke the SLOs"
+    rate = ceiling["calls_per_s"]
+    text = f"{ceiling['load']:g} {unit} (≈ {rate or 0:,.1f} calls/s) under every SLO"
+    if stopped == CEILING_FOUND:
+        return "maximum sustainable load: " + text
+    return f"no ceiling up to --max-load: {text}"

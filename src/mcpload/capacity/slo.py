@@ -1,0 +1,108 @@
+"""Service level objectives of a capacity search: ``success_rate >= 0.999``, ``p95 <= 400ms``,
+``error_rate <= 0.01``. Each is checked against a window's figures (a step, or one interval)."""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+RATES = ("success_rate", "error_rate")
+PERCENTILES = {"p50": "p50", "p90": "p90", "p95": "p95", "p99": "p99", "p999": "p999", "p99.9": "p999"}
+OPERATORS: dict[str, Callable[[float, float], bool]] = {
+    "<=": operator.le,
+    "<": operator.lt,
+    ">=": operator.ge,
+    ">": operator.gt,
+}
+DEFAULT_SLOS = ("success_rate >= 0.99", "p95 <= 1s")  # when no --slo is given
+UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+_SLO = re.compile(r"^\s*([a-z_0-9.]+)\s*(<=|>=|<|>)\s*([0-9]*\.?[0-9]+(?:e-?[0-9]+)?)\s*(%|us|ms|s|m)?\s*$", re.I)
+
+
+class SloError(ValueError):
+    """An SLO that does not parse; the message is one line naming it."""
+
+
+@dataclass(frozen=True)
+class Slo:
+    """One objective.
+
+    Attributes:
+        text: as written.
+        metric: ``success_rate``, ``error_rate``, or a latency percentile key (``p95``, ``p999``).
+        op: one of ``<=``, ``<``, ``>=``, ``>``.
+        limit: a fraction for rates, milliseconds for latency.
+    """
+
+    text: str
+    metric: str
+    op: str
+    limit: float
+
+    @property
+    def is_latency(self) -> bool:
+        return self.metric not in RATES
+
+    def value(self, window: dict[str, Any]) -> float | None:
+        """The measured value in ``window`` (``{"calls", "ok", "latency_ms": {...}}``); None without data."""
+        calls = window.get("calls") or 0
+        if self.metric == "success_rate":
+            return window.get("ok", 0) / calls if calls else None
+        if self.metric == "error_rate":
+            return (calls - window.get("ok", 0)) / calls if calls else None
+        latency = window.get("latency_ms") or {}
+        return latency.get(self.metric)
+
+    def check(self, window: dict[str, Any]) -> dict[str, Any]:
+        """``{"slo", "value", "passed"}``; a window without data fails (nothing was served)."""
+        value = self.value(window)
+        passed = value is not None and OPERATORS[self.op](value, self.limit)
+        return {"slo": self.text, "value": None if value is None else round(value, 6), "passed": passed}
+
+    def severity(self, value: float | None) -> float:
+        """How far ``value`` is past the limit, as a ratio (> 1 means broken); inf without data."""
+        if value is None:
+            return float("inf")
+        if self.op in ("<=", "<"):
+            return value / self.limit if self.limit else float("inf")
+        return self.limit / value if value else float("inf")
+
+
+def parse_slo(text: str) -> Slo:
+    """Parse one SLO.
+
+    Raises:
+        SloError: with a one-line message naming the SLO and what is accepted.
+    """
+    m = _SLO.match(text)
+    hint = "expected e.g. 'success_rate >= 0.999', 'error_rate <= 1%', 'p95 <= 400ms' (p50 p90 p95 p99 p999)"
+    if not m:
+        raise SloError(f"--slo {text!r}: {hint}")
+    name, op, number, unit = m.group(1).lower(), m.group(2), float(m.group(3)), (m.group(4) or "").lower()
+    if name in RATES:
+        if unit not in ("", "%"):
+            raise SloError(f"--slo {text!r}: a rate takes a fraction (0.999) or a percentage (99.9%), not {unit!r}")
+        limit = number / 100 if unit == "%" else number
+        if not 0 <= limit <= 1:
+            raise SloError(f"--slo {text!r}: a rate lies between 0 and 1 (or 0% and 100%)")
+        return Slo(text.strip(), name, op, limit)
+    if name in PERCENTILES:
+        if unit == "%":
+            raise SloError(f"--slo {text!r}: a latency takes a duration (400ms, 0.4s), not a percentage")
+        if op in (">=", ">"):
+            raise SloError(f"--slo {text!r}: a latency objective is an upper bound (use <= or <)")
+        return Slo(text.strip(), PERCENTILES[name], op, number * UNITS_MS[unit or "ms"])
+    raise SloError(f"--slo {text!r}: unknown metric {name!r}; {hint}")
+
+
+def parse_slos(texts: list[str] | tuple[str, ...] | None) -> tuple[Slo, ...]:
+    """Parse every SLO; none given means ``DEFAULT_SLOS``."""
+    return tuple(parse_slo(t) for t in (texts or DEFAULT_SLOS))
+
+
+def evaluate(slos: tuple[Slo, ...], window: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every SLO checked against one window."""
+    return [slo.check(window) for slo in slos]

@@ -1,0 +1,38 @@
+"""The short capacity search of ``mcpload demo --capacity``: the demo's agent mix without idle time
+against the demo server, capped at a known number of concurrent tool executions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MAX_CONCURRENCY = 8  # --max-concurrency of the demo server when the demo runs a capacity search
+SLOS = ("success_rate >= 0.99", "p95 <= 250ms")
+
+
+def capacity_scenario(url: str):
+    """The demo scenario's agents, back from their idle time at once (so load follows agents)."""
+    from mcpload.demo.scenario import demo_scenario_data
+    from mcpload.scenario import Scenario
+
+    data: dict[str, Any] = demo_scenario_data(url)
+    for agent in data["agents"].values():
+        agent["idle"] = "0s"
+    data.pop("thresholds", None)
+    data["name"] = "demo capacity — research and notification agents, no idle time"
+    return Scenario.from_dict(data, source="<built-in demo capacity scenario>")
+
+
+def capacity_settings():
+    """Short steps: about a minute in all on a laptop."""
+    from mcpload.capacity import Growth, Resolution, Settings
+
+    return Settings(
+        start=10,
+        growth=Growth(factor=2.0),
+        step_s=4.0,
+        warmup_s=2.0,
+        min_calls=200,
+        resolution=Resolution(relative=0.15),
+        max_load=640,
+        recovery_timeout_s=8.0,
+    )

@@ -1,0 +1,102 @@
+"""From resource samples and a run's results: peaks and means, CPU per call, memory per session,
+and a linear extrapolation to more agents, stated with its assumptions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+FIELDS = ("cpu_percent", "rss_bytes", "threads", "fds", "connections", "processes")
+GIB = 1024**3
+
+ASSUMPTIONS = (
+    "linear: CPU grows with calls at the measured CPU seconds per call",
+    "linear: memory grows with sessions at the measured RSS per active session, above the idle baseline",
+    "the same agent mix, think and idle times, so calls per agent per second stay as measured",
+    "no new bottleneck (locks, database, network, GC pauses) appears at the larger size",
+    "the server can use that many cores (one Python or Node process uses about one: run several)",
+)
+
+
+def summarize(samples: list[dict[str, Any]]) -> dict[str, dict[str, float | None]]:
+    """``{field: {"peak", "mean"}}`` over ``samples`` for every sampled figure (None without data)."""
+    out: dict[str, dict[str, float | None]] = {}
+    for name in FIELDS:
+        values = [s[name] for s in samples if s.get(name) is not None]
+        out[name] = {
+            "peak": max(values) if values else None,
+            "mean": round(sum(values) / len(values), 2) if values else None,
+        }
+    return out
+
+
+def derive(
+    samples: list[dict[str, Any]], baseline: dict[str, Any] | None, results: dict[str, Any], agents: int | None = None
+) -> dict[str, Any]:
+    """Derived figures of one run.
+
+    Args:
+        samples: the samples taken during the run (``t`` ≥ 0), oldest first, with ``cpu_s``.
+        baseline: the last sample before the load began (idle server), or None.
+        results: the run's results document (totals, intervals, duration).
+        agents: how many agents to extrapolate to (default: 10 × the peak of active agents).
+
+    Returns:
+        ``{"cpu_seconds", "cpu_seconds_per_1k_calls", "baseline_rss_bytes",
+        "rss_per_active_session_bytes", "peak_active_agents", "calls_per_agent_s", "extrapolation"}``;
+        a figure without the data it needs is None.
+    """
+    calls = (results.get("totals") or {}).get("calls") or 0
+    intervals = results.get("intervals") or []
+    start = baseline if baseline is not None else (samples[0] if samples else None)
+    cpu_s = samples[-1]["cpu_s"] - start["cpu_s"] if samples and start is not None else None
+    peak_agents = max((iv.get("active_agents") or 0 for iv in intervals), default=0)
+    agent_s, last_t = 0.0, 0.0
+    for iv in intervals:
+        agent_s += (iv.get("active_agents") or 0) * max(0.0, iv["t"] - last_t)
+        last_t = iv["t"]
+    base_rss = baseline["rss_bytes"] if baseline is not None else None
+    peak_rss = max((s["rss_bytes"] for s in samples), default=None)
+    per_session = None
+    if peak_rss is not None and peak_agents:
+        per_session = max(0.0, (peak_rss - (base_rss or 0)) / peak_agents)
+    cpu_per_call = cpu_s / calls if cpu_s is not None and calls else None
+    calls_per_agent_s = calls / agent_s if agent_s > 0 else None
+    derived: dict[str, Any] = {
+        "cpu_seconds": None if cpu_s is None else round(cpu_s, 3),
+        "cpu_seconds_per_1k_calls": None if cpu_per_call is None else round(cpu_per_call * 1000, 4),
+        "baseline_rss_bytes": base_rss,
+        "rss_per_active_session_bytes": None if per_session is None else round(per_session),
+        "peak_active_agents": peak_agents,
+        "calls_per_agent_s": None if calls_per_agent_s is None else round(calls_per_agent_s, 4),
+    }
+    derived["extrapolation"] = extrapolate(
+        agents or 10 * peak_agents, cpu_per_call, calls_per_agent_s, base_rss or 0, per_session
+    )
+    return derived
+
+
+def extrapolate(
+    agents: int,
+    cpu_per_call: float | None,
+    calls_per_agent_s: float | None,
+    base_rss: float,
+    rss_per_session: float | None,
+) -> dict[str, Any] | None:
+    """Cores and memory for ``agents`` agents, linear in calls and in sessions; None without data."""
+    if not agents or cpu_per_call is None or calls_per_agent_s is None or rss_per_session is None:
+        return None
+    calls_per_s = calls_per_agent_s * agents
+    cores = cpu_per_call * calls_per_s
+    memory = base_rss + rss_per_session * agents
+    return {
+        "agents": agents,
+        "calls_per_s": round(calls_per_s, 1),
+        "cores": round(cores, 2),
+        "memory_bytes": round(memory),
+        "memory_gib": round(memory / GIB, 2),
+        "statement": (
+            f"to serve {agents:,} agents at this mix (≈ {calls_per_s:,.0f} calls/s) you need about "
+            f"{cores:.1f} cores and {memory / GIB:.1f} GiB"
+        ),
+        "assumptions": list(ASSUMPTIONS),
+    }
