@@ -14,9 +14,22 @@ from typing import Annotated
 
 import typer
 
-from mcpload import __version__
-
-EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
+from mcpload import __version__, cli_monitor
+from mcpload.cli_support import (
+    DEMO_HTML,
+    EXIT_FAILED,
+    EXIT_THRESHOLDS,
+    EXIT_UNREACHABLE,
+    _check_html,
+    _demo_html,
+    _execute,
+    _fail,
+    _load_run_scenario,
+    _otlp_outputs,
+    _override_target,
+    _parse_headers,
+    _prometheus_outputs,
+)
 
 app = typer.Typer(
     name="mcpload",
@@ -25,21 +38,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-
-def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    typer.echo(f"mcpload: {message}", err=True)
-    return typer.Exit(code)
-
-
-def _parse_headers(values: list[str] | None) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for raw in values or []:
-        name, sep, value = raw.partition(":")
-        if not sep or not name.strip() or any(c in raw for c in "\r\n"):
-            raise _fail(f"--header {raw!r}: expected 'Name: value'")
-        headers[name.strip()] = value.strip()
-    return headers
 
 
 @app.command()
@@ -116,60 +114,35 @@ def serve_demo(
         str, typer.Option(envvar="MCPLOAD_DEMO_FAILURES", help="Failure probability: '0.01' or 'send_message=0.05'")
     ] = "0",
     seed: Annotated[int | None, typer.Option(help="Seed for latency and failure draws")] = None,
+    latency_sigma: Annotated[float, typer.Option(help="Lognormal sigma of latencies; 0: always the median")] = 0.5,
+    max_concurrency: Annotated[
+        int | None, typer.Option(help="Cap concurrent tool executions; calls beyond wait in a FIFO queue")
+    ] = None,
+    queue_timeout: Annotated[
+        float | None, typer.Option(help="With --max-concurrency: fail a call (tool error) queued this many seconds")
+    ] = None,
+    reject_above: Annotated[
+        int | None, typer.Option(help="With --max-concurrency: fail a call at once when this many already wait")
+    ] = None,
 ) -> None:
     """Run the demo MCP server (official Python SDK) with agent-like tools."""
     from mcpload.demo.behaviour import Behaviour, SpecError
+    from mcpload.demo.limits import ConcurrencyLimit
 
     if transport not in ("http", "sse", "stdio"):
         raise _fail(f"--transport {transport!r}: use http, sse or stdio")
     try:
-        behaviour = Behaviour.from_specs(latency, failure_rate, seed)
-    except SpecError as exc:
+        behaviour = Behaviour.from_specs(latency, failure_rate, seed, sigma=latency_sigma)
+        if max_concurrency is None and (queue_timeout is not None or reject_above is not None):
+            raise ValueError("--queue-timeout and --reject-above need --max-concurrency")
+        limit = None if max_concurrency is None else ConcurrencyLimit(max_concurrency, queue_timeout, reject_above)
+    except (SpecError, ValueError) as exc:
         raise _fail(str(exc)) from None
     from mcpload.demo.server import serve
 
     if transport != "stdio":
         typer.echo(f"mcpload demo server on http://{host}:{port}{'/sse' if transport == 'sse' else '/mcp'}", err=True)
-    serve(transport, host, port, stateless, json_response, behaviour)  # type: ignore[arg-type]
-
-
-EXIT_THRESHOLDS, EXIT_INTERRUPTED = 99, 130
-
-
-def _execute(scenario, target, seed: int | None, out: Path | None, quiet: bool, intervals: Path | None = None) -> int:
-    """Run a loaded scenario with the live view; print the summary; return the exit code."""
-    from mcpload._loop import run as run_loop
-    from mcpload.engine.execute import planned_duration, run_scenario
-    from mcpload.engine.preflight import PreflightError
-    from mcpload.outputs.console import LiveView, render_summary
-
-    if intervals is None and out is not None:
-        intervals = out.with_suffix(".ndjson")
-    view = LiveView(planned_duration(scenario), quiet=quiet)
-
-    async def go():
-        with view:
-            return await run_scenario(
-                scenario,
-                target=target,
-                seed=seed,
-                out=out,
-                intervals=intervals,
-                on_interval=view.update,
-                handle_signals=True,
-            )
-
-    try:
-        report = run_loop(go())
-    except PreflightError as exc:
-        typer.echo(f"mcpload: {exc}", err=True)
-        return exc.code
-    render_summary(report.results)
-    if out is not None:
-        typer.echo(f"results: {out}  intervals: {intervals}", err=True)
-    if report.interrupted:
-        return EXIT_INTERRUPTED
-    return 0 if report.thresholds_passed else EXIT_THRESHOLDS
+    serve(transport, host, port, stateless, json_response, behaviour, limit)  # type: ignore[arg-type]
 
 
 @app.command("run")
@@ -191,6 +164,25 @@ def run_cmd(
         "mcpload-results.json"
     ),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live view, only the summary")] = False,
+    prometheus: Annotated[
+        str | None,
+        typer.Option("--prometheus", metavar="HOST:PORT", help="Serve live Prometheus metrics, e.g. 127.0.0.1:9464"),
+    ] = None,
+    html: Annotated[Path | None, typer.Option("--html", metavar="PATH", help="Also write the HTML report")] = None,
+    junit: Annotated[
+        Path | None, typer.Option("--junit", metavar="PATH", help="Also write the thresholds as JUnit XML")
+    ] = None,
+    csv: Annotated[Path | None, typer.Option("--csv", metavar="PATH", help="Also write the intervals as CSV")] = None,
+    otlp: Annotated[
+        str | None,
+        typer.Option("--otlp", metavar="URL", help="Push live metrics over OTLP/HTTP, e.g. http://127.0.0.1:4318"),
+    ] = None,
+    monitor_pid: cli_monitor.MonitorPid = None,
+    monitor_name: cli_monitor.MonitorName = None,
+    server_cmd: cli_monitor.ServerCmd = None,
+    scrape_metrics: cli_monitor.ScrapeMetrics = None,
+    scrape_series: cli_monitor.ScrapeSeries = None,
+    extrapolate_agents: cli_monitor.ExtrapolateAgents = None,
 ) -> None:
     """Run a scenario (or an ad-hoc load with --url/--tool) and report; exit 99 if a threshold fails."""
     from mcpload.scenario import ScenarioError
@@ -198,74 +190,84 @@ def run_cmd(
     try:
         scenario = _load_run_scenario(scenario_file, url, stdio_cmd, tool, args, think, agents, duration)
         target = _override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env)
+        monitor = cli_monitor.monitor_config(
+            target, monitor_pid, monitor_name, server_cmd, scrape_metrics, scrape_series, extrapolate_agents
+        )
     except (ScenarioError, ValueError) as exc:
         raise _fail(str(exc)) from None
-    raise typer.Exit(_execute(scenario, target, seed, out, quiet))
+    outputs = _prometheus_outputs(prometheus) + _otlp_outputs(otlp)
+    code = _execute(
+        scenario, target, seed, out, quiet, outputs=outputs, html=html, junit=junit, csv=csv, monitor=monitor
+    )
+    raise typer.Exit(code)
 
 
-def _load_run_scenario(scenario_file, url, stdio_cmd, tool, args, think, agents, duration):
-    from mcpload.scenario import Scenario, load_scenario
+@app.command()
+def report(
+    results_file: Annotated[
+        Path, typer.Argument(metavar="RESULTS", help="Results JSON, or the NDJSON interval log of a run (even cut)")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write")] = DEMO_HTML,
+) -> None:
+    """Make the self-contained HTML report of a results file (or rebuild it from an interval log)."""
+    from mcpload.metrics.rebuild import REBUILT, load_results
+    from mcpload.outputs.html import HtmlReportError, require_plotly, write_html
 
-    profile = None
-    if agents is not None or duration is not None:
-        if agents is None or duration is None:
-            raise ValueError("--agents and --duration go together")
-        if agents < 1:
-            raise ValueError(f"--agents {agents}: must be at least 1")
-        profile = {"type": "constant-agents", "agents": agents, "duration": duration}
-    if scenario_file is not None:
-        if tool is not None:
-            raise ValueError("--tool is for ad-hoc runs without a scenario file")
-        if not scenario_file.exists():
-            raise ValueError(f"{scenario_file}: no such scenario file")
-        scenario = load_scenario(scenario_file)
-        if profile is not None:
-            import dataclasses
-
-            from mcpload.profiles import parse_profiles
-
-            scenario = dataclasses.replace(scenario, profiles=tuple(parse_profiles([profile], "--agents/--duration")))
-        return scenario
-    if tool is None:
-        raise ValueError("give a SCENARIO file, or --tool NAME (with --url or --stdio-cmd) for an ad-hoc run")
-    if url is None and stdio_cmd is None:
-        raise ValueError("an ad-hoc run needs --url or --stdio-cmd")
     try:
-        arguments = json.loads(args)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"--args: not valid JSON ({exc.msg} at column {exc.colno})") from None
-    workflow: list[dict] = [{"call": tool, "args": arguments}]
-    if think:
-        workflow.append({"think": think})
-    data = {
-        "name": f"ad-hoc {tool}",
-        "target": {"url": url} if url else {"command": stdio_cmd},
-        "agents": {"agent": {"workflow": workflow}},
-        "profiles": [profile or {"type": "constant-agents", "agents": 1, "duration": "10s"}],
-    }
-    return Scenario.from_dict(data, source="<command line>")
+        require_plotly()
+        results = load_results(results_file)  # its ValueError names the file
+        write_html(results, output)
+    except HtmlReportError as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(f"{output}: cannot write the report ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise _fail(str(exc) if str(results_file) in str(exc) else f"{results_file}: {exc}") from None
+    except (TypeError, AttributeError, KeyError) as exc:  # a results file edited into an odd shape
+        raise _fail(f"{results_file}: cannot make a report of it ({type(exc).__name__}: {exc})") from None
+    note = " (rebuilt from the interval log)" if results.get(REBUILT) else ""
+    typer.echo(f"report: {output}{note}", err=True)
 
 
-def _override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env):
-    import dataclasses
+@app.command("compare")
+def compare_cmd(
+    base: Annotated[Path, typer.Argument(metavar="BASE", help="Results JSON of the reference run")],
+    new: Annotated[Path, typer.Argument(metavar="NEW", help="Results JSON of the run to judge")],
+    assertions: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--assert",
+            metavar="EXPR",
+            help="Gate on a delta, e.g. 'p95_delta < 10%', 'success_rate_delta > -0.1%', "
+            "'tools/call search_docs: p99_delta < 20%' (repeatable)",
+        ),
+    ] = None,
+    html: Annotated[Path | None, typer.Option("--html", metavar="PATH", help="Also write an HTML diff")] = None,
+) -> None:
+    """Compare two runs: calls/s, success rate and p50/p95/p99 per operation; exit 99 if an --assert fails."""
+    from mcpload.compare import CompareError, compare, load_results, parse_assertion
+    from mcpload.outputs.comparison import render_comparison
 
-    target = scenario.to_target()
-    changes: dict = {}
-    if url is not None:
-        changes.update(url=url, command=None)
-    if stdio_cmd is not None:
-        changes.update(command=shlex.split(stdio_cmd), url=None, transport="stdio")
-    if transport is not None:
-        changes["transport"] = transport
-    if protocol is not None:
-        changes["protocol"] = protocol
-    if header:
-        changes["headers"] = {**target.headers, **_parse_headers(header)}
-    if bearer_env is not None:
-        changes["bearer_env"] = bearer_env
-    if url is not None and target.transport == "stdio" and transport is None:
-        changes["transport"] = "auto"
-    return dataclasses.replace(target, **changes) if changes else target
+    try:
+        parsed = [parse_assertion(text) for text in assertions or []]
+        _check_html(html)
+        base_results, new_results = load_results(base), load_results(new)
+        comparison = compare(base_results, new_results)
+        verdicts = [(a, *a.check(comparison)) for a in parsed]
+    except CompareError as exc:
+        raise _fail(str(exc)) from None
+    except (TypeError, AttributeError, KeyError, ValueError) as exc:  # a results file edited into an odd shape
+        raise _fail(f"{base}, {new}: cannot compare ({type(exc).__name__}: {exc})") from None
+    render_comparison(comparison, verdicts, base_name=str(base), new_name=str(new))
+    if html is not None:
+        from mcpload.outputs.compare_html import write_compare_html
+
+        try:
+            write_compare_html(html, comparison, base_results, new_results, (base.name, new.name), verdicts)
+        except OSError as exc:
+            raise _fail(f"{html}: cannot write the HTML diff ({exc.strerror or exc})") from None
+        typer.echo(f"diff: {html}", err=True)
+    raise typer.Exit(EXIT_THRESHOLDS if any(not passed for _, passed, _ in verdicts) else 0)
 
 
 @app.command()
@@ -276,10 +278,30 @@ def demo(
     out: Annotated[Path, typer.Option(help="Results file")] = Path("mcpload-results.json"),
     seed: Annotated[int, typer.Option(help="Seed for every random choice")] = 1,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live view, only the summary")] = False,
+    prometheus: Annotated[
+        str | None,
+        typer.Option("--prometheus", metavar="HOST:PORT", help="Serve live Prometheus metrics, e.g. 127.0.0.1:9464"),
+    ] = None,
+    html: Annotated[
+        Path, typer.Option("--html", metavar="PATH", help="HTML report (this default one is skipped without plotly)")
+    ] = DEMO_HTML,
+    otlp: Annotated[
+        str | None,
+        typer.Option("--otlp", metavar="URL", help="Push live metrics over OTLP/HTTP, e.g. http://127.0.0.1:4318"),
+    ] = None,
+    capacity: Annotated[
+        bool, typer.Option("--capacity", help="Then run a short capacity search (about a minute more)")
+    ] = False,
 ) -> None:
     """Start the demo server and run the built-in bursty multi-agent scenario against it."""
+    from mcpload.demo.answers import print_answers
     from mcpload.demo.launch import demo_server
     from mcpload.demo.scenario import demo_scenario
+    from mcpload.monitor import MonitorConfig
+    from mcpload.monitor.processes import own_child
+
+    outputs = _prometheus_outputs(prometheus) + _otlp_outputs(otlp)
+    capacity_out = out.with_name(f"{out.stem}-capacity.json") if capacity else None
 
     with demo_server(extra_args=("--failure-rate", "send_message=0.02")) as url:
         typer.echo(f"demo server (official Python SDK) started at {url}", err=True)
@@ -287,8 +309,20 @@ def demo(
             scenario = demo_scenario(url, duration)
         except ValueError as exc:
             raise _fail(str(exc)) from None
-        code = _execute(scenario, None, seed, out, quiet)
+        server_pid = own_child("serve-demo")  # monitored: the "resources" answer
+        monitor = MonitorConfig(pids=(server_pid,)) if server_pid is not None else None
+        code = _execute(scenario, None, seed, out, quiet, outputs=outputs, html=_demo_html(html), monitor=monitor)
+    if capacity_out is not None and code in (0, EXIT_THRESHOLDS):
+        from mcpload.cli_capacity import demo_capacity
+
+        demo_capacity(seed, capacity_out, quiet)
+    print_answers(out, capacity_out)
     raise typer.Exit(code)
+
+
+from mcpload.cli_capacity import capacity as _capacity_cmd  # noqa: E402 (it reads helpers defined above)
+
+app.command("capacity")(_capacity_cmd)
 
 
 def main() -> None:

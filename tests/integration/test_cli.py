@@ -135,11 +135,19 @@ def test_bearer_token_is_sent_but_never_printed(demo_url, monkeypatch):
 @pytest.mark.slow
 def test_demo_command_runs(tmp_path):
     out = tmp_path / "demo.json"
-    res = run("demo", "--duration", "8s", "--out", str(out), "--quiet", timeout=120)
+    html = tmp_path / "demo.html"
+    res = run("demo", "--duration", "8s", "--out", str(out), "--quiet", "--html", str(html), timeout=120)
     assert res.returncode in (0, 99), res.stderr
+    assert html.read_text().startswith("<!DOCTYPE html>") and f"report: {html}" in res.stderr
     results = json.loads(out.read_text())
     assert results["schema"] == "mcpload.results/1"
     assert {"tools/call search_docs", "tools/call get_doc", "tools/call send_message"} <= set(results["operations"])
     assert results["sessions"]["started"] > 0 and results["conversations"]["completed"] > 0
     assert (tmp_path / "demo.ndjson").read_text().count('"type":"interval"') >= 7
     assert "calls by operation" in res.stdout
+    # the demo monitors the server it started and ends with its three answers
+    procs = results["resources"]["processes"]
+    assert len(procs) == 1 and "serve-demo" in procs[0]["cmdline"]
+    assert results["resources"]["summary"]["cpu_percent"]["peak"] > 0
+    for answer in ("behaviour under load:", "resources: the demo server peaked at", "baseline: run `mcpload demo"):
+        assert answer in res.stdout
