@@ -7,8 +7,76 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+import struct
+import time
+from typing import Any
 
 import orjson
+
+#: what the fault paths remember: times of the tools/call requests on ``/flaky429``, the sessions of ``/storm``
+STATE: dict[str, Any] = {"flaky429": [], "sessions": set(), "storm_calls": 0, "inits": 0}
+STORM_AFTER = 20  # /storm forgets every session at once when this tools/call arrives
+ECHO_TOOL = {"name": "echo", "inputSchema": {"type": "object"}}
+INIT_RESULT = {
+    "protocolVersion": "2025-11-25",
+    "capabilities": {"tools": {}},
+    "serverInfo": {"name": "bad", "version": "0"},
+}
+
+
+def _storm(writer: asyncio.StreamWriter, msg: dict, ok: bytes, headers: dict[str, str]) -> None:
+    """A stateful MCP server that drops every session at once at the STORM_AFTER-th tools/call."""
+    method, rid = msg.get("method"), msg.get("id")
+    if method == "initialize":
+        STATE["inits"] += 1
+        sid = f"s{STATE['inits']}"
+        STATE["sessions"].add(sid)
+        body = orjson.dumps({"jsonrpc": "2.0", "id": rid, "result": INIT_RESULT})
+        writer.write(_response(200, body, extra=f"Mcp-Session-Id: {sid}\r\n"))
+        return
+    if method == "tools/call":
+        STATE["storm_calls"] += 1
+        if STATE["storm_calls"] == STORM_AFTER:
+            STATE["sessions"].clear()
+    if headers.get("mcp-session-id") not in STATE["sessions"]:
+        writer.write(_response(404, b"session not found", "text/plain"))
+    elif rid is None:
+        writer.write(_response(202, b""))
+    elif method == "tools/list":
+        writer.write(_response(200, orjson.dumps({"jsonrpc": "2.0", "id": rid, "result": {"tools": [ECHO_TOOL]}})))
+    elif method == "tools/call":
+        writer.write(_response(200, ok))
+    else:
+        writer.write(_response(200, orjson.dumps({"jsonrpc": "2.0", "id": rid, "result": {}})))
+
+
+def _reset(writer: asyncio.StreamWriter) -> None:
+    """Close with an RST (SO_LINGER 0) instead of a FIN."""
+    sock = writer.get_extra_info("socket")
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
+async def _flaky429(writer: asyncio.StreamWriter, msg: dict, ok: bytes) -> None:
+    """A small MCP server whose every other tools/call is refused with 429 and ``Retry-After: 1``."""
+    method, rid = msg.get("method"), msg.get("id")
+    if rid is None:
+        writer.write(_response(202, b""))
+    elif method == "initialize":
+        writer.write(_response(200, orjson.dumps({"jsonrpc": "2.0", "id": rid, "result": INIT_RESULT})))
+    elif method == "tools/list":
+        writer.write(_response(200, orjson.dumps({"jsonrpc": "2.0", "id": rid, "result": {"tools": [ECHO_TOOL]}})))
+    elif method == "tools/call":
+        times = STATE["flaky429"]
+        times.append(time.monotonic())
+        if len(times) % 2:
+            writer.write(_response(429, b"slow down", "text/plain", "Retry-After: 1\r\n"))
+        else:
+            writer.write(_response(200, ok))
+    else:
+        writer.write(_response(200, orjson.dumps({"jsonrpc": "2.0", "id": rid, "result": {}})))
 
 
 def _response(status: int, body: bytes, ctype: str = "application/json", extra: str = "") -> bytes:
@@ -16,23 +84,24 @@ def _response(status: int, body: bytes, ctype: str = "application/json", extra: 
     return head.encode() + body
 
 
-async def _read_request(reader: asyncio.StreamReader) -> tuple[str, bytes] | None:
+async def _read_request(reader: asyncio.StreamReader) -> tuple[str, bytes, dict[str, str]]:
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode().split("\r\n")
     path = lines[0].split(" ")[1]
-    length = 0
+    headers = {}
     for line in lines[1:]:
-        if line.lower().startswith("content-length:"):
-            length = int(line.split(":")[1])
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    length = int(headers.get("content-length", 0))
     body = await reader.readexactly(length) if length else b""
-    return path, body
+    return path, body, headers
 
 
 async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     try:
         while True:
             try:
-                path, body = await _read_request(reader)
+                path, body, headers = await _read_request(reader)
             except (asyncio.IncompleteReadError, ConnectionError):
                 return
             msg = orjson.loads(body) if body else {}
@@ -54,6 +123,36 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
             elif path == "/tool-error":
                 res = {"content": [{"type": "text", "text": "boom"}], "isError": True}
                 writer.write(_response(200, orjson.dumps({"jsonrpc": "2.0", "id": rid, "result": res})))
+            elif path == "/http503":
+                writer.write(_response(503, b"unavailable", "text/plain"))
+            elif path == "/storm":
+                _storm(writer, msg, ok, headers)
+            elif path == "/flaky429":
+                await _flaky429(writer, msg, ok)
+            elif path == "/reset-mid-body":
+                head = "HTTP/1.1 200 X\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n"
+                writer.write(head.encode() + ok[:10])
+                await writer.drain()
+                await asyncio.sleep(0.05)
+                _reset(writer)
+                return
+            elif path == "/drip":  # one byte every 100 ms: 2 s for the whole body
+                head = "HTTP/1.1 200 X\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n"
+                writer.write(head.encode())
+                with contextlib.suppress(ConnectionError):
+                    for byte in b'{"jsonrpc":"2.0",   '[:20]:
+                        writer.write(bytes([byte]))
+                        await writer.drain()
+                        await asyncio.sleep(0.1)
+                return
+            elif path == "/huge":  # 10 MiB, written in 64 KiB pieces (the server holds one piece)
+                piece = b"x" * 65536
+                head = f"HTTP/1.1 200 X\r\nContent-Type: application/json\r\nContent-Length: {160 * len(piece)}\r\n\r\n"
+                writer.write(head.encode())
+                with contextlib.suppress(ConnectionError):
+                    for _ in range(160):
+                        writer.write(piece)
+                        await writer.drain()
             elif path == "/slow":
                 await asyncio.sleep(30)
             elif path == "/close":
@@ -84,6 +183,7 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
 
 @contextlib.asynccontextmanager
 async def bad_server():
+    STATE.update(flaky429=[], sessions=set(), storm_calls=0, inits=0)
     server = await asyncio.start_server(_handle, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:

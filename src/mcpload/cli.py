@@ -16,6 +16,7 @@ import typer
 
 from mcpload import __version__, cli_monitor
 from mcpload.cli_support import (
+    DEBUG,
     DEMO_HTML,
     EXIT_FAILED,
     EXIT_THRESHOLDS,
@@ -38,6 +39,16 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="On a failure, show the traceback behind the one-line message")
+    ] = False,
+) -> None:
+    if debug:
+        DEBUG["on"] = True
 
 
 @app.command()

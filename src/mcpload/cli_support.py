@@ -7,7 +7,10 @@ Kept apart from ``cli.py`` so that each command module stays small; nothing here
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import sys
+import traceback
 from pathlib import Path
 
 import typer
@@ -15,7 +18,15 @@ import typer
 EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
 
 
+#: ``mcpload --debug`` (or MCPLOAD_DEBUG=1): a failure also prints the traceback behind its one line
+DEBUG = {"on": os.environ.get("MCPLOAD_DEBUG") == "1"}
+
+
 def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    """The one-line failure (``mcpload: …``) and its exit; with ``--debug`` the exception being handled,
+    if any, is printed first."""
+    if DEBUG["on"] and sys.exc_info()[0] is not None:
+        traceback.print_exc()
     typer.echo(f"mcpload: {message}", err=True)
     return typer.Exit(code)
 

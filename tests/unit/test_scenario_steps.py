@@ -30,6 +30,26 @@ def test_retry_attempts_and_kinds():
     assert 0.3 <= policy.delay(1, random.Random(2)) <= 0.6
 
 
+def test_retry_after_is_waited_only_when_the_policy_asks():
+    plain = parse_retry({"attempts": 2, "backoff": "100ms"}, "retry")
+    assert plain.respect_retry_after is False
+    assert plain.wait(0, random.Random(1), 1.0) == 0.1
+    polite = parse_retry({"attempts": 2, "backoff": "100ms", "respect_retry_after": True}, "retry")
+    assert polite.wait(0, random.Random(1), 1.0) == 1.0  # the server asked for longer than the backoff
+    assert polite.wait(0, random.Random(1), 0.01) == 0.1  # the backoff is longer
+    assert polite.wait(0, random.Random(1), None) == 0.1  # no Retry-After header
+
+
+def test_retry_after_header_values():
+    from mcpload.transports.exchange import http_failure, retry_after_seconds
+
+    assert retry_after_seconds("2") == 2.0 and retry_after_seconds(" 0.5 ") == 0.5
+    assert retry_after_seconds("-3") == 0.0 and retry_after_seconds("86400") == 300.0  # clamped
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") is None and retry_after_seconds(None) is None
+    failure = http_failure(429, b"slow down", False, "1")
+    assert (failure.kind, failure.http_status, failure.retry_after) == ("http_error", 429, 1.0)
+
+
 def test_retry_errors():
     with pytest.raises(ScenarioError) as info:
         parse_retry("3", "retry")

@@ -238,7 +238,7 @@ class Agent:
             if policy is None or out.kind not in policy.on or attempt == attempts - 1:
                 return False
             conv.wasted += tokens  # the agent re-spends its reasoning on the retry
-            await asyncio.sleep(policy.delay(attempt, self._rng))
+            await asyncio.sleep(policy.wait(attempt, self._rng, out.retry_after))
         return False
 
 

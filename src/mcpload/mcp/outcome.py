@@ -35,6 +35,7 @@ class Outcome:
         "method",
         "name",
         "result",
+        "retry_after",
         "retry_of",
         "started",
     )
@@ -65,6 +66,7 @@ class Outcome:
         self.bytes_sent = bytes_sent
         self.bytes_received = bytes_received
         self.retry_of: Outcome | None = None
+        self.retry_after: float | None = None  # seconds a server asked to wait (HTTP Retry-After)
 
     @property
     def ok(self) -> bool:

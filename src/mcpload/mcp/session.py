@@ -306,7 +306,7 @@ class Session:
 
     @staticmethod
     def _failure(exc: CallFailure, method: str, name: str | None, started: float) -> Outcome:
-        return Outcome(
+        out = Outcome(
             exc.kind,
             method,
             name,
@@ -319,6 +319,8 @@ class Session:
             exc.bytes_sent,
             exc.bytes_received,
         )
+        out.retry_after = exc.retry_after
+        return out
 
     # server → client
     async def _server_message(self, msg: dict[str, Any]) -> dict[str, Any] | None:

@@ -37,6 +37,7 @@ class Target:
     verify_tls: bool = True
     listen: bool = False
     env: dict[str, str] | None = None
+    max_response_bytes: int = 16 * 1024 * 1024  # a bigger response is a `protocol` error
 
     def __post_init__(self) -> None:
         if (self.url is None) == (self.command is None):
@@ -48,6 +49,10 @@ class Target:
             parts = urlsplit(self.url)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ValueError(f"not an http(s) URL: {self.url!r}")
+            try:
+                parts.port  # noqa: B018 - urllib checks the port only when asked
+            except ValueError as exc:
+                raise ValueError(f"{self.url!r}: {exc}") from None
             if self.transport == "stdio":
                 raise ValueError("transport stdio needs a command, not a URL")
         elif self.transport in ("http", "sse"):
@@ -75,10 +80,13 @@ class Target:
         if self.bearer_env:
             headers["Authorization"] = f"Bearer {os.environ[self.bearer_env]}"
         if kind == "stdio":
-            return Stdio(self.command or [], env=self.env)
+            return Stdio(self.command or [], env=self.env, max_line=self.max_response_bytes)
+        limit = self.max_response_bytes
         if kind == "sse":
-            return LegacySSE(self.url or "", headers, self.connect_timeout, self.verify_tls)
-        return StreamableHTTP(self.url or "", headers, self.connect_timeout, self.verify_tls, listen=self.listen)
+            return LegacySSE(self.url or "", headers, self.connect_timeout, self.verify_tls, max_body=limit)
+        return StreamableHTTP(
+            self.url or "", headers, self.connect_timeout, self.verify_tls, listen=self.listen, max_body=limit
+        )
 
 
 async def connect(

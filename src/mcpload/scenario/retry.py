@@ -8,7 +8,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from mcpload.mcp.outcome import HTTP_ERROR, KINDS, OK, SESSION_EXPIRED, TIMEOUT, TRANSPORT
-from mcpload.scenario.checks import check_keys, expect_int, expect_list, expect_number, expect_str, join, suggestion
+from mcpload.scenario.checks import (
+    check_keys,
+    expect_bool,
+    expect_int,
+    expect_list,
+    expect_number,
+    expect_str,
+    join,
+    suggestion,
+)
 from mcpload.scenario.distributions import Constant, Distribution, parse_distribution
 from mcpload.scenario.errors import ScenarioError
 
@@ -27,12 +36,14 @@ class RetryPolicy:
         backoff: The wait before the first retry (a distribution, so retries can be jittered).
         multiplier: Each later wait is the previous one times this (exponential backoff).
         on: The outcome kinds that are retried (names from ``mcpload.mcp.outcome.KINDS``).
+        respect_retry_after: Wait at least what an HTTP ``Retry-After`` header asks for.
     """
 
     attempts: int
     backoff: Distribution = DEFAULT_BACKOFF
     multiplier: float = 2.0
     on: frozenset[str] = DEFAULT_ON
+    respect_retry_after: bool = False
 
     def should_retry(self, kind: str, attempt: int) -> bool:
         """Whether attempt ``attempt`` (0-based) that ended with outcome ``kind`` is tried again."""
@@ -45,9 +56,17 @@ class RetryPolicy:
         """
         return self.backoff.sample(rng) * self.multiplier**attempt
 
+    def wait(self, attempt: int, rng: random.Random, retry_after: float | None) -> float:
+        """The wait before the next attempt: the backoff, or the server's ``Retry-After`` if longer
+        and the policy respects it."""
+        backoff = self.delay(attempt, rng)
+        if self.respect_retry_after and retry_after is not None:
+            return max(backoff, retry_after)
+        return backoff
+
 
 def parse_retry(value: Any, path: str) -> RetryPolicy:
-    """A retry policy: ``3`` (attempts) or ``{attempts, backoff?, multiplier?, on?}``.
+    """A retry policy: ``3`` (attempts) or ``{attempts, backoff?, multiplier?, on?, respect_retry_after?}``.
 
     Raises:
         ScenarioError: with the path of the offending value; unknown outcome kinds get a suggestion.
@@ -57,7 +76,8 @@ def parse_retry(value: Any, path: str) -> RetryPolicy:
             value = {"attempts": value}
         else:
             raise ScenarioError("expected attempts (a number) or a mapping {attempts, backoff, multiplier, on}", path)
-    check_keys(value, ("attempts", "backoff", "multiplier", "on"), path, required=("attempts",))
+    keys = ("attempts", "backoff", "multiplier", "on", "respect_retry_after")
+    check_keys(value, keys, path, required=("attempts",))
     attempts = expect_int(value["attempts"], join(path, "attempts"), minimum=1)
     backoff = parse_distribution(value["backoff"], join(path, "backoff")) if "backoff" in value else DEFAULT_BACKOFF
     multiplier = expect_number(value.get("multiplier", 2.0), join(path, "multiplier"), minimum=1)
@@ -74,4 +94,5 @@ def parse_retry(value: Any, path: str) -> RetryPolicy:
                 raise ScenarioError(f"unknown outcome kind '{kind}'{why}", at)
             kinds.add(kind)
         on = frozenset(kinds)
-    return RetryPolicy(attempts, backoff, multiplier, on)
+    respect = expect_bool(value.get("respect_retry_after", False), join(path, "respect_retry_after"))
+    return RetryPolicy(attempts, backoff, multiplier, on, respect)

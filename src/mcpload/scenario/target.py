@@ -14,6 +14,7 @@ from mcpload.scenario.checks import (
     check_keys,
     expect_bool,
     expect_duration,
+    expect_int,
     expect_list,
     expect_mapping,
     expect_str,
@@ -27,7 +28,19 @@ if TYPE_CHECKING:
     from mcpload.mcp.target import Target
 
 TRANSPORTS = ("auto", "http", "sse", "stdio")  # as mcpload.mcp.target.TRANSPORTS
-KEYS = ("url", "command", "transport", "protocol", "headers", "timeout", "connect_timeout", "insecure", "env")
+KEYS = (
+    "url",
+    "command",
+    "transport",
+    "protocol",
+    "headers",
+    "timeout",
+    "connect_timeout",
+    "insecure",
+    "env",
+    "max_response_bytes",
+)
+DEFAULT_MAX_RESPONSE = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +57,7 @@ class TargetSpec:
         connect_timeout: Connect timeout, seconds.
         insecure: Do not verify TLS certificates.
         env: Extra environment variables for a stdio server process.
+        max_response_bytes: The largest response accepted; a bigger one is a ``protocol`` error.
     """
 
     url: str | None = None
@@ -55,6 +69,7 @@ class TargetSpec:
     connect_timeout: float = 10.0
     insecure: bool = False
     env: Mapping[str, str] | None = None
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE
 
     def to_target(self, overrides: Mapping[str, Any] | None = None) -> Target:
         """The ``mcpload.mcp.target.Target`` to connect to, with command-line overrides applied.
@@ -95,6 +110,7 @@ class TargetSpec:
             "connect_timeout": spec.connect_timeout,
             "verify_tls": not given.pop("insecure", spec.insecure),
             "env": dict(spec.env) if spec.env else None,
+            "max_response_bytes": spec.max_response_bytes,
         }
         fields.update(given)
         try:
@@ -118,6 +134,10 @@ def parse_target(value: Any, path: str = "target") -> TargetSpec:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ScenarioError(f"not an http(s) URL: {url!r}", join(path, "url"))
+        try:
+            parts.port  # noqa: B018 - urllib checks the port only when asked
+        except ValueError as exc:
+            raise ScenarioError(f"{url!r}: {exc}", join(path, "url")) from None
     elif "command" in value:
         command = _command(value["command"], join(path, "command"))
     transport = expect_str(value.get("transport", "auto"), join(path, "transport"))
@@ -145,6 +165,9 @@ def parse_target(value: Any, path: str = "target") -> TargetSpec:
         connect_timeout=_positive(value.get("connect_timeout", 10.0), join(path, "connect_timeout")),
         insecure=expect_bool(value.get("insecure", False), join(path, "insecure")),
         env=_strings(value["env"], join(path, "env")) if "env" in value else None,
+        max_response_bytes=expect_int(
+            value.get("max_response_bytes", DEFAULT_MAX_RESPONSE), join(path, "max_response_bytes"), minimum=1024
+        ),
     )
     return spec
 

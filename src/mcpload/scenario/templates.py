@@ -196,6 +196,8 @@ def _check(tree: nodes.Template, path: str, data_names: Collection[str] | None) 
             if name == "env":
                 raise ScenarioError("'env' is not available in templates (use ${VAR} interpolation instead)", path)
             raise ScenarioError(f"unknown name '{name}' in template{suggestion(name, KNOWN_NAMES)}", path)
+    if any(node.name == "self" for node in tree.find_all(nodes.Name)):  # Jinja's TemplateReference
+        raise ScenarioError("'self' is not available in templates", path)
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         attr = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
         if isinstance(attr, str) and attr.startswith("_"):

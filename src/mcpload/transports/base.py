@@ -35,6 +35,7 @@ class CallFailure(Exception):
         self.http_status = http_status
         self.error_code = error_code
         self.body = body
+        self.retry_after: float | None = None  # seconds from an HTTP Retry-After header
         self.bytes_sent = 0
         self.bytes_received = 0
 

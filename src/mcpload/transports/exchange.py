@@ -19,8 +19,28 @@ MessageSink = Callable[[dict[str, Any]], None]
 StreamSink = Callable[[dict[str, Any], int], None]  # message and its size in bytes
 
 
-def http_failure(status: int, body: bytes, session_known: bool) -> CallFailure:
-    """Classify a non-2xx answer; a forgotten session is ``session_expired``, not an HTTP error."""
+def retry_after_seconds(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header given as a number (an HTTP date is not honoured)."""
+    if not value:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    return min(max(seconds, 0.0), 300.0)  # never let a server park an agent for longer
+
+
+def http_failure(status: int, body: bytes, session_known: bool, retry_after: str | None = None) -> CallFailure:
+    """Classify a non-2xx answer; a forgotten session is ``session_expired``, not an HTTP error.
+
+    ``retry_after`` (the ``Retry-After`` header, if any) is kept on the failure for retry policies.
+    """
+    failure = _classify_http(status, body, session_known)
+    failure.retry_after = retry_after_seconds(retry_after)
+    return failure
+
+
+def _classify_http(status: int, body: bytes, session_known: bool) -> CallFailure:
     code = message = None
     try:
         doc = orjson.loads(body) if body else None
@@ -43,6 +63,7 @@ class Exchange:
 
     __slots__ = (
         "_parts",
+        "_retry_after",
         "_size",
         "fut",
         "max_body",
@@ -73,10 +94,12 @@ class Exchange:
         self.mcp_session_id: str | None = None
         self._parts: list[bytes] = []
         self._size = 0
+        self._retry_after: str | None = None
 
     def head(self, status: int, headers: dict[str, str]) -> None:
         self.status = status
         self.mcp_session_id = headers.get("mcp-session-id")
+        self._retry_after = headers.get("retry-after")
         if 200 <= status < 300 and "text/event-stream" in headers.get("content-type", ""):
             if self.sse is None:
                 self.sse = SSEParser(self.max_body)
@@ -108,7 +131,7 @@ class Exchange:
         status = self.status
         body = b"".join(self._parts)
         if status < 200 or status >= 300:
-            self.fut.set_exception(http_failure(status, body, self.session_known))
+            self.fut.set_exception(http_failure(status, body, self.session_known, self._retry_after))
         elif self.sse is not None:
             self.fut.set_result(STREAM_ENDED)
         elif self.msg_id is None:  # a notification: 202 (or 200) is all we wanted
