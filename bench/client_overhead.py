@@ -31,6 +31,7 @@ from importlib import metadata
 from pathlib import Path
 
 import orjson
+from docs_section import replace_section
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -373,19 +374,8 @@ profile one worker with `--worker mcpload --url URL --mode json --profile out.pr
 
 
 def write_docs(path: Path, text: str) -> None:
-    """Replace the client-overhead section of ``path``, keeping any other sections."""
-    if path.exists():
-        old = path.read_text()
-        start, end = old.find(SECTION_START), old.find(SECTION_END)
-        if start >= 0 and end > start:
-            path.write_text(old[:start] + text.rstrip("\n") + old[end + len(SECTION_END) :])
-            return
-        path.write_text(old.rstrip("\n") + "\n\n" + text)
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        "# Benchmarks\n\nEach section is (re)written by the script it names; other sections are kept.\n\n" + text
-    )
+    """Replace this benchmark's section of ``path``, keeping any other sections."""
+    replace_section(path, SECTION_START, SECTION_END, text)
 
 
 def run_bench(args: argparse.Namespace) -> None:

@@ -37,6 +37,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import client_overhead as co  # noqa: E402
+from docs_section import replace_section  # noqa: E402
 
 DOCS = ROOT / "docs" / "benchmarks.md"
 SECTION_START = "<!-- bench:peers:start -->"
@@ -270,12 +271,8 @@ command above (rewrites this section).
 
 
 def write_docs(path: Path, text: str) -> None:
-    old = path.read_text() if path.exists() else "# Benchmarks\n"
-    start, end = old.find(SECTION_START), old.find(SECTION_END)
-    if start >= 0 and end > start:
-        path.write_text(old[:start] + text.rstrip("\n") + old[end + len(SECTION_END) :])
-    else:
-        path.write_text(old.rstrip("\n") + "\n\n" + text)
+    """Replace this benchmark's section of ``path``, keeping any other sections."""
+    replace_section(path, SECTION_START, SECTION_END, text)
 
 
 def run_bench(args: argparse.Namespace) -> None:
