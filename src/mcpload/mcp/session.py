@@ -102,10 +102,10 @@ class Session:
         evidence of a modern server (an RPC/HTTP error, a non-modern advert) falls back to initialize."""
         version = eras.LATEST_MODERN
         for attempt in range(2):
-            out = await self._discover(version, adopt_only_modern=True)
+            out = await self._discover(version, probing=True)
             if out.ok:
                 return out
-            if out.kind not in (RPC_ERROR, HTTP_ERROR, PROTOCOL, "fallback"):
+            if out.kind not in (RPC_ERROR, HTTP_ERROR, PROTOCOL):
                 return out  # a network failure is not an era verdict
             if out.kind == RPC_ERROR and out.error_code == eras.UNSUPPORTED_PROTOCOL_VERSION and attempt == 0:
                 supported = ((out.result or {}).get("supported")) or []
@@ -117,7 +117,8 @@ class Session:
         await self.transport.reset()
         return await self._initialize()
 
-    async def _discover(self, version: str, adopt_only_modern: bool = False) -> Outcome:
+    async def _discover(self, version: str, probing: bool = False) -> Outcome:
+        """``probing``: an auto-detection probe, whose failure is an era verdict and not reported."""
         self.transport.set_protocol(version, True)
         self._meta = {
             eras.META_PROTOCOL_VERSION: version,
@@ -130,7 +131,7 @@ class Session:
             if version not in supported:
                 mutual = [v for v in eras.MODERN_VERSIONS if v in supported]
                 if not mutual:
-                    out.kind = "fallback" if adopt_only_modern else PROTOCOL
+                    out.kind = PROTOCOL
                     out.error_message = f"server supports {supported}, no modern version"
                     self._meta = None
                     self.transport.set_protocol(None, False)
@@ -144,7 +145,7 @@ class Session:
         else:
             self._meta = None
             self.transport.set_protocol(None, False)
-        if self.on_outcome is not None and (out.ok or not adopt_only_modern):
+        if self.on_outcome is not None and (out.ok or not probing):
             self.on_outcome(out)
         return out
 
