@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from mcpload import __version__, cli_monitor
+from mcpload import __version__, cli_distributed, cli_monitor
 from mcpload.cli_support import (
     DEBUG,
     DEMO_HTML,
@@ -194,6 +194,10 @@ def run_cmd(
     scrape_metrics: cli_monitor.ScrapeMetrics = None,
     scrape_series: cli_monitor.ScrapeSeries = None,
     extrapolate_agents: cli_monitor.ExtrapolateAgents = None,
+    workers: cli_distributed.Workers = "auto",
+    segment: cli_distributed.SegmentOpt = None,
+    start_at: cli_distributed.StartAt = None,
+    ray: cli_distributed.Ray = None,
 ) -> None:
     """Run a scenario (or an ad-hoc load with --url/--tool) and report; exit 99 if a threshold fails."""
     from mcpload.scenario import ScenarioError
@@ -204,12 +208,17 @@ def run_cmd(
         monitor = cli_monitor.monitor_config(
             target, monitor_pid, monitor_name, server_cmd, scrape_metrics, scrape_series, extrapolate_agents
         )
+        recipe = dict(scenario_file=scenario_file, url=url, stdio_cmd=stdio_cmd, tool=tool, args=args, think=think)
+        recipe.update(agents=agents, duration=duration, transport=transport, protocol=protocol, header=header)
+        recipe["bearer_env"] = bearer_env
+        split = cli_distributed.distribution(scenario, workers, segment, start_at, ray, recipe)
     except (ScenarioError, ValueError) as exc:
         raise _fail(str(exc)) from None
     outputs = _prometheus_outputs(prometheus) + _otlp_outputs(otlp)
     code = _execute(
-        scenario, target, seed, out, quiet, outputs=outputs, html=html, junit=junit, csv=csv, monitor=monitor
-    )
+        scenario, target, seed, out, quiet, outputs=outputs, html=html, junit=junit, csv=csv, monitor=monitor,
+        split=split,
+    )  # fmt: skip
     raise typer.Exit(code)
 
 
@@ -334,6 +343,7 @@ def demo(
 from mcpload.cli_capacity import capacity as _capacity_cmd  # noqa: E402 (it reads helpers defined above)
 
 app.command("capacity")(_capacity_cmd)
+app.command("merge")(cli_distributed.merge)
 
 
 def main() -> None:

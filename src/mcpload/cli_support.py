@@ -56,6 +56,7 @@ def _execute(
     junit: Path | None = None,
     csv: Path | None = None,
     monitor=None,
+    split: dict | None = None,
 ) -> int:
     """Run a loaded scenario with the live view and ``outputs``; print the summary; return the exit code.
 
@@ -83,6 +84,7 @@ def _execute(
                 outputs=outputs,
                 handle_signals=True,
                 annotators=[mon.annotator()] if mon is not None else None,
+                **(split or {}),
             )
 
     from mcpload.cli_monitor import target_url
@@ -100,6 +102,9 @@ def _execute(
         return EXIT_UNREACHABLE
     render_summary(report.results)
     render_resources(report.results)
+    from mcpload.cli_distributed import report_lost
+
+    report_lost(report.results)
     if out is not None:
         typer.echo(f"results: {out}  intervals: {intervals}", err=True)
     html_ok = _write_html_report(report.results, html)

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from mcpload.distributed.remote import RemoteLoad
+from mcpload.distributed.worker import SegmentWorker
 from mcpload.engine.agent import World
+from mcpload.engine.load import LocalLoad
 from mcpload.engine.preflight import PreflightError, preflight
 from mcpload.engine.recording import OutcomeSink
 from mcpload.engine.runner import Runner, RunOptions, RunReport
 from mcpload.metrics import Recorder
+from mcpload.profiles import Segment
 
 
 def planned_duration(scenario: Any) -> float:
@@ -40,6 +45,11 @@ async def run_scenario(
     outputs: list[Any] | None = None,
     handle_signals: bool = False,
     annotators: list[Any] | None = None,
+    segment: Segment | str | None = None,
+    workers: int = 1,
+    ray: str | bool | None = None,
+    recipe: Any = None,
+    start_at: float | None = None,
 ) -> RunReport:
     """Run a loaded scenario. Raises ``PreflightError`` before any load when the target does not fit.
 
@@ -54,6 +64,16 @@ async def run_scenario(
         handle_signals: SIGINT/SIGTERM stop the run gracefully (a second one at once).
         annotators: add fields to each interval before it is written and to the results before any
             output sees them (``mcpload.monitor.Monitor.annotator()``: the target's resources).
+        segment: run only this execution segment (``"2/4"``, ``Segment``) of the run; its results keep
+            each interval's exact state so that ``mcpload merge`` can add the segments up.
+        workers: split this process's segment over so many forked worker processes (the coordinator
+            merges their data every second; 1 runs the agents in this process).
+        ray: run the segments as Ray actors: True or ``"auto"`` joins or starts a local cluster, else a
+            cluster address. Needs ``recipe`` and the ``mcpload[ray]`` extra.
+        recipe: for Ray, a picklable callable returning ``(scenario, target)`` in the actor (the loaded
+            scenario holds compiled templates and cannot travel).
+        start_at: a wall-clock time (``time.time()``) to start the load at, after preflight: pods of
+            one split run given the same value start together.
     """
     target = target or scenario.to_target()
     secrets = getattr(scenario, "secrets", frozenset())
@@ -67,8 +87,11 @@ async def run_scenario(
     if info.era == "modern":
         _refuse_ping(scenario, info.protocol_version)
     recorder = Recorder()
-    world = World(scenario, target, info.transport, info.protocol, recorder, OutcomeSink(recorder, secrets))
     run_seed = seed if seed is not None else (scenario.seed if scenario.seed is not None else 0)
+    if isinstance(segment, str):
+        segment = Segment.parse(segment)
+    segment = segment or Segment.full()
+    load = await _make_load(scenario, target, info, run_seed, segment, workers, ray, recipe, secrets, recorder)
     meta = {
         "scenario": scenario.name,
         "seed": run_seed,
@@ -82,10 +105,12 @@ async def run_scenario(
         },
         "profiles": [describe_profile(p) for p in scenario.profiles],
         "planned_duration_s": planned_duration(scenario),
+        "segment": str(segment),
     }
     runner = Runner(
         scenario,
-        world,
+        load,
+        recorder,
         RunOptions(
             run_seed,
             str(intervals) if intervals else None,
@@ -94,8 +119,11 @@ async def run_scenario(
             secrets,
             outputs=list(outputs or []),
             annotators=list(annotators or []),
+            keep_states=not segment.is_full,
         ),
     )
+    if start_at is not None:
+        await asyncio.sleep(max(0.0, start_at - time.time()))
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM) if handle_signals else ()
     for sig in signals:
@@ -110,6 +138,28 @@ async def run_scenario(
     if out is not None:
         write_results(report.results, out, secrets)
     return report
+
+
+async def _make_load(scenario, target, info, seed, segment, workers, ray, recipe, secrets, recorder) -> Any:
+    """The load for this process: agents here (``LocalLoad``), or workers (``RemoteLoad``)."""
+    if ray:
+        from mcpload.distributed.ray_backend import start_ray_workers
+
+        handles = await start_ray_workers(
+            None if ray in (True, "auto") else str(ray), recipe, info, seed, segment, workers, secrets
+        )
+        return RemoteLoad(handles, "ray")
+    if workers > 1:
+        from mcpload.distributed.processes import start_process_workers
+
+        def build(part: Segment) -> SegmentWorker:
+            return SegmentWorker(scenario, target, info.transport, info.protocol, seed, part, secrets)
+
+        return RemoteLoad(await start_process_workers(segment.split(workers), build), "processes")
+    # A segment records into its own recorder, drained at each cut: the interval keeps the drained state.
+    staging = recorder if segment.is_full else Recorder()
+    world = World(scenario, target, info.transport, info.protocol, staging, OutcomeSink(staging, secrets))
+    return LocalLoad(scenario, world, seed, segment)
 
 
 def write_results(results: dict[str, Any], path: str | Path, secrets: frozenset[str] | set[str] = frozenset()) -> None:

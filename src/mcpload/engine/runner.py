@@ -1,21 +1,20 @@
-"""The runner: wires a scenario's profiles to agents, ticks intervals once a second, evaluates
-thresholds, and stops gracefully (retire → grace period → cancel as ``interrupted``)."""
+"""The runner: the clock and the metrics of a run. It starts a load (``LocalLoad``: agents in this process;
+``distributed.RemoteLoad``: worker processes or Ray actors), cuts an interval once a second, evaluates
+thresholds, feeds the outputs, stops gracefully (retire → grace period → cancel as ``interrupted``) and
+builds the results."""
 
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from mcpload.engine.agent import Agent, World
-from mcpload.metrics import IntervalWriter, build_results, evaluate, percentiles_needed, should_abort
+from mcpload.metrics import IntervalWriter, Recorder, build_results, evaluate, percentiles_needed, should_abort
 
 _clock = time.perf_counter
-TICK_S = 0.1  # how often closed profiles re-read their target
 
 
 @dataclass
@@ -29,6 +28,9 @@ class RunOptions:
     # objects with ``annotate_interval(interval)`` and ``annotate_results(results)`` that add fields
     # (resource samples) to each interval before it is written, and to the results before any output
     annotators: list[Any] = field(default_factory=list)
+    # keep each interval's exact recorder state (``state``) in the intervals and the results, so that
+    # ``mcpload merge`` can combine the segments of a split run exactly
+    keep_states: bool = False
 
 
 @dataclass
@@ -42,38 +44,27 @@ class RunReport:
         return all(t["passed"] for t in self.results.get("thresholds", []))
 
 
-class _TypePicker:
-    """Deterministic weighted choice of agent types: always the type furthest below its share."""
-
-    def __init__(self, specs: list[Any]) -> None:
-        self.specs = specs
-        total = sum(s.weight for s in specs)
-        self.shares = [s.weight / total for s in specs]
-        self.counts = [0] * len(specs)
-        self.n = 0
-
-    def next(self) -> Any:
-        self.n += 1
-        i = max(range(len(self.specs)), key=lambda k: (self.shares[k] * self.n - self.counts[k], -k))
-        self.counts[i] += 1
-        return self.specs[i]
-
-
 class Runner:
-    def __init__(self, scenario: Any, world: World, options: RunOptions) -> None:
+    """Runs one load against the clock.
+
+    Args:
+        scenario: the scenario (its thresholds, options, price).
+        load: ``begin(t0)``, ``wait()``, ``stop()``, ``cancel_all()``, ``extras()`` and a ``recorder``;
+            optionally ``before_cut(n)`` (awaited before interval n is cut: remote loads wait for their
+            workers' data) and ``execution()`` (how the run was split, for the results).
+        recorder: the run's recorder. When the load records elsewhere (a staging recorder fed by
+            workers, or a segment that keeps its states), each cut drains the load's recorder into it.
+        options: the rest.
+    """
+
+    def __init__(self, scenario: Any, load: Any, recorder: Recorder, options: RunOptions) -> None:
         self.scenario = scenario
-        self.world = world
+        self.load = load
+        self.recorder = recorder
         self.options = options
-        self.recorder = world.recorder
         self.t0 = 0.0
-        self.active = 0
-        self.targets: dict[int, int] = {}
         self.aborted_by: str | None = None
         self.interrupted = False
-        self._agent_index = 0
-        self._agents: set[Agent] = set()
-        self._stopping = False
-        self._controllers: list[asyncio.Task] = []
         self._intervals: list[dict[str, Any]] = []
         self._writer: IntervalWriter | None = None
         self._percentiles = percentiles_needed(scenario.thresholds)
@@ -83,16 +74,10 @@ class Runner:
         """Ctrl-C: stop the profiles now, in-flight work gets the grace period; a second Ctrl-C
         cancels everything at once."""
         if self.interrupted:
-            for agent in list(self._agents):
-                _cancel(agent)
+            self.load.cancel_all()
             return
         self.interrupted = True
-        self._stop_profiles()
-
-    def _stop_profiles(self) -> None:
-        self._stopping = True
-        for task in self._controllers:
-            task.cancel()
+        self.load.stop()
 
     async def run(self) -> RunReport:
         started_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -102,28 +87,27 @@ class Runner:
         for output in self.options.outputs:
             output.start(meta, self.recorder)
         self.t0 = _clock()
-        self._controllers = [
-            asyncio.ensure_future(self._run_profile(i, p)) for i, p in enumerate(self.scenario.profiles)
-        ]
+        self.load.begin(self.t0)
         ticker = asyncio.ensure_future(self._tick())
-        await asyncio.gather(*self._controllers, return_exceptions=True)
-        ticker.cancel()
+        try:
+            await self.load.wait()
+        finally:
+            ticker.cancel()
         duration = _clock() - self.t0
         self._cut_interval()
         thresholds = evaluate(self.scenario.thresholds, self._snapshot())
         results = build_results(
             self.recorder, meta=meta, intervals=self._intervals, thresholds=thresholds, duration_s=duration
         )
-        results["interrupted_calls"] = self.world.sink.interrupted
-        results["template_errors"] = self.world.template_errors
-        if self.world.scripted_errors:
-            results["scripted_errors"] = self.world.scripted_errors
-        price = getattr(self.scenario, "price_per_1k", None)
-        conv = results.get("conversations", {})
-        if price:
-            conv["wasted_cost"] = round(conv.get("wasted_tokens", 0) * price / 1000, 6)
-        results["aborted_by"] = self.aborted_by
-        results["stopped_by_user"] = self.interrupted
+        execution = getattr(self.load, "execution", None)
+        complete_results(
+            results,
+            self.scenario,
+            self.load.extras(),
+            execution() if execution else None,
+            self.aborted_by,
+            self.interrupted,
+        )
         for annotator in self.options.annotators:
             annotator.annotate_results(results)
         if self.options.secrets:
@@ -135,129 +119,21 @@ class Runner:
             output.stop(results)
         return RunReport(results, self.aborted_by, self.interrupted)
 
-    # profiles
-    def _spawn(self, spec: Any, intended: float | None = None) -> Agent:
-        index = self._agent_index
-        self._agent_index += 1
-        rng = random.Random(f"{self.options.seed}:agent:{index}")
-        agent = Agent(index, spec, self.world, rng, intended)
-        agent.task = asyncio.ensure_future(agent.run())
-        self.active += 1
-        self.recorder.active_agents = self.active
-        self._agents.add(agent)
-        agent.task.add_done_callback(lambda task: self._agent_done(agent, task))
-        return agent
-
-    def _agent_done(self, agent: Agent, task: asyncio.Task) -> None:
-        self._agents.discard(agent)
-        self.active -= 1
-        self.recorder.active_agents = self.active
-        if not task.cancelled() and task.exception() is not None:
-            # a bug of ours must not pass silently, nor kill the run
-            key = f"engine: {type(task.exception()).__name__}: {task.exception()}"[:200]
-            self.world.scripted_errors[key] = self.world.scripted_errors.get(key, 0) + 1
-
-    def _specs_for(self, profile: Any) -> list[Any]:
-        names = getattr(profile, "agent_types", None)
-        specs = list(self.scenario.agents.values())
-        return [s for s in specs if s.name in names] if names else specs
-
-    async def _sleep_until(self, when: float) -> None:
-        delay = when - _clock()
-        if delay > 0:
-            await asyncio.sleep(delay)
-
-    async def _run_profile(self, pi: int, profile: Any) -> None:
-        agents: list[Agent] = []
-        try:
-            await self._sleep_until(self.t0 + profile.start)
-            if profile.kind == "closed":
-                await self._closed(pi, profile, agents)
-            else:
-                await self._open(pi, profile, agents)
-        except asyncio.CancelledError:
-            pass
-        finally:
-            self.targets[pi] = 0
-            self.recorder.target_agents = sum(self.targets.values())
-            # a profile that ends on its own gives its graceful_stop; a run stopped early (Ctrl-C,
-            # a threshold abort) gives the scenario's grace_period
-            grace = self.scenario.options.grace_period if self._stopping else profile.graceful_stop
-            await self._drain(agents, grace)
-
-    async def _closed(self, pi: int, profile: Any, agents: list[Agent]) -> None:
-        picker = _TypePicker(self._specs_for(profile))
-        start = _clock()
-        end = start + profile.duration
-        ramp_down = getattr(profile, "graceful_ramp_down", profile.graceful_stop)
-        loop = asyncio.get_running_loop()
-        while (now := _clock()) < end:
-            agents[:] = [a for a in agents if not a.task.done()]
-            active = [a for a in agents if not a.retiring]
-            target = profile.target_at(now - start)
-            self.targets[pi] = target
-            self.recorder.target_agents = sum(self.targets.values())
-            if len(active) < target:
-                agents.extend(self._spawn(picker.next()) for _ in range(target - len(active)))
-            elif len(active) > target:
-                for agent in reversed(active[target:]):
-                    agent.retire()
-                    loop.call_later(ramp_down, _cancel, agent)
-            await asyncio.sleep(TICK_S)
-
-    async def _open(self, pi: int, profile: Any, agents: list[Agent]) -> None:
-        picker = _TypePicker(self._specs_for(profile))
-        start = _clock()
-        end = start + profile.duration
-        rng = random.Random(f"{self.options.seed}:arrivals:{pi}")
-        running = 0
-        rec = self.recorder
-
-        def done(_task: asyncio.Task) -> None:
-            nonlocal running
-            running -= 1
-
-        for offset in profile.arrivals(rng):
-            intended = start + offset
-            if intended >= end:
-                break
-            await self._sleep_until(intended)
-            if running >= profile.max_agents:
-                rec.arrival(False)
-                continue
-            rec.arrival(True, max(0.0, _clock() - intended))
-            agent = self._spawn(picker.next(), intended)
-            agent.task.add_done_callback(done)
-            running += 1
-            agents.append(agent)
-            if len(agents) > 2 * running + 64:
-                agents[:] = [a for a in agents if not a.task.done()]
-        await self._sleep_until(end)
-
-    async def _drain(self, agents: list[Agent], grace: float) -> None:
-        alive = [a for a in agents if not a.task.done()]
-        for agent in alive:
-            agent.retire()
-        if not alive:
-            return
-        _, pending = await asyncio.wait([a.task for a in alive], timeout=grace)
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.wait(pending, timeout=15)
-
     # intervals
     async def _tick(self) -> None:
         n = 1
+        before_cut = getattr(self.load, "before_cut", None)
         while True:
-            await self._sleep_until(self.t0 + n)
+            await _sleep_until(self.t0 + n)
+            if before_cut is not None:
+                await before_cut(n)
             n += 1
             interval = self._cut_interval()
             snapshot = self._snapshot()
             broken = should_abort(self.scenario.thresholds, snapshot, _clock() - self.t0)
             if broken is not None and self.aborted_by is None:
                 self.aborted_by = str(broken)
-                self._stop_profiles()
+                self.load.stop()
             if self.options.on_interval is not None:
                 self.options.on_interval(interval, snapshot)
             for output in self.options.outputs:
@@ -267,13 +143,60 @@ class Runner:
         return self.recorder.snapshot(percentiles=self._percentiles)
 
     def _cut_interval(self) -> dict[str, Any]:
+        state = None
+        if self.load.recorder is not self.recorder:
+            state = self.load.recorder.drain()
+            self.recorder.absorb(state)
+            self.recorder.active_agents = state["active"]
+            self.recorder.target_agents = state["target"]
         interval = self.recorder.interval(_clock() - self.t0)
         for annotator in self.options.annotators:
             annotator.annotate_interval(interval)
+        if self.options.keep_states and state is not None:
+            interval["state"] = state
         self._intervals.append(interval)
         if self._writer is not None:
             self._writer.write_interval(interval)
         return interval
+
+
+async def _sleep_until(when: float) -> None:
+    delay = when - _clock()
+    if delay > 0:
+        await asyncio.sleep(delay)
+
+
+def complete_results(
+    results: dict[str, Any],
+    scenario: Any,
+    extras: dict[str, Any],
+    execution: dict[str, Any] | None,
+    aborted_by: str | None,
+    interrupted: bool,
+) -> None:
+    """Add what the recorder does not hold to ``results``: the load's extras (interrupted calls,
+    template and script errors), the wasted cost, how the run was split and how it stopped."""
+    results["interrupted_calls"] = extras.get("interrupted_calls", 0)
+    results["template_errors"] = extras.get("template_errors", {})
+    if extras.get("scripted_errors"):
+        results["scripted_errors"] = extras["scripted_errors"]
+    price = getattr(scenario, "price_per_1k", None)
+    conv = results.get("conversations", {})
+    if price:
+        conv["wasted_cost"] = round(conv.get("wasted_tokens", 0) * price / 1000, 6)
+    if execution is not None:
+        results["execution"] = execution
+    results["aborted_by"] = aborted_by
+    results["stopped_by_user"] = interrupted
+
+
+def add_extras(total: dict[str, Any], part: dict[str, Any]) -> None:
+    """Sum one load's extras into ``total`` (split runs: workers, segments)."""
+    total["interrupted_calls"] = total.get("interrupted_calls", 0) + part.get("interrupted_calls", 0)
+    for key in ("template_errors", "scripted_errors"):
+        into = total.setdefault(key, {})
+        for message, n in part.get(key, {}).items():
+            into[message] = into.get(message, 0) + n
 
 
 def redact_all(value: Any, secrets: frozenset[str]) -> Any:
@@ -288,8 +211,3 @@ def redact_all(value: Any, secrets: frozenset[str]) -> Any:
     if isinstance(value, list | tuple):
         return [redact_all(v, secrets) for v in value]
     return value
-
-
-def _cancel(agent: Agent) -> None:
-    if agent.task is not None and not agent.task.done():
-        agent.task.cancel()

@@ -132,6 +132,31 @@ class Timing:
         self.interval_sum_us += other.interval_sum_us
         self.out_of_range += other.out_of_range
 
+    def drain(self) -> dict | None:
+        """Take what was recorded since the last drain (the pending buffer), as plain data; None if nothing.
+
+        For a worker whose recorder is never read: a drained value is in no histogram of this timing.
+        The coordinator ``absorb``s it into its own, exactly as if it had been recorded there.
+        """
+        if not self.pending and not self.out_of_range:
+            return None
+        flat = [n for pair in self.pending.items() for n in pair]
+        out = {"p": flat, "s": self.pending_sum, "o": self.out_of_range}
+        self.pending = {}
+        self.pending_sum = 0
+        self.out_of_range = 0
+        return out
+
+    def absorb(self, drained: dict) -> None:
+        """Add a ``drain``ed value to the pending buffer (it reaches the parent on the next flush)."""
+        pending = self.pending
+        flat = drained["p"]
+        for i in range(0, len(flat), 2):
+            index = flat[i]
+            pending[index] = pending.get(index, 0) + flat[i + 1]
+        self.pending_sum += drained["s"]
+        self.out_of_range += drained["o"]
+
     @property
     def count(self) -> int:
         """Values recorded over the run so far, pending ones included."""

@@ -329,6 +329,59 @@ class Recorder:
             out["__corrected__"] = self._corrected.cumulative()
         return out
 
+    # --- workers ------------------------------------------------------------------------------
+
+    def drain(self) -> dict:
+        """Take everything recorded since the last drain, as plain data (JSON- and pickle-safe).
+
+        A worker process (or a Ray actor) drains its recorder once a second and ships the result to
+        the coordinator, which ``absorb``s it: latencies travel as histogram bucket counts, so the
+        coordinator's histograms are exactly those of a single process that recorded every call. A
+        drained recorder must not be read (no ``interval``, ``snapshot``): reading would move values
+        out of the buffers that ``drain`` takes.
+        """
+        out: dict = {"active": self.active_agents, "target": self.target_agents}
+        for key, table in (("ops", self._ops), ("retry_ops", self._retry_ops)):
+            ops = {}
+            for name, stats in table.items():
+                timing = stats.timing.drain()
+                if timing is not None or stats.kinds:
+                    ops[name] = {"t": timing, "k": stats.kinds}
+                    stats.kinds = {}
+            out[key] = ops
+        for key in ("_corrected", "_setup", "_late"):
+            drained = getattr(self, key).drain()
+            if drained is not None:
+                out[key[1:]] = drained
+        now = self._now
+        out["counters"] = {name: getattr(now, name) for name in Counters.__slots__ if getattr(now, name)}
+        self._now = Counters()
+        out["messages"] = [[kind, op, message, n] for (kind, op, message), n in self._messages.items()]
+        self._messages = {}
+        return out
+
+    def absorb(self, drained: dict) -> None:
+        """Add what a worker's ``drain`` took to this recorder's current interval (gauges excepted:
+        the coordinator sums the workers' latest ``active``/``target`` itself)."""
+        for key, table, parent in (("ops", self._ops, self._all), ("retry_ops", self._retry_ops, self._retries_all)):
+            for name, part in drained.get(key, {}).items():
+                stats = table.get(name)
+                if stats is None:
+                    stats = table[name] = OpStats(parent)
+                if part["t"] is not None:
+                    stats.timing.absorb(part["t"])
+                kinds = stats.kinds
+                for kind, n in part["k"].items():
+                    kinds[kind] = kinds.get(kind, 0) + n
+        for key in ("corrected", "setup", "late"):
+            if key in drained:
+                getattr(self, f"_{key}").absorb(drained[key])
+        now = self._now
+        for name, n in drained.get("counters", {}).items():
+            setattr(now, name, getattr(now, name) + n)
+        for kind, op, message, n in drained.get("messages", ()):
+            self._count_message(kind, op, message, n)
+
     # --- merging ------------------------------------------------------------------------------
 
     def add(self, other: Recorder) -> None:

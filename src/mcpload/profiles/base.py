@@ -182,14 +182,20 @@ class OpenProfile(Profile):
         Yields:
             Offsets ``0 ≤ t < duration``.
         """
+        for _, t in self.indexed_arrivals(rng):
+            yield t
+
+    def indexed_arrivals(self, rng: random.Random) -> Iterator[tuple[int, float]]:
+        """``arrivals``, each with its index in the whole run's sequence (0-based): the same arrival
+        has the same index in every segment, which gives its agent the same identity and generator."""
         times = rescale(self._rates, unit_events(self.distribution, self.cv or DEFAULT_CV, rng))
         if self.segment.is_full:
-            yield from times
+            yield from enumerate(times)
             return
         owns = self.segment.owns
         for index, t in enumerate(times):
             if owns(index):
-                yield t
+                yield index, t
 
     def rate_at(self, t: float) -> float:
         """Requested arrivals per second at ``t`` (this segment's share), for reports; 0 outside the profile."""

@@ -22,6 +22,7 @@ Two rules split the load, and both add up exactly to the whole for *any* partiti
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
@@ -88,6 +89,13 @@ class Segment:
             raise ValueError(f"invalid execution segment {text!r}: i/N needs 1 ≤ i ≤ N")
         return cls(Fraction(i - 1, n), Fraction(i, n))
 
+    def split(self, parts: int) -> list[Segment]:
+        """This segment cut into ``parts`` equal segments, in order (workers of one process or pod)."""
+        if parts < 1:
+            raise ValueError(f"cannot split a segment into {parts} parts")
+        step = self.length / parts
+        return [Segment(self.start + step * i, self.start + step * (i + 1)) for i in range(parts)]
+
     @property
     def is_full(self) -> bool:
         """Whether this is the whole run."""
@@ -120,6 +128,19 @@ class Segment:
         """Whether arrival ``index`` (0-based, in the global sequence) belongs to this segment."""
         point = ((index + 1) * _GOLDEN) & _MASK
         return self._low <= point < self._high
+
+    def owned_indices(self) -> Iterator[int]:
+        """The indices this segment owns, ascending and endless (every index for the whole run).
+
+        Closed profiles number their agents with them, so that agents of different segments never share
+        an identity (their generator, their data-file row) and a segment's k-th agent is the same agent in
+        every run with the same seed.
+        """
+        index = 0
+        while True:
+            if self.is_full or self.owns(index):
+                yield index
+            index += 1
 
     # Cached because owns() runs once per arrival; cached_property writes the instance __dict__ directly,
     # which a frozen dataclass allows.

@@ -1,0 +1,210 @@
+"""Split runs on the command line: ``mcpload run --workers/--segment/--start-at/--ray`` and
+``mcpload merge``. See docs/distributed.md."""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+PANEL = "Split runs"
+#: ``--workers auto``: one worker process per this many agents at the peak, up to the cores
+AGENTS_PER_WORKER = 1000
+
+Workers = Annotated[
+    str,
+    typer.Option(
+        "--workers",
+        metavar="N|auto",
+        help=f"Worker processes sharing this run (execution segments, merged live). auto: one per "
+        f"{AGENTS_PER_WORKER:,} agents at the peak, at most one per core",
+        rich_help_panel=PANEL,
+    ),
+]
+SegmentOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--segment",
+        metavar="i/N",
+        help="Run only the i-th of N equal shares of the load (or a:b, e.g. 0:1/4); merge with 'mcpload merge'",
+        rich_help_panel=PANEL,
+    ),
+]
+StartAt = Annotated[
+    str | None,
+    typer.Option(
+        "--start-at",
+        metavar="TIME",
+        help="Start the load at this wall-clock time (Unix seconds or ISO 8601), so that segments start together",
+        rich_help_panel=PANEL,
+    ),
+]
+Ray = Annotated[
+    str | None,
+    typer.Option(
+        "--ray",
+        metavar="ADDRESS|auto",
+        help="Run the segments as Ray actors (extra mcpload[ray]): a cluster address, or auto (RAY_ADDRESS or a "
+        "local cluster); --workers then counts actors (default: the cluster's CPUs)",
+        rich_help_panel=PANEL,
+    ),
+]
+
+
+def peak_agents(scenario: Any) -> int:
+    """An upper bound of the agents the scenario runs at once (profiles summed)."""
+    total = 0
+    for profile in scenario.profiles:
+        cap = profile.max_agents
+        total += cap() if callable(cap) else int(cap)
+    return total
+
+
+def resolve_workers(text: str, scenario: Any, ray: str | None) -> int:
+    """``--workers``: a count, or ``auto``. Raises ValueError (exit 2) on anything else."""
+    if text == "auto":
+        if ray:
+            return 0  # the Ray backend asks the cluster
+        cores = os.cpu_count() or 1
+        return max(1, min(cores, math.ceil(peak_agents(scenario) / AGENTS_PER_WORKER)))
+    try:
+        n = int(text)
+    except ValueError:
+        raise ValueError(f"--workers {text!r}: expected a number of processes or auto") from None
+    if n < 1:
+        raise ValueError(f"--workers {n}: must be at least 1")
+    return n
+
+
+def parse_start_at(text: str | None) -> float | None:
+    """``--start-at``: Unix seconds or an ISO 8601 time (with a zone, else UTC); None when absent."""
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"--start-at {text!r}: expected Unix seconds or an ISO 8601 time") from None
+    if when.tzinfo is None:
+        from datetime import UTC
+
+        when = when.replace(tzinfo=UTC)
+    at = when.timestamp()
+    if at < time.time() - 3600:
+        raise ValueError(f"--start-at {text!r}: more than an hour in the past")
+    return at
+
+
+def distribution(
+    scenario: Any, workers: str, segment: str | None, start_at: str | None, ray: str | None, recipe_args: dict
+) -> dict[str, Any]:
+    """The split-run keyword arguments of ``run_scenario`` from the options. Raises ValueError (exit 2)."""
+    from mcpload.profiles import Segment
+
+    out: dict[str, Any] = {"workers": resolve_workers(workers, scenario, ray)}
+    if segment is not None:
+        try:
+            out["segment"] = Segment.parse(segment)
+        except ValueError as exc:
+            raise ValueError(f"--segment {exc}") from None
+    out["start_at"] = parse_start_at(start_at)
+    if ray:
+        from mcpload.distributed.ray_backend import require_ray
+
+        require_ray()
+        out["ray"] = ray
+        out["recipe"] = functools.partial(build_scenario_and_target, _absolute(recipe_args))
+    return out
+
+
+def _absolute(args: dict) -> dict:
+    out = dict(args)
+    if out.get("scenario_file") is not None:
+        out["scenario_file"] = Path(out["scenario_file"]).resolve()
+    return out
+
+
+def build_scenario_and_target(args: dict) -> tuple[Any, Any]:
+    """What a Ray actor runs to rebuild the scenario and target from the command line's options."""
+    from mcpload.cli_support import _load_run_scenario, _override_target
+
+    scenario = _load_run_scenario(
+        args["scenario_file"], args["url"], args["stdio_cmd"], args["tool"], args["args"], args["think"],
+        args["agents"], args["duration"],
+    )  # fmt: skip
+    target = _override_target(
+        scenario, args["url"], args["stdio_cmd"], args["transport"], args["protocol"], args["header"],
+        args["bearer_env"],
+    )  # fmt: skip
+    return scenario, target
+
+
+def report_lost(results: dict) -> None:
+    """One line per worker lost during the run (its share of the load is missing from the results)."""
+    for lost in (results.get("execution") or {}).get("lost", []):
+        typer.echo(
+            f"mcpload: {lost['name']} (segment {lost['segment']}, {lost['share']:.0%} of the load) was lost at "
+            f"{lost['at_s']}s: {lost['reason']}",
+            err=True,
+        )
+
+
+def merge(
+    results_files: Annotated[
+        list[Path], typer.Argument(metavar="RESULTS...", help="Results files of one run's segments (--segment)")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The merged results file")] = Path("mcpload-merged.json"),
+    html: Annotated[Path | None, typer.Option("--html", metavar="PATH", help="Also write the HTML report")] = None,
+    scenario_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario", metavar="SCENARIO", help="Evaluate this scenario's thresholds (default: the files')"
+        ),
+    ] = None,
+) -> None:
+    """Merge the results of a run's segments exactly (counts, histograms, per-second intervals); exit 99 if a
+    threshold fails."""
+    from mcpload.cli_support import EXIT_THRESHOLDS, _check_html, _fail, _write_html_report
+    from mcpload.distributed.merge import MergeError, merge_results
+    from mcpload.engine.execute import write_results
+    from mcpload.outputs.console import render_summary
+
+    thresholds = None
+    if scenario_file is not None:
+        from mcpload.scenario import ScenarioError, load_scenario
+
+        try:
+            thresholds = list(load_scenario(scenario_file).thresholds)
+        except (ScenarioError, ValueError) as exc:
+            raise _fail(str(exc)) from None
+    _check_html(html)
+    try:
+        results = merge_results(list(results_files), thresholds)
+    except MergeError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        write_results(results, out)
+    except OSError as exc:
+        raise _fail(f"{out}: cannot write the merged results ({exc.strerror or exc})") from None
+    render_summary(results)
+    execution = results["execution"]
+    if execution["missing"]:
+        typer.echo(
+            f"mcpload: the files cover {execution['covered']:.0%} of the run; missing segments: "
+            f"{', '.join(execution['missing'])}",
+            err=True,
+        )
+    report_lost(results)
+    typer.echo(f"merged {len(results_files)} files: {out}", err=True)
+    html_ok = _write_html_report(results, html)
+    passed = all(t["passed"] for t in results.get("thresholds", []))
+    raise typer.Exit((0 if html_ok else 2) if passed else EXIT_THRESHOLDS)

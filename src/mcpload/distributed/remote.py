@@ -1,0 +1,149 @@
+"""The coordinator's side of a split run: a load whose agents run elsewhere (worker processes, Ray
+actors), reached through handles. Each worker's drained recorder is absorbed into a staging recorder
+that the runner drains at every interval cut, so live view, thresholds and outputs see merged data."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+from mcpload.engine.runner import add_extras
+from mcpload.metrics import Recorder
+from mcpload.profiles import Segment
+
+#: how long an interval cut waits for late workers before it goes ahead (their data then lands in the
+#: next interval)
+CUT_WAIT_S = 0.5
+
+
+class WorkerHandle(Protocol):
+    """How the coordinator talks to one worker, wherever it runs."""
+
+    segment: Segment
+    name: str
+
+    def start(self, epoch: float) -> None: ...
+    def stop(self) -> None: ...
+    def cancel(self) -> None: ...
+    def messages(self) -> AsyncIterator[dict[str, Any]]: ...
+    def lost_reason(self) -> str: ...
+    async def close(self) -> None: ...
+
+
+class RemoteLoad:
+    """A ``Runner`` load made of workers, one execution segment each.
+
+    Args:
+        handles: one per worker; their segments partition the run (or this process's segment).
+        backend: ``processes`` or ``ray``, for the results.
+    """
+
+    def __init__(self, handles: list[WorkerHandle], backend: str) -> None:
+        self.handles = handles
+        self.backend = backend
+        self.recorder = Recorder()  # staging: the runner drains it at each cut
+        self.t0 = 0.0
+        self._ticks = [0] * len(handles)
+        self._done = [False] * len(handles)
+        self._gauges = [(0, 0)] * len(handles)
+        self._extras: dict[str, Any] = {}
+        self._lost: list[dict[str, Any]] = []
+        self._pumps: list[asyncio.Task] = []
+        self._progress = asyncio.Event()
+
+    def begin(self, t0: float) -> None:
+        self.t0 = t0
+        epoch = time.time() - (time.perf_counter() - t0)
+        for handle in self.handles:
+            handle.start(epoch)
+        self._pumps = [asyncio.ensure_future(self._pump(i, h)) for i, h in enumerate(self.handles)]
+
+    async def wait(self) -> None:
+        try:
+            await asyncio.gather(*self._pumps, return_exceptions=True)
+        finally:
+            await asyncio.gather(*(h.close() for h in self.handles), return_exceptions=True)
+
+    async def before_cut(self, n: int) -> None:
+        """Wait (at most ``CUT_WAIT_S``) until every live worker has sent second ``n``."""
+        deadline = time.perf_counter() + CUT_WAIT_S
+        while not all(done or tick >= n for done, tick in zip(self._done, self._ticks, strict=True)):
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                return
+            self._progress.clear()
+            try:
+                await asyncio.wait_for(self._progress.wait(), left)
+            except TimeoutError:
+                return
+
+    def stop(self) -> None:
+        for handle in self.handles:
+            handle.stop()
+
+    def cancel_all(self) -> None:
+        for handle in self.handles:
+            handle.cancel()
+
+    def extras(self) -> dict[str, Any]:
+        return self._extras
+
+    def execution(self) -> dict[str, Any]:
+        """How the run was split and what was lost, for the results (``execution``)."""
+        return {
+            "backend": self.backend,
+            "workers": len(self.handles),
+            "segments": [str(h.segment) for h in self.handles],
+            "lost": list(self._lost),
+        }
+
+    @property
+    def lost(self) -> list[dict[str, Any]]:
+        return self._lost
+
+    async def _pump(self, i: int, handle: WorkerHandle) -> None:
+        try:
+            async for message in handle.messages():
+                if "delta" in message:
+                    self._absorb(i, message["delta"])
+                if "tick" in message:
+                    self._ticks[i] = message["tick"]
+                if message.get("done"):
+                    add_extras(self._extras, message.get("extras", {}))
+                    self._done[i] = True
+                    break
+                if "error" in message:
+                    self._lose(i, handle, str(message["error"]))
+                    break
+                self._progress.set()
+        except Exception as exc:  # a worker's channel breaking is a lost worker, never a crashed run
+            self._lose(i, handle, f"{type(exc).__name__}: {exc}")
+        if not self._done[i]:  # the channel ended without the final report (_lose marks lost ones done)
+            self._lose(i, handle, handle.lost_reason())
+        self._progress.set()
+
+    def _absorb(self, i: int, delta: dict[str, Any]) -> None:
+        self.recorder.absorb(delta)
+        self._gauges[i] = (delta.get("active", 0), delta.get("target", 0))
+        self._set_gauges()
+
+    def _set_gauges(self) -> None:
+        self.recorder.active_agents = sum(a for a, _ in self._gauges)
+        self.recorder.target_agents = sum(t for _, t in self._gauges)
+
+    def _lose(self, i: int, handle: WorkerHandle, reason: str) -> None:
+        self._done[i] = True
+        self._gauges[i] = (0, 0)
+        self._set_gauges()
+        self._lost.append(
+            {
+                "worker": i,
+                "name": handle.name,
+                "segment": str(handle.segment),
+                "share": float(handle.segment.length),
+                "reason": reason,
+                "at_s": round(time.perf_counter() - self.t0, 3),
+            }
+        )

@@ -1,0 +1,76 @@
+"""One segment of a split run, as a worker process or a Ray actor runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from mcpload.engine.agent import World
+from mcpload.engine.load import LocalLoad
+from mcpload.engine.recording import OutcomeSink
+from mcpload.metrics import Recorder
+from mcpload.profiles import Segment
+
+#: a message from a worker: ``{"tick": n, "delta": …}`` once a second, ``{"done": True, "delta": …,
+#: "extras": …}`` at the end, ``{"error": text}`` when it could not run
+Message = dict[str, Any]
+
+
+class SegmentWorker:
+    """Runs one execution segment of a run and reports its recorder's drain once a second.
+
+    Args:
+        scenario: the scenario, loaded in the worker.
+        target: the target (transport and protocol already settled by the coordinator's preflight).
+        transport: the transport preflight chose.
+        protocol: the protocol version preflight agreed.
+        seed: the run's seed (the same in every worker).
+        segment: this worker's share.
+        secrets: values to redact from error messages.
+    """
+
+    def __init__(
+        self,
+        scenario: Any,
+        target: Any,
+        transport: str,
+        protocol: str,
+        seed: int,
+        segment: Segment,
+        secrets: frozenset[str] = frozenset(),
+    ) -> None:
+        self.segment = segment
+        self.recorder = Recorder()
+        world = World(scenario, target, transport, protocol, self.recorder, OutcomeSink(self.recorder, secrets))
+        self.load = LocalLoad(scenario, world, seed, segment)
+
+    async def run(self, epoch: float, send: Callable[[Message], None]) -> None:
+        """Run the segment from the wall-clock time ``epoch`` (the run's start, the same for every worker)
+        and call ``send`` with a message each second and one at the end."""
+        t0 = time.perf_counter() + (epoch - time.time())
+        self.load.begin(t0)
+        ticker = asyncio.ensure_future(self._tick(t0, send))
+        try:
+            await self.load.wait()
+        finally:
+            ticker.cancel()
+        send({"done": True, "delta": self.recorder.drain(), "extras": self.load.extras()})
+
+    async def _tick(self, t0: float, send: Callable[[Message], None]) -> None:
+        n = 1
+        while True:
+            delay = t0 + n - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            send({"tick": n, "delta": self.recorder.drain()})
+            n += 1
+
+    def stop(self) -> None:
+        """Start no more work; running agents get the grace period."""
+        self.load.stop()
+
+    def cancel_all(self) -> None:
+        """Cancel every agent now."""
+        self.load.cancel_all()

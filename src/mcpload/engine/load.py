@@ -1,0 +1,222 @@
+"""The load of one process: a scenario's profiles (this execution segment's share of them) driving
+agents. The runner owns the clock and the metrics; a load only starts, stops and counts agents.
+
+Agents are numbered so that a number means the same agent in every process of a split run: an open
+profile's agent is its arrival's index in the whole run's sequence, a closed profile's k-th agent takes
+the k-th index its segment owns (``Segment.owned_indices``). With several profiles the numbers
+interleave (``index · profiles + profile``), so they never collide.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from typing import Any
+
+from mcpload.engine.agent import Agent, World
+from mcpload.profiles import Segment
+
+_clock = time.perf_counter
+TICK_S = 0.1  # how often closed profiles re-read their target
+
+
+class _TypePicker:
+    """Deterministic weighted choice of agent types: always the type furthest below its share."""
+
+    def __init__(self, specs: list[Any]) -> None:
+        self.specs = specs
+        total = sum(s.weight for s in specs)
+        self.shares = [s.weight / total for s in specs]
+        self.counts = [0] * len(specs)
+        self.n = 0
+
+    def next(self) -> Any:
+        self.n += 1
+        i = max(range(len(self.specs)), key=lambda k: (self.shares[k] * self.n - self.counts[k], -k))
+        self.counts[i] += 1
+        return self.specs[i]
+
+
+class LocalLoad:
+    """Runs the scenario's profiles in this process, recording into ``world.recorder``.
+
+    Args:
+        scenario: the loaded scenario.
+        world: what the agents share (its recorder receives every outcome).
+        seed: the run's seed; every generator derives from it and the agent's number.
+        segment: the share of the run this process executes (the whole run by default).
+    """
+
+    def __init__(self, scenario: Any, world: World, seed: int, segment: Segment | None = None) -> None:
+        self.scenario = scenario
+        self.world = world
+        self.recorder = world.recorder
+        self.seed = seed
+        self.segment = segment or Segment.full()
+        self.profiles = [p.for_segment(self.segment) for p in scenario.profiles]
+        self.t0 = 0.0
+        self.active = 0
+        self.targets: dict[int, int] = {}
+        self._agents: set[Agent] = set()
+        self._stopping = False
+        self._controllers: list[asyncio.Task] = []
+
+    # --- what the runner calls ----------------------------------------------------------------
+
+    def begin(self, t0: float) -> None:
+        """Start every profile, ``t0`` being the run's start on the ``perf_counter`` clock."""
+        self.t0 = t0
+        self._controllers = [asyncio.ensure_future(self._run_profile(i, p)) for i, p in enumerate(self.profiles)]
+
+    async def wait(self) -> None:
+        """Until every profile has ended and its agents have finished (or were cancelled)."""
+        await asyncio.gather(*self._controllers, return_exceptions=True)
+
+    def stop(self) -> None:
+        """Start no more work; running agents finish within the scenario's grace period."""
+        self._stopping = True
+        for task in self._controllers:
+            task.cancel()
+
+    def cancel_all(self) -> None:
+        """Cancel every agent now (their in-flight calls end as ``interrupted``)."""
+        for agent in list(self._agents):
+            _cancel(agent)
+
+    def extras(self) -> dict[str, Any]:
+        """What the load counted besides the recorder: interrupted calls, template and script errors."""
+        world = self.world
+        return {
+            "interrupted_calls": world.sink.interrupted,
+            "template_errors": dict(world.template_errors),
+            "scripted_errors": dict(world.scripted_errors),
+        }
+
+    def execution(self) -> dict[str, Any]:
+        """How the run was split, for the results (``execution``): here, one process."""
+        return {"backend": "local", "workers": 1, "segments": [str(self.segment)], "lost": []}
+
+    # --- agents -------------------------------------------------------------------------------
+
+    def _spawn(self, spec: Any, number: int, intended: float | None = None) -> Agent:
+        rng = random.Random(f"{self.seed}:agent:{number}")
+        agent = Agent(number, spec, self.world, rng, intended)
+        agent.task = asyncio.ensure_future(agent.run())
+        self.active += 1
+        self.recorder.active_agents = self.active
+        self._agents.add(agent)
+        agent.task.add_done_callback(lambda task: self._agent_done(agent, task))
+        return agent
+
+    def _agent_done(self, agent: Agent, task: asyncio.Task) -> None:
+        self._agents.discard(agent)
+        self.active -= 1
+        self.recorder.active_agents = self.active
+        if not task.cancelled() and task.exception() is not None:
+            # a bug of ours must not pass silently, nor kill the run
+            key = f"engine: {type(task.exception()).__name__}: {task.exception()}"[:200]
+            self.world.scripted_errors[key] = self.world.scripted_errors.get(key, 0) + 1
+
+    def _specs_for(self, profile: Any) -> list[Any]:
+        names = getattr(profile, "agent_types", None)
+        specs = list(self.scenario.agents.values())
+        return [s for s in specs if s.name in names] if names else specs
+
+    async def _sleep_until(self, when: float) -> None:
+        delay = when - _clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    # --- profiles -----------------------------------------------------------------------------
+
+    async def _run_profile(self, pi: int, profile: Any) -> None:
+        agents: list[Agent] = []
+        try:
+            await self._sleep_until(self.t0 + profile.start)
+            if profile.kind == "closed":
+                await self._closed(pi, profile, agents)
+            else:
+                await self._open(pi, profile, agents)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self.targets[pi] = 0
+            self.recorder.target_agents = sum(self.targets.values())
+            # a profile that ends on its own gives its graceful_stop; a run stopped early (Ctrl-C,
+            # a threshold abort) gives the scenario's grace_period
+            grace = self.scenario.options.grace_period if self._stopping else profile.graceful_stop
+            await self._drain(agents, grace)
+
+    def _number(self, pi: int, index: int) -> int:
+        return index * len(self.profiles) + pi
+
+    async def _closed(self, pi: int, profile: Any, agents: list[Agent]) -> None:
+        picker = _TypePicker(self._specs_for(profile))
+        numbers = self.segment.owned_indices()
+        start = _clock()
+        end = start + profile.duration
+        ramp_down = getattr(profile, "graceful_ramp_down", profile.graceful_stop)
+        loop = asyncio.get_running_loop()
+        while (now := _clock()) < end:
+            agents[:] = [a for a in agents if not a.task.done()]
+            active = [a for a in agents if not a.retiring]
+            target = profile.target_at(now - start)
+            self.targets[pi] = target
+            self.recorder.target_agents = sum(self.targets.values())
+            if len(active) < target:
+                agents.extend(
+                    self._spawn(picker.next(), self._number(pi, next(numbers))) for _ in range(target - len(active))
+                )
+            elif len(active) > target:
+                for agent in reversed(active[target:]):
+                    agent.retire()
+                    loop.call_later(ramp_down, _cancel, agent)
+            await asyncio.sleep(TICK_S)
+
+    async def _open(self, pi: int, profile: Any, agents: list[Agent]) -> None:
+        picker = _TypePicker(self._specs_for(profile))
+        start = _clock()
+        end = start + profile.duration
+        # the same generator in every segment: each draws the whole sequence and keeps its own arrivals
+        rng = random.Random(f"{self.seed}:arrivals:{pi}")
+        running = 0
+        rec = self.recorder
+
+        def done(_task: asyncio.Task) -> None:
+            nonlocal running
+            running -= 1
+
+        for index, offset in profile.indexed_arrivals(rng):
+            intended = start + offset
+            if intended >= end:
+                break
+            await self._sleep_until(intended)
+            if running >= profile.max_agents:
+                rec.arrival(False)
+                continue
+            rec.arrival(True, max(0.0, _clock() - intended))
+            agent = self._spawn(picker.next(), self._number(pi, index), intended)
+            agent.task.add_done_callback(done)
+            running += 1
+            agents.append(agent)
+            if len(agents) > 2 * running + 64:
+                agents[:] = [a for a in agents if not a.task.done()]
+        await self._sleep_until(end)
+
+    async def _drain(self, agents: list[Agent], grace: float) -> None:
+        alive = [a for a in agents if not a.task.done()]
+        for agent in alive:
+            agent.retire()
+        if not alive:
+            return
+        _, pending = await asyncio.wait([a.task for a in alive], timeout=grace)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=15)
+
+
+def _cancel(agent: Agent) -> None:
+    if agent.task is not None and not agent.task.done():
+        agent.task.cancel()
