@@ -10,7 +10,7 @@ NPM_PKGS := @modelcontextprotocol/server-everything@2026.8.31 @modelcontextproto
 $(BIN)/mcpload: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,ray]'
 	touch $@
 
 # The pinned npm reference servers, in a git-ignored folder. Tests that need them skip (or fail

@@ -48,6 +48,7 @@ class RemoteLoad:
         self._ticks = [0] * len(handles)
         self._done = [False] * len(handles)
         self._gauges = [(0, 0)] * len(handles)
+        self._calls = [[0, 0] for _ in handles]  # per worker: calls, ok (first attempts and retries)
         self._extras: dict[str, Any] = {}
         self._lost: list[dict[str, Any]] = []
         self._pumps: list[asyncio.Task] = []
@@ -96,6 +97,10 @@ class RemoteLoad:
             "backend": self.backend,
             "workers": len(self.handles),
             "segments": [str(h.segment) for h in self.handles],
+            "per_worker": [
+                {"name": h.name, "segment": str(h.segment), "calls": calls, "ok": ok}
+                for h, (calls, ok) in zip(self.handles, self._calls, strict=True)
+            ],
             "lost": list(self._lost),
         }
 
@@ -126,6 +131,11 @@ class RemoteLoad:
 
     def _absorb(self, i: int, delta: dict[str, Any]) -> None:
         self.recorder.absorb(delta)
+        counts = self._calls[i]
+        for table in ("ops", "retry_ops"):
+            for part in delta.get(table, {}).values():
+                counts[0] += sum(part["k"].values())
+                counts[1] += part["k"].get("ok", 0)
         self._gauges[i] = (delta.get("active", 0), delta.get("target", 0))
         self._set_gauges()
 
