@@ -84,6 +84,15 @@ def merge_results(paths: list[str | Path], thresholds: list[Any] | None = None) 
         "workers": sum(int((p.get("execution") or {}).get("workers") or 1) for p in parts),
         "segments": [str(s) for s in segments],
         "files": [str(p) for p in paths],
+        "per_worker": [
+            {
+                "name": part["_path"],
+                "segment": str(_segment_of(part)),
+                "calls": (part.get("totals") or {}).get("calls", 0),
+                "ok": (part.get("totals") or {}).get("ok", 0),
+            }
+            for part in parts
+        ],
         "covered": float(covered),
         "missing": [str(s) for s in _gaps(segments)],
         "lost": lost,
