@@ -83,12 +83,13 @@ def test_failing_threshold_exit_99(demo_url, tmp_path):
     assert "✗" in res.stdout
 
 
-def test_abort_on_fail_stops_the_run_early(demo_url, tmp_path):
+@pytest.mark.parametrize("workers", ["1", "2"])  # with 2, the threshold reads the workers' merged data
+def test_abort_on_fail_stops_the_run_early(demo_url, tmp_path, workers):
     profile = {"type": "constant-agents", "agents": 2, "duration": "30s"}
     spec = {"threshold": "p(95) < 1ms", "abort_on_fail": True}
     name = write_scenario(tmp_path, demo_url, profile=profile, thresholds={f"latency{{op:{SEARCH}}}": [spec]})
     started = time.monotonic()
-    res = mcpload("run", name, "--out", "r.json", "-q", cwd=tmp_path)
+    res = mcpload("run", name, "--out", "r.json", "-q", "--workers", workers, cwd=tmp_path)
     assert time.monotonic() - started < 15
     assert res.returncode == 99, res.stderr
     out = results(tmp_path / "r.json")
@@ -96,6 +97,7 @@ def test_abort_on_fail_stops_the_run_early(demo_url, tmp_path):
     assert out["duration_s"] < 4  # checked at the first one-second tick, of 30 s planned
     assert out["stopped_by_user"] is False and out["thresholds"][0]["passed"] is False
     assert "aborted" in res.stdout
+    assert out["execution"]["workers"] == int(workers) and out["execution"]["lost"] == []
 
 
 # 7. Ctrl-C
