@@ -158,20 +158,35 @@ class LocalLoad:
         end = start + profile.duration
         ramp_down = getattr(profile, "graceful_ramp_down", profile.graceful_stop)
         loop = asyncio.get_running_loop()
+        # Agents running and not retiring, kept by callbacks: a tick reads a counter instead of scanning
+        # every agent (20,000 agents, ten ticks a second).
+        active = 0
+
+        def finished(task: asyncio.Task, agent: Agent) -> None:
+            nonlocal active
+            if not agent.retiring:
+                active -= 1
+
         while (now := _clock()) < end:
-            agents[:] = [a for a in agents if not a.task.done()]
-            active = [a for a in agents if not a.retiring]
             target = profile.target_at(now - start)
-            self.targets[pi] = target
-            self.recorder.target_agents = sum(self.targets.values())
-            if len(active) < target:
-                agents.extend(
-                    self._spawn(picker.next(), self._number(pi, next(numbers))) for _ in range(target - len(active))
-                )
-            elif len(active) > target:
-                for agent in reversed(active[target:]):
+            if self.targets.get(pi) != target:
+                self.targets[pi] = target
+                self.recorder.target_agents = sum(self.targets.values())
+            if active < target:
+                for _ in range(target - active):
+                    agent = self._spawn(picker.next(), self._number(pi, next(numbers)))
+                    agent.task.add_done_callback(lambda task, agent=agent: finished(task, agent))
+                    agents.append(agent)
+                active = target
+            elif active > target:
+                agents[:] = [a for a in agents if not a.task.done()]
+                running = [a for a in agents if not a.retiring]
+                for agent in reversed(running[target:]):
                     agent.retire()
                     loop.call_later(ramp_down, _cancel, agent)
+                active = min(len(running), target)
+            if len(agents) > 2 * active + 64:
+                agents[:] = [a for a in agents if not a.task.done()]
             await asyncio.sleep(TICK_S)
 
     async def _open(self, pi: int, profile: Any, agents: list[Agent]) -> None:
