@@ -125,3 +125,26 @@ def test_start_at_option():
         parse_start_at("next tuesday")
     with pytest.raises(ValueError, match="in the past"):
         parse_start_at("2001-01-01T00:00:00Z")
+
+
+def test_summary_names_the_split():
+    from rich.console import Console
+
+    from mcpload.outputs.console import render_summary
+
+    def summary(execution: dict) -> str:
+        console = Console(record=True, width=200)
+        render_summary({"execution": execution}, console)
+        return console.export_text()
+
+    assert "split" not in summary({"backend": "local", "workers": 1, "segments": ["0:1"], "lost": []})
+    text = summary(
+        {
+            "backend": "processes",
+            "segments": ["0:1/2", "1/2:1"],
+            "per_worker": [{"calls": 1200}, {"calls": 1190}],
+            "lost": [{"name": "worker-2"}],
+        }
+    )
+    assert "split 2 worker processes, calls per part 1,200, 1,190, 1 lost" in text
+    assert "segment 1/2:1 of the run" in summary({"backend": "local", "segments": ["1/2:1"], "lost": []})

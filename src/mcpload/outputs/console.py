@@ -90,6 +90,22 @@ class LiveView:
         return Group(head, bar, table)
 
 
+def _split_line(execution: dict[str, Any]) -> str | None:
+    """How the run was split (workers, Ray actors, a segment, merged files); None for a plain run."""
+    backend, segments = execution.get("backend"), execution.get("segments") or []
+    if backend in (None, "local") and segments in ([], ["0:1"]):
+        return None
+    per = execution.get("per_worker") or []
+    calls = ", ".join(f"{w.get('calls', 0):,}" for w in per)
+    if backend == "local":
+        return f"[bold]segment[/] {escape(segments[0])} of the run (merge the segments with mcpload merge)"
+    what = {"processes": "worker processes", "ray": "Ray actors", "merge": "segment files"}.get(backend, backend)
+    line = f"[bold]split[/] {len(segments)} {what}" + (f", calls per part {calls}" if calls else "")
+    if execution.get("lost"):
+        line += f", [red]{len(execution['lost'])} lost[/]"
+    return line
+
+
 def render_summary(results: dict[str, Any], console: Console | None = None) -> None:
     """The end-of-run summary: per operation, sessions, conversations, errors, thresholds."""
     console = console or _wide_console()
@@ -135,6 +151,9 @@ def render_summary(results: dict[str, Any], console: Console | None = None) -> N
     console.print(line)
     if totals.get("retries"):
         console.print(f"[bold]retries[/] {totals['retries']}")
+    split = _split_line(results.get("execution") or {})
+    if split:
+        console.print(split)
     arrivals = results.get("arrivals")
     if arrivals:
         console.print(
