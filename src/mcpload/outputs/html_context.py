@@ -119,6 +119,12 @@ def glance(results: dict) -> list[tuple[str, str]]:
         ("seed", fmt(results.get("seed"))),
     ]
     rows += [("profile", describe_profile(p)) for p in as_list(results.get("profiles"))]
+    execution = as_dict(results.get("execution"))
+    segments = [str(s) for s in as_list(execution.get("segments"))]
+    if segments and segments != ["0:1"]:
+        what = {"processes": "worker processes", "ray": "Ray actors", "merge": "merged segment files"}
+        label = what.get(str(execution.get("backend")), "segment")
+        rows.append(("split", f"{len(segments)} {label}: {', '.join(segments)}" if label != "segment" else segments[0]))
     return rows
 
 
@@ -256,6 +262,19 @@ def notes(results: dict) -> list[str]:
         out.append("The run was interrupted (Ctrl-C) before its planned end.")
     if results.get("aborted_by"):
         out.append(f"The run was aborted by a threshold: {results['aborted_by']}.")
+    execution = as_dict(results.get("execution"))
+    for lost in as_list(execution.get("lost")):
+        lost = as_dict(lost)
+        out.append(
+            f"{fmt(lost.get('name'))} (segment {fmt(lost.get('segment'))}, {pct(lost.get('share'))} of the load) was "
+            f"lost at {fmt(lost.get('at_s'))} s: {fmt(lost.get('reason'))}. Its load is missing from then on."
+        )
+    if as_list(execution.get("missing")):
+        out.append(
+            "The merged files do not cover the whole run; missing segments: "
+            + ", ".join(str(s) for s in as_list(execution.get("missing")))
+            + "."
+        )
     if _num(results.get("interrupted_calls")):
         out.append(f"{fmt(results['interrupted_calls'])} calls were cut by the end of the run (not counted).")
     if _num(as_dict(results.get("totals")).get("out_of_range")):
