@@ -6,8 +6,8 @@ modes), at the same concurrency (``--concurrency`` sessions / VUs / workers) and
 imports, session set-up and shut-down included), from ``os.wait4`` on the child, divided by the
 completed calls; peak RSS is the child's ``ru_maxrss`` (its VmHWM); calls/s are completed calls
 over the process's wall time (start-up included). Medians of ``--repeat`` runs; the ratios are
-mcpload ÷ each peer. mcpload's idle start-up CPU (interpreter + ``import mcpload``) is measured too
-and reported separately, so that it can be subtracted.
+mcpload ÷ each peer. Each run is paired with a start-up run (one call per session) so that the CPU
+per call once started is reported too (``--no-startup`` skips those runs).
 
     python bench/peers.py                  # print the table
     python bench/peers.py --write-docs     # ... and rewrite its section of docs/benchmarks.md
@@ -145,6 +145,7 @@ def run_child(cmd: list[str], cpu: int | None, cwd: Path) -> tuple[str, str, int
 
 
 def run_one(generator: str, mode: str, port: int, args: argparse.Namespace, cpu: int | None) -> dict:
+    """One whole-process run of ``generator`` (``args.calls`` calls at ``args.concurrency``)."""
     url = f"http://127.0.0.1:{port}/mcp"
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
@@ -154,6 +155,18 @@ def run_one(generator: str, mode: str, port: int, args: argparse.Namespace, cpu:
         ok, failed = completed(generator, stdout, tmp)
     return {"generator": generator, "mode": mode, "ok": ok, "failed": failed, "cpu_s": cpu_s, "wall_s": wall,
             "us_per_call": cpu_s / max(ok, 1) * 1e6, "calls_per_s": ok / wall, "rss": rss}  # fmt: skip
+
+
+def startup_run(generator: str, mode: str, port: int, args: argparse.Namespace, cpu: int | None) -> dict:
+    """The same process with one call per session (``--concurrency`` calls in all): its start-up,
+    session set-up and shut-down, with almost no load. Subtracted from the full run, it leaves the CPU
+    of the other ``calls − concurrency`` calls: the cost per call with start-up excluded."""
+    return run_one(generator, mode, port, argparse.Namespace(**{**vars(args), "calls": args.concurrency}), cpu)
+
+
+def net_per_call(full: dict, start: dict) -> float:
+    """µs of CPU per call once started: (full − start-up run) CPU ÷ (full − start-up run) calls."""
+    return (full["cpu_s"] - start["cpu_s"]) / max(full["ok"] - start["ok"], 1) * 1e6
 
 
 def idle_baseline(cpu: int | None) -> dict:
@@ -178,10 +191,16 @@ def summarise(results: list[dict], baseline: float, calls: int) -> list[dict]:
         for g in GENERATORS:
             runs = [r for r in results if r["generator"] == g and r["mode"] == mode]
             if runs:
+                nets = [r["net_us"] for r in runs if r.get("net_us") is not None]
+                starts = [r["startup_cpu_s"] for r in runs if r.get("startup_cpu_s") is not None]
                 rows.append({"generator": g, "mode": mode, "runs": len(runs),
                              "us": statistics.median(r["us_per_call"] for r in runs),
                              "us_min": min(r["us_per_call"] for r in runs),
                              "us_max": max(r["us_per_call"] for r in runs),
+                             "net": statistics.median(nets) if nets else None,
+                             "net_min": min(nets) if nets else None,
+                             "net_max": max(nets) if nets else None,
+                             "startup": statistics.median(starts) if starts else None,
                              "rate": statistics.median(r["calls_per_s"] for r in runs),
                              "rss": statistics.median(r["rss"] for r in runs),
                              "ok": min(r["ok"] for r in runs),
@@ -193,25 +212,32 @@ def summarise(results: list[dict], baseline: float, calls: int) -> list[dict]:
         )
         peer = not row["generator"].startswith("mcpload")
         row["ratio"] = mine["us"] / row["us"] if mine and peer else None
-        row["ratio_net"] = (mine["us"] - baseline / calls * 1e6) / row["us"] if row["ratio"] else None
         row["ratio_engine"] = engine["us"] / row["us"] if engine and peer else None
+        row["ratio_engine_net"] = (
+            engine["net"] / row["net"] if engine and peer and engine["net"] and row["net"] else None
+        )
     return rows
 
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| generator | mode | CPU µs/call (median) | min – max | calls/s (median) | peak RSS MiB | calls ok "
-        "| mcpload client ÷ this | (client − start-up) ÷ this | mcpload run ÷ this |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| generator | mode | CPU µs/call, whole process (median) | min – max | start-up CPU ms "
+        "| CPU µs/call after start-up (median) | min – max | calls/s | peak RSS MiB | calls ok "
+        "| mcpload client ÷ this | mcpload run ÷ this | mcpload run ÷ this, after start-up |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        ratio = f"**{r['ratio']:.2f}×**" if r["ratio"] else ""
-        net = f"{r['ratio_net']:.2f}×" if r["ratio_net"] else ""
-        eng = f"{r['ratio_engine']:.2f}×" if r["ratio_engine"] else ""
+        ratio = f"{r['ratio']:.2f}×" if r["ratio"] else ""
+        eng = f"**{r['ratio_engine']:.2f}×**" if r["ratio_engine"] else ""
+        eng_net = f"**{r['ratio_engine_net']:.2f}×**" if r["ratio_engine_net"] else ""
         failed = f" ({r['failed']} failed)" if r["failed"] else ""
+        start = f"{r['startup'] * 1e3:.0f}" if r["startup"] is not None else ""
+        net = f"{r['net']:.0f}" if r["net"] is not None else ""
+        net_range = f"{r['net_min']:.0f} – {r['net_max']:.0f}" if r["net"] is not None else ""
         lines.append(
             f"| {LABELS[r['generator']]}{failed} | {r['mode']} | {r['us']:.0f} | {r['us_min']:.0f} – {r['us_max']:.0f}"
-            f" | {r['rate']:,.0f} | {r['rss'] / 2**20:.0f} | {r['ok']:,} | {ratio} | {net} | {eng} |"
+            f" | {start} | {net} | {net_range} | {r['rate']:,.0f} | {r['rss'] / 2**20:.0f} | {r['ok']:,}"
+            f" | {ratio} | {eng} | {eng_net} |"
         )
     return "\n".join(lines)
 
@@ -221,7 +247,7 @@ def section(args, rows, cmd: str, versions: dict, base: dict, pinned: bool, load
     vers = "; ".join(f"{k}: {v}" for k, v in versions.items())
     pin = "every generator process and the stub server pinned to different CPUs" if pinned else "no CPU pinning"
     return f"""{SECTION_START}
-## Peers: mcpload vs k6 vs mcp-stress (whole process)
+## Peers: mcpload vs k6 vs mcp-stress (whole process, and after start-up)
 
 Each generator runs as a fresh process, {args.concurrency} concurrent sessions (mcpload sessions, k6 VUs,
 mcp-stress workers), {args.calls:,} `tools/call echo` in all, against `bench/stub_server.py` in JSON and
@@ -230,17 +256,24 @@ and shut-down included; `os.wait4` on the child) ÷ completed calls; peak RSS is
 `ru_maxrss` (VmHWM); calls/s is completed calls ÷ the process's wall time, start-up included.
 Medians of {args.repeat} runs, interleaved; {pin}. Lower CPU is better.
 
+mcpload's bytecode caches are written first (as an install does), so no run compiles the package.
+
+*After start-up*: each run is paired with a start-up run of the same generator — the same process
+with one call per session ({args.concurrency} calls): start-up, imports, handshakes, shut-down and the
+results file, with almost no load. Its CPU ("start-up CPU ms") is subtracted from the full run's,
+and the difference divided by the {args.calls - args.concurrency:,} extra calls: what one call costs once
+the generator is running. The whole-process figure is that plus start-up ÷ {args.calls:,}.
+
 - mcpload: the mcpload client (`connect(Target(url))` + `Session.call_tool`, uvloop), one loop per
   session, the same code as the client-overhead section but measured as a whole process (`python
-  bench/peers.py --worker`). Its idle start-up (interpreter + `import mcpload`, uvloop, httptools) costs
-  {base["cpu_s"] * 1e3:.0f} ms CPU and {base["rss"] / 2**20:.0f} MiB RSS, i.e.
-  {base["cpu_s"] / args.calls * 1e6:.1f} µs per call at {args.calls:,} calls;
-  the "(client − start-up)" column subtracts it.
+  bench/peers.py --worker`). Its idle start-up alone (interpreter + `import mcpload`, uvloop, httptools,
+  no connection) costs {base["cpu_s"] * 1e3:.0f} ms CPU and {base["rss"] / 2**20:.0f} MiB RSS.
 - mcpload run: the whole CLI and engine (`mcpload run scenario.yaml -q --out …`: scenario loading,
   agent scheduling, outcome classification, histograms, the results file): {args.concurrency} agents
   arriving within 200 ms (`agent-arrival-rate`, `max_agents: {args.concurrency}`), each one conversation of
-  {args.calls // args.concurrency:,} `tools/call echo` (`repeat`) on its own session. It includes the CLI's larger
-  start-up (typer, the engine, the outputs).
+  {args.calls // args.concurrency:,} `tools/call echo` (`repeat`) on its own session, over its own
+  connection (`connections: own`, the default). Its start-up is the CLI's (typer, the scenario, the
+  preflight, the engine, the summary and results files).
 - k6: `bench/k6_mcp.js`, a raw-HTTP MCP script: each VU sends `initialize`, `notifications/initialized`,
   keeps `Mcp-Session-Id`, then `tools/call echo` in a loop, JSON-parsing the answer (or its SSE
   `data:` line) and checking the id; `shared-iterations` executor with {args.calls:,} iterations. Go uses
@@ -275,9 +308,22 @@ def write_docs(path: Path, text: str) -> None:
     replace_section(path, SECTION_START, SECTION_END, text)
 
 
+def write_bytecode() -> None:
+    """Write mcpload's ``.pyc`` files first: with ``PYTHONDONTWRITEBYTECODE=1`` and no cache, every start
+    compiles the whole package from source (~70 ms of CPU), which an installed mcpload never does."""
+    import compileall
+    import importlib.util
+
+    spec = importlib.util.find_spec("mcpload")
+    if spec is not None and spec.submodule_search_locations:
+        for folder in spec.submodule_search_locations:
+            compileall.compile_dir(folder, quiet=1)
+
+
 def run_bench(args: argparse.Namespace) -> None:
     generators = [g for g in args.generators.split(",") if g]
     modes = [m for m in args.modes.split(",") if m]
+    write_bytecode()
     versions = {"mcpload": "mcpload " + co.metadata.version("mcpload")}
     if "k6" in generators:
         if k6_binary() is None:
@@ -305,10 +351,15 @@ def run_bench(args: argparse.Namespace) -> None:
                 proc, port = servers[mode]
                 for g in generators:
                     r = run_one(g, mode, port, args, worker_cpu)
+                    if not args.no_startup:
+                        start = startup_run(g, mode, port, args, worker_cpu)
+                        r["startup_cpu_s"] = start["cpu_s"]
+                        r["net_us"] = net_per_call(r, start)
                     results.append(r)
-                    print(f"run {rep + 1}/{args.repeat} {g:10} {mode:4} {r['us_per_call']:7.1f} µs/call "
-                          f"{r['calls_per_s']:8.0f} calls/s  rss {r['rss'] / 2**20:5.0f} MiB  ok {r['ok']} "
-                          f"failed {r['failed']}", file=sys.stderr, flush=True)  # fmt: skip
+                    net = f"{r['net_us']:7.1f}" if r.get("net_us") is not None else "      -"
+                    print(f"run {rep + 1}/{args.repeat} {g:14} {mode:4} {r['us_per_call']:7.1f} µs/call "
+                          f"(after start-up {net}) {r['calls_per_s']:8.0f} calls/s  rss {r['rss'] / 2**20:5.0f} MiB "
+                          f"ok {r['ok']} failed {r['failed']}", file=sys.stderr, flush=True)  # fmt: skip
     finally:
         for proc, _ in servers.values():
             proc.terminate()
@@ -318,7 +369,8 @@ def run_bench(args: argparse.Namespace) -> None:
     print(table(rows))
     print(f"\nmcpload idle start-up: {base['cpu_s'] * 1e3:.0f} ms CPU, {base['rss'] / 2**20:.0f} MiB RSS")
     if args.write_docs:
-        cmd = shlex.join(["python", "bench/peers.py", *sys.argv[1:]])
+        argv = [a for i, a in enumerate(sys.argv[1:]) if a != "--docs" and (i == 0 or sys.argv[i] != "--docs")]
+        cmd = shlex.join(["python", "bench/peers.py", *argv])
         write_docs(args.docs, section(args, rows, cmd, versions, base, worker_cpu is not None, load))
         print(f"wrote {args.docs}")
 
@@ -331,6 +383,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--generators", default=",".join(GENERATORS), help="comma list of mcpload, k6, mcp-stress")
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--no-pin", action="store_true")
+    ap.add_argument("--no-startup", action="store_true", help="skip the start-up runs (no 'after start-up' column)")
     ap.add_argument("--write-docs", action="store_true")
     ap.add_argument("--docs", type=Path, default=DOCS, help=argparse.SUPPRESS)
     ap.add_argument("--worker", action="store_true", help="run the mcpload generator in this process")

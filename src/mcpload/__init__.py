@@ -5,15 +5,42 @@ The public API is what ``__all__`` lists; everything else is private and may cha
 
 __version__ = "0.1.0"
 
-from mcpload.engine.execute import run_scenario
-from mcpload.mcp.outcome import KINDS, Outcome
-from mcpload.mcp.session import Session
-from mcpload.mcp.target import Target, connect
-from mcpload.scenario import Agent, Scenario, ScenarioError, load_scenario
-from mcpload.transports.base import Transport
-from mcpload.transports.legacy_sse import LegacySSE
-from mcpload.transports.stdio import Stdio
-from mcpload.transports.streamable_http import StreamableHTTP
+# Exported lazily (PEP 562): ``import mcpload`` (and so every CLI start-up) loads the engine, the
+# scenario model and the transports only when one of these names is first used.
+_EXPORTS = {
+    "run_scenario": "mcpload.engine.execute",
+    "merge_results": "mcpload.distributed.merge",
+    "Segment": "mcpload.profiles",
+    "KINDS": "mcpload.mcp.outcome",
+    "Outcome": "mcpload.mcp.outcome",
+    "Session": "mcpload.mcp.session",
+    "Target": "mcpload.mcp.target",
+    "connect": "mcpload.mcp.target",
+    "Agent": "mcpload.scenario",
+    "Scenario": "mcpload.scenario",
+    "ScenarioError": "mcpload.scenario",
+    "load_scenario": "mcpload.scenario",
+    "Transport": "mcpload.transports.base",
+    "LegacySSE": "mcpload.transports.legacy_sse",
+    "Stdio": "mcpload.transports.stdio",
+    "StreamableHTTP": "mcpload.transports.streamable_http",
+}
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mcpload' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "KINDS",
@@ -22,6 +49,7 @@ __all__ = [
     "Outcome",
     "Scenario",
     "ScenarioError",
+    "Segment",
     "Session",
     "Stdio",
     "StreamableHTTP",
@@ -30,5 +58,6 @@ __all__ = [
     "__version__",
     "connect",
     "load_scenario",
+    "merge_results",
     "run_scenario",
 ]

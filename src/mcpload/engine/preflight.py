@@ -73,6 +73,8 @@ def schema_problem(schema: Any, args: Any) -> str | None:
     """The first validation error of ``args`` against ``schema``, or None."""
     if not isinstance(schema, dict):
         return None
+    if _plainly_valid(schema, args):
+        return None  # most tools' schemas: no need to import jsonschema (~50 ms of start-up CPU)
     import jsonschema
 
     try:
@@ -85,3 +87,56 @@ def schema_problem(schema: Any, args: Any) -> str | None:
         return None
     where = "/".join(str(p) for p in error.path)
     return f"{where + ': ' if where else ''}{error.message}"
+
+
+_ANNOTATIONS = frozenset(("title", "description", "default", "examples", "$schema", "$id", "$comment"))
+_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "null": (type(None),),
+    "object": (dict,),
+    "array": (list,),
+}
+
+
+def _type_ok(schema: dict, value: Any) -> bool:
+    """``value`` certainly has ``schema``'s ``type`` (a bool is never an integer or a number here)."""
+    kind = schema.get("type")
+    if kind is None:
+        return True
+    kinds = kind if isinstance(kind, list) else [kind]
+    for k in kinds:
+        types = _TYPES.get(k) if isinstance(k, str) else None
+        if types is not None and type(value) in types:
+            return True
+    return False
+
+
+def _plainly_valid(schema: dict, args: Any) -> bool:
+    """True when ``args`` is certainly valid against a plain object schema (``type``, ``properties`` of
+    plain typed values, ``required``, boolean ``additionalProperties``, annotations). False means "not
+    sure": jsonschema then decides and words the problem."""
+    if not _ANNOTATIONS.issuperset(schema.keys() - {"type", "properties", "required", "additionalProperties"}):
+        return False
+    if schema.get("type", "object") != "object" or type(args) is not dict:
+        return False
+    properties = schema.get("properties", {})
+    required = schema.get("required", [])
+    extra = schema.get("additionalProperties", True)
+    if type(properties) is not dict or type(required) is not list or type(extra) is not bool:
+        return False
+    if any(name not in args for name in required):
+        return False
+    for name, value in args.items():
+        sub = properties.get(name)
+        if sub is None:
+            if not extra:
+                return False
+            continue
+        if sub is True:
+            continue
+        if type(sub) is not dict or not _ANNOTATIONS.issuperset(sub.keys() - {"type"}) or not _type_ok(sub, value):
+            return False
+    return True

@@ -2,13 +2,38 @@
 descriptors, TCP connections), optionally its own Prometheus metrics, merged into the intervals and
 the results with derived figures (CPU per 1k calls, RSS per session) and an extrapolation."""
 
-from mcpload.monitor.annotate import RunAnnotator
-from mcpload.monitor.derive import ASSUMPTIONS, derive, extrapolate, summarize
-from mcpload.monitor.monitor import Monitor, MonitorConfig, monitoring
-from mcpload.monitor.processes import Selection
-from mcpload.monitor.sampler import Sampler
-from mcpload.monitor.scrape import Scraper
-from mcpload.monitor.target_process import ServerStartError, start_server, stop_server
+from __future__ import annotations
+
+import importlib
+
+# Exported lazily (PEP 562): psutil and prometheus_client load only when monitoring is asked for, so a
+# run without it does not pay for their import.
+_EXPORTS = {
+    "RunAnnotator": "annotate",
+    "ASSUMPTIONS": "derive",
+    "derive": "derive",
+    "extrapolate": "derive",
+    "summarize": "derive",
+    "Monitor": "monitor",
+    "MonitorConfig": "monitor",
+    "monitoring": "monitor",
+    "Selection": "processes",
+    "Sampler": "sampler",
+    "Scraper": "scrape",
+    "ServerStartError": "target_process",
+    "start_server": "target_process",
+    "stop_server": "target_process",
+}
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mcpload.monitor' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"mcpload.monitor.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ASSUMPTIONS",

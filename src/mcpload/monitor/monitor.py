@@ -6,12 +6,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from mcpload.monitor.annotate import RunAnnotator
-from mcpload.monitor.processes import Selection
-from mcpload.monitor.sampler import Sampler
-from mcpload.monitor.scrape import Scraper
-from mcpload.monitor.target_process import start_server, stop_server
+if TYPE_CHECKING:  # imported where used: psutil and prometheus_client cost ~60 ms of start-up CPU
+    from mcpload.monitor.annotate import RunAnnotator
+    from mcpload.monitor.sampler import Sampler
 
 
 @dataclass(frozen=True)
@@ -45,8 +44,13 @@ class MonitorConfig:
             raise ValueError(f"--extrapolate-agents {self.extrapolate_agents}: must be at least 1")
         if self.scrape_series and not self.scrape_url:
             raise ValueError("--scrape-series needs --scrape-metrics URL")
-        Selection(patterns=self.names)  # validates the patterns
+        if self.names:
+            from mcpload.monitor.processes import Selection
+
+            Selection(patterns=self.names)  # validates the patterns
         if self.scrape_url:
+            from mcpload.monitor.scrape import Scraper
+
             Scraper(self.scrape_url)  # validates the URL
 
     @property
@@ -62,6 +66,8 @@ class Monitor:
         self.extrapolate_agents = extrapolate_agents
 
     def annotator(self) -> RunAnnotator:
+        from mcpload.monitor.annotate import RunAnnotator
+
         return RunAnnotator(self.sampler, self.extrapolate_agents)
 
 
@@ -80,6 +86,11 @@ def monitoring(config: MonitorConfig | None, url: str | None = None) -> Iterator
     if config is None or not config.enabled:
         yield None
         return
+    from mcpload.monitor.processes import Selection
+    from mcpload.monitor.sampler import Sampler
+    from mcpload.monitor.scrape import Scraper
+    from mcpload.monitor.target_process import start_server, stop_server
+
     server = start_server(config.server_cmd, url, config.server_wait_s) if config.server_cmd else None
     sampler = None
     try:

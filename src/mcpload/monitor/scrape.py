@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import math
-import urllib.request
-
-from prometheus_client.parser import text_string_to_metric_families
 
 # What prometheus_client (and most exporters) publish about their own process, when no series is named.
 DEFAULT_SERIES = ("process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds")
@@ -35,6 +32,8 @@ class Scraper:
 
     def scrape(self) -> dict[str, float | None]:
         """One scrape: ``{series: value}``, None for a series absent (or every series on failure)."""
+        import urllib.request  # imported on the first scrape, not at start-up
+
         try:
             with urllib.request.urlopen(self.url, timeout=self.timeout) as response:
                 text = response.read(MAX_BYTES).decode("utf-8", "replace")
@@ -47,6 +46,8 @@ class Scraper:
 
 def pick(text: str, series: tuple[str, ...]) -> dict[str, float | None]:
     """The summed value of each of ``series`` in a Prometheus text exposition (None when absent)."""
+    from prometheus_client.parser import text_string_to_metric_families  # only when scraping: ~50 ms to import
+
     wanted = set(series)
     values: dict[str, float | None] = dict.fromkeys(series)
     for family in text_string_to_metric_families(text):

@@ -9,21 +9,45 @@ any other template renders to a string.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Mapping
-from typing import Any
-
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
-from jinja2.runtime import Undefined
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from typing import TYPE_CHECKING, Any
 
 from mcpload.scenario.checks import join, suggestion, type_name
 from mcpload.scenario.context import CONTEXT_NAMES, FUNCTION_NAMES, RenderContext
 from mcpload.scenario.errors import ScenarioError, TemplateRenderError
 
-# Immutable: templates cannot change saved values or data rows (no .append, .update, …).
-# StrictUndefined: a typo such as {{ saved.dco }} fails the step instead of sending "".
-ENVIRONMENT = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
-KNOWN_NAMES = frozenset(CONTEXT_NAMES + FUNCTION_NAMES) | frozenset(ENVIRONMENT.globals)
+if TYPE_CHECKING:
+    from jinja2 import nodes
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+
+@functools.cache
+def environment() -> ImmutableSandboxedEnvironment:
+    """The one Jinja2 environment, made on the first template: a scenario without templates (and the
+    CLI's start-up) never imports jinja2 (~50 ms of CPU).
+
+    Immutable: templates cannot change saved values or data rows (no .append, .update, …).
+    StrictUndefined: a typo such as {{ saved.dco }} fails the step instead of sending "".
+    """
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    return ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+@functools.cache
+def known_names() -> frozenset[str]:
+    return frozenset(CONTEXT_NAMES + FUNCTION_NAMES) | frozenset(environment().globals)
+
+
+def __getattr__(name: str) -> Any:  # the former module constants, made on first use
+    if name == "ENVIRONMENT":
+        return environment()
+    if name == "KNOWN_NAMES":
+        return known_names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 Renderer = Callable[[dict[str, Any]], Any]
 
@@ -99,15 +123,19 @@ def _compile(value: Any, path: str, data_names: Collection[str] | None, native: 
 
 
 def _compile_string(source: str, path: str, data_names: Collection[str] | None, native: bool) -> Renderer:
+    from jinja2 import TemplateSyntaxError
+    from jinja2.runtime import Undefined
+
+    env = environment()
     try:
-        tree = ENVIRONMENT.parse(source)
+        tree = env.parse(source)
     except TemplateSyntaxError as exc:
         where = f" (line {exc.lineno})" if "\n" in source.strip() else ""
         raise ScenarioError(f"template syntax error{where}: {exc.message}", path) from None
     _check(tree, path, data_names)
     expression = _lone_expression(source) if native else None
     if expression is not None:
-        evaluate = ENVIRONMENT.compile_expression(expression, undefined_to_none=False)
+        evaluate = env.compile_expression(expression, undefined_to_none=False)
 
         def render_native(variables: dict[str, Any]) -> Any:
             try:
@@ -122,7 +150,7 @@ def _compile_string(source: str, path: str, data_names: Collection[str] | None, 
 
         lookup = _plain_lookup(tree)
         return render_native if lookup is None else _fast_lookup(lookup, render_native)
-    template = ENVIRONMENT.from_string(tree)
+    template = env.from_string(tree)
 
     def render_text(variables: dict[str, Any]) -> str:
         try:
@@ -140,6 +168,8 @@ def _plain_lookup(tree: nodes.Template) -> tuple[str, tuple[str, ...]] | None:
     expression machinery. Keys that are also dict attributes (``items``, ``get``…) are left to
     Jinja, which resolves them as attributes first.
     """
+    from jinja2 import nodes
+
     body = tree.body
     if len(body) != 1 or not isinstance(body[0], nodes.Output) or len(body[0].nodes) != 1:
         return None
@@ -179,7 +209,7 @@ def _fast_lookup(lookup: tuple[str, tuple[str, ...]], slow: Renderer) -> Rendere
 def _lone_expression(source: str) -> str | None:
     """The inner expression when ``source`` is exactly ``{{ expr }}`` (surrounding blanks allowed)."""
     text = source.strip()
-    tokens = [(kind, value) for _, kind, value in ENVIRONMENT.lex(text) if kind != "whitespace"]
+    tokens = [(kind, value) for _, kind, value in environment().lex(text) if kind != "whitespace"]
     if len(tokens) < 3 or tokens[0][0] != "variable_begin" or tokens[-1][0] != "variable_end":
         return None
     if any(
@@ -191,11 +221,14 @@ def _lone_expression(source: str) -> str | None:
 
 
 def _check(tree: nodes.Template, path: str, data_names: Collection[str] | None) -> None:
+    from jinja2 import meta, nodes
+
+    known = known_names()
     for name in sorted(meta.find_undeclared_variables(tree)):
-        if name not in KNOWN_NAMES:
+        if name not in known:
             if name == "env":
                 raise ScenarioError("'env' is not available in templates (use ${VAR} interpolation instead)", path)
-            raise ScenarioError(f"unknown name '{name}' in template{suggestion(name, KNOWN_NAMES)}", path)
+            raise ScenarioError(f"unknown name '{name}' in template{suggestion(name, known)}", path)
     if any(node.name == "self" for node in tree.find_all(nodes.Name)):  # Jinja's TemplateReference
         raise ScenarioError("'self' is not available in templates", path)
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
@@ -217,8 +250,10 @@ def _check(tree: nodes.Template, path: str, data_names: Collection[str] | None) 
                 raise ScenarioError(f"unknown data source '{name}'{hint}", path)
 
 
-def _undefined_in(value: Any) -> Undefined | None:
+def _undefined_in(value: Any) -> Any:
     """The first undefined value inside a list or dict result (``{{ [saved.missing] }}``)."""
+    from jinja2.runtime import Undefined
+
     if isinstance(value, Undefined):
         return value
     if isinstance(value, list | dict):
@@ -230,6 +265,9 @@ def _undefined_in(value: Any) -> Undefined | None:
 
 
 def _describe(exc: Exception) -> str:
+    from jinja2 import UndefinedError
+    from jinja2.sandbox import SecurityError
+
     if isinstance(exc, UndefinedError | SecurityError | TemplateRenderError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"

@@ -110,6 +110,10 @@ class Exchange:
         if self.fut.done() and self.sse is None:
             return
         if self.sse is not None:
+            data = self.sse.whole_message(chunk)
+            if data is not None:
+                self._message(data)
+                return
             try:
                 events = self.sse.feed(chunk)
             except ValueError as exc:
@@ -151,6 +155,19 @@ class Exchange:
     def failed(self, exc: CallFailure) -> None:
         if not self.fut.done():
             self.fut.set_exception(exc)
+
+    def _message(self, data: bytes) -> None:
+        """A whole ``message`` event's data, straight from the chunk (see ``SSEParser.whole_message``)."""
+        try:
+            msg = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            # the slow path decides: it decodes with replacement characters first, then reports
+            self._event(SSEEvent("message", data.decode("utf-8", "replace"), None))
+            return
+        if isinstance(msg, dict) and "method" in msg:
+            self.on_server_message(msg)
+        elif not self.fut.done():
+            self._response(msg)
 
     def _event(self, ev: SSEEvent) -> None:
         if ev.event != "message" or not ev.data.strip():

@@ -9,6 +9,8 @@ they stream and a response can be used before its stream ends.
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import ssl
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -170,23 +172,41 @@ class Connection(asyncio.Protocol):
 
 
 class Pool:
-    """Keep-alive connections to one origin. Opens more when several exchanges run at once."""
+    """Keep-alive connections to one origin. Opens more when several exchanges run at once.
 
-    def __init__(self, origin: Origin, connect_timeout: float = 10.0, max_idle: int = 8) -> None:
+    ``limit`` bounds the connections open at once: an ``acquire`` beyond it waits (first come, first
+    served) for one to be released. A pool shared by many sessions (``--connections shared``) has a
+    limit and counts its ``users``: when the last one leaves, its idle connections are closed.
+    """
+
+    def __init__(
+        self, origin: Origin, connect_timeout: float = 10.0, max_idle: int = 8, limit: int | None = None
+    ) -> None:
         self.origin = origin
         self.connect_timeout = connect_timeout
-        self.max_idle = max_idle
+        self.max_idle = max_idle if limit is None else max(max_idle, limit)
+        self.limit = limit
         self.loop = asyncio.get_running_loop()
         self._idle: list[Connection] = []
         self._all: set[Connection] = set()
+        self._waiters: collections.deque[asyncio.Future] = collections.deque()
+        self._connecting = 0
+        self.users = 0
+        self._drain = False  # no user left: connections close as they are released
+        self.opened = 0  # connections ever opened (tests, diagnostics)
+        self.peak = 0  # most connections open at once
 
-    async def acquire(self) -> Connection:
-        """An idle connection, or a new one; raises ``CallFailure`` if it cannot connect."""
+    async def acquire(self, timeout: float | None = None) -> Connection:
+        """An idle connection, or a new one; raises ``CallFailure`` if it cannot connect (or, with a
+        ``limit``, when none is free within ``timeout`` seconds)."""
         while self._idle:
             conn = self._idle.pop()
             if not conn.closed:
                 return conn
+        if self.limit is not None and len(self._all) + self._connecting >= self.limit:
+            return await self._wait(timeout)
         o = self.origin
+        self._connecting += 1
         try:
             async with asyncio.timeout(self.connect_timeout):
                 _, conn = await self.loop.create_connection(
@@ -198,11 +218,58 @@ class Pool:
             raise CallFailure(TRANSPORT, f"TLS error with {o.host}:{o.port}: {exc.reason or exc}") from None
         except OSError as exc:
             raise CallFailure(TRANSPORT, f"cannot connect to {o.host}:{o.port}: {exc.strerror or exc}") from None
+        finally:
+            self._connecting -= 1
+            if self._waiters and self.limit is not None and len(self._all) + self._connecting < self.limit:
+                self._wake(None)  # a failed connect frees its slot for a waiter
         self._all.add(conn)
+        self.opened += 1
+        self.peak = max(self.peak, len(self._all))
         return conn
 
+    async def _wait(self, timeout: float | None) -> Connection:
+        fut = self.loop.create_future()
+        self._waiters.append(fut)
+        try:
+            if timeout is None:
+                conn = await fut
+            else:
+                async with asyncio.timeout(max(timeout, 0.0)):
+                    conn = await fut
+        except BaseException as exc:
+            if fut.done() and not fut.cancelled():  # handed over just as this waiter gave up: pass it on
+                given = fut.result()
+                if given is not None:
+                    self.release(given)
+                elif self._waiters:
+                    self._wake(None)
+            else:
+                fut.cancel()
+            if isinstance(exc, TimeoutError):
+                raise CallFailure(TIMEOUT, "timed out waiting for a free connection of the shared pool") from None
+            raise
+        finally:
+            with contextlib.suppress(ValueError):
+                self._waiters.remove(fut)
+        if conn is None:  # a slot opened up: connect (or wait again)
+            return await self.acquire(timeout)
+        return conn
+
+    def _wake(self, conn: Connection | None) -> bool:
+        """Hand ``conn`` (or, with None, a free slot) to the first live waiter; False when none."""
+        while self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_result(conn)
+                return True
+        return False
+
     def release(self, conn: Connection) -> None:
-        if len(self._idle) < self.max_idle:
+        if self._waiters and self._wake(conn):
+            return
+        if self._drain:
+            conn.close()
+        elif len(self._idle) < self.max_idle:
             self._idle.append(conn)
         else:
             conn.close()
@@ -211,9 +278,31 @@ class Pool:
         self._all.discard(conn)
         if conn in self._idle:
             self._idle.remove(conn)
+        if self._waiters:
+            self._wake(None)
+
+    def retain(self) -> Pool:
+        """One more session uses this (shared) pool."""
+        self.users += 1
+        self._drain = False
+        return self
+
+    def leave(self) -> None:
+        """A session is done with this (shared) pool; the last one closes the idle connections (the
+        busy ones close when their exchange ends, see ``Connection._finish``)."""
+        self.users = max(self.users - 1, 0)
+        if self.users == 0:
+            self._drain = True
+            for conn in list(self._idle):
+                conn.close()
+            self._idle.clear()
 
     def close(self) -> None:
         for conn in list(self._all):
             conn.abandon()
         self._idle.clear()
         self._all.clear()
+        for fut in self._waiters:
+            if not fut.done():
+                fut.cancel()
+        self._waiters.clear()

@@ -9,6 +9,7 @@ next request reports ``session_expired`` so that the session opens a new stream 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -30,8 +31,10 @@ class LegacySSE(Correlated):
         connect_timeout: float = 10.0,
         verify_tls: bool = True,
         max_body: int = 16 * 1024 * 1024,
+        shared_pool: Callable[[], Pool] | None = None,
     ) -> None:
         self.url = url
+        self.shared_pool = shared_pool  # for the POSTs; the event stream always has its own connection
         self.origin = Origin(url, verify_tls)
         self.user_headers = dict(headers or {})
         self.connect_timeout = connect_timeout
@@ -43,6 +46,7 @@ class LegacySSE(Correlated):
         )
         self._post_prefix = b""
         self._pool: Pool | None = None
+        self._posts: Pool | None = None
         self._stream_conn: Connection | None = None
         self._stream: EventStream | None = None
         self._watch: asyncio.Task | None = None
@@ -52,6 +56,8 @@ class LegacySSE(Correlated):
     async def start(self) -> None:
         if self._pool is None:
             self._pool = Pool(self.origin, self.connect_timeout)
+        if self._posts is None:
+            self._posts = self.shared_pool().retain() if self.shared_pool is not None else self._pool
         loop = self._pool.loop
         endpoint: asyncio.Future = loop.create_future()
 
@@ -100,8 +106,8 @@ class LegacySSE(Correlated):
             raise CallFailure(SESSION_EXPIRED, self._lost)
         if self.endpoint is None:
             await self.start()
-        conn = await self._pool.acquire()
-        fut = self._pool.loop.create_future()
+        conn = await self._posts.acquire(timeout)
+        fut = self._posts.loop.create_future()
         data = b"%sContent-Length: %d\r\n\r\n%s" % (self._post_prefix, len(body), body)
         conn.send(data, Exchange(fut, None, self.dispatch_server_message, True, self.max_body), timeout)
         await fut
@@ -127,6 +133,9 @@ class LegacySSE(Correlated):
             if not fut.done():
                 fut.cancel()
         self._pending.clear()
+        if self._posts is not None and self._posts is not self._pool:
+            self._posts.leave()
+        self._posts = None
         if self._pool is not None:
             self._pool.close()
             self._pool = None

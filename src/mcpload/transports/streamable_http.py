@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+from collections.abc import Callable
 
 from mcpload.mcp.outcome import PROTOCOL, TIMEOUT
 from mcpload.transports.base import CallFailure, Reply, Transport
@@ -29,7 +30,9 @@ def header_value(text: str) -> str:
 
 
 class StreamableHTTP(Transport):
-    """POST-per-message transport over a small keep-alive pool owned by this session."""
+    """POST-per-message transport over a small keep-alive pool owned by this session, or over a pool
+    shared with other sessions (``shared_pool``: called once started, it returns the pool to use; the
+    ``Mcp-Session-Id`` travels in every request, so any connection serves any session)."""
 
     name = "http"
 
@@ -41,8 +44,10 @@ class StreamableHTTP(Transport):
         verify_tls: bool = True,
         max_body: int = 16 * 1024 * 1024,
         listen: bool = False,
+        shared_pool: Callable[[], Pool] | None = None,
     ) -> None:
         self.url = url
+        self.shared_pool = shared_pool
         self.origin = Origin(url, verify_tls)
         self.path = Origin.target(url)
         self.user_headers = dict(headers or {})
@@ -96,7 +101,10 @@ class StreamableHTTP(Transport):
     # Transport
     async def start(self) -> None:
         if self._pool is None:
-            self._pool = Pool(self.origin, self.connect_timeout)
+            if self.shared_pool is not None:
+                self._pool = self.shared_pool().retain()
+            else:
+                self._pool = Pool(self.origin, self.connect_timeout)
 
     async def request(self, msg_id: int | str, body: bytes, method: str, name: str | None, timeout: float) -> Reply:
         pool = self._pool
@@ -108,7 +116,7 @@ class StreamableHTTP(Transport):
         data = self._post(body, method, name)
         sent = len(data)
         received = 0
-        conn = await pool.acquire()
+        conn = await pool.acquire(timeout)
         fut = loop.create_future()
         ex = Exchange(fut, msg_id, self.dispatch_server_message, self.session_id is not None, self.max_body)
         start_rx = conn.received
@@ -130,7 +138,7 @@ class StreamableHTTP(Transport):
                     raise CallFailure(TIMEOUT, "timed out waiting to resume the response stream")
                 data = self._get(sse.last_event_id)
                 sent += len(data)
-                conn = await pool.acquire()
+                conn = await pool.acquire(remaining)
                 fut = loop.create_future()
                 known = self.session_id is not None
                 ex = Exchange(fut, msg_id, self.dispatch_server_message, known, self.max_body, sse)
@@ -149,7 +157,7 @@ class StreamableHTTP(Transport):
         if pool is None:
             await self.start()
             pool = self._pool
-        conn = await pool.acquire()
+        conn = await pool.acquire(self.connect_timeout)
         fut = pool.loop.create_future()
         conn.send(
             self._post(body, method, None),
@@ -168,13 +176,16 @@ class StreamableHTTP(Transport):
         self.cancel_answers()
         if self._pool is not None and self.session_id and not self.modern:
             with contextlib.suppress(CallFailure, OSError):
-                conn = await self._pool.acquire()
+                conn = await self._pool.acquire(2.0)
                 fut = self._pool.loop.create_future()
                 head = f"DELETE {self.path} HTTP/1.1\r\n{self._common}Content-Length: 0\r\n\r\n".encode()
                 conn.send(head, Exchange(fut, None, lambda m: None, True, self.max_body), 2.0)
                 await fut  # 200/204, or 405 when the server does not allow it: both fine
         if self._pool is not None:
-            self._pool.close()
+            if self.shared_pool is not None:
+                self._pool.leave()
+            else:
+                self._pool.close()
             self._pool = None
 
     def open_listener(self) -> None:
@@ -183,14 +194,20 @@ class StreamableHTTP(Transport):
             self._listener = asyncio.ensure_future(self._listen())
 
     async def _listen(self) -> None:
-        with contextlib.suppress(CallFailure, OSError):
-            conn = await self._pool.acquire()
-            stream = EventStream(lambda msg, _size: self.dispatch_server_message(msg))
-            conn.send(self._get(), stream, None)
-            try:
-                await stream.closed
-            finally:
-                conn.abandon()
+        # A stream holds its connection for its whole life: with a shared pool it gets its own.
+        own = Pool(self.origin, self.connect_timeout) if self.shared_pool is not None else None
+        try:
+            with contextlib.suppress(CallFailure, OSError):
+                conn = await (own or self._pool).acquire()
+                stream = EventStream(lambda msg, _size: self.dispatch_server_message(msg))
+                conn.send(self._get(), stream, None)
+                try:
+                    await stream.closed
+                finally:
+                    conn.abandon()
+        finally:
+            if own is not None:
+                own.close()
 
     def _stop_listener(self) -> None:
         if self._listener is not None:
