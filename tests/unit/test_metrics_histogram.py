@@ -131,3 +131,31 @@ def test_parent_receives_children():
 
 def test_percentile_key():
     assert [percentile_key(p) for p in (50.0, 99.0, 99.9, 97.5, 99.99)] == ["p50", "p99", "p999", "p97.5", "p99.99"]
+
+
+def test_dropped_histograms_are_freed_at_once_without_the_cycle_collector():
+    # hdrh's histogram and its encoder point at each other; a cycle would keep ~184 KiB per dropped
+    # interval histogram alive until a full collection (the soak benchmark saw RSS climb by ~19 MiB).
+    import gc
+    import weakref
+
+    from mcpload.metrics.histogram import Timing, new_histogram
+    from mcpload.metrics.results import decode_histogram, encode_histogram
+
+    gc.disable()
+    try:
+        timing = Timing()
+        timing.add(0.010)
+        timing.flush()
+        dropped = weakref.ref(timing.interval)
+        timing.cut()  # folds the interval into the run and starts a fresh interval histogram
+        assert dropped() is None
+        hist = new_histogram()
+        hist.record_value(1234)
+        copy = decode_histogram(encode_histogram(hist))
+        assert copy.get_total_count() == 1 and copy.encode() == hist.encode()  # the encoder still works
+        refs = [weakref.ref(hist), weakref.ref(copy), weakref.ref(timing.cumulative())]
+        del hist, copy
+        assert [r() for r in refs] == [None, None, None]
+    finally:
+        gc.enable()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from hdrh.histogram import HdrHistogram
 
+from mcpload.metrics.histogram import acyclic
 from mcpload.metrics.recorder import Recorder
 
 SCHEMA = "mcpload.results/1"
@@ -58,6 +59,6 @@ def decode_histogram(encoded: str) -> HdrHistogram:
         ValueError: the text is not an HdrHistogram encoding.
     """
     try:
-        return HdrHistogram.decode(encoded)
+        return acyclic(HdrHistogram.decode(encoded))
     except Exception as exc:  # hdrh raises TypeError, zlib.error or its own cookie/length errors
         raise ValueError(f"not an encoded HdrHistogram: {exc}") from exc
