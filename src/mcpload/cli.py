@@ -165,6 +165,13 @@ def run_cmd(
     protocol: Annotated[str | None, typer.Option(help="auto, or a protocol version")] = None,
     header: Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra HTTP header 'Name: value'")] = None,
     bearer_env: Annotated[str | None, typer.Option(help="Environment variable holding a bearer token")] = None,
+    connections: Annotated[
+        str | None,
+        typer.Option(
+            metavar="own|shared[:N]",
+            help="HTTP: each session its own connection (own), or sessions share a pool of N (default 64)",
+        ),
+    ] = None,
     tool: Annotated[str | None, typer.Option(help="Ad-hoc run: the tool every agent calls")] = None,
     args: Annotated[str, typer.Option(help="Ad-hoc run: its arguments as JSON (templates allowed)")] = "{}",
     think: Annotated[str | None, typer.Option(help="Ad-hoc run: think time between calls, e.g. 1s..3s")] = None,
@@ -204,13 +211,13 @@ def run_cmd(
 
     try:
         scenario = _load_run_scenario(scenario_file, url, stdio_cmd, tool, args, think, agents, duration)
-        target = _override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env)
+        target = _override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env, connections)
         monitor = cli_monitor.monitor_config(
             target, monitor_pid, monitor_name, server_cmd, scrape_metrics, scrape_series, extrapolate_agents
         )
         recipe = dict(scenario_file=scenario_file, url=url, stdio_cmd=stdio_cmd, tool=tool, args=args, think=think)
         recipe.update(agents=agents, duration=duration, transport=transport, protocol=protocol, header=header)
-        recipe["bearer_env"] = bearer_env
+        recipe.update(bearer_env=bearer_env, connections=connections)
         split = cli_distributed.distribution(scenario, workers, segment, start_at, ray, recipe)
     except (ScenarioError, ValueError) as exc:
         raise _fail(str(exc)) from None

@@ -177,7 +177,7 @@ def _load_run_scenario(scenario_file, url, stdio_cmd, tool, args, think, agents,
     return Scenario.from_dict(data, source="<command line>")
 
 
-def _override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env):
+def _override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env, connections=None):
     import dataclasses
 
     target = scenario.to_target()
@@ -194,6 +194,8 @@ def _override_target(scenario, url, stdio_cmd, transport, protocol, header, bear
         changes["headers"] = {**target.headers, **_parse_headers(header)}
     if bearer_env is not None:
         changes["bearer_env"] = bearer_env
+    if connections is not None:
+        changes["connections"] = connections
     if url is not None and target.transport == "stdio" and transport is None:
         changes["transport"] = "auto"
     return dataclasses.replace(target, **changes) if changes else target

@@ -133,6 +133,7 @@ CASES = [
         "target.max_response_bytes: must be at least 1024",
     ),
     ("unknown-transport", change("target", "transport", "htp"), "target.transport: unknown transport 'htp'"),
+    ("inherit-env-not-a-bool", change("target", "inherit_env", "yes"), "target.inherit_env: expected true or false"),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 from dataclasses import dataclass, field
@@ -11,11 +12,31 @@ from mcpload.mcp import eras
 from mcpload.mcp.outcome import HTTP_ERROR, PROTOCOL, RPC_ERROR, Outcome
 from mcpload.mcp.session import OutcomeObserver, Session
 from mcpload.transports.base import Transport
+from mcpload.transports.http1 import Origin, Pool
 from mcpload.transports.legacy_sse import LegacySSE
 from mcpload.transports.stdio import Stdio
 from mcpload.transports.streamable_http import StreamableHTTP
 
 TRANSPORTS = ("auto", "http", "sse", "stdio")
+DEFAULT_SHARED_POOL = 64  # connections of `--connections shared` (per process) when no size is given
+
+
+def parse_connections(value: str) -> int | None:
+    """``own`` → None (each session its own keep-alive connection); ``shared`` or ``shared:N`` → the
+    size of the pool the process's sessions share.
+
+    Raises:
+        ValueError: anything else (one line).
+    """
+    mode, sep, size = value.strip().partition(":")
+    if mode == "own" and not sep:
+        return None
+    if mode == "shared":
+        if not sep:
+            return DEFAULT_SHARED_POOL
+        if size.isdigit() and int(size) >= 1:
+            return int(size)
+    raise ValueError(f"connections {value!r}: use own, shared or shared:N (N ≥ 1 connections)")
 
 
 @dataclass
@@ -36,8 +57,12 @@ class Target:
     timeout: float = 30.0
     verify_tls: bool = True
     listen: bool = False
-    env: dict[str, str] | None = None
+    env: dict[str, str] | None = None  # stdio: over PATH, HOME, … only, unless inherit_env
+    inherit_env: bool = False  # stdio: pass mcpload's whole environment to the server
     max_response_bytes: int = 16 * 1024 * 1024  # a bigger response is a `protocol` error
+    connections: str = "own"  # own | shared | shared:N (HTTP: sessions share a pool of N connections)
+    # the shared pools, one per event loop (made on first use, inside that loop)
+    _pools: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if (self.url is None) == (self.command is None):
@@ -57,6 +82,7 @@ class Target:
                 raise ValueError("transport stdio needs a command, not a URL")
         elif self.transport in ("http", "sse"):
             raise ValueError(f"transport {self.transport} needs a URL, not a command")
+        self.pool_size = parse_connections(self.connections)
         if self.bearer_env is not None and not os.environ.get(self.bearer_env):
             raise ValueError(f"environment variable {self.bearer_env} (bearer token) is not set")
 
@@ -80,13 +106,41 @@ class Target:
         if self.bearer_env:
             headers["Authorization"] = f"Bearer {os.environ[self.bearer_env]}"
         if kind == "stdio":
-            return Stdio(self.command or [], env=self.env, max_line=self.max_response_bytes)
+            return Stdio(
+                self.command or [], env=self.env, max_line=self.max_response_bytes, inherit_env=self.inherit_env
+            )
         limit = self.max_response_bytes
+        shared = self.shared_pool if self.pool_size is not None else None
         if kind == "sse":
-            return LegacySSE(self.url or "", headers, self.connect_timeout, self.verify_tls, max_body=limit)
+            return LegacySSE(
+                self.url or "", headers, self.connect_timeout, self.verify_tls, max_body=limit, shared_pool=shared
+            )
         return StreamableHTTP(
-            self.url or "", headers, self.connect_timeout, self.verify_tls, listen=self.listen, max_body=limit
+            self.url or "",
+            headers,
+            self.connect_timeout,
+            self.verify_tls,
+            listen=self.listen,
+            max_body=limit,
+            shared_pool=shared,
         )
+
+    def shared_pool(self) -> Pool:
+        """The pool this target's sessions share in the running event loop (``connections: shared``)."""
+        loop = asyncio.get_running_loop()
+        entry = self._pools.get(id(loop))
+        if entry is None or entry[0] is not loop:
+            for key, (other, _) in list(self._pools.items()):
+                if other.is_closed():
+                    del self._pools[key]
+            pool = Pool(Origin(self.url or "", self.verify_tls), self.connect_timeout, limit=self.pool_size or 1)
+            entry = self._pools[id(loop)] = (loop, pool)
+        return entry[1]
+
+    def __getstate__(self) -> dict:  # pools (and their loop) never travel to another process
+        state = dict(self.__dict__)
+        state["_pools"] = {}
+        return state
 
 
 async def connect(

@@ -17,6 +17,7 @@ from typing import Any
 
 from mcpload import __version__
 from mcpload.compare import LATENCIES, Comparison
+from mcpload.outputs.atomic import write_text_atomic
 from mcpload.outputs.html import require_plotly, script_json
 from mcpload.outputs.html_charts import label
 
@@ -254,12 +255,4 @@ def render_compare_html(
 
 def write_compare_html(path: str | Path, *args: Any, **kwargs: Any) -> Path:
     """Render the diff page (``render_compare_html`` arguments) and write it atomically. Returns the path."""
-    path = Path(path)
-    page = render_compare_html(*args, **kwargs)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(page, encoding="utf-8")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return write_text_atomic(path, render_compare_html(*args, **kwargs))

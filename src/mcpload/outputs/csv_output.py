@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mcpload.mcp.outcome import KINDS, OK
+from mcpload.outputs.atomic import write_atomic
 from mcpload.outputs.base import Output
 
 FIELDS = (
@@ -57,14 +58,15 @@ def write_csv(intervals: Iterable[dict[str, Any]], path: str | Path) -> None:
         intervals: interval records, as in the results document's ``intervals``.
         path: the CSV file to write.
     """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(COLUMNS)
-        for interval in intervals:
-            writer.writerow(csv_row(interval))
-    tmp.replace(path)
+
+    def write(tmp: Path) -> None:
+        with tmp.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(COLUMNS)
+            for interval in intervals:
+                writer.writerow(csv_row(interval))
+
+    write_atomic(path, write)
 
 
 class CSVOutput(Output):

@@ -19,6 +19,7 @@ from typing import Any
 from mcpload import __version__
 from mcpload.outputs import html_charts as charts
 from mcpload.outputs import html_context as ctx
+from mcpload.outputs.atomic import write_text_atomic
 from mcpload.outputs.base import Output
 from mcpload.outputs.html_series import series_chart
 
@@ -158,15 +159,7 @@ def write_html(results: dict[str, Any], path: str | Path) -> Path:
         HtmlReportError: plotly is not installed.
         OSError: the file cannot be written.
     """
-    path = Path(path)
-    page = render_html(results)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(page, encoding="utf-8")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return write_text_atomic(path, render_html(results))
 
 
 class HtmlOutput(Output):

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from mcpload.outputs.atomic import write_atomic
 from mcpload.outputs.base import Output
 
 CLASSNAME = "mcpload.thresholds"
@@ -78,10 +79,8 @@ def junit_tree(results: dict[str, Any]) -> ET.ElementTree:
 
 def write_junit(results: dict[str, Any], path: str | Path) -> None:
     """Write the JUnit XML report of ``results`` to ``path`` atomically (temp file + rename)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    junit_tree(results).write(tmp, encoding="utf-8", xml_declaration=True)
-    tmp.replace(path)
+    tree = junit_tree(results)
+    write_atomic(path, lambda tmp: tree.write(tmp, encoding="utf-8", xml_declaration=True))
 
 
 class JUnitOutput(Output):

@@ -38,7 +38,9 @@ KEYS = (
     "connect_timeout",
     "insecure",
     "env",
+    "inherit_env",
     "max_response_bytes",
+    "connections",
 )
 DEFAULT_MAX_RESPONSE = 16 * 1024 * 1024
 
@@ -56,8 +58,12 @@ class TargetSpec:
         timeout: Per-request timeout, seconds.
         connect_timeout: Connect timeout, seconds.
         insecure: Do not verify TLS certificates.
-        env: Extra environment variables for a stdio server process.
+        env: Environment variables for a stdio server process, over the few it inherits (``PATH``,
+            ``HOME``, … see ``mcpload.transports.stdio.INHERITED_ENV_VARS``).
+        inherit_env: Pass mcpload's whole environment to a stdio server (default: only those few).
         max_response_bytes: The largest response accepted; a bigger one is a ``protocol`` error.
+        connections: ``own`` (each session its own keep-alive connection), ``shared`` or
+            ``shared:N`` (HTTP: a process's sessions share a pool of N connections, default 64).
     """
 
     url: str | None = None
@@ -69,7 +75,9 @@ class TargetSpec:
     connect_timeout: float = 10.0
     insecure: bool = False
     env: Mapping[str, str] | None = None
+    inherit_env: bool = False
     max_response_bytes: int = DEFAULT_MAX_RESPONSE
+    connections: str = "own"
 
     def to_target(self, overrides: Mapping[str, Any] | None = None) -> Target:
         """The ``mcpload.mcp.target.Target`` to connect to, with command-line overrides applied.
@@ -110,7 +118,9 @@ class TargetSpec:
             "connect_timeout": spec.connect_timeout,
             "verify_tls": not given.pop("insecure", spec.insecure),
             "env": dict(spec.env) if spec.env else None,
+            "inherit_env": spec.inherit_env,
             "max_response_bytes": spec.max_response_bytes,
+            "connections": spec.connections,
         }
         fields.update(given)
         try:
@@ -165,11 +175,21 @@ def parse_target(value: Any, path: str = "target") -> TargetSpec:
         connect_timeout=_positive(value.get("connect_timeout", 10.0), join(path, "connect_timeout")),
         insecure=expect_bool(value.get("insecure", False), join(path, "insecure")),
         env=_strings(value["env"], join(path, "env")) if "env" in value else None,
+        inherit_env=expect_bool(value.get("inherit_env", False), join(path, "inherit_env")),
         max_response_bytes=expect_int(
             value.get("max_response_bytes", DEFAULT_MAX_RESPONSE), join(path, "max_response_bytes"), minimum=1024
         ),
+        connections=_connections(value.get("connections", "own"), join(path, "connections")),
     )
     return spec
+
+
+def _connections(value: Any, path: str) -> str:
+    """``own``, ``shared`` or ``shared:N`` (as ``mcpload.mcp.target.parse_connections``)."""
+    mode, sep, size = value.partition(":") if isinstance(value, str) else ("", "", "")
+    if (mode == "own" and not sep) or (mode == "shared" and (not sep or (size.isdigit() and int(size) >= 1))):
+        return value
+    raise ScenarioError(f"expected own, shared or shared:N (N ≥ 1 connections), got {value!r}", path)
 
 
 def _command(value: Any, path: str) -> tuple[str, ...]:

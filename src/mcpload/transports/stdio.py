@@ -1,7 +1,12 @@
 """stdio transport: one server process per session, newline-delimited JSON-RPC.
 
-The command runs without a shell. stderr is kept in a bounded buffer (for diagnostics, never
-allowed to block the server). Shutdown follows the spec: close stdin, then SIGTERM, then SIGKILL.
+The command runs without a shell (argv as given; to use a shell, make it the command: ``sh -c …``).
+Its environment is explicit, as in the official MCP Python SDK's stdio client: only a few harmless
+variables are inherited from mcpload's own environment (``INHERITED_ENV_VARS``: ``PATH``, ``HOME``, …),
+then ``env`` is laid over them; ``inherit_env=True`` passes mcpload's whole environment instead, so a
+load tester's own secrets reach the server only when asked. stderr is kept in a bounded buffer (for
+diagnostics, never allowed to block the server). Shutdown follows the spec: close stdin, then SIGTERM,
+then SIGKILL.
 """
 
 from __future__ import annotations
@@ -9,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 from collections import deque
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -19,6 +26,44 @@ from mcpload.transports.base import CallFailure
 from mcpload.transports.correlated import Correlated
 
 STDERR_KEEP = 64 * 1024
+
+# The variables a stdio server inherits by default: the MCP Python SDK's list (mcp.client.stdio).
+INHERITED_ENV_VARS: tuple[str, ...] = (
+    (
+        "APPDATA",
+        "HOMEDRIVE",
+        "HOMEPATH",
+        "LOCALAPPDATA",
+        "PATH",
+        "PATHEXT",
+        "PROCESSOR_ARCHITECTURE",
+        "SYSTEMDRIVE",
+        "SYSTEMROOT",
+        "TEMP",
+        "USERNAME",
+        "USERPROFILE",
+    )
+    if sys.platform == "win32"
+    else ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER")
+)
+
+
+def server_environment(
+    env: Mapping[str, str] | None = None, inherit_env: bool = False, parent: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment a stdio server process gets.
+
+    Args:
+        env: Variables given for the server (the scenario's ``target.env``); they win.
+        inherit_env: Start from the whole of ``parent`` instead of ``INHERITED_ENV_VARS`` only.
+        parent: mcpload's own environment (default ``os.environ``).
+    """
+    parent = os.environ if parent is None else parent
+    if inherit_env:
+        base = dict(parent)
+    else:  # as the SDK: skip exported shell functions ("() { …"), a known injection vector
+        base = {k: v for k in INHERITED_ENV_VARS if (v := parent.get(k)) is not None and not v.startswith("()")}
+    return {**base, **(env or {})}
 
 
 class Stdio(Correlated):
@@ -31,11 +76,13 @@ class Stdio(Correlated):
         cwd: str | None = None,
         max_line: int = 16 * 1024 * 1024,
         shutdown_timeout: float = 2.0,
+        inherit_env: bool = False,
     ) -> None:
         if not command:
             raise ValueError("stdio command is empty")
         self.command = list(command)
         self.env = env
+        self.inherit_env = inherit_env
         self.cwd = cwd
         self.max_line = max_line
         self.shutdown_timeout = shutdown_timeout
@@ -56,7 +103,7 @@ class Stdio(Correlated):
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 limit=self.max_line,
-                env={**os.environ, **self.env} if self.env else None,
+                env=server_environment(self.env, self.inherit_env),
                 cwd=self.cwd,
             )
         except OSError as exc:
