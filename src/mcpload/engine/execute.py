@@ -164,11 +164,10 @@ async def _make_load(scenario, target, info, seed, segment, workers, ray, recipe
 
 def write_results(results: dict[str, Any], path: str | Path, secrets: frozenset[str] | set[str] = frozenset()) -> None:
     """Write the results JSON atomically (temp file + rename): a half-written file would mislead."""
+    from mcpload.outputs.atomic import write_text_atomic
+
     data = orjson.dumps(results, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(redact(data, secrets) + "\n")
-    tmp.replace(path)
+    write_text_atomic(path, redact(data, secrets) + "\n")
 
 
 def describe_profile(profile: Any) -> dict[str, Any]:
