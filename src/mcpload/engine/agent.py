@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcpload.engine.recording import OutcomeSink, retrying
+from mcpload.engine.rng import AgentRandom
 from mcpload.mcp.outcome import Outcome
 from mcpload.mcp.session import Session
 from mcpload.scenario import RenderContext, TemplateRenderError
@@ -201,7 +202,7 @@ class Agent:
     async def _branch(self, step, seed: int, session: Session, conv: Conversation, ctx: RenderContext) -> bool:
         """One branch of a ``parallel`` step; ``gather`` runs it in its own task (and context), so the
         generator set here is this branch's alone."""
-        _branch_rng.set(random.Random(seed))
+        _branch_rng.set(AgentRandom(seed))
         return await self._step(step, session, conv, ctx)
 
     async def _request(self, step, session: Session, conv: Conversation, ctx: RenderContext) -> bool:

@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from mcpload.engine.agent import Agent, World
+from mcpload.engine.rng import AgentRandom
 from mcpload.profiles import Segment
 
 _clock = time.perf_counter
@@ -100,7 +101,7 @@ class LocalLoad:
     # --- agents -------------------------------------------------------------------------------
 
     def _spawn(self, spec: Any, number: int, intended: float | None = None) -> Agent:
-        rng = random.Random(f"{self.seed}:agent:{number}")
+        rng = AgentRandom(f"{self.seed}:agent:{number}")
         agent = Agent(number, spec, self.world, rng, intended)
         agent.task = asyncio.ensure_future(agent.run())
         self.active += 1

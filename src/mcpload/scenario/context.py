@@ -52,7 +52,7 @@ class RenderContext:
         self.step = 0
         self.data: Mapping[str, DataSource] = data or {}
         self._rows: dict[str, dict[str, Any]] = {}
-        self._vars: dict[str, Any] = {"agent": self.agent, **self._functions()}
+        self._vars: dict[str, Any] | None = None  # built on the first render: most agents never need it
 
     def start_conversation(self, conversation_id: str, index: int, saved: dict[str, Any] | None = None) -> None:
         """Begin a conversation: fresh ``saved`` values (``saved`` if given), fresh data rows, step 0."""
@@ -64,6 +64,8 @@ class RenderContext:
     def variables(self) -> dict[str, Any]:
         """The template namespace; the same dict each time, refreshed with the mutable parts."""
         variables = self._vars
+        if variables is None:
+            variables = self._vars = {"agent": self.agent, **self._functions()}
         variables["conversation"] = self.conversation
         variables["saved"] = self.saved
         variables["step"] = self.step

@@ -189,7 +189,8 @@ class Pool:
         self.loop = asyncio.get_running_loop()
         self._idle: list[Connection] = []
         self._all: set[Connection] = set()
-        self._waiters: collections.deque[asyncio.Future] = collections.deque()
+        # only a bounded (shared) pool ever has waiters: an agent's own pool saves the deque (~600 B)
+        self._waiters: collections.deque[asyncio.Future] | tuple = collections.deque() if limit is not None else ()
         self._connecting = 0
         self.users = 0
         self._drain = False  # no user left: connections close as they are released
@@ -305,4 +306,5 @@ class Pool:
         for fut in self._waiters:
             if not fut.done():
                 fut.cancel()
-        self._waiters.clear()
+        if self._waiters:
+            self._waiters.clear()
