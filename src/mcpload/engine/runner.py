@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from mcpload.metrics import IntervalWriter, Recorder, build_results, evaluate, percentiles_needed, should_abort
 
 _clock = time.perf_counter
@@ -65,7 +67,10 @@ class Runner:
         self.t0 = 0.0
         self.aborted_by: str | None = None
         self.interrupted = False
-        self._intervals: list[dict[str, Any]] = []
+        # Kept as JSON bytes: one malloc'd buffer per second instead of ~30 small dicts and strings that,
+        # long-lived among short-lived call objects, pin the allocator's pools (fragmentation: RSS crept
+        # up ~1 MiB a minute in the soak) and cost ~4x the memory over a long run.
+        self._intervals: list[bytes] = []
         self._writer: IntervalWriter | None = None
         self._percentiles = percentiles_needed(scenario.thresholds)
 
@@ -96,8 +101,9 @@ class Runner:
         duration = _clock() - self.t0
         self._cut_interval()
         thresholds = evaluate(self.scenario.thresholds, self._snapshot())
+        intervals = [orjson.loads(raw) for raw in self._intervals]
         results = build_results(
-            self.recorder, meta=meta, intervals=self._intervals, thresholds=thresholds, duration_s=duration
+            self.recorder, meta=meta, intervals=intervals, thresholds=thresholds, duration_s=duration
         )
         execution = getattr(self.load, "execution", None)
         complete_results(
@@ -154,7 +160,7 @@ class Runner:
             annotator.annotate_interval(interval)
         if self.options.keep_states and state is not None:
             interval["state"] = state
-        self._intervals.append(interval)
+        self._intervals.append(orjson.dumps(interval))
         if self._writer is not None:
             self._writer.write_interval(interval)
         return interval
