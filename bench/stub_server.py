@@ -12,6 +12,12 @@ call one tool, as cheaply as possible, so that the *client's* CPU is what a benc
 
 Answers are ``application/json`` (``--mode json``) or one ``event: message`` SSE event
 (``--mode sse``), with Content-Length, or with chunked transfer encoding (``--chunked``).
+``--delay-ms D`` holds every response D ms before writing it (``loop.call_later``: a timer, no
+thread, no per-request sleep, so the delay costs the server no CPU; a timer that fires early is
+re-armed) and, on exit, prints ``HOLD <n> <p50> <p99> <max>``: how late the responses were written
+after D, in µs, as the server saw it. ``--reuse-port`` (SO_REUSEPORT) lets several stub processes
+listen on one port, the kernel spreading connections over them (one process holds at most as many
+connections as it may open files).
 
 Run it as its own process so that its CPU stays apart from the generator's::
 
@@ -25,6 +31,7 @@ import asyncio
 import os
 import signal
 import sys
+import time
 
 import httptools
 import orjson
@@ -44,9 +51,11 @@ _STATUS[405] = b"405 Method Not Allowed"
 class Stub:
     """Shared state: the response mode and the open sessions."""
 
-    def __init__(self, mode: str, chunked: bool) -> None:
+    def __init__(self, mode: str, chunked: bool, delay: float = 0.0) -> None:
         self.sse = mode == "sse"
         self.chunked = chunked
+        self.delay = delay  # seconds to hold each response (0: answer at once)
+        self.late: list[float] = []  # with a delay: how late each response was written, in seconds
         self.sessions: set[bytes] = set()
         self._next_session = 0
 
@@ -162,15 +171,35 @@ class Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
-        self.transport.write(self.stub.handle(self._parser.get_method(), self._session, body))  # type: ignore[union-attr]
+        response = self.stub.handle(self._parser.get_method(), self._session, body)
+        if self.stub.delay:  # equal delays fire in order, so pipelined answers keep their order
+            keep = self._parser.should_keep_alive()
+            due = time.perf_counter() + self.stub.delay
+            asyncio.get_running_loop().call_later(self.stub.delay, self._send_later, response, keep, due)
+            return
+        self.transport.write(response)  # type: ignore[union-attr]
         if not self._parser.should_keep_alive():
             self.transport.close()  # type: ignore[union-attr]
 
+    def _send_later(self, response: bytes, keep_alive: bool, due: float) -> None:
+        now = time.perf_counter()
+        if now < due:  # the loop's timer clock is coarse (uvloop: 1 ms) and may fire early
+            asyncio.get_running_loop().call_later(due - now, self._send_later, response, keep_alive, due)
+            return
+        if self.transport is None or self.transport.is_closing():
+            return
+        self.transport.write(response)
+        self.stub.late.append(now - due)
+        if not keep_alive:
+            self.transport.close()
 
-async def serve(host: str, port: int, mode: str, chunked: bool) -> None:
+
+async def serve(
+    host: str, port: int, mode: str, chunked: bool, delay_ms: float = 0.0, reuse_port: bool = False
+) -> None:
     loop = asyncio.get_running_loop()
-    stub = Stub(mode, chunked)
-    server = await loop.create_server(lambda: Connection(stub), host, port, backlog=1024)
+    stub = Stub(mode, chunked, delay_ms / 1000)
+    server = await loop.create_server(lambda: Connection(stub), host, port, backlog=1024, reuse_port=reuse_port or None)
     bound = server.sockets[0].getsockname()[1]
     print(f"READY {bound}", flush=True)
     stop = loop.create_future()
@@ -178,6 +207,10 @@ async def serve(host: str, port: int, mode: str, chunked: bool) -> None:
         loop.add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
     async with server:
         await stop
+    if stub.late:
+        late = sorted(stub.late)
+        pick = [late[len(late) // 2], late[min(len(late) - 1, int(len(late) * 0.99))], late[-1]]
+        print(f"HOLD {len(late)} " + " ".join(f"{x * 1e6:.0f}" for x in pick), flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -187,8 +220,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--mode", choices=("json", "sse"), default="json")
     ap.add_argument("--chunked", action="store_true", help="SSE answers with chunked transfer encoding")
     ap.add_argument("--no-uvloop", action="store_true", help="use the default asyncio loop")
+    ap.add_argument("--delay-ms", type=float, default=0.0, help="hold every response this long (a timer, no CPU)")
+    ap.add_argument("--reuse-port", action="store_true", help="SO_REUSEPORT: several stubs on one port")
     args = ap.parse_args(argv)
-    coro = serve(args.host, args.port, args.mode, args.chunked)
+    coro = serve(args.host, args.port, args.mode, args.chunked, args.delay_ms, args.reuse_port)
     if not args.no_uvloop:
         try:
             import uvloop
