@@ -50,7 +50,7 @@ Ray = Annotated[
     typer.Option(
         "--ray",
         metavar="ADDRESS|auto",
-        help="Run the segments as Ray actors (extra mcpload[ray]): a cluster address, or auto (RAY_ADDRESS or a "
+        help="Run the segments as Ray actors (extra mcpload\\[ray]): a cluster address, or auto (RAY_ADDRESS or a "
         "local cluster); --workers then counts actors (default: the cluster's CPUs)",
         rich_help_panel=PANEL,
     ),
