@@ -147,9 +147,10 @@ def test_dropped_histograms_are_freed_at_once_without_the_cycle_collector():
         timing = Timing()
         timing.add(0.010)
         timing.flush()
-        dropped = weakref.ref(timing.interval)
-        timing.cut()  # folds the interval into the run and starts a fresh interval histogram
-        assert dropped() is None
+        kept = timing.interval
+        timing.cut()  # folds the interval into the run and empties the same histogram in place
+        assert timing.interval is kept and kept.total_count == 0 and not any(kept.counts)
+        assert timing.summary()["count"] == 1
         hist = new_histogram()
         hist.record_value(1234)
         copy = decode_histogram(encode_histogram(hist))
@@ -159,3 +160,18 @@ def test_dropped_histograms_are_freed_at_once_without_the_cycle_collector():
         assert [r() for r in refs] == [None, None, None]
     finally:
         gc.enable()
+
+
+def test_clear_empties_a_histogram_like_a_new_one():
+    from mcpload.metrics.histogram import clear, new_histogram
+
+    used, fresh = new_histogram(), new_histogram()
+    for value in (1, 700, 90_000, 3_000_000_000):
+        used.record_value(value)
+    clear(used)
+    assert used.encode() == fresh.encode() and list(used.counts) == list(fresh.counts)
+    for hist in (used, fresh):
+        hist.record_value(1234)
+        hist.record_value(56_789)
+    assert used.encode() == fresh.encode()
+    assert used.get_min_value() == fresh.get_min_value() and used.get_max_value() == fresh.get_max_value()

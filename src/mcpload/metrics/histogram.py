@@ -9,6 +9,8 @@ and percentiles come from one C-speed pass over the counts array (``summarize``)
 
 from __future__ import annotations
 
+import ctypes
+import sys
 import weakref
 from bisect import bisect_left
 from collections.abc import Iterable
@@ -31,6 +33,21 @@ STANDARD_PERCENTILES = (50.0, 90.0, 95.0, 99.0, 99.9)
 def new_histogram() -> HdrHistogram:
     """An empty histogram of microseconds, 1 µs … 1 h, 3 significant figures."""
     return acyclic(HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_FIGURES))
+
+
+def clear(hist: HdrHistogram) -> None:
+    """Empty ``hist`` in place, as hdrh's ``reset()`` does without its Python loop over 23,000 counters.
+
+    Reusing the interval histogram, rather than making a new one each second, keeps ~184 KiB of counts
+    from being freed and allocated again every second per operation: a size glibc serves from the heap
+    once its dynamic mmap threshold has risen, where the churn fragments it.
+    """
+    ctypes.memset(ctypes.addressof(hist.counts), 0, ctypes.sizeof(hist.counts))
+    hist.total_count = 0
+    hist.min_value = sys.maxsize
+    hist.max_value = 0
+    hist.start_time_stamp_msec = sys.maxsize
+    hist.end_time_stamp_msec = 0
 
 
 def acyclic(hist: HdrHistogram) -> HdrHistogram:
@@ -126,8 +143,7 @@ class Timing:
         self.interval_sum_us = 0
         if self.interval.total_count:
             self.total.add(self.interval)
-            # A fresh histogram (~0.15 ms) is ten times cheaper than hdrh's Python reset() loop.
-            self.interval = new_histogram()
+            clear(self.interval)
 
     def merge(self, other: Timing) -> None:
         """Add another timing exactly: its interval to this interval, its run to this run.

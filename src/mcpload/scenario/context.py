@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import random
 import uuid as _uuid
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,7 +35,7 @@ class RenderContext:
         data: The scenario's data sources by name.
     """
 
-    __slots__ = ("_rows", "_vars", "agent", "conversation", "data", "rng", "saved", "step")
+    __slots__ = ("__weakref__", "_rows", "_vars", "agent", "conversation", "data", "rng", "saved", "step")
 
     def __init__(
         self,
@@ -111,5 +112,16 @@ class RenderContext:
             "random_float": random_float,
             "uuid": uuid,
             "now": now,
-            "data": self.row,
+            "data": _weak_row(self),
         }
+
+
+def _weak_row(ctx: RenderContext) -> Callable[[str], dict[str, Any]]:
+    """``ctx.row`` without a strong reference back to ``ctx`` (the namespace lives in ``ctx``): no
+    reference cycle, so a finished agent's context is freed at once, not at a full collection."""
+    ref = weakref.ref(ctx)
+
+    def data(name: str) -> dict[str, Any]:
+        return ref().row(name)  # type: ignore[union-attr]
+
+    return data

@@ -104,6 +104,10 @@ class Connection(asyncio.Protocol):
         if self._handler is not None:
             reason = f"connection lost: {exc}" if exc else "server closed the connection"
             self._fail(CallFailure(TRANSPORT, reason))
+        # The parser calls back into this object and the transport holds it: drop both so that a
+        # closed connection is freed at once, not at the next full garbage collection.
+        self._parser = None  # type: ignore[assignment]
+        self.transport = None
 
     # httptools callbacks
     def on_message_begin(self) -> None:
@@ -133,6 +137,9 @@ class Connection(asyncio.Protocol):
     # exchanges
     def send(self, data: bytes, handler: Handler, timeout: float | None) -> None:
         """Write a request and route its response to ``handler``."""
+        if self.transport is None:  # lost between the pool handing it out and this write
+            handler.failed(CallFailure(TRANSPORT, "connection closed before the request was sent"))
+            return
         self._handler = handler
         if timeout is not None:
             self._timer = self._pool.loop.call_later(timeout, self._on_timeout)
