@@ -7,7 +7,7 @@ import functools
 import math
 import os
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -95,8 +95,6 @@ def parse_start_at(text: str | None) -> float | None:
     except ValueError:
         raise ValueError(f"--start-at {text!r}: expected Unix seconds or an ISO 8601 time") from None
     if when.tzinfo is None:
-        from datetime import UTC
-
         when = when.replace(tzinfo=UTC)
     at = when.timestamp()
     if at < time.time() - 3600:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 from fractions import Fraction
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from mcpload.engine.runner import add_extras, complete_results
@@ -99,16 +100,12 @@ def merge_results(paths: list[str | Path], thresholds: list[Any] | None = None) 
     }
     complete_results(
         results,
-        None,
+        SimpleNamespace(price_per_1k=_price(first)),  # what complete_results reads of a scenario
         extras,
         execution,
         next((p["aborted_by"] for p in parts if p.get("aborted_by")), None),
         any(p.get("stopped_by_user") for p in parts),
     )
-    conv = results.get("conversations", {})
-    price = _price(first)
-    if price:
-        conv["wasted_cost"] = round(conv.get("wasted_tokens", 0) * price / 1000, 6)
     return results
 
 

@@ -40,10 +40,6 @@ class ProcessHandle:
         self._writer: asyncio.StreamWriter | None = None
         self._pending: list[bytes] = []
 
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid
-
     async def connect(self) -> None:
         self._reader, self._writer = await asyncio.open_connection(sock=self._sock, limit=_LINE_LIMIT)
         for line in self._pending:

@@ -104,10 +104,6 @@ class RemoteLoad:
             "lost": list(self._lost),
         }
 
-    @property
-    def lost(self) -> list[dict[str, Any]]:
-        return self._lost
-
     async def _pump(self, i: int, handle: WorkerHandle) -> None:
         try:
             async for message in handle.messages():
