@@ -18,6 +18,7 @@ RANK = SEVERITY_RANK  # severities, least severe first; thresholds compare the r
 #: An interval whose own event-loop lag exceeded this (ms) was generator-bound: mcpload itself
 #: could not keep its schedule, so the server's figures of that second are not evidence.
 GENERATOR_LAG_MS = 100.0
+MIN_INTERVAL_S = 0.5  # shorter intervals (the stub cut at the end of a run) are not evidence
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,8 @@ class RunView:
     """The parts of a results document detectors read, defensively (a results file may be edited,
     cut short or written by an older version): every accessor returns a usable default.
 
-    ``intervals`` are every interval; ``usable`` those that were not generator-bound, the only ones a
-    server finding may be drawn from.
+    ``intervals`` are every interval; ``usable`` those that were not generator-bound (nor a stub shorter
+    than ``MIN_INTERVAL_S``), the only ones a server finding may be drawn from.
     """
 
     def __init__(self, results: dict[str, Any]) -> None:
@@ -65,7 +66,16 @@ class RunView:
         raw = self.results.get("intervals")
         raw = raw if isinstance(raw, list) else []
         self.intervals: list[dict[str, Any]] = [iv for iv in raw if isinstance(iv, dict)]
-        self.usable = [iv for iv in self.intervals if not generator_bound(iv)]
+        lengths, previous = [], 0.0
+        for iv in self.intervals:
+            lengths.append(self.t(iv) - previous)
+            previous = max(previous, self.t(iv))
+        # A stub (the last cut after the load stopped) holds too few calls to be evidence.
+        self.usable = [
+            iv
+            for iv, length in zip(self.intervals, lengths, strict=True)
+            if not generator_bound(iv) and length >= MIN_INTERVAL_S
+        ]
 
     def dict(self, key: str) -> dict[str, Any]:
         value = self.results.get(key)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mcpload.findings import generator
+from mcpload.findings import connections, generator, load, recovery, sessions, timeouts
 from mcpload.findings.base import Finding, RunView
 
 
@@ -24,5 +24,16 @@ class Detector:
 
 
 DETECTORS: dict[str, Detector] = {
-    d.id: d for d in (Detector("generator-bound", generator.SIGNATURE, generator.detect),)
+    d.id: d
+    for d in (
+        Detector("generator-bound", generator.SIGNATURE, generator.detect),
+        Detector("baseline-error-rate", load.SIGNATURES["baseline-error-rate"], load.baseline_error_rate),
+        Detector("error-burst-at-spike", load.SIGNATURES["error-burst-at-spike"], load.error_burst),
+        Detector("capacity-knee", load.SIGNATURES["capacity-knee"], load.capacity_knee),
+        Detector("timeout-cliff", timeouts.SIGNATURE, timeouts.detect),
+        Detector("session-leak", sessions.LEAK_SIGNATURE, sessions.session_leak),
+        Detector("session-affinity", sessions.AFFINITY_SIGNATURE, sessions.session_affinity),
+        Detector("connection-limit", connections.SIGNATURE, connections.detect),
+        Detector("restart-recovery", recovery.SIGNATURE, recovery.detect),
+    )
 }
