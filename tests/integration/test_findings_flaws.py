@@ -5,7 +5,7 @@ every time (fixed latencies, limits far from the healthy figures)."""
 
 from __future__ import annotations
 
-from tests.integration.flawed import ids, run_demo, scenario
+from tests.integration.flawed import ids, run_demo, run_with_restart, scenario
 
 SEARCH = {"call": "search_docs", "args": {"query": "x", "limit": 2}}
 GET_DOC = {"call": "get_doc", "args": {"doc_id": "d"}}
@@ -88,3 +88,32 @@ async def test_capacity_knee_follows_the_load():
     assert knee["evidence"]["max_p95_ms"] >= 3 * knee["evidence"]["baseline_p95_ms"]
     assert 4 <= knee["evidence"]["starts_at_agents"] <= 12  # 4 slots of 20 ms: queueing from 5 agents
     assert results["totals"]["failed"] == 0
+
+
+async def test_restart_recovery_times_the_outage():
+    results = await run_with_restart(
+        lambda url: scenario(url, [SEARCH], {"type": "constant-agents", "agents": 6, "duration": "7s"}, idle="20ms"),
+        down_at=2.2,
+        down_for=1.5,
+        server_args=("--latency", "5"),
+    )
+    (restart,) = [f for f in results["findings"] if f["id"] == "restart-recovery"]
+    evidence = restart["evidence"]
+    assert evidence["recovered"] is True
+    assert 1 <= evidence["down_at_s"] <= 3.5
+    assert 1 <= evidence["time_to_recover_s"] <= 5  # 1.5 s down, a server start, interval granularity
+    assert evidence["sessions_expired"] + evidence["sessions_reopened"] >= 6  # each agent lost its session
+
+
+async def test_session_affinity_behind_a_front_without_it():
+    # Two replicas behind a round-robin front; the sessions share a pool of connections (a gateway),
+    # so a session's requests reach the replica that never saw its initialize.
+    def build(url: str):
+        profile = {"type": "constant-agents", "agents": 6, "duration": "4s"}
+        return scenario(url, [SEARCH, GET_DOC], profile, connections="shared:8", idle="20ms")
+
+    results = await run_demo(["--latency", "5", "--replicas", "2"], build, monitor=False)
+    (affinity,) = [f for f in results["findings"] if f["id"] == "session-affinity"]
+    assert affinity["evidence"]["first_at_s"] <= 2
+    assert affinity["evidence"]["share_of_calls"] >= 0.05
+    assert "restart-recovery" not in ids(results)
