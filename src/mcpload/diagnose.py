@@ -5,6 +5,7 @@ Produces a list of checks (PASS/WARN/FAIL/SKIP with timings) that the CLI render
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -34,6 +35,7 @@ class Diagnosis:
     server_info: dict[str, Any] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
     error: str | None = None
+    findings: list[dict[str, Any]] = field(default_factory=list)  # from the probes (mcpload.probes)
 
     @property
     def failed(self) -> bool:
@@ -93,4 +95,18 @@ async def diagnose(
                 diag.checks.append(_check(f"tools/call {name}", res, detail, warn_kinds=(TOOL_ERROR,)))
     finally:
         await session.close()
+    if target.url is not None and diag.transport == "http":
+        await _probe(target, diag)
     return diag
+
+
+async def _probe(target: Target, diag: Diagnosis) -> None:
+    """The probes that need no load: unknown session, DELETE, GET stream, Origin (``mcpload.probes``)."""
+    from mcpload.probes import probe
+
+    headers = dict(target.headers)
+    if target.bearer_env:
+        headers["Authorization"] = f"Bearer {os.environ.get(target.bearer_env, '')}"
+    report = await probe(target.url or "", headers, timeout=min(target.timeout, 10.0), verify_tls=target.verify_tls)
+    diag.checks += [Check(name, status, detail=detail) for name, status, detail in report.checks]
+    diag.findings = [f.to_dict() for f in report.findings]

@@ -5,6 +5,8 @@ every time (fixed latencies, limits far from the healthy figures)."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.integration.flawed import ids, run_demo, run_with_restart, scenario
 
 SEARCH = {"call": "search_docs", "args": {"query": "x", "limit": 2}}
@@ -117,3 +119,34 @@ async def test_session_affinity_behind_a_front_without_it():
     assert affinity["evidence"]["first_at_s"] <= 2
     assert affinity["evidence"]["share_of_calls"] >= 0.05
     assert "restart-recovery" not in ids(results)
+
+
+async def test_unknown_session_status_seen_in_a_run_after_a_restart():
+    # After the restart every session is unknown: this server says so with 400 instead of 404.
+    results = await run_with_restart(
+        lambda url: scenario(url, [SEARCH], {"type": "constant-agents", "agents": 4, "duration": "6s"}, idle="20ms"),
+        down_at=1.5,
+        down_for=1.0,
+        server_args=("--latency", "5", "--flaw", "unknown-session-400"),
+    )
+    (status,) = [f for f in results["findings"] if f["id"] == "unknown-session-status"]
+    assert status["evidence"]["statuses"] == {"400": status["evidence"]["statuses"]["400"]}
+    assert "restart-recovery" in ids(results)
+
+
+@pytest.mark.parametrize(
+    ("flaws", "expected"),
+    [((), set()), (("--flaw", "unknown-session-400"), {"unknown-session-status"})],
+)
+async def test_diagnose_probes_the_unknown_session_status(flaws, expected):
+    from mcpload.demo.launch import demo_server
+    from mcpload.diagnose import diagnose
+    from mcpload.mcp.target import Target
+
+    with demo_server(extra_args=("--latency", "1", *flaws)) as url:
+        diag = await diagnose(Target(url=url, protocol="2025-11-25"), call_tools=False)
+    assert {f["id"] for f in diag.findings} == expected
+    names = {c.name: c.status for c in diag.checks}
+    assert names["probe: unknown session"] == ("WARN" if expected else "PASS")
+    assert names["probe: DELETE"] == "PASS" and names["probe: Origin"] == "PASS"
+    assert not diag.failed  # a spec deviation is a warning, the server still works

@@ -33,6 +33,7 @@ DETECTORS: dict[str, Detector] = {
         Detector("timeout-cliff", timeouts.SIGNATURE, timeouts.detect),
         Detector("session-leak", sessions.LEAK_SIGNATURE, sessions.session_leak),
         Detector("session-affinity", sessions.AFFINITY_SIGNATURE, sessions.session_affinity),
+        Detector("unknown-session-status", sessions.STATUS_SIGNATURE, sessions.unknown_session_status),
         Detector("connection-limit", connections.SIGNATURE, connections.detect),
         Detector("restart-recovery", recovery.SIGNATURE, recovery.detect),
     )

@@ -7,6 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mcpload.diagnose import FAIL, PASS, SKIP, WARN, Diagnosis
+from mcpload.outputs.findings_text import render_findings
 
 _STYLE = {PASS: "green", WARN: "yellow", FAIL: "bold red", SKIP: "dim"}
 
@@ -32,3 +33,4 @@ def render(diag: Diagnosis, console: Console | None = None) -> None:
     console.print(table)
     counts = {s: sum(1 for c in diag.checks if c.status == s) for s in (PASS, WARN, FAIL, SKIP)}
     console.print(", ".join(f"{n} {s.lower()}" for s, n in counts.items() if n))
+    render_findings(diag.findings, console)
