@@ -14,10 +14,17 @@ HANDSHAKE = "2025-11-25"  # sessions on the wire (the stateless 2026 era has non
 
 
 def scenario(
-    url: str, workflow: list, profiles: dict | list, protocol: str = HANDSHAKE, connections: str = "own", **agent: Any
+    url: str,
+    workflow: list,
+    profiles: dict | list,
+    protocol: str = HANDSHAKE,
+    connections: str = "own",
+    canary: dict | None = None,
+    **agent: Any,
 ) -> Scenario:
     return Scenario.from_dict(
         {
+            "options": {"grace_period": "5s", **({"canary": canary} if canary else {})},
             "target": {"url": url, "protocol": protocol, "timeout": "10s", "connections": connections},
             "agents": {"a": {"workflow": workflow, **agent}},
             "profiles": profiles,

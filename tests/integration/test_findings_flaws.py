@@ -11,15 +11,18 @@ from tests.integration.flawed import ids, run_demo, run_with_restart, scenario
 
 SEARCH = {"call": "search_docs", "args": {"query": "x", "limit": 2}}
 GET_DOC = {"call": "get_doc", "args": {"doc_id": "d"}}
-RAMP = {"type": "ramping-agents", "start_agents": 2, "stages": [{"duration": "4s", "target": 10}]}
+CANARY = {"call": "ping", "every": "100ms"}
+RAMP = {"type": "ramping-agents", "start_agents": 2, "stages": [{"duration": "4s", "target": 6}]}
 
 
 async def test_a_healthy_demo_server_draws_no_finding():
     # The same shapes the flaw tests use: a ramp (load findings), a session per conversation (leak,
     # affinity), monitoring (RSS): a healthy server shows none of the signatures.
     results = await run_demo(
-        ["--latency", "5"], lambda url: scenario(url, [SEARCH, GET_DOC], RAMP, conversations_per_session=1, idle="50ms")
+        ["--latency", "5"],
+        lambda url: scenario(url, [SEARCH, GET_DOC], RAMP, canary=CANARY, conversations_per_session=1, idle="200ms"),
     )
+    assert results["canary"]["calls"] >= 10
     assert results["totals"]["calls"] > 100 and results["totals"]["failed"] == 0
     # generator-bound is about the machine running mcpload (a busy test host), not the server
     server_findings = [f for f in results["findings"] if f["id"] != "generator-bound"]
@@ -81,14 +84,20 @@ async def test_error_burst_follows_the_load():
 
 async def test_capacity_knee_follows_the_load():
     results = await run_demo(
-        ["--latency", "20", "--latency-sigma", "0", "--max-concurrency", "4"],
+        ["--latency", "50", "--latency-sigma", "0", "--max-concurrency", "2"],
         lambda url: scenario(
-            url, [SEARCH], {"type": "ramping-agents", "start_agents": 1, "stages": [{"duration": "4s", "target": 16}]}
+            url,
+            [SEARCH],
+            {
+                "type": "ramping-agents",
+                "start_agents": 1,
+                "stages": [{"duration": "2s", "target": 2}, {"duration": "3s", "target": 14}],
+            },
         ),
     )
     (knee,) = [f for f in results["findings"] if f["id"] == "capacity-knee"]
     assert knee["evidence"]["max_p95_ms"] >= 3 * knee["evidence"]["baseline_p95_ms"]
-    assert 4 <= knee["evidence"]["starts_at_agents"] <= 12  # 4 slots of 20 ms: queueing from 5 agents
+    assert 2 <= knee["evidence"]["starts_at_agents"] <= 9  # 2 slots of 50 ms: queueing from 3 agents
     assert results["totals"]["failed"] == 0
 
 
@@ -150,3 +159,15 @@ async def test_diagnose_probes_the_unknown_session_status(flaws, expected):
     assert names["probe: unknown session"] == ("WARN" if expected else "PASS")
     assert names["probe: DELETE"] == "PASS" and names["probe: Origin"] == "PASS"
     assert not diag.failed  # a spec deviation is a warning, the server still works
+
+
+async def test_event_loop_blocking_seen_by_the_canary():
+    results = await run_demo(
+        ["--latency", "search_docs=150,get_doc=2", "--latency-sigma", "0", "--flaw", "blocking-tool=search_docs"],
+        lambda url: scenario(
+            url, [SEARCH], {"type": "constant-agents", "agents": 2, "duration": "3s"}, canary=CANARY, idle="50ms"
+        ),
+    )
+    (blocking,) = [f for f in results["findings"] if f["id"] == "event-loop-blocking"]
+    assert blocking["evidence"]["slow_operation"] == "tools/call search_docs"
+    assert blocking["evidence"]["canary_p95_ms"] >= 75  # waits for a 150 ms synchronous sleep
