@@ -66,7 +66,7 @@ async def search(settings: Settings, measure: Measure) -> SearchOutcome:
         verdict = result["verdict"]
         if verdict == "pass":
             out.passing = load if out.passing is None else max(out.passing, load)
-        elif verdict == "fail":
+        elif verdict in ("fail", "inconclusive"):  # not shown to hold: not sustainable
             out.failing = load if out.failing is None else min(out.failing, load)
         elif verdict == "generator-bound":
             out.guard = result
@@ -81,7 +81,7 @@ async def search(settings: Settings, measure: Measure) -> SearchOutcome:
         verdict = await step(load, "ramp")
         if verdict in ("generator-bound", "interrupted"):
             return out
-        if verdict == "fail":
+        if verdict in ("fail", "inconclusive"):
             out.overload = load
             break
         if load >= settings.max_load:
