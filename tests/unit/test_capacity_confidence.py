@@ -67,10 +67,22 @@ def test_a_verdict_agrees_with_the_point_estimate_when_decided(calls, error):
         assert failed / calls > 0.01
 
 
-async def test_an_inconclusive_step_is_not_sustainable():
-    # passes below 8, undecided at 8 and above: the ceiling is the last decided pass
+async def test_an_inconclusive_step_is_not_a_failure():
+    # passes below 8, undecided from 8 to 11, fails from 12: not shown to break up to 11
     async def measure(load: float, phase: str) -> dict:
-        return {"load": load, "phase": phase, "verdict": "pass" if load < 8 else "inconclusive"}
+        verdict = "pass" if load < 8 else "inconclusive" if load < 12 else "fail"
+        return {"load": load, "phase": phase, "verdict": verdict}
 
     out = await search(Settings(start=2, resolution=Resolution.parse("1")), measure)
-    assert out.passing == 7 and out.failing == 8
+    assert out.passing == 11 and out.failing == 12
+
+
+def test_calls_to_decide_grows_as_the_rate_nears_the_limit():
+    from mcpload.capacity.slo import calls_to_decide, error_budgets
+
+    budgets = error_budgets((SUCCESS,))
+    near = calls_to_decide(SUCCESS.check({"calls": 200, "ok": 197}), budgets)  # 1.5 % vs 1 %
+    far = calls_to_decide(SUCCESS.check({"calls": 100, "ok": 100}), budgets)  # 0 %: about 3 / 1 %
+    assert near is not None and far is not None and near > far > 100
+    assert calls_to_decide(SUCCESS.check({"calls": 100, "ok": 99}), budgets) is None  # at the limit
+    assert calls_to_decide(SUCCESS.check({"calls": 5000, "ok": 4999}), budgets) is None  # decided

@@ -131,6 +131,19 @@ def verdict(capacity: dict[str, Any], settings: Settings) -> str:
         return f"{prefix}no load passed: even {settings.start:g} {unit} broke the SLOs"
     rate = ceiling["calls_per_s"]
     text = f"{ceiling['load']:g} {unit} (≈ {rate or 0:,.1f} calls/s) under every SLO"
+    undecided = [
+        c
+        for s in capacity["steps"]
+        if s["load"] == ceiling["load"] and s["verdict"] == "inconclusive"
+        for c in s["slos"]
+        if c.get("verdict") == "inconclusive"
+    ][-1:]
+    if undecided:
+        low, high = undecided[0]["interval"]
+        text += (
+            f", {undecided[0]['slo']} not decided there (error rate {100 * low:.2f}% … {100 * high:.2f}% with 95% "
+            "confidence; run longer steps to decide)"
+        )
     if stopped == CEILING_FOUND:
         return prefix + "maximum sustainable load: " + text
     return f"{prefix}no ceiling up to --max-load: {text}"

@@ -9,7 +9,7 @@ from typing import Any
 
 from mcpload.capacity.probe import WindowProbe
 from mcpload.capacity.settings import AGENTS, LATE_P99_MS, Settings
-from mcpload.capacity.slo import Slo, evaluate
+from mcpload.capacity.slo import Slo, calls_to_decide, error_budgets, evaluate
 from mcpload.engine.execute import run_scenario
 from mcpload.engine.preflight import PreflightError
 from mcpload.metrics.confidence import wilson
@@ -91,14 +91,17 @@ class StepRunner:
     async def __call__(self, load: float, phase: str) -> dict[str, Any]:
         measure_s = self._measure_s(load)
         step = await self._once(load, phase, measure_s)
-        short = step["verdict"] == PASS and not step["enough_calls"]
-        if (short or step["verdict"] == INCONCLUSIVE) and measure_s < MAX_STRETCH * self.settings.step_s:
+        short = step["verdict"] in (PASS, INCONCLUSIVE) and not step["enough_calls"]
+        # the baseline measures an error rate; it does not need to decide the SLOs
+        undecided = step["verdict"] == INCONCLUSIVE and phase != "baseline"
+        if (short or undecided) and measure_s < MAX_STRETCH * self.settings.step_s:
             # too few calls for the percentiles to mean much, or for a rate SLO to be decided either
             # way: once more, long enough this time (undecided: as long as a step may be)
             rate = step["calls_per_s"] or 0.0
             longer = MAX_STRETCH * self.settings.step_s
-            if rate > 0 and short:
-                longer = min(max(measure_s * 1.5, 1.2 * self.settings.min_calls / rate), longer)
+            needed = self._calls_to_decide(step) if undecided else self.settings.min_calls
+            if rate > 0 and needed is not None:
+                longer = min(max(measure_s * 1.5, 1.2 * needed / rate), longer)
             step = await self._once(load, phase, longer)
         if step["verdict"] == PASS and step["calls_per_s"]:
             self.calls_per_unit = step["calls_per_s"] / load
@@ -144,6 +147,11 @@ class StepRunner:
         if step["verdict"] == FAIL and undecided:
             step["verdict"] = INCONCLUSIVE
         return step
+
+    def _calls_to_decide(self, step: dict[str, Any]) -> float | None:
+        budgets = error_budgets(self.slos)
+        needed = [n for c in step["slos"] if (n := calls_to_decide(c, budgets)) is not None]
+        return max(needed) if needed else None
 
     async def baseline(self, load: float) -> dict[str, Any]:
         """Measure the lowest load (phase ``baseline``): errors already there are the server's. Sets

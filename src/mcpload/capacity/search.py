@@ -64,9 +64,9 @@ async def search(settings: Settings, measure: Measure) -> SearchOutcome:
         result = await measure(load, phase)
         out.steps.append(result)
         verdict = result["verdict"]
-        if verdict == "pass":
+        if verdict in ("pass", "inconclusive"):  # inconclusive: not shown to break (the verdict says so)
             out.passing = load if out.passing is None else max(out.passing, load)
-        elif verdict in ("fail", "inconclusive"):  # not shown to hold: not sustainable
+        elif verdict == "fail":
             out.failing = load if out.failing is None else min(out.failing, load)
         elif verdict == "generator-bound":
             out.guard = result
@@ -81,7 +81,7 @@ async def search(settings: Settings, measure: Measure) -> SearchOutcome:
         verdict = await step(load, "ramp")
         if verdict in ("generator-bound", "interrupted"):
             return out
-        if verdict in ("fail", "inconclusive"):
+        if verdict == "fail":
             out.overload = load
             break
         if load >= settings.max_load:
@@ -100,7 +100,7 @@ async def search(settings: Settings, measure: Measure) -> SearchOutcome:
         verdict = await step(mid, "bisect")
         if verdict in ("generator-bound", "interrupted"):
             return out
-        if verdict == "pass":
+        if verdict in ("pass", "inconclusive"):
             low = mid
         else:
             high = mid

@@ -142,3 +142,20 @@ def parse_slos(texts: list[str] | tuple[str, ...] | None) -> tuple[Slo, ...]:
 def evaluate(slos: tuple[Slo, ...], window: dict[str, Any], baseline_error: float = 0.0) -> list[dict[str, Any]]:
     """Every SLO checked against one window (rate SLOs over ``baseline_error``, see ``Slo.check``)."""
     return [slo.check(window, baseline_error) for slo in slos]
+
+
+def calls_to_decide(check: dict[str, Any], budget_of: dict[str, float]) -> float | None:
+    """About how many calls would put an inconclusive rate check's 95 % interval on one side of its
+    limit, were the error rate what it is now (normal approximation); None when it cannot tell."""
+    text, value = check.get("slo"), check.get("value")
+    if check.get("verdict") != INCONCLUSIVE or value is None or text not in budget_of:
+        return None
+    p = value if text.lstrip().startswith("error_rate") else 1 - value  # the error rate
+    margin = abs(p - check.get("baseline_error", 0.0) - budget_of[text])
+    # z² p(1-p) / margin², floored at z² / margin (no failure yet: the rule of three)
+    return None if margin <= 0 else 3.84 * max(p * (1 - p), margin) / (margin * margin)
+
+
+def error_budgets(slos: tuple[Slo, ...]) -> dict[str, float]:
+    """The error rate each rate SLO allows (``success_rate >= 0.99``: 0.01), by its text."""
+    return {s.text: (s.limit if s.metric == "error_rate" else 1 - s.limit) for s in slos if not s.is_latency}
