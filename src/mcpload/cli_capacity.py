@@ -160,9 +160,11 @@ def demo_capacity(seed: int | None, out: Path, quiet: bool) -> int:
     from mcpload.monitor import MonitorConfig
     from mcpload.monitor.processes import own_child
 
-    cap = ("--max-concurrency", str(demo.MAX_CONCURRENCY))
-    with demo_server(extra_args=("--failure-rate", "send_message=0.02", *cap)) as url:
-        typer.echo(f"capacity search: a demo server capped at {demo.MAX_CONCURRENCY} concurrent tool calls, {url}")
+    with demo_server(extra_args=demo.SERVER_ARGS) as url:
+        typer.echo(
+            f"capacity search: a demo server capped at {demo.MAX_CONCURRENCY} concurrent tool calls of "
+            f"{demo.TOOL_LATENCY_MS} ms (its limit: {demo.LIMIT_TOOL_CALLS_PER_S:g} tool calls/s), {url}"
+        )
         pid = own_child("serve-demo")
         monitor = MonitorConfig(pids=(pid,)) if pid is not None else None
         settings = demo.capacity_settings()

@@ -29,6 +29,7 @@ def point(step: dict[str, Any] | None) -> dict[str, Any] | None:
     return {
         "load": step["load"],
         "calls_per_s": step.get("calls_per_s"),
+        "tool_calls_per_s": step.get("tool_calls_per_s"),
         "success_rate": step.get("success_rate"),
         "p50_ms": lat.get("p50"),
         "p95_ms": lat.get("p95"),
@@ -57,12 +58,13 @@ def knee(steps: list[dict[str, Any]], factor: float = KNEE_FACTOR) -> dict[str, 
 
 
 def first_broken(steps: list[dict[str, Any]], slos: tuple[Slo, ...]) -> dict[str, Any] | None:
-    """The SLO that fails at the lowest load; at equal loads, the one furthest past its limit."""
+    """The SLO that fails at the lowest load (decidedly: not an inconclusive rate SLO); at equal loads,
+    the one furthest past its limit."""
     best: tuple[float, float, dict[str, Any]] | None = None
     by_text = {slo.text: slo for slo in slos}
     for step in _judged(steps):
         for check in step["slos"]:
-            if check["passed"]:
+            if check["passed"] or check.get("verdict") == "inconclusive":  # undecided: not broken
                 continue
             slo = by_text[check["slo"]]
             key = (step["load"], -slo.severity(check["value"]))

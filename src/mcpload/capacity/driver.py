@@ -65,7 +65,9 @@ async def run_capacity(
         "breaking_point": point(breaking),
         "knee": knee(steps),
         "first_broken": first_broken(steps, slos),
-        "broken_at_breaking_point": [c for c in (breaking or {}).get("slos", []) if not c["passed"]],
+        "broken_at_breaking_point": [
+            c for c in (breaking or {}).get("slos", []) if not c["passed"] and c.get("verdict") != "inconclusive"
+        ],
         "dominant_error": dominant_error(breaking, runner.results.get(found.failing)),
         "generator_bound": None,
         "recovery": None,

@@ -91,15 +91,17 @@ class WindowProbe(Output):
 
     def window(self, results: dict[str, Any]) -> dict[str, Any]:
         """The measured window of a finished run: ``{"from_s", "duration_s", "calls", "ok", "failed",
-        "errors", "calls_per_s", "latency_ms", "mean_active_agents"}``."""
+        "errors", "calls_per_s", "tool_calls_per_s", "latency_ms", "mean_active_agents"}``."""
         intervals = [iv for iv in results.get("intervals", []) if iv["t"] > self.start_t]
         duration = max(float(results.get("duration_s") or 0.0) - self.start_t, 0.0)
         calls = sum(iv["calls"] for iv in intervals)
         ok = sum(iv["ok"] for iv in intervals)
         errors: dict[str, int] = {}
+        tool_calls = 0
         for iv in intervals:
             for kind, n in iv.get("errors", {}).items():
                 errors[kind] = errors.get(kind, 0) + n
+            tool_calls += sum(op["calls"] for name, op in iv.get("ops", {}).items() if name.startswith("tools/call"))
         agent_s, last_t = 0.0, self.start_t
         for iv in intervals:  # weighted by length: the last, cut after the drain, is short and empty
             agent_s += iv.get("active_agents", 0) * (iv["t"] - last_t)
@@ -112,6 +114,7 @@ class WindowProbe(Output):
             "failed": calls - ok,
             "errors": errors,
             "calls_per_s": round(calls / duration, 3) if duration > 0 else None,
+            "tool_calls_per_s": round(tool_calls / duration, 3) if duration > 0 else None,
             "latency_ms": latency_between(self.start_hist, self.end_hist) if self.end_hist is not None else None,
             "mean_active_agents": round(agent_s / duration, 1) if duration > 0 else 0,
         }

@@ -62,6 +62,15 @@ def baseline(capacity: dict[str, Any] | None) -> str:
         text += f" ({slos})"
     if broken:
         text += f"; first to break: {broken['slo']} at {broken['load']:g} {capacity['settings']['unit']}"
+    ceiling = capacity.get("ceiling") or {}
+    if ceiling.get("tool_calls_per_s") is not None:
+        from mcpload.demo.capacity import LIMIT_TOOL_CALLS_PER_S
+
+        share = ceiling["tool_calls_per_s"] / LIMIT_TOOL_CALLS_PER_S
+        text += (
+            f"; {ceiling['tool_calls_per_s']:.0f} tool calls/s at the ceiling, {share:.0%} of the demo server's "
+            f"configured limit ({LIMIT_TOOL_CALLS_PER_S:g}/s)"
+        )
     return text
 
 

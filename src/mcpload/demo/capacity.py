@@ -6,9 +6,21 @@ from __future__ import annotations
 from typing import Any
 
 MAX_CONCURRENCY = 8  # --max-concurrency of the demo server when the demo runs a capacity search
+TOOL_LATENCY_MS = 100  # every tool takes exactly this long there: the cap, not this machine, is the limit
+LIMIT_TOOL_CALLS_PER_S = MAX_CONCURRENCY * 1000 / TOOL_LATENCY_MS  # the configured limit: 80 tool calls/s
+SERVER_ARGS = (
+    "--failure-rate",
+    "send_message=0.02",
+    "--max-concurrency",
+    str(MAX_CONCURRENCY),
+    "--latency",
+    str(TOOL_LATENCY_MS),
+    "--latency-sigma",
+    "0",
+)
 # 0.98, not 0.99: send_message's simulated failures (2 %) are there at every load, and deciding a
 # 1 % budget with 95 % confidence takes a few hundred calls a step; 2 % takes half as many
-SLOS = ("success_rate >= 0.98", "p95 <= 250ms")
+SLOS = ("success_rate >= 0.98", "p95 <= 250ms")  # p95: one 100 ms service plus at most 150 ms queued
 
 
 def capacity_scenario(url: str):
