@@ -171,3 +171,33 @@ async def test_event_loop_blocking_seen_by_the_canary():
     (blocking,) = [f for f in results["findings"] if f["id"] == "event-loop-blocking"]
     assert blocking["evidence"]["slow_operation"] == "tools/call search_docs"
     assert blocking["evidence"]["canary_p95_ms"] >= 75  # waits for a 150 ms synchronous sleep
+
+
+async def test_generator_bound_marks_the_seconds_mcpload_itself_stalled(tmp_path):
+    # An agent that blocks mcpload's event loop (a synchronous sleep in its code): the seconds it
+    # stalls are marked, the finding says so, and the server is not blamed for them.
+    (tmp_path / "stall.py").write_text(
+        "import time\n"
+        "import mcpload\n\n\n"
+        "class Stall(mcpload.Agent):\n"
+        "    async def run(self, session):\n"
+        "        await session.call_tool('get_doc', {'doc_id': 'd'})\n"
+        "        time.sleep(0.3)\n"
+    )
+
+    def build(url: str):
+        from mcpload.scenario import Scenario
+
+        data = {
+            "target": {"url": url},
+            "agents": {"a": {"python": "stall.py:Stall"}},
+            "profiles": {"type": "constant-agents", "agents": 1, "duration": "3s"},
+        }
+        return Scenario.from_dict(data, base_dir=tmp_path)
+
+    results = await run_demo(["--latency", "2"], build, monitor=False)
+    (bound,) = [f for f in results["findings"] if f["id"] == "generator-bound"]
+    assert bound["evidence"]["max_loop_lag_ms"] >= 250
+    marked = [iv for iv in results["intervals"] if iv.get("generator_bound")]
+    assert len(marked) >= 2 and bound["evidence"]["intervals"] == len(marked)
+    assert [f["id"] for f in results["findings"]] == ["generator-bound"]
