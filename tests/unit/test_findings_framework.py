@@ -167,3 +167,14 @@ def test_the_html_report_opens_with_the_findings_linked_to_their_charts():
     assert page.index('id="findings"') < page.index('id="glance"')
     assert 'href="#chart-loop_lag"' in page and "#chart-nope" not in page
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
+
+
+def test_the_html_diff_lists_findings_new_and_gone():
+    pytest.importorskip("plotly")
+    from mcpload.outputs.compare_html import render_compare_html
+
+    base = _results([], findings=[{**INFO, "title": "was there"}])
+    new = _results([], findings=[{**WARN, "title": "<i>appeared</i>"}])
+    page = render_compare_html(compare(base, new), base, new)
+    assert "Findings new or gone" in page and "session-leak" in page and "generator-bound" in page
+    assert "<i>appeared</i>" not in page

@@ -78,6 +78,17 @@ TEMPLATE = """<!DOCTYPE html>
   </table>
 </section>
 {% endif %}
+{% if findings %}
+<section>
+  <h2>Findings new or gone</h2>
+  <table>
+    {% for f in findings %}
+    <tr><td class="{{ 'worse' if f.change == 'new' else 'better' }}">{{ f.change }}</td><td>{{ f.severity }}</td>
+        <td>{{ f.id }}</td><td>{{ f.title }}</td></tr>
+    {% endfor %}
+  </table>
+</section>
+{% endif %}
 <section>
   <h2>Deltas (new relative to base)</h2>
   <table>
@@ -241,6 +252,11 @@ def render_compare_html(
                     "value": a.shown(value),
                 }
                 for a, passed, value in verdicts
+            ],
+            findings=[
+                {"change": change, **{k: str(f.get(k)) for k in ("severity", "id", "title")}}
+                for change, found in (("new", comparison.new_findings), ("gone", comparison.gone_findings))
+                for f in found
             ],
             columns=["calls/s", "success", *(f"{p} ms" for p in LATENCIES)],
             rows=_table_rows(comparison),
