@@ -178,3 +178,18 @@ def test_the_html_diff_lists_findings_new_and_gone():
     page = render_compare_html(compare(base, new), base, new)
     assert "Findings new or gone" in page and "session-leak" in page and "generator-bound" in page
     assert "<i>appeared</i>" not in page
+
+
+def test_a_threshold_naming_an_unknown_finding_is_refused_with_a_suggestion():
+    from mcpload.scenario import Scenario, ScenarioError
+
+    data = {
+        "target": {"url": "http://127.0.0.1:1/mcp"},
+        "agents": {"a": {"workflow": ["ping"]}},
+        "profiles": {"type": "constant-agents", "agents": 1, "duration": "1s"},
+        "thresholds": {"findings{id:sesion-leak}": ["count == 0"]},
+    }
+    with pytest.raises(ScenarioError, match="did you mean 'session-leak'"):
+        Scenario.from_dict(data)
+    data["thresholds"] = {"findings{id:unknown-session-status}": ["count == 0"]}  # a probe's id
+    assert Scenario.from_dict(data).thresholds

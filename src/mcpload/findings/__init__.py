@@ -12,7 +12,21 @@ from typing import Any
 from mcpload.findings.base import RANK, SEVERITIES, Finding, RunView
 from mcpload.findings.registry import DETECTORS, Detector
 
-__all__ = ["DETECTORS", "RANK", "SEVERITIES", "Detector", "Finding", "analyze", "findings_of", "sort_findings"]
+__all__ = [
+    "DETECTORS",
+    "KNOWN_IDS",
+    "RANK",
+    "SEVERITIES",
+    "Detector",
+    "Finding",
+    "analyze",
+    "findings_of",
+    "sort_findings",
+]
+
+#: Findings drawn by ``mcpload diagnose``'s probes (``mcpload.probes``), not from a run's results.
+PROBE_IDS = ("unknown-session-status", "delete-ignored", "origin-not-validated")
+KNOWN_IDS = tuple(dict.fromkeys((*DETECTORS, *PROBE_IDS)))
 
 
 def analyze(results: dict[str, Any]) -> list[dict[str, Any]]:

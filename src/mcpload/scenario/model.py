@@ -266,11 +266,24 @@ def _thresholds(value: Any) -> tuple[Threshold, ...]:
     from mcpload.metrics import parse_thresholds  # see _profiles for why it is imported here
 
     try:
-        return tuple(parse_thresholds(expect_mapping(value, "thresholds"), "thresholds"))
+        parsed = tuple(parse_thresholds(expect_mapping(value, "thresholds"), "thresholds"))
     except ScenarioError:
         raise
     except ValueError as exc:
         raise _foreign(exc, "thresholds") from None
+    _check_finding_ids(parsed)
+    return parsed
+
+
+def _check_finding_ids(thresholds: tuple[Threshold, ...]) -> None:
+    """``findings{id:…}`` must name a finding that exists: a typo would pass silently forever."""
+    from mcpload.findings import KNOWN_IDS
+
+    for t in thresholds:
+        wanted = t.tag("id") if t.name == "findings" else None
+        if wanted is not None and wanted not in KNOWN_IDS:
+            hint = suggestion(wanted, KNOWN_IDS) or f" (findings: {', '.join(KNOWN_IDS)})"
+            raise ScenarioError(f"unknown finding id '{wanted}'{hint}", f"thresholds.{t.metric}")
 
 
 def _foreign(exc: ValueError, section: str) -> ScenarioError:
