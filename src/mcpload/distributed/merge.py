@@ -17,6 +17,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from mcpload.engine.runner import add_extras, complete_results
+from mcpload.findings import analyze
 from mcpload.metrics import Recorder, build_results, evaluate, percentiles_needed
 from mcpload.metrics.rebuild import load_results
 from mcpload.profiles import Segment
@@ -72,8 +73,10 @@ def merge_results(paths: list[str | Path], thresholds: list[Any] | None = None) 
         "seed": first.get("seed"),
     }
     specs = thresholds if thresholds is not None else _threshold_specs(first)
-    evaluated = evaluate(specs, recorder.snapshot(duration, percentiles=percentiles_needed(specs))) if specs else []
-    results = build_results(recorder, meta=meta, intervals=intervals, thresholds=evaluated, duration_s=duration)
+    snapshot = recorder.snapshot(duration, percentiles=percentiles_needed(specs)) if specs else {}
+    results = build_results(recorder, meta=meta, intervals=intervals, thresholds=[], duration_s=duration)
+    results["findings"] = analyze(results)  # of the whole run, not of one segment
+    results["thresholds"] = evaluate(specs, {**snapshot, "findings": results["findings"]}) if specs else []
     extras: dict[str, Any] = {}
     lost: list[dict[str, Any]] = []
     for part in parts:
