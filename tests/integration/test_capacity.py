@@ -62,7 +62,9 @@ def test_ceiling_of_a_server_with_a_known_limit(tmp_path):
     # latency climbs once agents outnumber the slots: the knee is the first load past 4 measured
     assert cap["knee"]["load"] == 8 and cap["knee"]["baseline_load"] == 4
     for step in cap["steps"]:
-        assert step["verdict"] in ("pass", "fail") and step["generator_cpu"] < 0.9
+        # a few dozen clean calls cannot show "success_rate >= 0.99" with 95 % confidence (it takes ~300):
+        # such a step is inconclusive, not shown to break, and the latency SLO decides the search
+        assert step["verdict"] in ("pass", "fail", "inconclusive") and step["generator_cpu"] < 0.9
         assert {"load", "calls_per_s", "success_rate", "latency_ms", "slos", "phase", "calls"} <= set(step)
         assert step["calls"] >= 30 and step["success_rate"] == 1.0
     assert [s["phase"] for s in cap["steps"]].count("ramp") == 3
