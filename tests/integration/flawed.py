@@ -33,13 +33,13 @@ def scenario(
     )
 
 
-async def run_demo(server_args: list[str], build, monitor: bool = True) -> dict:
+async def run_demo(server_args: list[str], build, monitor: bool = True, workers: int = 1) -> dict:
     """Start ``serve-demo`` with ``server_args`` (monitored), run ``build(url)`` against it, return the results."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
     cmd = " ".join([sys.executable, "-m", "mcpload.cli", "serve-demo", "--port", str(port), *server_args])
     with monitoring(MonitorConfig(server_cmd=cmd), url) as mon:
-        report = await run_scenario(build(url), annotators=[mon.annotator()] if monitor else None)
+        report = await run_scenario(build(url), annotators=[mon.annotator()] if monitor else None, workers=workers)
     return report.results
 
 

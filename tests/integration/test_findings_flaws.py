@@ -173,7 +173,8 @@ async def test_event_loop_blocking_seen_by_the_canary():
     assert blocking["evidence"]["canary_p95_ms"] >= 75  # waits for a 150 ms synchronous sleep
 
 
-async def test_generator_bound_marks_the_seconds_mcpload_itself_stalled(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+async def test_generator_bound_marks_the_seconds_mcpload_itself_stalled(tmp_path, workers):
     # An agent that blocks mcpload's event loop (a synchronous sleep in its code): the seconds it
     # stalls are marked, the finding says so, and the server is not blamed for them.
     (tmp_path / "stall.py").write_text(
@@ -191,13 +192,15 @@ async def test_generator_bound_marks_the_seconds_mcpload_itself_stalled(tmp_path
         data = {
             "target": {"url": url},
             "agents": {"a": {"python": "stall.py:Stall"}},
-            "profiles": {"type": "constant-agents", "agents": 1, "duration": "3s"},
+            "profiles": {"type": "constant-agents", "agents": workers, "duration": "3s"},
         }
         return Scenario.from_dict(data, base_dir=tmp_path)
 
-    results = await run_demo(["--latency", "2"], build, monitor=False)
+    results = await run_demo(["--latency", "2"], build, monitor=False, workers=workers)
     (bound,) = [f for f in results["findings"] if f["id"] == "generator-bound"]
     assert bound["evidence"]["max_loop_lag_ms"] >= 250
+    if workers > 1:  # the agents run in the workers: their loops stall, the coordinator's does not
+        assert max(iv.get("workers_loop_lag_ms", 0) for iv in results["intervals"]) >= 250
     marked = [iv for iv in results["intervals"] if iv.get("generator_bound")]
     assert len(marked) >= 2 and bound["evidence"]["intervals"] == len(marked)
     assert [f["id"] for f in results["findings"]] == ["generator-bound"]

@@ -49,6 +49,7 @@ class RemoteLoad:
         self._done = [False] * len(handles)
         self._gauges = [(0, 0)] * len(handles)
         self._calls = [[0, 0] for _ in handles]  # per worker: calls, ok (first attempts and retries)
+        self._lag_ms = 0.0  # the worst event-loop lag a worker reported since the last cut
         self._extras: dict[str, Any] = {}
         self._lost: list[dict[str, Any]] = []
         self._pumps: list[asyncio.Task] = []
@@ -111,6 +112,7 @@ class RemoteLoad:
                     self._absorb(i, message["delta"])
                 if "tick" in message:
                     self._ticks[i] = message["tick"]
+                    self._lag_ms = max(self._lag_ms, float(message.get("lag_ms") or 0.0))
                 if message.get("done"):
                     add_extras(self._extras, message.get("extras", {}))
                     self._done[i] = True
@@ -124,6 +126,11 @@ class RemoteLoad:
         if not self._done[i]:  # the channel ended without the final report (_lose marks lost ones done)
             self._lose(i, handle, handle.lost_reason())
         self._progress.set()
+
+    def take_loop_lag_ms(self) -> float:
+        """The worst event-loop lag of any worker since the last call (the runner's cut)."""
+        lag, self._lag_ms = self._lag_ms, 0.0
+        return round(lag, 3)
 
     def _absorb(self, i: int, delta: dict[str, Any]) -> None:
         self.recorder.absorb(delta)

@@ -9,6 +9,7 @@ from typing import Any
 
 from mcpload.engine.agent import World
 from mcpload.engine.load import LocalLoad
+from mcpload.engine.looplag import LoopLag
 from mcpload.engine.recording import OutcomeSink
 from mcpload.metrics import Recorder
 from mcpload.profiles import Segment
@@ -45,17 +46,20 @@ class SegmentWorker:
         self.recorder = Recorder()
         world = World(scenario, target, transport, protocol, self.recorder, OutcomeSink(self.recorder, secrets))
         self.load = LocalLoad(scenario, world, seed, segment)
+        self.lag = LoopLag()
 
     async def run(self, epoch: float, send: Callable[[Message], None]) -> None:
         """Run the segment from the wall-clock time ``epoch`` (the run's start, the same for every worker)
         and call ``send`` with a message each second and one at the end."""
         t0 = time.perf_counter() + (epoch - time.time())
         self.load.begin(t0)
+        self.lag.start()
         ticker = asyncio.ensure_future(self._tick(t0, send))
         try:
             await self.load.wait()
         finally:
             ticker.cancel()
+            self.lag.stop()
         send({"done": True, "delta": self.recorder.drain(), "extras": self.load.extras()})
 
     async def _tick(self, t0: float, send: Callable[[Message], None]) -> None:
@@ -64,7 +68,8 @@ class SegmentWorker:
             delay = t0 + n - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            send({"tick": n, "delta": self.recorder.drain()})
+            # the worker's own event-loop lag: the agents run here, so it is this loop that can stall
+            send({"tick": n, "delta": self.recorder.drain(), "lag_ms": self.lag.cut()["loop_lag_ms"]})
             n += 1
 
     def stop(self) -> None:

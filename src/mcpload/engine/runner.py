@@ -167,6 +167,9 @@ class Runner:
             self.recorder.target_agents = state["target"]
         interval = self.recorder.interval(_clock() - self.t0)
         interval.update(self._lag.cut())
+        take_lag = getattr(self.load, "take_loop_lag_ms", None)  # split runs: the workers' loops run the agents
+        if take_lag is not None:
+            interval["workers_loop_lag_ms"] = take_lag()
         if generator_bound(interval):
             interval["generator_bound"] = True
         for annotator in self.options.annotators:

@@ -105,11 +105,11 @@ class RunView:
 
 
 def generator_bound(interval: dict[str, Any]) -> bool:
-    """True when mcpload's own event loop lagged past ``GENERATOR_LAG_MS`` in ``interval``."""
+    """True when mcpload's own event loop (or a worker's, in split runs) lagged past ``GENERATOR_LAG_MS``."""
     if interval.get("generator_bound") is True:
         return True
-    lag = _num(interval.get("loop_lag_ms"))
-    return lag is not None and lag > GENERATOR_LAG_MS
+    lags = [_num(interval.get(key)) for key in ("loop_lag_ms", "workers_loop_lag_ms")]
+    return any(lag is not None and lag > GENERATOR_LAG_MS for lag in lags)
 
 
 def span(intervals: list[dict[str, Any]]) -> tuple[float, float] | None:

@@ -12,7 +12,7 @@ def detect(view: RunView) -> list[Finding]:
     bound = [iv for iv in view.intervals if generator_bound(iv)]
     if not bound:
         return []
-    lags = [view.num(iv, "loop_lag_ms") for iv in bound]
+    lags = [max(view.num(iv, "loop_lag_ms"), view.num(iv, "workers_loop_lag_ms")) for iv in bound]
     share = len(bound) / len(view.intervals)
     return [
         Finding(
