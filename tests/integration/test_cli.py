@@ -151,3 +151,4 @@ def test_demo_command_runs(tmp_path):
     assert results["resources"]["summary"]["cpu_percent"]["peak"] > 0
     for answer in ("behaviour under load:", "resources: the demo server peaked at", "baseline: run `mcpload demo"):
         assert answer in res.stdout
+    assert "findings:" in res.stdout and isinstance(results["findings"], list)

@@ -74,6 +74,18 @@ def baseline(capacity: dict[str, Any] | None) -> str:
     return text
 
 
+def findings_answer(results: dict[str, Any]) -> str:
+    """What the figures mean: the findings of the run, most severe first (or that there are none)."""
+    from mcpload.findings import findings_of
+
+    found = findings_of(results)
+    if not found:
+        return "none: no known failure signature in this run (README, Findings)"
+    return "; ".join(f"{f.get('severity')} {f.get('id')}: {f.get('title')}" for f in found[:3]) + (
+        f" (+{len(found) - 3} more)" if len(found) > 3 else ""
+    )
+
+
 def print_answers(results_path: Path, capacity_path: Path | None = None, console: Console | None = None) -> None:
     """Print the answers from the demo's results file (and the capacity search's, when it ran)."""
     results = _read(results_path)
@@ -86,5 +98,6 @@ def print_answers(results_path: Path, capacity_path: Path | None = None, console
         ("behaviour under load", behaviour(results)),
         ("resources", resources(results)),
         ("baseline", baseline(capacity)),
+        ("findings", findings_answer(results)),
     ):
         console.print(f"  [bold]{label}:[/] {escape(text)}", highlight=False, soft_wrap=True)
