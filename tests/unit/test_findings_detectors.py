@@ -98,6 +98,15 @@ def test_an_outage_is_a_restart_not_a_limit():
     assert connection_limit(view(intervals)) == []
 
 
+def test_a_quick_restart_is_every_session_expiring_at_once():
+    intervals = [iv(t, 6, 100) for t in range(1, 5)]
+    intervals += [iv(5.0, 6, 100, 6, errors={"session_expired": 6})] + [iv(t, 6, 100) for t in range(6, 9)]
+    (found,) = restart(view(intervals))
+    assert found.evidence["sessions_expired"] == 6
+    trickle = [iv(t, 6, 100, 3, errors={"session_expired": 3}) for t in range(1, 9)]
+    assert restart(view(trickle)) == []  # from the start on: affinity, not a restart
+
+
 def test_a_server_answering_errors_did_not_go_away():
     intervals = [iv(t, 5, 100) for t in range(1, 4)] + [iv(4.0, 5, 100, 100)] + [iv(t, 5, 100) for t in range(5, 8)]
     assert restart(view(intervals)) == []  # 100 tool errors: it answered

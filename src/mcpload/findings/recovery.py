@@ -7,7 +7,8 @@ from mcpload.findings.base import Finding, RunView, span
 
 SIGNATURE = (
     "after healthy intervals, an interval where under 10 % of the calls succeed (transport / session_expired "
-    "failures, or no calls while agents run), then a return to the earlier success rate"
+    "failures, or no calls while agents run), then a return to the earlier success rate; or, for a restart "
+    "within a second, most sessions expiring in one interval after none had"
 )
 DOWN = 0.1  # a server that went away answers (almost) nothing
 HEALTHY = 0.9
@@ -37,6 +38,33 @@ def detect(view: RunView) -> list[Finding]:
         if kinds and outage_kinds < 0.5 * sum(kinds.values()):
             continue  # the server answered, with errors: not gone
         return [_finding(view, rows, rates, i)]
+    return _expired_at_once(view, rows)
+
+
+def _expired_at_once(view: RunView, rows: list[dict]) -> list[Finding]:
+    """A restart quicker than an interval: no second without successes, but (nearly) every session
+    expired in the same second, after seconds without any expiry (not the steady trickle of
+    session-affinity)."""
+    for i, iv in enumerate(rows):
+        expired = view.errors(iv).get("session_expired", 0)
+        agents = view.num(iv, "active_agents")
+        if i < 2 or expired < 3 or expired < 0.5 * agents:
+            continue
+        if any(view.errors(prev).get("session_expired", 0) for prev in rows[:i]):
+            return []
+        return [
+            Finding(
+                "restart-recovery",
+                "warning",
+                f"{expired} sessions expired at once at t≈{view.t(iv):g} s ({agents:g} agents): the server restarted "
+                "(or dropped its sessions) and came back within the second",
+                "A restart loses every session in flight: drain sessions on shutdown, and make sure clients "
+                "re-initialize on 404 (mcpload does; check your clients).",
+                evidence={"down_at_s": view.t(iv) - 1.0, "sessions_expired": expired, "recovered": True},
+                interval=span([iv]),
+                charts=("errors_time", "sessions"),
+            )
+        ]
     return []
 
 
