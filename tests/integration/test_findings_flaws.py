@@ -103,16 +103,17 @@ async def test_capacity_knee_follows_the_load():
 
 async def test_restart_recovery_times_the_outage():
     results = await run_with_restart(
-        lambda url: scenario(url, [SEARCH], {"type": "constant-agents", "agents": 6, "duration": "7s"}, idle="20ms"),
+        lambda url: scenario(url, [SEARCH], {"type": "constant-agents", "agents": 6, "duration": "10s"}, idle="20ms"),
         down_at=2.2,
-        down_for=1.5,
+        down_for=1.0,
         server_args=("--latency", "5"),
     )
     (restart,) = [f for f in results["findings"] if f["id"] == "restart-recovery"]
     evidence = restart["evidence"]
     assert evidence["recovered"] is True
     assert 1 <= evidence["down_at_s"] <= 3.5
-    assert 1 <= evidence["time_to_recover_s"] <= 5  # 1.5 s down, a server start, interval granularity
+    # 1 s down, then a server start (seconds on a busy machine), at interval granularity
+    assert 1 <= evidence["time_to_recover_s"] <= 7.5
     assert evidence["sessions_expired"] + evidence["sessions_reopened"] >= 6  # each agent lost its session
 
 
