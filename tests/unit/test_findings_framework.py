@@ -193,3 +193,12 @@ def test_a_threshold_naming_an_unknown_finding_is_refused_with_a_suggestion():
         Scenario.from_dict(data)
     data["thresholds"] = {"findings{id:unknown-session-status}": ["count == 0"]}  # a probe's id
     assert Scenario.from_dict(data).thresholds
+
+
+def test_the_report_draws_the_canary_when_there_is_one():
+    pytest.importorskip("plotly")
+    from mcpload.outputs.html import render_html
+
+    intervals = [_iv(t, canary={"calls": 4, "ok": 4, "p50_ms": 2.0, "max_ms": 150.0}) for t in range(1, 4)]
+    assert 'id="chart-canary"' in render_html(_results(intervals))
+    assert 'id="chart-canary"' not in render_html(_results([_iv(1)]))

@@ -52,7 +52,7 @@ def detect(view: RunView) -> list[Finding]:
                 "slow_p50_ms": slow_p50,
                 "correlation_with_slow_in_flight": None if r is None else round(r, 3),
             },
-            charts=("latency", "op_latency"),
+            charts=("canary", "latency", "op_latency"),
         )
     ]
 

@@ -79,6 +79,7 @@ def _figures(results: dict[str, Any]) -> dict[str, Any]:
         "errors_ops": charts.errors_by_operation_chart(operations),
         "sessions": charts.sessions_chart(intervals),
         "loop_lag": charts.loop_lag_chart(intervals),
+        "canary": charts.canary_chart(intervals),
         "arrivals": charts.arrivals_chart(intervals) if results.get("arrivals") else None,
         "resources": series_chart(
             "Resources over time",

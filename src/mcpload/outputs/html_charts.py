@@ -342,3 +342,16 @@ def loop_lag_chart(intervals: list[dict]):
     fig.add_trace(go.Scatter(x=t, y=[number(iv.get("loop_lag_mean_ms")) for iv in intervals], name="mean"))
     _time_axis(fig)
     return fig
+
+
+def canary_chart(intervals: list[dict]):
+    """The canary's latency in each interval (``options.canary``; finding event-loop-blocking)."""
+    samples = [iv.get("canary") if isinstance(iv.get("canary"), dict) else {} for iv in intervals]
+    if not any(number(s.get("max_ms")) is not None for s in samples):
+        return None
+    go, t = graph_objects(), _times(intervals)
+    fig = _figure("Canary latency (a cheap call beside the load)", "ms")
+    fig.add_trace(go.Scatter(x=t, y=[number(s.get("p50_ms")) for s in samples], name="p50"))
+    fig.add_trace(go.Scatter(x=t, y=[number(s.get("max_ms")) for s in samples], name="max"))
+    _time_axis(fig)
+    return fig
