@@ -20,10 +20,12 @@ def scenario(
     protocol: str = HANDSHAKE,
     connections: str = "own",
     canary: dict | None = None,
+    thresholds: dict | None = None,
     **agent: Any,
 ) -> Scenario:
     return Scenario.from_dict(
         {
+            **({"thresholds": thresholds} if thresholds else {}),
             "options": {"grace_period": "5s", **({"canary": canary} if canary else {})},
             "target": {"url": url, "protocol": protocol, "timeout": "10s", "connections": connections},
             "agents": {"a": {"workflow": workflow, **agent}},

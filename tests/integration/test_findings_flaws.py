@@ -12,6 +12,7 @@ from tests.integration.flawed import ids, run_demo, run_with_restart, scenario
 SEARCH = {"call": "search_docs", "args": {"query": "x", "limit": 2}}
 GET_DOC = {"call": "get_doc", "args": {"doc_id": "d"}}
 CANARY = {"call": "ping", "every": "100ms"}
+GATES = {"findings": ["severity < warning"], "findings{id:session-leak}": ["count == 0"]}
 RAMP = {"type": "ramping-agents", "start_agents": 2, "stages": [{"duration": "4s", "target": 6}]}
 
 
@@ -20,7 +21,9 @@ async def test_a_healthy_demo_server_draws_no_finding():
     # affinity), monitoring (RSS): a healthy server shows none of the signatures.
     results = await run_demo(
         ["--latency", "5"],
-        lambda url: scenario(url, [SEARCH, GET_DOC], RAMP, canary=CANARY, conversations_per_session=1, idle="200ms"),
+        lambda url: scenario(
+            url, [SEARCH, GET_DOC], RAMP, canary=CANARY, thresholds=GATES, conversations_per_session=1, idle="200ms"
+        ),
     )
     assert results["canary"]["calls"] >= 10
     assert results["totals"]["calls"] > 100 and results["totals"]["failed"] == 0
@@ -33,9 +36,14 @@ async def test_a_healthy_demo_server_draws_no_finding():
 async def test_timeout_cliff_names_the_cut():
     results = await run_demo(
         ["--latency", "get_doc=400", "--flaw", "timeout-at=400ms"],
-        lambda url: scenario(url, [GET_DOC], {"type": "constant-agents", "agents": 6, "duration": "3s"}),
+        lambda url: scenario(
+            url, [GET_DOC], {"type": "constant-agents", "agents": 6, "duration": "3s"}, thresholds=GATES
+        ),
     )
     (cliff,) = [f for f in results["findings"] if f["id"] == "timeout-cliff"]
+    gates = {t["metric"]: t for t in results["thresholds"]}  # CI can gate on findings
+    assert not gates["findings"]["passed"] and gates["findings"]["value"] == 3  # critical
+    assert gates["findings{id:session-leak}"]["passed"]
     assert 400 <= cliff["evidence"]["cliff_ms"] <= 440
     assert cliff["evidence"]["failures"] >= 5 and "0.4" in cliff["title"]
 

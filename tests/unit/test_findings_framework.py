@@ -202,3 +202,17 @@ def test_the_report_draws_the_canary_when_there_is_one():
     intervals = [_iv(t, canary={"calls": 4, "ok": 4, "p50_ms": 2.0, "max_ms": 150.0}) for t in range(1, 4)]
     assert 'id="chart-canary"' in render_html(_results(intervals))
     assert 'id="chart-canary"' not in render_html(_results([_iv(1)]))
+
+
+def test_the_summary_names_the_severity_a_threshold_measured():
+    from rich.console import Console
+
+    from mcpload.outputs.console import render_summary
+
+    console = Console(record=True, width=200)
+    results = _results([], findings=[WARN])
+    results["thresholds"] = evaluate(parse_thresholds({"findings": ["severity < warning"]}), results)
+    render_summary(results, console)
+    text = console.export_text()
+    assert "severity < warning  (value warning)" in text
+    assert "warning session-leak" in text

@@ -16,7 +16,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from mcpload.outputs.findings_text import render_findings
+from mcpload.outputs.findings_text import render_findings, severity_text
 
 
 def _ms(value: float | None) -> str:
@@ -173,6 +173,7 @@ def render_summary(results: dict[str, Any], console: Console | None = None) -> N
         mark = "[green]✓[/]" if th.get("passed") else "[bold red]✗[/]"
         value = th.get("value")
         shown = "no data" if value is None else (f"{value:.4g}" if isinstance(value, float) else str(value))
+        shown = severity_text(th) or shown  # findings: "warning", not its rank
         console.print(f"{mark} {escape(str(th.get('metric')))}: {escape(str(th.get('expr')))}  (value {shown})")
     if results.get("aborted_by"):
         console.print(f"[bold red]aborted[/]: threshold {escape(results['aborted_by'])} failed")

@@ -8,6 +8,8 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from mcpload.metrics.thresholds import SEVERITY_RANK
+
 _STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 MAX_EVIDENCE = 6  # figures shown per finding; the results JSON has them all
 
@@ -23,6 +25,17 @@ def evidence_text(evidence: Any) -> str:
         shown = f"{value:.4g}" if isinstance(value, float) else str(value)
         pairs.append(f"{key}={shown}")
     return ", ".join(pairs[:MAX_EVIDENCE])
+
+
+def severity_text(threshold: Any) -> str | None:
+    """The measured value of a ``findings`` severity threshold as its name (``warning``), else None."""
+    if not isinstance(threshold, dict) or not str(threshold.get("metric", "")).startswith("findings"):
+        return None
+    value = threshold.get("value")
+    if "severity" not in str(threshold.get("expr", "")) or not isinstance(value, int | float):
+        return None
+    names = {rank: name for name, rank in SEVERITY_RANK.items()}
+    return names.get(int(value))
 
 
 def span_text(span: Any) -> str:
