@@ -14,20 +14,25 @@ def detect(view: RunView) -> list[Finding]:
         return []
     lags = [max(view.num(iv, "loop_lag_ms"), view.num(iv, "workers_loop_lag_ms")) for iv in bound]
     share = len(bound) / len(view.intervals)
+    execution = view.dict("execution")
+    workers = int(view.num(execution, "workers", 1.0)) or 1
+    used = f"this run used {workers} worker process{'es' if workers > 1 else ''}"
     return [
         Finding(
             "generator-bound",
             "warning" if share >= 0.1 else "info",
             f"mcpload itself was the bottleneck in {len(bound)} of {len(view.intervals)} intervals "
             f"(event-loop lag up to {max(lags):.0f} ms)",
-            "Run with more worker processes (--workers N), fewer agents per process, or a faster machine; "
-            "the marked seconds are left out of every server finding.",
+            f"Spread the agents over more processes ({used}; --workers N, up to one per core, or several "
+            "machines with --segment), or a faster machine. The marked seconds are left out of every server "
+            "finding.",
             evidence={
                 "intervals": len(bound),
                 "share": round(share, 4),
                 "max_loop_lag_ms": round(max(lags), 3),
                 "seconds": [view.t(iv) for iv in bound][:50],
                 "limit_ms": GENERATOR_LAG_MS,
+                "workers": workers,
             },
             interval=span(bound),
             charts=("loop_lag",),
