@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from mcpload import __version__, cli_distributed, cli_monitor
+from mcpload import __version__, cli_distributed, cli_monitor, cli_plan
 from mcpload.cli_support import (
     DEBUG,
     DEMO_HTML,
@@ -239,6 +239,8 @@ def run_cmd(
     segment: cli_distributed.SegmentOpt = None,
     start_at: cli_distributed.StartAt = None,
     ray: cli_distributed.Ray = None,
+    allow_host: cli_plan.AllowHost = None,
+    dry_run: cli_plan.DryRun = False,
 ) -> None:
     """Run a scenario (or an ad-hoc load with --url/--tool) and report; exit 99 if a threshold fails."""
     from mcpload.scenario import ScenarioError
@@ -255,6 +257,9 @@ def run_cmd(
         split = cli_distributed.distribution(scenario, workers, segment, start_at, ray, recipe)
     except (ScenarioError, ValueError) as exc:
         raise _fail(str(exc)) from None
+    cli_plan.guard_host(scenario, target, allow_host)
+    if dry_run:
+        raise typer.Exit(cli_plan.dry_run(scenario, target))
     outputs = _prometheus_outputs(prometheus) + _otlp_outputs(otlp)
     code = _execute(
         scenario, target, seed, out, quiet, outputs=outputs, html=html, junit=junit, csv=csv, monitor=monitor,
