@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from mcpload import __version__, cli_distributed, cli_monitor, cli_plan
+from mcpload import __version__, cli_distributed, cli_init, cli_monitor, cli_plan
 from mcpload.cli_support import (
     DEBUG,
     DEMO_HTML,
@@ -390,6 +390,7 @@ from mcpload.cli_capacity import capacity as _capacity_cmd  # noqa: E402 (it rea
 
 app.command("capacity")(_capacity_cmd)
 app.command("merge")(cli_distributed.merge)
+app.command("init")(cli_init.init)
 
 
 def main() -> None:
