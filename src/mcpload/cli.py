@@ -348,9 +348,7 @@ def demo(
         str | None,
         typer.Option("--prometheus", metavar="HOST:PORT", help="Serve live Prometheus metrics, e.g. 127.0.0.1:9464"),
     ] = None,
-    html: Annotated[
-        Path, typer.Option("--html", metavar="PATH", help="HTML report (this default one is skipped without plotly)")
-    ] = DEMO_HTML,
+    html: Annotated[Path, typer.Option("--html", metavar="PATH", help="HTML report")] = DEMO_HTML,
     otlp: Annotated[
         str | None,
         typer.Option("--otlp", metavar="URL", help="Push live metrics over OTLP/HTTP, e.g. http://127.0.0.1:4318"),
