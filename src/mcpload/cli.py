@@ -389,6 +389,7 @@ from mcpload.cli_capacity import capacity as _capacity_cmd  # noqa: E402 (it rea
 app.command("capacity")(_capacity_cmd)
 app.command("merge")(cli_distributed.merge)
 app.command("init")(cli_init.init)
+app.command("schema")(cli_init.schema)
 
 
 def main() -> None:

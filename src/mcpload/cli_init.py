@@ -100,3 +100,24 @@ def init(
         f"(side effects, or arguments to write); next: mcpload run {where if not to_stdout else 'FILE'} --dry-run",
         err=True,
     )
+
+
+def schema(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the schema to this file (default: standard output)")
+    ] = None,
+) -> None:
+    """Print the JSON Schema of the scenario format (for editors: completion and checks)."""
+    from mcpload.scenario.schema import schema_text
+
+    text = schema_text()
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    from mcpload.outputs.atomic import write_text_atomic
+
+    try:
+        write_text_atomic(output, text)
+    except OSError as exc:
+        raise _fail(f"{output}: cannot write the schema ({exc.strerror or exc})") from None
+    typer.echo(f"schema: {output}", err=True)

@@ -9,10 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
 from mcpload.scenario import load_scenario
+from mcpload.scenario.loader import read_yaml
+from mcpload.scenario.schema import scenario_schema
 from tests.conftest import ROOT, need, node_binary
 
 MCPLOAD = str(Path(sys.executable).parent / "mcpload")
@@ -32,6 +35,8 @@ def init_then_run(tmp_path: Path, *target: str, init_args: tuple[str, ...] = ())
     text = scenario.read_text()
     assert text.startswith("# yaml-language-server: $schema=")
     load_scenario(scenario)  # valid as written
+    schema = jsonschema.Draft202012Validator(scenario_schema())
+    assert not [e.message for e in schema.iter_errors(read_yaml(text))]  # and for editors
     out = tmp_path / "r.json"
     ran = mcpload("run", str(scenario), "--agents", "2", "--duration", "3s", "-q", "--out", str(out), "--seed", "1")
     assert ran.returncode == 0, ran.stdout + ran.stderr

@@ -32,7 +32,9 @@ _SENSITIVE = ("authorization", "cookie", "token", "secret", "key", "password", "
 
 def schema_reference() -> str:
     """Where editors find the scenario JSON Schema: the copy installed with mcpload."""
-    return (Path(__file__).resolve().parents[1] / "scenario" / "scenario.schema.json").as_uri()
+    from mcpload.scenario.schema import PACKAGED
+
+    return PACKAGED.resolve().as_uri()
 
 
 @dataclass
