@@ -1,6 +1,7 @@
 """Parts of `mcpload init`: literal values, comments, tool groups, the trace reader."""
 
 import json
+import jsonschema
 import random
 
 import pytest
@@ -70,3 +71,66 @@ def test_trace_bounds(tmp_path, monkeypatch):
     path.write_bytes(b"\xff\xfe\n")
     with pytest.raises(TraceError, match="line 1"):
         read_trace(path)
+
+
+# --- the whole file, for generated tool lists: it loads, validates, and sends what it says ----------------
+
+from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from mcpload.init import InitOptions, compose  # noqa: E402
+from mcpload.init.discover import Discovery  # noqa: E402
+from mcpload.init.personas import PERSONAS  # noqa: E402
+from mcpload.mcp.samples import problem  # noqa: E402
+from mcpload.mcp.target import Target  # noqa: E402
+from mcpload.scenario.loader import read_yaml  # noqa: E402
+from tests.unit.test_samples_bounded import satisfiable  # noqa: E402
+
+NASTY = ["${HOME}", "{{ x }}", "{% raw %}", "a: b", "#x", "- y", "'\"", "é\u2028", "\x85", "yes", "", " ", "}{,"]
+names = st.one_of(st.from_regex(r"[a-z][a-z_-]{0,12}", fullmatch=True), st.sampled_from(NASTY), st.text(max_size=12))
+annotations = st.sampled_from(
+    [None, {}, {"readOnlyHint": True, "openWorldHint": False}, {"readOnlyHint": True}, {"readOnlyHint": False}]
+)
+tools = st.lists(
+    st.fixed_dictionaries(
+        {
+            "name": names.filter(bool),
+            "inputSchema": st.dictionaries(st.sampled_from(["q", "n", "x-y", "${k}"]), satisfiable, max_size=3).map(
+                lambda props: {"type": "object", "properties": props, "required": sorted(props)}
+            ),
+        },
+        optional={"annotations": annotations, "description": st.sampled_from(NASTY)},
+    ),
+    max_size=8,
+    unique_by=lambda t: t["name"],
+)
+
+
+# no shrinking: a failure is reported as drawn, so the test stays bounded in time even when it fails
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
+@given(tools, st.sampled_from(NASTY + ["demo"]), st.sampled_from(sorted(PERSONAS)))
+def test_init_file_loads_validates_and_sends_what_it_says(tool_list, server_name, persona):
+    from mcpload.scenario.schema import scenario_schema
+
+    found = Discovery("http", "handshake", "2025-11-25", {"name": server_name}, tool_list, trials={})
+    target = Target(url="http://127.0.0.1:1/mcp")
+    result = compose(found, target, InitOptions(persona=persona, try_calls=False), PERSONAS[persona])
+    data = read_yaml(result.text)
+    assert not list(jsonschema.Draft202012Validator(scenario_schema()).iter_errors(data))
+    scenario = Scenario.from_dict(data, env={})
+    by_name = {t["name"]: t for t in tool_list}
+    sent = {}
+    for agent in scenario.agents.values():
+        for step in agent.workflow:
+            if hasattr(step, "tool"):
+                sent[step.tool] = step.args.render(RenderContext(random.Random(1)))
+    assert set(sent) == set(result.called) or (not result.called and not sent)
+    for name, args in sent.items():
+        tool = by_name[name]
+        assert tool.get("annotations") == {"readOnlyHint": True, "openWorldHint": False}
+        assert problem(tool["inputSchema"], args) is None, (name, args)

@@ -21,6 +21,7 @@ from mcpload.init.groups import group_tools
 from mcpload.init.personas import DEFAULT, PERSONAS, Persona
 from mcpload.init.trace import RecordedArguments, TraceError, read_trace
 from mcpload.init.writer import MAX_BRANCHES, Draft, ToolCall, Unwritable, comment, literal, render
+from mcpload.mcp import eras
 from mcpload.mcp.samples import problem, valid_arguments
 from mcpload.mcp.target import Target
 from mcpload.mcp.tool_safety import side_effect_reason
@@ -82,7 +83,10 @@ def _target_lines(target: Target, found: Discovery, bearer_env: str | None) -> l
     else:
         lines = [f"command: {flow([literal(word) for word in target.command or []])}"]
     lines.append(f"transport: {found.transport}    # detected")
-    lines.append(f"protocol: {flow(found.protocol_version)}   # detected ({found.era} era); auto negotiates again")
+    if found.protocol_version in eras.KNOWN_VERSIONS:
+        lines.append(f"protocol: {flow(found.protocol_version)}   # detected ({found.era} era); auto negotiates again")
+    else:  # a version mcpload does not know cannot be pinned
+        lines.append(f"protocol: auto   # the server answered {comment(found.protocol_version, 40)}")
     lines.append(f"timeout: {target.timeout:g}s")
     headers: dict[str, str] = {}
     notes: list[str] = []
@@ -129,13 +133,28 @@ async def build_scenario(target: Target, options: InitOptions) -> Result:
         return None if any(n.startswith("generated arguments do not validate") for n in notes) else sets[0][0]
 
     found = await discover(target, arguments_for, options.try_calls, options.call_timeout)
+    return compose(found, target, options, persona, recorded, chosen)
+
+
+def compose(
+    found: Discovery,
+    target: Target,
+    options: InitOptions,
+    persona: Persona,
+    recorded: RecordedArguments | None = None,
+    chosen: dict[str, tuple[list[tuple[dict, int]], list[str]]] | None = None,
+) -> Result:
+    """The scenario text for what ``discover`` found (no I/O: property-tested with generated tools)."""
+    chosen = chosen or {}
     calls: dict[str, ToolCall] = {}
     for tool in found.tools:
         name = tool["name"]
         sets, notes = chosen.get(name) or _arguments(tool, recorded)
         call = ToolCall(name, sets, None, list(notes))
         reason = side_effect_reason(tool)
-        if reason is not None:
+        if "{{" in name or "{%" in name or not name.strip():
+            call.disabled = "commented out: a blank tool name, or one that looks like a template, cannot be a call step"
+        elif reason is not None:
             call.disabled = f"side effects possible — {reason}: commented out; uncomment if the server may take it"
         elif any(n.startswith("generated arguments do not validate") for n in notes):
             call.disabled = "commented out: write arguments that match its inputSchema"

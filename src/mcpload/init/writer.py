@@ -18,6 +18,7 @@ from mcpload.init.personas import Persona
 
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u0085]+")
 MAX_THRESHOLDS = 20
+PLAIN_NAME = re.compile(r"^[A-Za-z0-9_.:/-]{1,64}$")
 MAX_BRANCHES = 10
 
 
@@ -40,17 +41,35 @@ def literal(value: Any) -> Any:
                 raise Unwritable("holds a template end marker")
             text = "{% raw %}" + text + "{% endraw %}"
         return text
-    if isinstance(value, dict):
-        return {literal(str(k)) if isinstance(k, str) else k: literal(v) for k, v in value.items()}
+    if isinstance(value, dict):  # keys are never interpolated nor rendered: they stay as they are
+        return {k: literal(v) for k, v in value.items()}
     if isinstance(value, list):
         return [literal(v) for v in value]
     return value
 
 
+# YAML's printable characters, less the line breaks a one-line value must not hold raw
+_PLAIN_TEXT = re.compile("[\t\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
+
+
+class _Dumper(yaml.SafeDumper):
+    """Strings holding line breaks or characters YAML cannot carry raw are written double-quoted, where
+    every one of them is escaped (``\\n``, ``\\N``, ``\\L``, ``\\x07``…), so a value stays on its line."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = None if _PLAIN_TEXT.fullmatch(value) else '"'
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def flow(value: Any) -> str:
-    """``value`` as one line of flow YAML."""
-    text = yaml.safe_dump(value, default_flow_style=True, width=2**31, allow_unicode=True, sort_keys=False)
-    text = text.strip()
+    """``value`` as one line of flow YAML (non-ASCII text kept readable)."""
+    text = yaml.dump(
+        value, Dumper=_Dumper, default_flow_style=True, width=2**31, allow_unicode=True, sort_keys=False
+    ).strip()
     return text[: -len("...")].strip() if text.endswith("...") else text
 
 
@@ -82,6 +101,11 @@ class Draft:
     header_notes: list[str] = field(default_factory=list)
 
 
+def call_name(name: str) -> str:
+    """A tool name as a ``call:`` value: ``${`` escaped (the loader interpolates every string)."""
+    return name.replace("${", "$${")
+
+
 def _call_lines(call: ToolCall, indent: str) -> list[str]:
     prefix = f"{indent}# " if call.disabled else indent
     lines = [f"{indent}# {comment(n)}" for n in call.notes]
@@ -89,14 +113,14 @@ def _call_lines(call: ToolCall, indent: str) -> list[str]:
         lines.append(f"{indent}# {comment(call.disabled)}")
     if len(call.arguments) <= 1:
         args = call.arguments[0][0] if call.arguments else {}
-        lines.append(f"{prefix}- call: {flow(call.name)}")
+        lines.append(f"{prefix}- call: {flow(call_name(call.name))}")
         lines.append(f"{prefix}  args: {flow(args)}")
         return lines
     total = sum(w for _, w in call.arguments)
     lines.append(f"{prefix}- choice:  # recorded arguments, weighted by how often each was seen ({total} calls)")
     for args, weight in call.arguments[:MAX_BRANCHES]:
         lines.append(f"{prefix}    - weight: {weight}")
-        lines.append(f"{prefix}      steps: [{{call: {flow(call.name)}, args: {flow(args)}}}]")
+        lines.append(f"{prefix}      steps: [{{call: {flow(call_name(call.name))}, args: {flow(args)}}}]")
     return lines
 
 
@@ -146,7 +170,8 @@ def render(draft: Draft) -> str:
         "# Format: docs/scenario-format.md (the schema above lets editors complete and check this file).",
     ]
     lines += [f"# {comment(note, 300)}" for note in draft.header_notes]
-    lines.append(f"name: {flow(comment(draft.server.split(' ·')[0], 80) + ' load test')}")
+    server_name = comment(draft.server.split(" ·")[0], 80).replace("${", "$${")
+    lines.append(f"name: {flow(server_name + ' load test')}")
     lines.append("target:")
     lines += [f"  {line}" for line in draft.target_lines]
     lines.append("agents:")
@@ -194,6 +219,6 @@ def render(draft: Draft) -> str:
         '  success_rate: ["rate >= 0.99"]',
     ]
     called = sorted({c.name for calls in draft.agents.values() for c in calls if c.disabled is None})
-    for name in called[:MAX_THRESHOLDS]:
+    for name in [n for n in called if PLAIN_NAME.match(n)][:MAX_THRESHOLDS]:  # others would not parse as tags
         lines.append(f'  {flow(f"latency{{op:tools/call {name}}}")}: ["p(95) <= 400ms"]')
     return "\n".join(lines) + "\n"
