@@ -1,18 +1,27 @@
 """Parts of `mcpload init`: literal values, comments, tool groups, the trace reader."""
 
 import json
-import jsonschema
 import random
 
+import jsonschema
 import pytest
 import yaml
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
+from mcpload.init import InitOptions, compose
 from mcpload.init import trace as trace_mod
+from mcpload.init.discover import Discovery
 from mcpload.init.groups import MAX_GROUPS, OTHER, group_tools, nouns
+from mcpload.init.personas import PERSONAS
 from mcpload.init.trace import TraceError, read_trace
 from mcpload.init.writer import Unwritable, comment, flow, literal
+from mcpload.mcp.samples import problem
+from mcpload.mcp.target import Target
 from mcpload.scenario import Scenario
 from mcpload.scenario.context import RenderContext
+from mcpload.scenario.loader import read_yaml
+from tests.unit.test_samples_bounded import satisfiable
 
 
 @pytest.mark.parametrize(
@@ -75,17 +84,6 @@ def test_trace_bounds(tmp_path, monkeypatch):
 
 # --- the whole file, for generated tool lists: it loads, validates, and sends what it says ----------------
 
-from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from mcpload.init import InitOptions, compose  # noqa: E402
-from mcpload.init.discover import Discovery  # noqa: E402
-from mcpload.init.personas import PERSONAS  # noqa: E402
-from mcpload.mcp.samples import problem  # noqa: E402
-from mcpload.mcp.target import Target  # noqa: E402
-from mcpload.scenario.loader import read_yaml  # noqa: E402
-from tests.unit.test_samples_bounded import satisfiable  # noqa: E402
-
 NASTY = ["${HOME}", "{{ x }}", "{% raw %}", "a: b", "#x", "- y", "'\"", "é\u2028", "\x85", "yes", "", " ", "}{,"]
 names = st.one_of(st.from_regex(r"[a-z][a-z_-]{0,12}", fullmatch=True), st.sampled_from(NASTY), st.text(max_size=12))
 annotations = st.sampled_from(
@@ -113,7 +111,7 @@ tools = st.lists(
     suppress_health_check=[HealthCheck.too_slow],
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
 )
-@given(tools, st.sampled_from(NASTY + ["demo"]), st.sampled_from(sorted(PERSONAS)))
+@given(tools, st.sampled_from([*NASTY, "demo"]), st.sampled_from(sorted(PERSONAS)))
 def test_init_file_loads_validates_and_sends_what_it_says(tool_list, server_name, persona):
     from mcpload.scenario.schema import scenario_schema
 
