@@ -33,6 +33,10 @@ class RunOptions:
     # keep each interval's exact recorder state (``state``) in the intervals and the results, so that
     # ``mcpload merge`` can combine the segments of a split run exactly
     keep_states: bool = False
+    # ``engine.watchdog.Watchdog``: told when the load should have ended (``end_s`` after the start), so
+    # that it can break an agent that stalls the event loop past it
+    watchdog: Any = None
+    end_s: float | None = None
 
 
 @dataclass
@@ -94,10 +98,15 @@ class Runner:
         self.t0 = _clock()
         self.load.begin(self.t0)
         ticker = asyncio.ensure_future(self._tick())
+        watchdog = self.options.watchdog
+        if watchdog is not None and self.options.end_s is not None:
+            watchdog.due_at(self.t0 + self.options.end_s)
         try:
             await self.load.wait()
         finally:
             ticker.cancel()
+            if watchdog is not None:
+                watchdog.due_at(None)  # building the results may take long: that is no stall
         duration = _clock() - self.t0
         self._cut_interval()
         thresholds = evaluate(self.scenario.thresholds, self._snapshot())
@@ -186,6 +195,8 @@ def complete_results(
     results["template_errors"] = extras.get("template_errors", {})
     if extras.get("scripted_errors"):
         results["scripted_errors"] = extras["scripted_errors"]
+    results["backoffs"] = extras.get("backoffs", {"conversations": 0, "opens": 0})
+    results["outages"] = extras.get("outages", {"count": 0, "list": []})
     price = getattr(scenario, "price_per_1k", None)
     conv = results.get("conversations", {})
     if price:
@@ -199,10 +210,14 @@ def complete_results(
 def add_extras(total: dict[str, Any], part: dict[str, Any]) -> None:
     """Sum one load's extras into ``total`` (split runs: workers, segments)."""
     total["interrupted_calls"] = total.get("interrupted_calls", 0) + part.get("interrupted_calls", 0)
-    for key in ("template_errors", "scripted_errors"):
+    for key in ("template_errors", "scripted_errors", "backoffs"):
         into = total.setdefault(key, {})
         for message, n in part.get(key, {}).items():
             into[message] = into.get(message, 0) + n
+    if "outages" in part:  # each part saw the outage on its own: kept apart, counted once per part
+        outages = total.setdefault("outages", {"count": 0, "list": []})
+        outages["count"] += part["outages"].get("count", 0)
+        outages["list"] = (outages["list"] + list(part["outages"].get("list", [])))[:100]
 
 
 def redact_all(value: Any, secrets: frozenset[str]) -> Any:
