@@ -18,20 +18,10 @@ from mcpload.engine.load import LocalLoad
 from mcpload.engine.preflight import PreflightError, preflight
 from mcpload.engine.recording import OutcomeSink
 from mcpload.engine.runner import Runner, RunOptions, RunReport
+from mcpload.engine.timing import latest_end, planned_duration
 from mcpload.engine.watchdog import Watchdog
 from mcpload.metrics import Recorder
 from mcpload.profiles import Segment
-
-
-def planned_duration(scenario: Any) -> float:
-    return max((p.start + p.duration for p in scenario.profiles), default=0.0)
-
-
-def latest_end(scenario: Any) -> float:
-    """Seconds after the start by which the load has ended, grace periods included: past it (and a
-    margin), a stalled event loop is an agent that must be stopped."""
-    grace = max([scenario.options.grace_period] + [p.graceful_stop for p in scenario.profiles])
-    return planned_duration(scenario) + grace + 2.0
 
 
 def redact(text: str, secrets: frozenset[str] | set[str]) -> str:
