@@ -21,16 +21,18 @@ import orjson
 from mcpload.mcp.outcome import PROTOCOL, TIMEOUT
 from mcpload.transports.base import CallFailure, Reply, Transport, short
 
-_ID = rb'"id"\s*:\s*(-?\d{1,18}|"(?:[^"\\]|\\.){0,200}")'
+_ID = rb'"id"\s*:\s*(-?[0-9][0-9.eE+-]{0,40}|"(?:[^"\\]|\\.){0,200}")'
 #: the id as the first member of the object (or after "jsonrpc"), or as its last one (or before it)
 _HEAD_ID = re.compile(rb'\s*\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?' + _ID + rb"\s*[,}]")
 _TAIL_ID = re.compile(rb"[,{]\s*" + _ID + rb'\s*(?:,\s*"jsonrpc"\s*:\s*"2\.0"\s*)?\}\s*\Z')
 SNIFF_BYTES = 256
 NO_ID = object()  # no id could be read
+BAD_ID = object()  # an id member is there, but its value cannot be read (1e400): certainly a response
 
 
 def sniff_id(head: bytes, tail: bytes = b"") -> Any:
-    """The JSON-RPC id of a message known only by its first and last bytes, or ``NO_ID``.
+    """The JSON-RPC id of a message known only by its first and last bytes, ``NO_ID`` when none is
+    found, ``BAD_ID`` when one is there but cannot be read as JSON.
 
     Only an id that is certainly a member of the outermost object counts: the first member (or the one
     after ``"jsonrpc": "2.0"``), or the last member before the closing brace (or the one before
@@ -43,7 +45,7 @@ def sniff_id(head: bytes, tail: bytes = b"") -> Any:
     try:
         return orjson.loads(m.group(1))
     except orjson.JSONDecodeError:
-        return NO_ID
+        return BAD_ID
 
 
 class Correlated(Transport):
@@ -83,6 +85,9 @@ class Correlated(Transport):
             if fut is not None and not fut.done():
                 fut.set_result((msg, size))
             return  # an unknown id: a response that came after its call timed out
+        if rid is None and "result" not in msg and "error" not in msg:
+            self.unmatched += 1  # not JSON-RPC at all (a structured log line on stdout, say)
+            return
         if rid is None and "error" in msg and len(self._pending) == 1:
             # JSON-RPC: an error whose request id could not be read has a null id; only one call asked
             fut = next(iter(self._pending.values()))
@@ -113,6 +118,8 @@ class Correlated(Transport):
             rid = msg.get("id", NO_ID)
         else:
             rid = sniff_id(raw, raw)
+            if rid is BAD_ID:
+                rid, sole = NO_ID, True
         self._blame(reason, rid, sole)
 
     def _blame(self, reason: str, rid: Any, sole: bool) -> None:

@@ -46,6 +46,7 @@ class SSEParser:
 
     __slots__ = (
         "_buf",
+        "_buf_len",
         "_data",
         "_event",
         "_id_seen",
@@ -58,7 +59,8 @@ class SSEParser:
     )
 
     def __init__(self, max_event_bytes: int = 16 * 1024 * 1024) -> None:
-        self._buf = b""
+        self._buf: list[bytes] = []  # the pieces of an unfinished line
+        self._buf_len = 0
         self._skip_lf = False
         self._data: list[bytes] = []
         self._size = 0  # bytes of data in the event under way
@@ -98,37 +100,62 @@ class SSEParser:
         return data
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
-        """Parse ``chunk``; return the events it completed (error events included). Never raises."""
+        """Parse ``chunk``; return the events it completed (error events included). Never raises.
+
+        An unfinished line is kept as a list of pieces, joined once when its end comes: a long line
+        arriving in small chunks costs linear time, not quadratic.
+        """
         if self._skip_lf:
             # the previous chunk ended with CR: a LF starting this one is the rest of that CRLF
             self._skip_lf = False
             if chunk[:1] == b"\n":
                 chunk = chunk[1:]
-        buf = self._buf + chunk if self._buf else chunk
-        if b"\r" in buf:
-            self._skip_lf = buf.endswith(b"\r")
-            buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        if b"\r" in chunk:
+            self._skip_lf = chunk.endswith(b"\r")
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         events: list[SSEEvent] = []
-        start = 0
+        nl = chunk.find(b"\n")
+        if nl < 0:
+            self._keep(chunk, events)
+            return events
+        if self._buf:  # the end of the unfinished line
+            line = b"".join(self._buf) + chunk[:nl] if not self._skipping else b"x"
+            self._buf = []
+            self._buf_len = 0
+            self._line(line, events)
+            start = nl + 1
+        else:
+            start = 0
         while True:
-            nl = buf.find(b"\n", start)
+            nl = chunk.find(b"\n", start)
             if nl < 0:
                 break
-            line = buf[start:nl]
+            self._line(chunk[start:nl], events)
             start = nl + 1
-            if not line:
-                self._dispatch(events)
-            elif not self._skipping:
-                self._field(line, events)
-        rest = buf[start:]
-        if len(rest) > self.max_event_bytes:
-            if not self._skipping:
-                self._oversize(events, rest[5:].lstrip(b" ") if rest.startswith(b"data:") else b"")
-            rest = b"x"  # only "is the line empty" matters while skipping: keep one byte, not the line
-        elif self._skipping and len(rest) > 1:
-            rest = b"x"
-        self._buf = rest
+        if start < len(chunk):
+            self._keep(chunk[start:], events)
         return events
+
+    def _line(self, line: bytes, events: list[SSEEvent]) -> None:
+        if not line:
+            self._dispatch(events)
+        elif not self._skipping:
+            self._field(line, events)
+
+    def _keep(self, piece: bytes, events: list[SSEEvent]) -> None:
+        """Keep ``piece`` of an unfinished line, up to the limit."""
+        if not piece:
+            return
+        if self._skipping:
+            self._buf = [b"x"]  # only "is the line empty" matters while skipping: one byte, not the line
+            return
+        self._buf.append(piece)
+        self._buf_len += len(piece)
+        if self._buf_len > self.max_event_bytes:
+            first = self._buf[0]
+            self._oversize(events, first[5:].lstrip(b" ") if first.startswith(b"data:") else b"")
+            self._buf = [b"x"]
+            self._buf_len = 1
 
     def _field(self, line: bytes, events: list[SSEEvent]) -> None:
         if line[0] == 0x3A:  # ':' comment
