@@ -169,9 +169,19 @@ def serve_demo(
     reject_above: Annotated[
         int | None, typer.Option(help="With --max-concurrency: fail a call at once when this many already wait")
     ] = None,
+    flaw: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--flaw",
+            metavar="NAME[=VALUE]",
+            help="Misbehave on purpose (repeatable): leak-sessions[=512KiB], blocking-tool[=search_docs], "
+            "unknown-session-400, timeout-at=2s, max-connections=50",
+        ),
+    ] = None,
 ) -> None:
     """Run the demo MCP server (official Python SDK) with agent-like tools."""
     from mcpload.demo.behaviour import Behaviour, SpecError
+    from mcpload.demo.flaws import parse_flaws
     from mcpload.demo.limits import ConcurrencyLimit
 
     if transport not in ("http", "sse", "stdio"):
@@ -181,13 +191,16 @@ def serve_demo(
         if max_concurrency is None and (queue_timeout is not None or reject_above is not None):
             raise ValueError("--queue-timeout and --reject-above need --max-concurrency")
         limit = None if max_concurrency is None else ConcurrencyLimit(max_concurrency, queue_timeout, reject_above)
+        flaws = parse_flaws(flaw or [])
+        if flaws.needs_wrapping and transport != "http":
+            raise ValueError("--flaw: only blocking-tool works with --transport sse or stdio")
     except (SpecError, ValueError) as exc:
         raise _fail(str(exc)) from None
     from mcpload.demo.server import serve
 
     if transport != "stdio":
         typer.echo(f"mcpload demo server on http://{host}:{port}{'/sse' if transport == 'sse' else '/mcp'}", err=True)
-    serve(transport, host, port, stateless, json_response, behaviour, limit)  # type: ignore[arg-type]
+    serve(transport, host, port, stateless, json_response, behaviour, limit, flaws)  # type: ignore[arg-type]
 
 
 @app.command("run")
