@@ -139,3 +139,12 @@ def test_init_unreachable_is_exit_3(tmp_path):
     out = tmp_path / "s.yaml"
     res = mcpload("init", f"http://127.0.0.1:{free_port()}/mcp", "--connect-timeout", "2", "-o", str(out))
     assert res.returncode == 3 and "not reachable" in res.stderr and not out.exists()
+
+
+async def test_trial_calls_stop_when_their_budget_is_spent(demo_url, monkeypatch):
+    from mcpload.init import discover as discovery
+    from mcpload.mcp.target import Target
+
+    monkeypatch.setattr(discovery, "TRIAL_BUDGET_S", 0.0)
+    found = await discovery.discover(Target(url=demo_url), lambda tool: {"query": "x"}, try_calls=True)
+    assert found.trials == {} and set(found.untried) == {"search_docs", "get_doc", "get_delivery_report"}
