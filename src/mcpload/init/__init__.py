@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mcpload.init.discover import TRIAL_BUDGET_S, Discovery, DiscoveryError, discover
+from mcpload.init.discovery import TRIAL_BUDGET_S, Discovery, DiscoveryError, discover
 from mcpload.init.groups import group_tools
 from mcpload.init.personas import DEFAULT, PERSONAS, Persona
 from mcpload.init.trace import RecordedArguments, TraceError, read_trace
