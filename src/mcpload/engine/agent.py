@@ -192,7 +192,10 @@ class Agent:
         )
         n = 0
         world = self.world
-        while not self.retiring:
+        # An arrival of an open profile always does its first conversation, even when the profile ended
+        # while its session was opening (it arrived in time: the graceful stop bounds it, as k6 lets a
+        # started iteration finish); a retired agent of a closed profile starts none.
+        while not self.retiring or (n == 0 and self.intended_start is not None):
             if world.halted:
                 raise Halted
             conv = Conversation(f"{self.index}-{n}", n)
