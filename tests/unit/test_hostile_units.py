@@ -70,6 +70,14 @@ def test_server_info_kept_is_bounded():
     assert len(kept["name"]) == shapes.MAX_INFO_CHARS
 
 
+def test_capabilities_and_instructions_kept_are_bounded():
+    caps = {f"c{i}": {"listChanged": True, "deep": {"x": [1] * 1000}} for i in range(100)}
+    kept = shapes.kept_capabilities({"tools": {"listChanged": True}, "odd": [1], **caps})
+    assert len(kept) == shapes.MAX_INFO_FIELDS and kept["tools"] == {"listChanged": True} and kept["odd"] == {}
+    assert kept["c0"] == {"listChanged": True}
+    assert len(shapes.kept_instructions("i" * 10**6)) == shapes.MAX_INSTRUCTIONS_CHARS
+
+
 # shapes
 
 
