@@ -6,7 +6,9 @@ SSE) and ``tests/stdio_hostile.py``; the hostile messages are in ``tests/hostile
 
 from __future__ import annotations
 
+import asyncio
 import sys
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from mcpload import Session, StreamableHTTP
 from mcpload.engine.preflight import PreflightError, preflight
 from mcpload.mcp.shapes import MAX_NAMES
 from mcpload.mcp.target import Target, connect
+from mcpload.transports.base import CallFailure
 from mcpload.transports.legacy_sse import LegacySSE
 from mcpload.transports.stdio import Stdio
 from tests import hostile
@@ -246,3 +249,25 @@ async def test_odd_content_types(variant, kind):
     async with bad_server() as base:
         out = await call(f"{base}/ctype/{variant}")
     assert out.kind == kind, out
+
+
+# time bounds a server cannot stretch
+
+
+async def test_sse_retry_never_waits_past_the_call_timeout():
+    async with bad_server() as base:
+        started = time.monotonic()
+        out = await call(base + "/sse-long-retry", timeout=0.5)
+    assert out.kind == "timeout" and time.monotonic() - started < 2, out
+
+
+async def test_a_stdio_server_that_does_not_read_stdin_times_out_the_call():
+    t = Stdio([sys.executable, "-c", "import time; time.sleep(30)"], shutdown_timeout=0.5)
+    await t.start()
+    try:
+        big = b'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"' + b"p" * 300_000 + b'"}}'
+        with pytest.raises(CallFailure) as err:  # not asyncio's TimeoutError: the call itself gave up
+            await asyncio.wait_for(t.request(1, big, "ping", None, 0.5), 5)
+    finally:
+        await t.close()
+    assert err.value.kind == "timeout", err.value
