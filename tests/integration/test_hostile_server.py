@@ -63,6 +63,13 @@ async def test_hostile_initialize_fails_the_open_as_protocol(protocol):
             assert session.era is None and session.server_info == {}, variant
 
 
+async def test_hostile_initialize_with_transport_auto_reports_the_protocol_failure():
+    """The next transport tried (legacy SSE) fails too, differently: the server's wrong answer is reported."""
+    async with bad_server() as base:
+        _, out = await connect(Target(url=f"{base}/evil/init/serverinfo-string", protocol="2025-11-25"))
+    assert out.kind == "protocol" and "serverInfo" in out.error_message, out
+
+
 @pytest.mark.parametrize("variant", ["serverinfo-string", "capabilities-list", "version-list", "id-list", "deep"])
 async def test_hostile_initialize_over_stdio_and_legacy_sse(variant):
     async with bad_server() as base:
@@ -132,6 +139,7 @@ async def test_bad_response_on_a_shared_channel_fails_one_call_only(transport, v
         ("invalid-utf8", "protocol"),
         ("stray-log", "ok"),
         ("crlf", "ok"),
+        ("batch", "ok"),
     ],
 )
 async def test_stdio_line_over_the_limit_fails_its_call_and_reading_goes_on(variant, kind):

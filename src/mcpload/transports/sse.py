@@ -126,12 +126,16 @@ class SSEParser:
             start = nl + 1
         else:
             start = 0
-        while True:
+        while True:  # _line, inlined: this loop is on the hot path
             nl = chunk.find(b"\n", start)
             if nl < 0:
                 break
-            self._line(chunk[start:nl], events)
+            line = chunk[start:nl]
             start = nl + 1
+            if not line:
+                self._dispatch(events)
+            elif not self._skipping:
+                self._field(line, events)
         if start < len(chunk):
             self._keep(chunk[start:], events)
         return events

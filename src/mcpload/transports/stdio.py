@@ -144,6 +144,10 @@ class Stdio(Correlated):
                 else:
                     if isinstance(msg, dict):
                         self._incoming(msg, len(line))
+                    elif isinstance(msg, list):  # a JSON-RPC batch (2025-03-26)
+                        for item in msg:
+                            if isinstance(item, dict):
+                                self._incoming(item, len(line) // len(msg))
             if not line.endswith(b"\n"):
                 break
         code = await self.proc.wait() if self.proc is not None else None
