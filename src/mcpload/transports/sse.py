@@ -15,6 +15,8 @@ from __future__ import annotations
 
 #: bytes of an oversize event kept in its error event's ``data`` (enough to read a JSON-RPC id)
 HEAD_KEEP = 256
+#: how the error of an oversize event begins (a reader can tell it from an invalid one)
+OVERSIZE = "SSE event over"
 
 
 class SSEEvent:
@@ -189,7 +191,7 @@ class SSEParser:
                 self._event or "message",
                 head[:HEAD_KEEP].decode("utf-8", "replace"),
                 None,
-                f"SSE event over {self.max_event_bytes} bytes",
+                f"{OVERSIZE} {self.max_event_bytes} bytes",
             )
         )
         self._data = []
