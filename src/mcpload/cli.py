@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +20,7 @@ from mcpload.cli_support import (
     EXIT_FAILED,
     EXIT_THRESHOLDS,
     EXIT_UNREACHABLE,
+    AllowPython,
     _check_html,
     _demo_html,
     _execute,
@@ -205,19 +205,22 @@ def run_cmd(
     segment: cli_distributed.SegmentOpt = None,
     start_at: cli_distributed.StartAt = None,
     ray: cli_distributed.Ray = None,
+    allow_python: AllowPython = False,
 ) -> None:
     """Run a scenario (or an ad-hoc load with --url/--tool) and report; exit 99 if a threshold fails."""
     from mcpload.scenario import ScenarioError
 
     try:
-        scenario = _load_run_scenario(scenario_file, url, stdio_cmd, tool, args, think, agents, duration)
+        scenario = _load_run_scenario(
+            scenario_file, url, stdio_cmd, tool, args, think, agents, duration, allow_python=allow_python
+        )
         target = _override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env, connections)
         monitor = cli_monitor.monitor_config(
             target, monitor_pid, monitor_name, server_cmd, scrape_metrics, scrape_series, extrapolate_agents
         )
         recipe = dict(scenario_file=scenario_file, url=url, stdio_cmd=stdio_cmd, tool=tool, args=args, think=think)
         recipe.update(agents=agents, duration=duration, transport=transport, protocol=protocol, header=header)
-        recipe.update(bearer_env=bearer_env, connections=connections)
+        recipe.update(bearer_env=bearer_env, connections=connections, allow_python=allow_python)
         split = cli_distributed.distribution(scenario, workers, segment, start_at, ray, recipe)
     except (ScenarioError, ValueError) as exc:
         raise _fail(str(exc)) from None
@@ -354,10 +357,9 @@ app.command("merge")(cli_distributed.merge)
 
 
 def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:
-        sys.exit(130)
+    from mcpload.cli_guard import main as guarded_main
+
+    guarded_main(app)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from mcpload import cli_monitor
+from mcpload.cli_support import AllowPython
 
 EXIT_GENERATOR_BOUND, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 1, 2, 3, 130
 PANEL = "Search"
@@ -77,6 +78,7 @@ def capacity(
     scrape_metrics: cli_monitor.ScrapeMetrics = None,
     scrape_series: cli_monitor.ScrapeSeries = None,
     extrapolate_agents: cli_monitor.ExtrapolateAgents = None,
+    allow_python: AllowPython = False,
 ) -> None:
     """Find the highest load (agents or sessions/s) the server sustains under the SLOs: steps, then bisection."""
     from mcpload import cli
@@ -99,7 +101,9 @@ def capacity(
             max_agents=max_agents,
             guard_cpu=guard_cpu,
         )
-        scenario = cli._load_run_scenario(scenario_file, url, stdio_cmd, tool, args, think, None, None)
+        scenario = cli._load_run_scenario(
+            scenario_file, url, stdio_cmd, tool, args, think, None, None, allow_python=allow_python
+        )
         target = cli._override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env)
         monitor = cli_monitor.monitor_config(
             target, monitor_pid, monitor_name, server_cmd, scrape_metrics, scrape_series, extrapolate_agents

@@ -137,7 +137,7 @@ def build_scenario_and_target(args: dict) -> tuple[Any, Any]:
 
     scenario = _load_run_scenario(
         args["scenario_file"], args["url"], args["stdio_cmd"], args["tool"], args["args"], args["think"],
-        args["agents"], args["duration"],
+        args["agents"], args["duration"], allow_python=args.get("allow_python", False), notice=False,
     )  # fmt: skip
     target = _override_target(
         scenario, args["url"], args["stdio_cmd"], args["transport"], args["protocol"], args["header"],
@@ -181,7 +181,7 @@ def merge(
         from mcpload.scenario import ScenarioError, load_scenario
 
         try:
-            thresholds = list(load_scenario(scenario_file).thresholds)
+            thresholds = list(load_scenario(scenario_file, import_python=False).thresholds)
         except (ScenarioError, ValueError) as exc:
             raise _fail(str(exc)) from None
     _check_html(html)

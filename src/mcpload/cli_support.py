@@ -12,10 +12,19 @@ import shlex
 import sys
 import traceback
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
+
+AllowPython = Annotated[
+    bool,
+    typer.Option(
+        "--allow-python",
+        help="Let the scenario's python: agents import code outside its folder (other files, installed modules)",
+    ),
+]
 
 
 #: ``mcpload --debug`` (or MCPLOAD_DEBUG=1): a failure also prints the traceback behind its one line
@@ -134,7 +143,15 @@ def _prometheus_outputs(address: str | None) -> list:
     return [output]
 
 
-def _load_run_scenario(scenario_file, url, stdio_cmd, tool, args, think, agents, duration):
+def _python_notice(line: str) -> None:
+    """Said before a scenario's ``python:`` agents are imported (their code runs then)."""
+    typer.echo(f"mcpload: {line}", err=True)
+
+
+def _load_run_scenario(
+    scenario_file, url, stdio_cmd, tool, args, think, agents, duration, *, allow_python=False, notice=True
+):
+    from mcpload.inputs import InputError, loads_json
     from mcpload.scenario import Scenario, load_scenario
 
     profile = None
@@ -149,7 +166,8 @@ def _load_run_scenario(scenario_file, url, stdio_cmd, tool, args, think, agents,
             raise ValueError("--tool is for ad-hoc runs without a scenario file")
         if not scenario_file.exists():
             raise ValueError(f"{scenario_file}: no such scenario file")
-        scenario = load_scenario(scenario_file)
+        on_python = _python_notice if notice else None
+        scenario = load_scenario(scenario_file, allow_python=allow_python, on_python=on_python)
         if profile is not None:
             import dataclasses
 
@@ -162,9 +180,11 @@ def _load_run_scenario(scenario_file, url, stdio_cmd, tool, args, think, agents,
     if url is None and stdio_cmd is None:
         raise ValueError("an ad-hoc run needs --url or --stdio-cmd")
     try:
-        arguments = json.loads(args)
+        arguments = loads_json(args)
     except json.JSONDecodeError as exc:
         raise ValueError(f"--args: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except InputError as exc:
+        raise ValueError(f"--args: {exc}") from None
     workflow: list[dict] = [{"call": tool, "args": arguments}]
     if think:
         workflow.append({"think": think})
