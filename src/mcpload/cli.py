@@ -96,6 +96,9 @@ def diagnose(
         )
     except ValueError as exc:
         raise _fail(str(exc)) from None
+    from mcpload.redaction import CONSOLE_SECRETS, target_secrets
+
+    CONSOLE_SECRETS.update(target_secrets(target))  # the diagnosis shows what the server says
     diag = run(run_diagnosis(target, not no_calls, call_timeout, tuple(skip_tool or ())))
     if as_json:
         typer.echo(json.dumps(diag.to_dict(), indent=2))

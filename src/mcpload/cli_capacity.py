@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from mcpload import cli_monitor
-from mcpload.cli_support import AllowPython
+from mcpload.cli_support import AllowPython, _with_target_secrets
 
 EXIT_GENERATOR_BOUND, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 1, 2, 3, 130
 PANEL = "Search"
@@ -126,6 +126,8 @@ def execute_capacity(
     from mcpload.engine.preflight import PreflightError
     from mcpload.monitor import ServerStartError, monitoring
     from mcpload.monitor.render import render_resources
+
+    scenario = _with_target_secrets(scenario, target)
 
     def on_step(step: dict[str, Any]) -> None:
         if not quiet:

@@ -56,7 +56,13 @@ def guard_numbers(command: Any) -> None:
 
 
 def main(app: typer.Typer) -> None:
-    """Run ``app`` with one-line usage errors; exits with the command's code."""
+    """Run ``app`` with one-line usage errors and a console that never shows a secret; exits with the
+    command's code."""
+    from mcpload.redaction import CONSOLE_SECRETS, RedactingStream, option_secrets
+
+    CONSOLE_SECRETS.update(option_secrets(sys.argv[1:]))
+    if not isinstance(sys.stdout, RedactingStream):
+        sys.stdout, sys.stderr = RedactingStream(sys.stdout), RedactingStream(sys.stderr)  # type: ignore[assignment]
     command = typer.main.get_command(app)
     guard_numbers(command)
     try:

@@ -41,11 +41,17 @@ def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
 
 
 def _parse_headers(values: list[str] | None) -> dict[str, str]:
+    """``-H 'Name: value'`` options; a bad one fails in one line that never repeats the value (a secret)."""
+    from mcpload.inputs import header_problem
+
     headers: dict[str, str] = {}
     for raw in values or []:
         name, sep, value = raw.partition(":")
-        if not sep or not name.strip() or any(c in raw for c in "\r\n"):
-            raise _fail(f"--header {raw!r}: expected 'Name: value'")
+        if not sep or not name.strip():
+            raise _fail(f"--header {name.strip()[:40]!r}…: expected 'Name: value'")
+        problem = header_problem(name.strip(), value.strip())
+        if problem:
+            raise _fail(f"--header {name.strip()[:40]!r}: {problem}")
         headers[name.strip()] = value.strip()
     return headers
 
@@ -75,6 +81,7 @@ def _execute(
     from mcpload.engine.preflight import PreflightError
     from mcpload.outputs.console import LiveView, render_summary
 
+    scenario = _with_target_secrets(scenario, target)
     if intervals is None and out is not None:
         intervals = out.with_suffix(".ndjson")
     _check_html(html)
@@ -125,6 +132,20 @@ def _execute(
     if report.interrupted:
         return EXIT_INTERRUPTED
     return (0 if html_ok else EXIT_USAGE) if report.thresholds_passed else EXIT_THRESHOLDS
+
+
+def _with_target_secrets(scenario, target):
+    """The scenario, its ``secrets`` grown by the target's (URL userinfo and credential query values,
+    header values, the bearer token): every output redacts them, and so does the console."""
+    import dataclasses
+
+    from mcpload.redaction import CONSOLE_SECRETS, target_secrets
+
+    found = target_secrets(target if target is not None else scenario.to_target())
+    CONSOLE_SECRETS.update(found | set(scenario.secrets))
+    if found <= scenario.secrets:
+        return scenario
+    return dataclasses.replace(scenario, secrets=frozenset(scenario.secrets | found))
 
 
 def _prometheus_outputs(address: str | None) -> list:
@@ -200,7 +221,12 @@ def _load_run_scenario(
 def _override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env, connections=None):
     import dataclasses
 
-    target = scenario.to_target()
+    given = None  # a scenario without target: needs --url or --stdio-cmd to make one at all
+    if scenario.target is None and url is not None:
+        given = {"url": url}
+    elif scenario.target is None and stdio_cmd is not None:
+        given = {"command": shlex.split(stdio_cmd)}
+    target = scenario.to_target(given)
     changes: dict = {}
     if url is not None:
         changes.update(url=url, command=None)

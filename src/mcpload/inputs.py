@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 import stat
 from pathlib import Path
 from typing import IO, Any
@@ -210,3 +211,45 @@ def _short(value: int) -> str:
     if value.bit_length() <= 80:
         return str(value)
     return f"a number of about {int(value.bit_length() * 0.30103) + 1} digits"
+
+
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # RFC 9110 field-name
+#: headers mcpload sets itself (framing, connection, the MCP session): a second one would break the exchange
+MANAGED_HEADERS = frozenset(
+    {"content-length", "transfer-encoding", "connection", "keep-alive", "te", "trailer", "upgrade", "host",
+     "mcp-session-id", "mcp-protocol-version", "last-event-id"}
+)  # fmt: skip
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a target URL (the URL itself is not repeated: it may hold a secret), else None."""
+    from urllib.parse import urlsplit
+
+    for i, char in enumerate(url):
+        if ord(char) <= 0x20 or 0x7F <= ord(char) <= 0x9F:
+            what = "a space" if char == " " else f"a control character ({ord(char):#04x})"
+            return f"holds {what} at position {i + 1} (percent-encode it, e.g. %20)"
+    try:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return "not an http(s) URL"
+        port = parts.port
+    except ValueError as exc:
+        return str(exc)
+    if port == 0:
+        return "port 0 is not a port one can connect to"
+    return None
+
+
+def header_problem(name: str, value: str) -> str | None:
+    """Why ``name: value`` cannot be sent as an HTTP header, else None."""
+    if not _TOKEN.match(name):
+        return f"invalid header name {name[:40]!r} (letters, digits and !#$%&'*+-.^_`|~ only)"
+    if name.lower() in MANAGED_HEADERS:
+        return f"{name} is set by mcpload itself"
+    for char in value:
+        if (ord(char) < 0x20 and char != "\t") or ord(char) == 0x7F:
+            return f"the value of {name} holds a control character ({ord(char):#04x})"
+        if ord(char) > 0xFF:
+            return f"the value of {name} holds a character that HTTP headers cannot carry ({char!r})"
+    return None

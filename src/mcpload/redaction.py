@@ -143,3 +143,48 @@ def terminal_safe(value: Any, skip: frozenset[str] = frozenset({"intervals"})) -
     if isinstance(value, list | tuple):
         return [terminal_safe(v, skip) for v in value]
     return value
+
+
+#: secrets the console must never show (the CLI adds the options', the scenario's and the target's)
+CONSOLE_SECRETS: set[str] = set()
+
+
+class RedactingStream:
+    """A text stream that writes through ``redact(text, CONSOLE_SECRETS)``: the last guard of the console
+    (one-line errors, ``--debug`` tracebacks, rich tables), whatever printed it."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        if CONSOLE_SECRETS and isinstance(text, str):
+            text = redact(text, CONSOLE_SECRETS)
+        return self._stream.write(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def option_secrets(argv: list[str]) -> set[str]:
+    """Secrets in a command line: ``-H``/``--header`` values, URLs (``--url``, ``--otlp``, arguments),
+    and the token behind ``--bearer-env``; read before any command runs, so even a load-time error
+    message cannot show them."""
+    import os
+
+    found: set[str] = set()
+    for i, arg in enumerate(argv):
+        name, eq, inline = arg.partition("=")
+        value = inline if eq else (argv[i + 1] if i + 1 < len(argv) else "")
+        if name in ("-H", "--header") or (arg.startswith("-H") and len(arg) > 2):
+            raw = arg[2:] if arg.startswith("-H") and len(arg) > 2 else value
+            header, _, text = raw.partition(":")
+            found |= header_secrets([(header, text)])
+        elif name == "--bearer-env" and os.environ.get(value):
+            found |= _forms(os.environ[value].strip())
+        if "://" in arg:
+            found |= url_secrets(inline if eq and "://" in inline else arg)
+    return found

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcpload.inputs import MAX_INT
+from mcpload.redaction import target_secrets
 from mcpload.scenario.agents import AgentSpec, parse_agents
 from mcpload.scenario.checks import (
     check_keys,
@@ -233,7 +234,8 @@ def _build(data: Any, source: str, base_dir: Path, env: Mapping[str, str]) -> Sc
         description=expect_str(data.get("description", ""), "description", non_empty=False),
         price_per_1k=_price(data.get("tokens")),
         options=_options(data.get("options")),
-        secrets=secrets,
+        # values written in the file are secrets too: URL credentials and query keys, header values
+        secrets=secrets | (target_secrets(target) if target is not None else frozenset()),
     )
 
 
