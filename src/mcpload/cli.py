@@ -21,6 +21,7 @@ from mcpload.cli_support import (
     EXIT_THRESHOLDS,
     EXIT_UNREACHABLE,
     AllowPython,
+    _check_files,
     _check_html,
     _demo_html,
     _execute,
@@ -30,6 +31,7 @@ from mcpload.cli_support import (
     _override_target,
     _parse_headers,
     _prometheus_outputs,
+    _warn_if_exposed,
 )
 
 app = typer.Typer(
@@ -155,6 +157,7 @@ def serve_demo(
     from mcpload.demo.server import serve
 
     if transport != "stdio":
+        _warn_if_exposed("--host", host)
         typer.echo(f"mcpload demo server on http://{host}:{port}{'/sse' if transport == 'sse' else '/mcp'}", err=True)
     serve(transport, host, port, stateless, json_response, behaviour, limit)  # type: ignore[arg-type]
 
@@ -246,6 +249,7 @@ def report(
     from mcpload.metrics.rebuild import REBUILT, load_results
     from mcpload.outputs.html import HtmlReportError, require_plotly, write_html
 
+    _check_files(output=output)
     try:
         require_plotly()
         results = load_results(results_file)  # its ValueError names the file

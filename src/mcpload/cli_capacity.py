@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from mcpload import cli_monitor
-from mcpload.cli_support import AllowPython, _with_target_secrets
+from mcpload.cli_support import AllowPython, _check_files, _with_target_secrets
 
 EXIT_GENERATOR_BOUND, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 1, 2, 3, 130
 PANEL = "Search"
@@ -86,6 +86,7 @@ def capacity(
     from mcpload.capacity.settings import seconds
     from mcpload.scenario import ScenarioError
 
+    _check_files(out=out)
     try:
         slos = parse_slos(slo)
         settings = Settings(
