@@ -27,6 +27,8 @@ def output_problem(path: Path) -> str | None:
         info = path.stat()
     except FileNotFoundError:
         info = None
+    except NotADirectoryError:
+        return f"{path.parent} is not a directory"
     except OSError as exc:
         return f"cannot use it ({exc.strerror or exc})"
     if info is not None:
