@@ -94,12 +94,13 @@ def target_secrets(target: Any) -> frozenset[str]:
 
 
 def safe_url(url: str) -> str:
-    """``url`` with its password and credential-like query values masked (for messages)."""
+    """``url`` with its user info and credential-like query values masked (for messages)."""
     try:
         parts = urlsplit(url)
         netloc = parts.netloc
-        if parts.password:
-            netloc = netloc.replace(f":{parts.password}@", f":{MASK}@", 1)
+        if "@" in netloc:  # a user name may be a token too (https://TOKEN@host)
+            userinfo, _, host = netloc.rpartition("@")
+            netloc = f"{MASK}:{MASK}@{host}" if ":" in userinfo else f"{MASK}@{host}"
         query = "&".join(
             f"{name}={MASK}" if value and _SENSITIVE.search(unquote(name)) else pair
             for pair in parts.query.split("&")
