@@ -397,3 +397,21 @@ def test_the_real_binary(tmp_path, argv, text, expected):
     (tmp_path / "s.yaml").write_text(text)
     line = one_line(*spawn(*argv, cwd=tmp_path))
     assert line.startswith(expected), line
+
+
+@pytest.mark.parametrize("where", ["target", "args", "data-name"])
+def test_python_built_scenario_nested_50000_deep(where):
+    from mcpload.scenario import Scenario
+
+    deep: object = 1
+    for _ in range(DEEP):
+        deep = [deep]
+    doc = yaml.safe_load(BASE_TEXT)
+    if where == "target":
+        doc["target"]["headers"] = {"x": deep}
+    elif where == "args":
+        doc["agents"]["a"]["workflow"] = [{"call": "x", "args": {"q": deep}}]
+    else:
+        doc["data"] = {"d": {"file": deep}}
+    with pytest.raises(ScenarioError, match=f"^<python>: nested more than {MAX_DEPTH} levels deep$"):
+        Scenario.from_dict(doc)

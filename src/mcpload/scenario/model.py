@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mcpload.inputs import MAX_INT
+from mcpload.inputs import MAX_INT, depth_error
 from mcpload.redaction import target_secrets
 from mcpload.scenario.agents import AgentSpec, parse_agents
 from mcpload.scenario.checks import (
@@ -206,6 +206,9 @@ def _build(data: Any, source: str, base_dir: Path, env: Mapping[str, str]) -> Sc
         raise ScenarioError("the scenario is empty (expected a mapping with target, agents and profiles)")
     if not isinstance(data, Mapping):
         raise ScenarioError(f"expected a mapping at the top level, got {type_name(data)}")
+    deep = depth_error(data)  # iterative: a dict built in Python may nest 50,000 deep
+    if deep:
+        raise ScenarioError(deep)
     data, secrets = interpolate(expect_mapping(data, ""), env)
     check_keys(data, KEYS, "")
     for key in ("agents", "profiles"):
