@@ -21,6 +21,8 @@ from mcpload.cli_support import (
     EXIT_FAILED,
     EXIT_THRESHOLDS,
     EXIT_UNREACHABLE,
+    AllowPython,
+    _check_files,
     _check_html,
     _demo_html,
     _execute,
@@ -30,6 +32,7 @@ from mcpload.cli_support import (
     _override_target,
     _parse_headers,
     _prometheus_outputs,
+    _warn_if_exposed,
 )
 
 app = typer.Typer(
@@ -113,6 +116,9 @@ def diagnose(
         )
     except ValueError as exc:
         raise _fail(str(exc)) from None
+    from mcpload.redaction import CONSOLE_SECRETS, target_secrets
+
+    CONSOLE_SECRETS.update(target_secrets(target))  # the diagnosis shows what the server says
     diag = run(run_diagnosis(target, not no_calls, call_timeout, tuple(skip_tool or ()), policy, _confirm_calls(yes)))
     if as_json:
         typer.echo(json.dumps(diag.to_dict(), indent=2))
@@ -199,6 +205,7 @@ def serve_demo(
     from mcpload.demo.server import serve
 
     if transport != "stdio":
+        _warn_if_exposed("--host", host)
         typer.echo(f"mcpload demo server on http://{host}:{port}{'/sse' if transport == 'sse' else '/mcp'}", err=True)
     serve(transport, host, port, stateless, json_response, behaviour, limit, flaws)  # type: ignore[arg-type]
 
@@ -254,19 +261,22 @@ def run_cmd(
     ray: cli_distributed.Ray = None,
     allow_host: cli_plan.AllowHost = None,
     dry_run: cli_plan.DryRun = False,
+    allow_python: AllowPython = False,
 ) -> None:
     """Run a scenario (or an ad-hoc load with --url/--tool) and report; exit 99 if a threshold fails."""
     from mcpload.scenario import ScenarioError
 
     try:
-        scenario = _load_run_scenario(scenario_file, url, stdio_cmd, tool, args, think, agents, duration)
+        scenario = _load_run_scenario(
+            scenario_file, url, stdio_cmd, tool, args, think, agents, duration, allow_python=allow_python
+        )
         target = _override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env, connections)
         monitor = cli_monitor.monitor_config(
             target, monitor_pid, monitor_name, server_cmd, scrape_metrics, scrape_series, extrapolate_agents
         )
         recipe = dict(scenario_file=scenario_file, url=url, stdio_cmd=stdio_cmd, tool=tool, args=args, think=think)
         recipe.update(agents=agents, duration=duration, transport=transport, protocol=protocol, header=header)
-        recipe.update(bearer_env=bearer_env, connections=connections)
+        recipe.update(bearer_env=bearer_env, connections=connections, allow_python=allow_python)
         split = cli_distributed.distribution(scenario, workers, segment, start_at, ray, recipe)
     except (ScenarioError, ValueError) as exc:
         raise _fail(str(exc)) from None
@@ -292,6 +302,7 @@ def report(
     from mcpload.metrics.rebuild import REBUILT, load_results
     from mcpload.outputs.html import HtmlReportError, require_plotly, write_html
 
+    _check_files(output=output)
     try:
         require_plotly()
         results = load_results(results_file)  # its ValueError names the file
@@ -406,10 +417,9 @@ app.command("merge")(cli_distributed.merge)
 
 
 def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:
-        sys.exit(130)
+    from mcpload.cli_guard import main as guarded_main
+
+    guarded_main(app)
 
 
 if __name__ == "__main__":
