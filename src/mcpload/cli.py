@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from mcpload import __version__, cli_distributed, cli_monitor, cli_plan
+from mcpload import __version__, cli_distributed, cli_init, cli_monitor, cli_plan
 from mcpload.cli_support import (
     DEBUG,
     DEMO_HTML,
@@ -372,9 +372,7 @@ def demo(
         str | None,
         typer.Option("--prometheus", metavar="HOST:PORT", help="Serve live Prometheus metrics, e.g. 127.0.0.1:9464"),
     ] = None,
-    html: Annotated[
-        Path, typer.Option("--html", metavar="PATH", help="HTML report (this default one is skipped without plotly)")
-    ] = DEMO_HTML,
+    html: Annotated[Path, typer.Option("--html", metavar="PATH", help="HTML report")] = DEMO_HTML,
     otlp: Annotated[
         str | None,
         typer.Option("--otlp", metavar="URL", help="Push live metrics over OTLP/HTTP, e.g. http://127.0.0.1:4318"),
@@ -414,6 +412,8 @@ from mcpload.cli_capacity import capacity as _capacity_cmd  # noqa: E402 (it rea
 
 app.command("capacity")(_capacity_cmd)
 app.command("merge")(cli_distributed.merge)
+app.command("init")(cli_init.init)
+app.command("schema")(cli_init.schema)
 
 
 def main() -> None:
