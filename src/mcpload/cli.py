@@ -184,6 +184,12 @@ def serve_demo(
             "unknown-session-400, timeout-at=2s, max-connections=50",
         ),
     ] = None,
+    replicas: Annotated[
+        int,
+        typer.Option(
+            min=1, max=8, help="Run this many replicas behind a round-robin front without session affinity (HTTP)"
+        ),
+    ] = 1,
 ) -> None:
     """Run the demo MCP server (official Python SDK) with agent-like tools."""
     from mcpload.demo.behaviour import Behaviour, SpecError
@@ -202,6 +208,26 @@ def serve_demo(
             raise ValueError("--flaw: only blocking-tool works with --transport sse or stdio")
     except (SpecError, ValueError) as exc:
         raise _fail(str(exc)) from None
+    if replicas > 1:
+        if transport != "http":
+            raise _fail("--replicas needs --transport http")
+        from mcpload.demo.launch import serve_replicas
+
+        typer.echo(f"mcpload demo server: {replicas} replicas behind http://{host}:{port}/mcp (no affinity)", err=True)
+        args = ["--latency", latency, "--failure-rate", failure_rate, "--latency-sigma", str(latency_sigma)]
+        for name, value in (
+            ("--seed", seed),
+            ("--max-concurrency", max_concurrency),
+            ("--queue-timeout", queue_timeout),
+            ("--reject-above", reject_above),
+        ):
+            if value is not None:
+                args += [name, str(value)]
+        args += ["--stateless"] * stateless + ["--json-response"] * json_response
+        for spec in flaw or []:
+            args += ["--flaw", spec]
+        serve_replicas(host, port, replicas, args)
+        return
     from mcpload.demo.server import serve
 
     if transport != "stdio":

@@ -173,8 +173,11 @@ class Agent:
             self.idle = False
 
     async def _close(self, session: Session) -> None:
+        # on_end: abandon (a share of) sessions without DELETE, as real clients do; drawn only then
+        share = self.spec.abandon_share
+        end = session.abandon if share and self.rng.random() < share else session.close
         with contextlib.suppress(TimeoutError, OSError):
-            await asyncio.wait_for(session.close(), 5.0)
+            await asyncio.wait_for(end(), 5.0)
         self.world.recorder.session_closed()
 
     async def _conversations(self, session: Session, t0: float) -> None:

@@ -201,6 +201,13 @@ class Session:
         finally:
             self._opened = False
 
+    async def abandon(self) -> None:
+        """End the session on this side only, as a client that goes away without DELETE: the server
+        keeps it until it expires (scenario ``on_end: abandon``). Never raises."""
+        if getattr(self.transport, "session_id", None) is not None:
+            self.transport.session_id = None  # type: ignore[attr-defined]  # no id: close sends no DELETE
+        await self.close()
+
     async def __aenter__(self) -> Session:
         await self.open()
         return self

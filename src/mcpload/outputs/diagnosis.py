@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mcpload.diagnose import FAIL, PASS, SKIP, WARN, Diagnosis
+from mcpload.outputs.findings_text import render_findings
 from mcpload.redaction import neutralise
 
 _STYLE = {PASS: "green", WARN: "yellow", FAIL: "bold red", SKIP: "dim"}
@@ -57,6 +58,7 @@ def render(diag: Diagnosis, console: Console | None = None) -> None:
             "(no readOnlyHint: true, or openWorldHint not false: the spec defaults assume side effects). "
             "Opt in with --call-tools NAME, or --call-tools all."
         )
+    render_findings(diag.findings, console)
 
 
 def _arguments(args: dict | None, limit: int = 120) -> str:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from mcpload.inputs import MAX_INT, depth_error
 from mcpload.redaction import target_secrets
 from mcpload.scenario.agents import AgentSpec, parse_agents
+from mcpload.scenario.canary import CanarySpec, parse_canary
 from mcpload.scenario.checks import (
     check_keys,
     expect_duration,
@@ -101,9 +102,11 @@ class Options:
 
     Attributes:
         grace_period: Seconds in-flight conversations may take to finish once the run stops.
+        canary: A cheap call made at a fixed rate beside the load (``scenario.canary``), or None.
     """
 
     grace_period: float = DEFAULT_GRACE_PERIOD
+    canary: CanarySpec | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,9 +305,11 @@ def _price(value: Any) -> float | None:
 def _options(value: Any) -> Options:
     if value is None:
         return Options()
-    check_keys(expect_mapping(value, "options"), ("grace_period",), "options")
+    check_keys(expect_mapping(value, "options"), ("grace_period", "canary"), "options")
     grace = value.get("grace_period", DEFAULT_GRACE_PERIOD)
-    return Options(grace_period=expect_duration(grace, "options.grace_period"))
+    return Options(
+        grace_period=expect_duration(grace, "options.grace_period"), canary=parse_canary(value.get("canary"))
+    )
 
 
 def _profiles(value: Any, agents: Mapping[str, AgentSpec]) -> tuple[Profile, ...]:
