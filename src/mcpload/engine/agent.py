@@ -173,8 +173,11 @@ class Agent:
             self.idle = False
 
     async def _close(self, session: Session) -> None:
+        # on_end: abandon (a share of) sessions without DELETE, as real clients do; drawn only then
+        share = self.spec.abandon_share
+        end = session.abandon if share and self.rng.random() < share else session.close
         with contextlib.suppress(TimeoutError, OSError):
-            await asyncio.wait_for(session.close(), 5.0)
+            await asyncio.wait_for(end(), 5.0)
         self.world.recorder.session_closed()
 
     async def _conversations(self, session: Session, t0: float) -> None:
@@ -192,7 +195,10 @@ class Agent:
         )
         n = 0
         world = self.world
-        while not self.retiring:
+        # An arrival of an open profile always does its first conversation, even when the profile ended
+        # while its session was opening (it arrived in time: the graceful stop bounds it, as k6 lets a
+        # started iteration finish); a retired agent of a closed profile starts none.
+        while not self.retiring or (n == 0 and self.intended_start is not None):
             if world.halted:
                 raise Halted
             conv = Conversation(f"{self.index}-{n}", n)
