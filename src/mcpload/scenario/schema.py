@@ -201,6 +201,16 @@ def _agent_schema() -> dict[str, Any]:
         "session_lifetime": _ref("duration"),
         "idle": _ref("distribution"),
         "tokens_per_step": _env_or({"type": "integer", "minimum": 0}),
+        "on_end": {
+            "description": "delete (DELETE the session), abandon (just go away), or {abandon: 30%} for a share",
+            "anyOf": [
+                {"enum": ["delete", "abandon"]},
+                _strict(
+                    {"abandon": {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "string"}]}},
+                    ("abandon",),
+                ),
+            ],
+        },
     }
     assert list(properties) == list(KEYS), "agent keys and their schema differ"
     return _strict(properties)
@@ -272,7 +282,24 @@ def scenario_schema() -> dict[str, Any]:
                 "anyOf": [_ref("threshold"), {"type": "array", "items": _ref("threshold"), "minItems": 1}]
             },
         },
-        "options": _strict({"grace_period": _ref("duration")}),
+        "options": _strict(
+            {
+                "grace_period": _ref("duration"),
+                "canary": {
+                    "description": "a cheap call at a fixed rate beside the load: ping, a tool, or {call, every, args}",
+                    "anyOf": [
+                        {"type": "string", "minLength": 1},
+                        _strict(
+                            {
+                                "call": {"type": "string", "minLength": 1},
+                                "every": _ref("duration"),
+                                "args": {"type": "object"},
+                            }
+                        ),
+                    ],
+                },
+            }
+        ),
     }
     assert list(properties) == list(KEYS), "top-level keys and their schema differ"
     return {
