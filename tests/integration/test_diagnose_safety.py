@@ -238,3 +238,23 @@ def test_call_tools_all_on_a_terminal_asks_and_no_calls_nothing(tmp_path: Path):
     assert len(asked) == 1 and SAFE.isdisjoint(asked[0]) and len(asked[0]) == 10
     assert {c["name"] for c in recorded_calls(record)} == SAFE
     assert all("not confirmed" in c.detail for c in diag.checks if c.name.removeprefix("tools/call ") in asked[0])
+
+
+def test_call_tools_all_names_the_risky_tools_before_calling(tmp_path: Path):
+    from tests.stdio_annotated import ANNOTATIONS, SAFE
+
+    record = tmp_path / "calls.jsonl"
+    cmd = shlex.join([sys.executable, ANNOTATED, str(record)])
+    res = subprocess.run(
+        [MCPLOAD, "diagnose", "--stdio-cmd", cmd, "--protocol", "2025-11-25", "--call-tools", "all", "--yes"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert res.returncode == 0, res.stderr
+    (line,) = [x for x in res.stderr.splitlines() if "about to call" in x]
+    risky = sorted(set(ANNOTATIONS) - SAFE)
+    assert line == f"mcpload: about to call {len(risky)} tools that may have side effects: " + ", ".join(
+        name for name in ANNOTATIONS if name in risky
+    )
