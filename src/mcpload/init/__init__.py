@@ -84,7 +84,8 @@ def _target_lines(target: Target, found: Discovery, bearer_env: str | None) -> l
         lines = [f"command: {flow([literal(word) for word in target.command or []])}"]
     lines.append(f"transport: {found.transport}    # detected")
     if found.protocol_version in eras.KNOWN_VERSIONS:
-        lines.append(f"protocol: {flow(found.protocol_version)}   # detected ({found.era} era); auto negotiates again")
+        version = flow(found.protocol_version)
+        lines.append(f"protocol: {version}   # detected ({found.era} era); auto: negotiate at each run")
     else:  # a version mcpload does not know cannot be pinned
         lines.append(f"protocol: auto   # the server answered {comment(found.protocol_version, 40)}")
     lines.append(f"timeout: {target.timeout:g}s")
