@@ -37,6 +37,8 @@ def init_then_run(tmp_path: Path, *target: str, init_args: tuple[str, ...] = ())
     load_scenario(scenario)  # valid as written
     schema = jsonschema.Draft202012Validator(scenario_schema())
     assert not [e.message for e in schema.iter_errors(read_yaml(text))]  # and for editors
+    planned = mcpload("run", str(scenario), "--dry-run")  # the file exactly as written: preflight passes
+    assert planned.returncode == 0 and "duration 3m ·" in " ".join(planned.stdout.split()), planned.stderr
     out = tmp_path / "r.json"
     ran = mcpload("run", str(scenario), "--agents", "2", "--duration", "3s", "-q", "--out", str(out), "--seed", "1")
     assert ran.returncode == 0, ran.stdout + ran.stderr
