@@ -201,6 +201,18 @@ def _agent_schema() -> dict[str, Any]:
         "session_lifetime": _ref("duration"),
         "idle": _ref("distribution"),
         "tokens_per_step": _env_or({"type": "integer", "minimum": 0}),
+        "on_end": {
+            "anyOf": [
+                {"enum": ["delete", "abandon"]},
+                {
+                    "type": "object",
+                    "properties": {"abandon": {"type": ["number", "string"]}},
+                    "required": ["abandon"],
+                    "additionalProperties": False,
+                },
+            ],
+            "description": "end sessions with DELETE, or abandon them (all, or a share: {abandon: 30%})",
+        },
     }
     assert list(properties) == list(KEYS), "agent keys and their schema differ"
     return _strict(properties)
@@ -272,7 +284,18 @@ def scenario_schema() -> dict[str, Any]:
                 "anyOf": [_ref("threshold"), {"type": "array", "items": _ref("threshold"), "minItems": 1}]
             },
         },
-        "options": _strict({"grace_period": _ref("duration")}),
+        "options": _strict(
+            {
+                "grace_period": _ref("duration"),
+                "canary": {
+                    "description": "a cheap call at a fixed rate beside the load: ping, a tool, or {call, every, args}",
+                    "anyOf": [
+                        {"type": "string"},
+                        _strict({"call": {"type": "string"}, "every": _ref("duration"), "args": {"type": "object"}}),
+                    ],
+                },
+            }
+        ),
     }
     assert list(properties) == list(KEYS), "top-level keys and their schema differ"
     return {
