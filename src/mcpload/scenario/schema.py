@@ -202,14 +202,16 @@ def _agent_schema() -> dict[str, Any]:
         "idle": _ref("distribution"),
         "tokens_per_step": _env_or({"type": "integer", "minimum": 0}),
         "on_end": {
-            "description": "delete (DELETE the session), abandon (just go away), or {abandon: 30%} for a share",
             "anyOf": [
                 {"enum": ["delete", "abandon"]},
-                _strict(
-                    {"abandon": {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "string"}]}},
-                    ("abandon",),
-                ),
+                {
+                    "type": "object",
+                    "properties": {"abandon": {"type": ["number", "string"]}},
+                    "required": ["abandon"],
+                    "additionalProperties": False,
+                },
             ],
+            "description": "end sessions with DELETE, or abandon them (all, or a share: {abandon: 30%})",
         },
     }
     assert list(properties) == list(KEYS), "agent keys and their schema differ"
@@ -288,14 +290,8 @@ def scenario_schema() -> dict[str, Any]:
                 "canary": {
                     "description": "a cheap call at a fixed rate beside the load: ping, a tool, or {call, every, args}",
                     "anyOf": [
-                        {"type": "string", "minLength": 1},
-                        _strict(
-                            {
-                                "call": {"type": "string", "minLength": 1},
-                                "every": _ref("duration"),
-                                "args": {"type": "object"},
-                            }
-                        ),
+                        {"type": "string"},
+                        _strict({"call": {"type": "string"}, "every": _ref("duration"), "args": {"type": "object"}}),
                     ],
                 },
             }
