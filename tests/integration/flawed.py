@@ -7,6 +7,7 @@ from typing import Any
 
 from mcpload.demo.launch import free_port
 from mcpload.engine.execute import run_scenario
+from mcpload.engine.preflight import PreflightError
 from mcpload.monitor import MonitorConfig, monitoring
 from mcpload.scenario import Scenario
 
@@ -35,13 +36,26 @@ def scenario(
     )
 
 
-async def run_demo(server_args: list[str], build, monitor: bool = True, workers: int = 1) -> dict:
-    """Start ``serve-demo`` with ``server_args`` (monitored), run ``build(url)`` against it, return the results."""
+async def run_demo(
+    server_args: list[str], build, monitor: bool = True, workers: int = 1, preflight_tries: int = 1
+) -> dict:
+    """Start ``serve-demo`` with ``server_args`` (monitored), run ``build(url)`` against it, return the results.
+
+    ``preflight_tries``: behind a front without affinity even the preflight's session may land on two
+    replicas (its second request on a new connection): try it again that many times in all."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
     cmd = " ".join([sys.executable, "-m", "mcpload.cli", "serve-demo", "--port", str(port), *server_args])
     with monitoring(MonitorConfig(server_cmd=cmd), url) as mon:
-        report = await run_scenario(build(url), annotators=[mon.annotator()] if monitor else None, workers=workers)
+        for attempt in range(preflight_tries):
+            try:
+                report = await run_scenario(
+                    build(url), annotators=[mon.annotator()] if monitor else None, workers=workers
+                )
+                break
+            except PreflightError:
+                if attempt == preflight_tries - 1:
+                    raise
     return report.results
 
 

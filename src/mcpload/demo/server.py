@@ -61,6 +61,11 @@ def build_server(
     """
     from mcp.server import MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
+    from mcp.types import ToolAnnotations
+
+    # annotated as a well-behaved server should be: `diagnose` and `init` call only read-only, closed-world tools
+    reads = ToolAnnotations(readOnlyHint=True, openWorldHint=False)
+    sends = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=True)
 
     beh = behaviour or Behaviour()
     blocking = flaws.blocking_tool if flaws else None
@@ -85,7 +90,7 @@ def build_server(
         except Busy as exc:
             raise ToolError(f"{tool}: {exc}") from None
 
-    @server.tool(description="Search the documentation; returns ranked document ids.")
+    @server.tool(description="Search the documentation; returns ranked document ids.", annotations=reads)
     async def search_docs(query: str, limit: int = 5) -> SearchResults:
         await work("search_docs")
         limit = max(1, min(limit, 20))
@@ -95,17 +100,17 @@ def build_server(
         ]
         return SearchResults(query=query, results=hits)
 
-    @server.tool(description="Fetch one document by id.")
+    @server.tool(description="Fetch one document by id.", annotations=reads)
     async def get_doc(doc_id: str) -> str:
         await work("get_doc")
         return f"# {doc_id}\n\n" + ("Lorem ipsum dolor sit amet. " * 20)
 
-    @server.tool(description="Send a message to a recipient; returns the message id.")
+    @server.tool(description="Send a message to a recipient; returns the message id.", annotations=sends)
     async def send_message(to: str, text: str) -> dict[str, str]:
         await work("send_message")
         return {"message_id": str(uuid.uuid4()), "to": to, "chars": str(len(text))}
 
-    @server.tool(description="Delivery status of a message sent earlier.")
+    @server.tool(description="Delivery status of a message sent earlier.", annotations=reads)
     async def get_delivery_report(message_id: str) -> DeliveryReport:
         await work("get_delivery_report")
         return DeliveryReport(message_id=message_id, status="delivered", attempts=1)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +18,10 @@ from mcpload.engine.load import LocalLoad
 from mcpload.engine.preflight import PreflightError, preflight
 from mcpload.engine.recording import OutcomeSink
 from mcpload.engine.runner import Runner, RunOptions, RunReport
+from mcpload.engine.timing import latest_end, planned_duration
+from mcpload.engine.watchdog import Watchdog
 from mcpload.metrics import Recorder
 from mcpload.profiles import Segment
-
-
-def planned_duration(scenario: Any) -> float:
-    return max((p.start + p.duration for p in scenario.profiles), default=0.0)
 
 
 def redact(text: str, secrets: frozenset[str] | set[str]) -> str:
@@ -108,6 +105,11 @@ async def run_scenario(
         "planned_duration_s": planned_duration(scenario),
         "segment": str(segment),
     }
+    world = getattr(load, "world", None)
+    watchdog = Watchdog(
+        halt=(lambda: setattr(world, "halted", True)) if world is not None else None,
+        note=f" (the intervals so far are in {intervals}: `mcpload report` rebuilds a summary)" if intervals else "",
+    )
     runner = Runner(
         scenario,
         load,
@@ -121,15 +123,15 @@ async def run_scenario(
             outputs=list(outputs or []),
             annotators=list(annotators or []) + ([canary] if canary else []),
             keep_states=not segment.is_full,
+            watchdog=watchdog,
+            end_s=latest_end(scenario),
         ),
     )
     if start_at is not None:
         await asyncio.sleep(max(0.0, start_at - time.time()))
-    loop = asyncio.get_running_loop()
-    signals = (signal.SIGINT, signal.SIGTERM) if handle_signals else ()
-    for sig in signals:
-        with suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, runner.interrupt)
+    watchdog.start(asyncio.get_running_loop())
+    if handle_signals:
+        watchdog.handle_signals(runner.interrupt, (signal.SIGINT, signal.SIGTERM))
     try:
         if canary is not None:
             canary.start()
@@ -137,9 +139,7 @@ async def run_scenario(
     finally:
         if canary is not None:
             await canary.stop()
-        for sig in signals:
-            with suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(sig)
+        watchdog.close()
     if out is not None:
         write_results(report.results, out, secrets)
     return report

@@ -36,6 +36,10 @@ class RunOptions:
     # keep each interval's exact recorder state (``state``) in the intervals and the results, so that
     # ``mcpload merge`` can combine the segments of a split run exactly
     keep_states: bool = False
+    # ``engine.watchdog.Watchdog``: told when the load should have ended (``end_s`` after the start), so
+    # that it can break an agent that stalls the event loop past it
+    watchdog: Any = None
+    end_s: float | None = None
 
 
 @dataclass
@@ -90,7 +94,8 @@ class Runner:
 
     async def run(self) -> RunReport:
         started_at = datetime.now(UTC).isoformat(timespec="seconds")
-        meta = {"started_at": started_at, **self.options.meta}
+        # redacted before anything sees it: the server's info may echo a credential back
+        meta = redact_all({"started_at": started_at, **self.options.meta}, self.options.secrets)
         if self.options.intervals_path:
             self._writer = IntervalWriter(self.options.intervals_path, meta)
         for output in self.options.outputs:
@@ -99,10 +104,15 @@ class Runner:
         self.load.begin(self.t0)
         self._lag.start()
         ticker = asyncio.ensure_future(self._tick())
+        watchdog = self.options.watchdog
+        if watchdog is not None and self.options.end_s is not None:
+            watchdog.due_at(self.t0 + self.options.end_s)
         try:
             await self.load.wait()
         finally:
             ticker.cancel()
+            if watchdog is not None:
+                watchdog.due_at(None)  # building the results may take long: that is no stall
             self._lag.stop()
         duration = _clock() - self.t0
         self._cut_interval()
@@ -202,6 +212,8 @@ def complete_results(
     results["template_errors"] = extras.get("template_errors", {})
     if extras.get("scripted_errors"):
         results["scripted_errors"] = extras["scripted_errors"]
+    results["backoffs"] = extras.get("backoffs", {"conversations": 0, "opens": 0})
+    results["outages"] = extras.get("outages", {"count": 0, "list": []})
     price = getattr(scenario, "price_per_1k", None)
     conv = results.get("conversations", {})
     if price:
@@ -215,10 +227,14 @@ def complete_results(
 def add_extras(total: dict[str, Any], part: dict[str, Any]) -> None:
     """Sum one load's extras into ``total`` (split runs: workers, segments)."""
     total["interrupted_calls"] = total.get("interrupted_calls", 0) + part.get("interrupted_calls", 0)
-    for key in ("template_errors", "scripted_errors"):
+    for key in ("template_errors", "scripted_errors", "backoffs"):
         into = total.setdefault(key, {})
         for message, n in part.get(key, {}).items():
             into[message] = into.get(message, 0) + n
+    if "outages" in part:  # each part saw the outage on its own: kept apart, counted once per part
+        outages = total.setdefault("outages", {"count": 0, "list": []})
+        outages["count"] += part["outages"].get("count", 0)
+        outages["list"] = (outages["list"] + list(part["outages"].get("list", [])))[:100]
 
 
 def redact_all(value: Any, secrets: frozenset[str]) -> Any:

@@ -19,7 +19,7 @@ from mcpload.scenario.checks import (
 )
 from mcpload.scenario.distributions import Constant, Distribution, parse_distribution
 from mcpload.scenario.errors import ScenarioError
-from mcpload.scenario.scripted import ScriptedAgent, load_agent_class
+from mcpload.scenario.scripted import ScriptedAgent, split_spec
 from mcpload.scenario.steps import Step
 from mcpload.scenario.workflow import parse_workflow
 
@@ -87,7 +87,8 @@ def parse_agents(value: Any, path: str, base_dir: Path, data_names: Collection[s
 
 
 def parse_agent(name: str, value: Any, path: str, base_dir: Path, data_names: Collection[str]) -> AgentSpec:
-    """One agent type; ``python:`` files are imported now, relative to ``base_dir``."""
+    """One agent type; a ``python:`` class is not imported here (see ``Scenario.from_dict``): only the
+    agent types a profile runs are, once the whole scenario is valid."""
     if not _NAME.match(name):
         raise ScenarioError(f"agent names may hold letters, digits, '_', '-' and '.', got {name!r}", path)
     spec = expect_mapping(value, path)
@@ -100,7 +101,7 @@ def parse_agent(name: str, value: Any, path: str, base_dir: Path, data_names: Co
         workflow = parse_workflow(spec["workflow"], join(path, "workflow"), data_names)
     elif "python" in spec:
         python = expect_str(spec["python"], join(path, "python"))
-        agent_class = load_agent_class(python, base_dir, join(path, "python"))
+        split_spec(python, join(path, "python"))
     else:
         raise ScenarioError("missing a workflow (a list of steps) or python (file.py:ClassName)", path)
     conversations = spec.get("conversations_per_session")
