@@ -82,6 +82,7 @@ def _execute(
     from mcpload.engine.execute import planned_duration, run_scenario
     from mcpload.engine.preflight import PreflightError
     from mcpload.outputs.console import LiveView, render_summary
+    from mcpload.redaction import terminal_safe
 
     scenario = _with_target_secrets(scenario, target)
     from mcpload.outputs.paths import check_outputs
@@ -125,7 +126,7 @@ def _execute(
         typer.echo(f"mcpload: {exc}", err=True)
         return EXIT_UNREACHABLE
     render_summary(report.results)
-    render_resources(report.results)
+    render_resources(terminal_safe(report.results))
     from mcpload.cli_distributed import report_lost
 
     report_lost(report.results)
