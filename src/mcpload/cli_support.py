@@ -353,13 +353,7 @@ def _write_html_report(results: dict, path: Path | None) -> bool:
 
 
 def _demo_html(path: Path) -> Path | None:
-    """The demo writes its report unless plotly is missing and the path is the default one."""
-    from mcpload.outputs.html import NEEDS_PLOTLY, HtmlReportError, require_plotly
-
-    try:
-        require_plotly()
-    except HtmlReportError:
-        if path == DEMO_HTML:
-            typer.echo(f"mcpload: no HTML report: {NEEDS_PLOTLY}", err=True)
-            return None
+    """The demo always writes its report: a report that cannot be made stops it before the load (exit 2),
+    never a silent skip."""
+    _check_html(path)
     return path

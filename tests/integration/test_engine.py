@@ -48,6 +48,22 @@ def even(rate: float, duration: str, **extra: Any) -> dict[str, Any]:
     return {"type": "agent-arrival-rate", "rate": rate, "duration": duration, "distribution": "even", **extra}
 
 
+def even_then_quiet(rate: float, duration: str, quiet: str = "3s") -> dict[str, Any]:
+    """Exactly rate·duration arrivals (the first at 0), then ``quiet`` seconds without arrivals before the
+    profile ends: arrivals that do several conversations finish them all, however slow the machine is
+    (at the profile's end an arrival is retired after its current conversation)."""
+    return {
+        "type": "ramping-arrival-rate",
+        "start_rate": rate,
+        "stages": [
+            {"duration": duration, "target": rate},
+            {"duration": 0, "target": 0},
+            {"duration": quiet, "target": 0},
+        ],
+        "distribution": "even",
+    }
+
+
 # 1. stage targets over time
 
 
@@ -146,7 +162,7 @@ def chain(expected_doc: str, query: str = "chain") -> list[dict[str, Any]]:
 async def test_saved_values_chain_calls_in_order(demo_url):
     # two agents (even arrivals at 0 s and 0.5 s), three conversations each: exact counts
     agents = {"a": {"conversations_per_session": 3, "workflow": chain(_doc_id("chain", 0))}}
-    report = await run_scenario(make(demo_url, agents, even(2, "1s")), seed=1)
+    report = await run_scenario(make(demo_url, agents, even_then_quiet(2, "1s")), seed=1)
     res = report.results
     assert res["template_errors"] == {}
     assert calls(res) == {
@@ -163,7 +179,7 @@ async def test_saved_values_chain_calls_in_order(demo_url):
 async def test_chain_check_catches_a_wrong_value(demo_url):
     """The control for the test above: the same check with another id fails every conversation."""
     agents = {"a": {"conversations_per_session": 3, "workflow": chain("doc-0000000000")}}
-    res = (await run_scenario(make(demo_url, agents, even(2, "1s")), seed=1)).results
+    res = (await run_scenario(make(demo_url, agents, even_then_quiet(2, "1s")), seed=1)).results
     assert sum(res["template_errors"].values()) == 6
     assert "prompts/get summarize" not in res["operations"]
     assert calls(res)[GET_DOC] == 6 and res["totals"]["failed"] == 0
@@ -207,7 +223,7 @@ async def test_retries_and_wasted_tokens(slow_url, on, attempts_per_send):
         {"call": "get_doc", "args": {"doc_id": "never reached"}},
     ]
     agents = {"a": {"conversations_per_session": 2, "tokens_per_step": 100, "workflow": workflow}}
-    scenario = make(slow_url, agents, even(3, "1s"), tokens={"price_per_1k": 0.5})
+    scenario = make(slow_url, agents, even_then_quiet(3, "1s"), tokens={"price_per_1k": 0.5})
     res = (await run_scenario(scenario, seed=1)).results
 
     conversations = 3 * 2
@@ -280,7 +296,7 @@ def random_workflow() -> list[dict[str, Any]]:
 
 async def test_same_seed_same_calls(demo_url):
     agents = {"a": {"conversations_per_session": 4, "idle": "1ms..5ms", "workflow": random_workflow()}}
-    scenario = make(demo_url, agents, even(5, "1s"))
+    scenario = make(demo_url, agents, even_then_quiet(5, "1s"))
     first = (await run_scenario(scenario, seed=11)).results
     second = (await run_scenario(scenario, seed=11)).results
     other = (await run_scenario(scenario, seed=12)).results
@@ -309,7 +325,7 @@ async def test_same_seed_same_calls_with_random_parallel_branches(demo_url):
         }
     }
     agents = {"a": {"conversations_per_session": 4, "workflow": [{"parallel": [left, right]}]}}
-    scenario = make(demo_url, agents, even(5, "1s"))
+    scenario = make(demo_url, agents, even_then_quiet(5, "1s"))
     runs = [(await run_scenario(scenario, seed=3)).results for _ in range(3)]
     assert all(r["conversations"]["ok"] == 20 for r in runs)
     assert calls(runs[0]) == calls(runs[1]) == calls(runs[2])

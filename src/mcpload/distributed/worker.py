@@ -10,6 +10,8 @@ from typing import Any
 from mcpload.engine.agent import World
 from mcpload.engine.load import LocalLoad
 from mcpload.engine.recording import OutcomeSink
+from mcpload.engine.timing import latest_end
+from mcpload.engine.watchdog import Watchdog
 from mcpload.metrics import Recorder
 from mcpload.profiles import Segment
 
@@ -45,17 +47,24 @@ class SegmentWorker:
         self.recorder = Recorder()
         world = World(scenario, target, transport, protocol, self.recorder, OutcomeSink(self.recorder, secrets))
         self.load = LocalLoad(scenario, world, seed, segment)
+        self.end_s = latest_end(scenario)
 
     async def run(self, epoch: float, send: Callable[[Message], None]) -> None:
         """Run the segment from the wall-clock time ``epoch`` (the run's start, the same for every worker)
         and call ``send`` with a message each second and one at the end."""
         t0 = time.perf_counter() + (epoch - time.time())
+        world = self.load.world
+        # an agent stalling this worker's loop past the end is broken here as in a local run
+        watchdog = Watchdog(halt=lambda: setattr(world, "halted", True))
+        watchdog.start(asyncio.get_running_loop())
+        watchdog.due_at(t0 + self.end_s)
         self.load.begin(t0)
         ticker = asyncio.ensure_future(self._tick(t0, send))
         try:
             await self.load.wait()
         finally:
             ticker.cancel()
+            watchdog.close()
         send({"done": True, "delta": self.recorder.drain(), "extras": self.load.extras()})
 
     async def _tick(self, t0: float, send: Callable[[Message], None]) -> None:

@@ -11,9 +11,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from mcpload.engine.pacing import Backoff, OutageTracker
 from mcpload.engine.recording import OutcomeSink, retrying
 from mcpload.engine.rng import AgentRandom
-from mcpload.mcp.outcome import Outcome
+from mcpload.engine.watchdog import Stalled
+from mcpload.mcp.outcome import HTTP_ERROR, TIMEOUT, TRANSPORT, Outcome
 from mcpload.mcp.session import Session
 from mcpload.scenario import RenderContext, TemplateRenderError
 from mcpload.scenario import model as m
@@ -49,6 +51,16 @@ class World:
     sink: OutcomeSink
     template_errors: dict[str, int] = field(default_factory=dict)
     scripted_errors: dict[str, int] = field(default_factory=dict)
+    #: pauses agents took after failed or empty conversations, and after sessions they could not open
+    backoffs: dict[str, int] = field(default_factory=lambda: {"conversations": 0, "opens": 0})
+    outages: OutageTracker = field(default_factory=OutageTracker)
+    #: set (from any thread) when the run must end now: agents leave at their next step
+    halted: bool = False
+    t0: float = 0.0
+
+
+class Halted(Exception):
+    """Raised inside an agent when the run is halted (``World.halted``): it leaves at once."""
 
 
 @dataclass
@@ -77,6 +89,9 @@ class Agent:
         self.session: Session | None = None
         self._first_outcome = True
         self._failures = 0
+        self._requests = 0  # requests sent, to tell a conversation that did nothing
+        self._last_failure = ""  # the kind of the last failed outcome
+        self._backoff = Backoff()
 
     def retire(self) -> None:
         """Stop after the current conversation; an agent that is idle leaves at once."""
@@ -85,8 +100,10 @@ class Agent:
             self.task.cancel()
 
     def _on_outcome(self, outcome: Outcome) -> None:
+        self._requests += 1
         if not outcome.ok:
             self._failures += 1
+            self._last_failure = outcome.kind
         if self._first_outcome:
             self._first_outcome = False
             self.world.sink(outcome, self.intended_start)
@@ -94,30 +111,73 @@ class Agent:
             self.world.sink(outcome)
 
     async def run(self) -> None:
-        world, rec = self.world, self.world.recorder
-        t0 = _clock()
-        session = Session(
+        session = None
+        try:
+            session = await self._open()
+            if session is not None:
+                await self._conversations(session, _clock())
+        except asyncio.CancelledError:
+            if not self.idle:
+                raise
+        except Halted:
+            pass
+        except Stalled:
+            key = "engine: an agent blocked the event loop past the end of the run and was stopped"
+            self.world.scripted_errors[key] = self.world.scripted_errors.get(key, 0) + 1
+        finally:
+            if self.session is not None:
+                await asyncio.shield(self._close(self.session))
+
+    def _new_session(self) -> Session:
+        world = self.world
+        self.session = Session(
             world.target.make_transport(world.transport),
             world.protocol,
             world.target.timeout,
             on_outcome=self._on_outcome,
         )
-        self.session = session
-        try:
+        return self.session
+
+    async def _open(self) -> Session | None:
+        """Open a session. An agent of a closed profile keeps trying, with backoff, until one opens or it
+        is retired (the slot it holds stays filled, and a down server is not hammered); an open-profile
+        arrival tries once. Each attempt is a fresh session: nothing half-open is carried over."""
+        world, rec = self.world, self.world.recorder
+        while True:
+            t0 = _clock()
+            session = self._new_session()
             opened = await session.open()
-            rec.session_opened(opened.ok, _clock() - t0)
-            if not opened.ok:
-                return
-            await self._conversations(session, t0)
-        except asyncio.CancelledError:
-            if not self.idle:
-                raise
+            now = _clock()
+            rec.session_opened(opened.ok, now - t0)
+            if opened.ok:
+                world.outages.opened(now - world.t0)
+                self._backoff.reset()
+                return session
+            if _is_outage(opened):
+                world.outages.open_failed(now - world.t0)
+            if self.intended_start is not None or self.retiring or world.halted:
+                return None
+            world.backoffs["opens"] += 1
+            await self._close(session)
+            self.session = None
+            await self._pause(self._backoff.next_delay())
+            if self.retiring or world.halted:
+                return None
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep as an idle agent: ``retire`` ends the pause at once."""
+        self.idle = True
+        try:
+            await asyncio.sleep(seconds)
         finally:
-            await asyncio.shield(self._close(session))
+            self.idle = False
 
     async def _close(self, session: Session) -> None:
+        # on_end: abandon (a share of) sessions without DELETE, as real clients do; drawn only then
+        share = self.spec.abandon_share
+        end = session.abandon if share and self.rng.random() < share else session.close
         with contextlib.suppress(TimeoutError, OSError):
-            await asyncio.wait_for(session.close(), 5.0)
+            await asyncio.wait_for(end(), 5.0)
         self.world.recorder.session_closed()
 
     async def _conversations(self, session: Session, t0: float) -> None:
@@ -134,27 +194,43 @@ class Agent:
             data=self.world.scenario.data,
         )
         n = 0
-        while not self.retiring:
+        world = self.world
+        # An arrival of an open profile always does its first conversation, even when the profile ended
+        # while its session was opening (it arrived in time: the graceful stop bounds it, as k6 lets a
+        # started iteration finish); a retired agent of a closed profile starts none.
+        while not self.retiring or (n == 0 and self.intended_start is not None):
+            if world.halted:
+                raise Halted
             conv = Conversation(f"{self.index}-{n}", n)
             ctx.start_conversation(conv.id, n, saved=conv.saved)
-            failures = self._failures
+            failures, requests = self._failures, self._requests
             if scripted is not None:
                 ok = await self._scripted(scripted, session) and self._failures == failures
             else:
                 ok = await self._steps(spec.workflow, session, conv, ctx)
             if not ok:
                 conv.wasted = conv.tokens  # everything the chain spent is lost with it
-            self.world.recorder.conversation_finished(ok, conv.tokens, conv.wasted)
+            world.recorder.conversation_finished(ok, conv.tokens, conv.wasted)
             n += 1
             if (limit and n >= limit) or (lifetime and _clock() - t0 >= lifetime) or self.retiring:
                 return
             gap = idle.sample(self.rng)
+            # Back off when the conversation ended without the server having answered: it sent nothing,
+            # or failed in the agent itself (a template, a Python agent) or on a refused or reset
+            # connection. Such a conversation costs no time, so without a pause the agent would spin.
+            # A server that answers with errors is load as asked for: the idle gap alone, as always.
+            unanswered = self._requests == requests or (
+                not ok and (self._failures == failures or self._last_failure == TRANSPORT)
+            )
+            if unanswered:
+                world.backoffs["conversations"] += 1
+                gap = max(gap, self._backoff.next_delay())  # a floor under the scenario's own idle time
+            else:
+                self._backoff.reset()
             if gap > 0:
-                self.idle = True
-                try:
-                    await asyncio.sleep(gap)
-                finally:
-                    self.idle = False
+                await self._pause(gap)
+            else:
+                await asyncio.sleep(0)  # always let the clock, the signals and the other agents run
 
     def _scripted_instance(self):
         """One instance per agent, kept across its conversations (its ``saved`` too)."""
@@ -163,7 +239,7 @@ class Agent:
     async def _scripted(self, agent, session: Session) -> bool:
         try:
             await agent.run(session)
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, Halted, Stalled):
             raise
         except Exception as exc:  # a user's agent code failing is counted, never crashes the run
             key = f"{self.spec.name}: {type(exc).__name__}: {exc}"[:200]
@@ -180,6 +256,8 @@ class Agent:
         return True
 
     async def _step(self, step, session: Session, conv: Conversation, ctx: RenderContext) -> bool:
+        if self.world.halted:
+            raise Halted
         kind = type(step)
         if kind is m.Think:
             await asyncio.sleep(step.duration.sample(self._rng))
@@ -241,6 +319,11 @@ class Agent:
             conv.wasted += tokens  # the agent re-spends its reasoning on the retry
             await asyncio.sleep(policy.wait(attempt, self._rng, out.retry_after))
         return False
+
+
+def _is_outage(out: Outcome) -> bool:
+    """A session that could not be opened for a reason of the network or of the server's availability."""
+    return out.kind in (TRANSPORT, TIMEOUT) or (out.kind == HTTP_ERROR and (out.http_status or 0) in (502, 503, 504))
 
 
 _SIMPLE = {

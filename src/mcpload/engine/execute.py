@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +18,10 @@ from mcpload.engine.load import LocalLoad
 from mcpload.engine.preflight import PreflightError, preflight
 from mcpload.engine.recording import OutcomeSink
 from mcpload.engine.runner import Runner, RunOptions, RunReport
+from mcpload.engine.timing import latest_end, planned_duration
+from mcpload.engine.watchdog import Watchdog
 from mcpload.metrics import Recorder
 from mcpload.profiles import Segment
-
-
-def planned_duration(scenario: Any) -> float:
-    return max((p.start + p.duration for p in scenario.profiles), default=0.0)
 
 
 def redact(text: str, secrets: frozenset[str] | set[str]) -> str:
@@ -86,6 +83,7 @@ async def run_scenario(
         raise PreflightError(redact(str(exc), secrets), exc.code) from None
     if info.era == "modern":
         _refuse_ping(scenario, info.protocol_version)
+    canary = _canary(scenario, target, info)
     recorder = Recorder()
     run_seed = seed if seed is not None else (scenario.seed if scenario.seed is not None else 0)
     if isinstance(segment, str):
@@ -107,6 +105,11 @@ async def run_scenario(
         "planned_duration_s": planned_duration(scenario),
         "segment": str(segment),
     }
+    world = getattr(load, "world", None)
+    watchdog = Watchdog(
+        halt=(lambda: setattr(world, "halted", True)) if world is not None else None,
+        note=f" (the intervals so far are in {intervals}: `mcpload report` rebuilds a summary)" if intervals else "",
+    )
     runner = Runner(
         scenario,
         load,
@@ -118,23 +121,25 @@ async def run_scenario(
             meta,
             secrets,
             outputs=list(outputs or []),
-            annotators=list(annotators or []),
+            annotators=list(annotators or []) + ([canary] if canary else []),
             keep_states=not segment.is_full,
+            watchdog=watchdog,
+            end_s=latest_end(scenario),
         ),
     )
     if start_at is not None:
         await asyncio.sleep(max(0.0, start_at - time.time()))
-    loop = asyncio.get_running_loop()
-    signals = (signal.SIGINT, signal.SIGTERM) if handle_signals else ()
-    for sig in signals:
-        with suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, runner.interrupt)
+    watchdog.start(asyncio.get_running_loop())
+    if handle_signals:
+        watchdog.handle_signals(runner.interrupt, (signal.SIGINT, signal.SIGTERM))
     try:
+        if canary is not None:
+            canary.start()
         report = await runner.run()
     finally:
-        for sig in signals:
-            with suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(sig)
+        if canary is not None:
+            await canary.stop()
+        watchdog.close()
     if out is not None:
         write_results(report.results, out, secrets)
     return report
@@ -191,3 +196,24 @@ def _refuse_ping(scenario: Any, version: str) -> None:
                     "speaks (remove the step, or set target.protocol to 2025-11-25)",
                     2,
                 )
+
+
+def _canary(scenario: Any, target: Any, info: Any) -> Any:
+    """The canary of ``options.canary`` (``engine.canary``), or None. HTTP targets only: over stdio it
+    would start a second server process."""
+    spec = getattr(scenario.options, "canary", None)
+    if spec is None:
+        return None
+    if target.url is None:
+        raise PreflightError(
+            f"{scenario.source}: options.canary: needs an HTTP target (a stdio one would be a second server)", 2
+        )
+    if spec.call == "ping" and info.era == "modern":
+        raise PreflightError(
+            f"{scenario.source}: options.canary: ping is not part of protocol {info.protocol_version}, which the "
+            "server speaks (name a cheap, read-only tool instead)",
+            2,
+        )
+    from mcpload.engine.canary import Canary
+
+    return Canary(spec, target)

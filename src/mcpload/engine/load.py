@@ -68,6 +68,7 @@ class LocalLoad:
     def begin(self, t0: float) -> None:
         """Start every profile, ``t0`` being the run's start on the ``perf_counter`` clock."""
         self.t0 = t0
+        self.world.t0 = t0
         self._controllers = [asyncio.ensure_future(self._run_profile(i, p)) for i, p in enumerate(self.profiles)]
 
     async def wait(self) -> None:
@@ -92,6 +93,8 @@ class LocalLoad:
             "interrupted_calls": world.sink.interrupted,
             "template_errors": dict(world.template_errors),
             "scripted_errors": dict(world.scripted_errors),
+            "backoffs": dict(world.backoffs),
+            "outages": world.outages.summary(),
         }
 
     def execution(self) -> dict[str, Any]:

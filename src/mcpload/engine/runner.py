@@ -14,6 +14,9 @@ from typing import Any
 
 import orjson
 
+from mcpload.engine.looplag import LoopLag
+from mcpload.findings import analyze as analyze_findings
+from mcpload.findings.base import generator_bound
 from mcpload.metrics import IntervalWriter, Recorder, build_results, evaluate, percentiles_needed, should_abort
 
 _clock = time.perf_counter
@@ -33,6 +36,10 @@ class RunOptions:
     # keep each interval's exact recorder state (``state``) in the intervals and the results, so that
     # ``mcpload merge`` can combine the segments of a split run exactly
     keep_states: bool = False
+    # ``engine.watchdog.Watchdog``: told when the load should have ended (``end_s`` after the start), so
+    # that it can break an agent that stalls the event loop past it
+    watchdog: Any = None
+    end_s: float | None = None
 
 
 @dataclass
@@ -73,6 +80,7 @@ class Runner:
         self._intervals: list[bytes] = []
         self._writer: IntervalWriter | None = None
         self._percentiles = percentiles_needed(scenario.thresholds)
+        self._lag = LoopLag()  # mcpload's own event-loop lag, into every interval (findings: generator-bound)
 
     # public
     def interrupt(self) -> None:
@@ -94,14 +102,22 @@ class Runner:
             output.start(meta, self.recorder)
         self.t0 = _clock()
         self.load.begin(self.t0)
+        self._lag.start()
         ticker = asyncio.ensure_future(self._tick())
+        watchdog = self.options.watchdog
+        if watchdog is not None and self.options.end_s is not None:
+            watchdog.due_at(self.t0 + self.options.end_s)
         try:
             await self.load.wait()
         finally:
             ticker.cancel()
+            if watchdog is not None:
+                watchdog.due_at(None)  # building the results may take long: that is no stall
+            self._lag.stop()
         duration = _clock() - self.t0
         self._cut_interval()
-        thresholds = evaluate(self.scenario.thresholds, self._snapshot())
+        final = self._snapshot()
+        thresholds = evaluate(self.scenario.thresholds, final)
         intervals = [orjson.loads(raw) for raw in self._intervals]
         results = build_results(
             self.recorder, meta=meta, intervals=intervals, thresholds=thresholds, duration_s=duration
@@ -117,6 +133,9 @@ class Runner:
         )
         for annotator in self.options.annotators:
             annotator.annotate_results(results)
+        # Findings read the whole results (resources included); thresholds may name them.
+        results["findings"] = analyze_findings(results)
+        results["thresholds"] = evaluate(self.scenario.thresholds, {**final, "findings": results["findings"]})
         if self.options.secrets:
             results = redact_all(results, self.options.secrets)
         if self._writer is not None:
@@ -157,6 +176,9 @@ class Runner:
             self.recorder.active_agents = state["active"]
             self.recorder.target_agents = state["target"]
         interval = self.recorder.interval(_clock() - self.t0)
+        interval.update(self._lag.cut())
+        if generator_bound(interval):
+            interval["generator_bound"] = True
         for annotator in self.options.annotators:
             annotator.annotate_interval(interval)
         if self.options.keep_states and state is not None:
@@ -187,6 +209,8 @@ def complete_results(
     results["template_errors"] = extras.get("template_errors", {})
     if extras.get("scripted_errors"):
         results["scripted_errors"] = extras["scripted_errors"]
+    results["backoffs"] = extras.get("backoffs", {"conversations": 0, "opens": 0})
+    results["outages"] = extras.get("outages", {"count": 0, "list": []})
     price = getattr(scenario, "price_per_1k", None)
     conv = results.get("conversations", {})
     if price:
@@ -200,10 +224,14 @@ def complete_results(
 def add_extras(total: dict[str, Any], part: dict[str, Any]) -> None:
     """Sum one load's extras into ``total`` (split runs: workers, segments)."""
     total["interrupted_calls"] = total.get("interrupted_calls", 0) + part.get("interrupted_calls", 0)
-    for key in ("template_errors", "scripted_errors"):
+    for key in ("template_errors", "scripted_errors", "backoffs"):
         into = total.setdefault(key, {})
         for message, n in part.get(key, {}).items():
             into[message] = into.get(message, 0) + n
+    if "outages" in part:  # each part saw the outage on its own: kept apart, counted once per part
+        outages = total.setdefault("outages", {"count": 0, "list": []})
+        outages["count"] += part["outages"].get("count", 0)
+        outages["list"] = (outages["list"] + list(part["outages"].get("list", [])))[:100]
 
 
 def redact_all(value: Any, secrets: frozenset[str]) -> Any:

@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any
 from mcpload.inputs import MAX_INT, depth_error
 from mcpload.redaction import target_secrets
 from mcpload.scenario.agents import AgentSpec, parse_agents
+from mcpload.scenario.canary import CanarySpec, parse_canary
 from mcpload.scenario.checks import (
     check_keys,
     expect_duration,
     expect_int,
+    expect_list,
     expect_mapping,
     expect_number,
     expect_str,
@@ -78,7 +80,19 @@ __all__ = [
     "Think",
 ]
 
-KEYS = ("name", "description", "seed", "target", "data", "tokens", "agents", "profiles", "thresholds", "options")
+KEYS = (
+    "name",
+    "description",
+    "seed",
+    "target",
+    "allow_hosts",
+    "data",
+    "tokens",
+    "agents",
+    "profiles",
+    "thresholds",
+    "options",
+)
 DEFAULT_GRACE_PERIOD = 30.0  # seconds, as k6's gracefulStop
 
 
@@ -88,9 +102,11 @@ class Options:
 
     Attributes:
         grace_period: Seconds in-flight conversations may take to finish once the run stops.
+        canary: A cheap call made at a fixed rate beside the load (``scenario.canary``), or None.
     """
 
     grace_period: float = DEFAULT_GRACE_PERIOD
+    canary: CanarySpec | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +127,7 @@ class Scenario:
         price_per_1k: Price of 1,000 tokens, for the cost estimate (None: no estimate).
         options: Run options.
         secrets: Every non-empty value that ``${VAR}`` took from the environment: outputs redact them.
+        allow_hosts: Hosts a run may target besides loopback (``mcpload.host_guard``); () allows any.
     """
 
     name: str
@@ -126,6 +143,7 @@ class Scenario:
     price_per_1k: float | None = None
     options: Options = Options()
     secrets: frozenset[str] = frozenset()
+    allow_hosts: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(
@@ -239,7 +257,15 @@ def _build(data: Any, source: str, base_dir: Path, env: Mapping[str, str]) -> Sc
         options=_options(data.get("options")),
         # values written in the file are secrets too: URL credentials and query keys, header values
         secrets=secrets | (target_secrets(target) if target is not None else frozenset()),
+        allow_hosts=_allow_hosts(data.get("allow_hosts")),
     )
+
+
+def _allow_hosts(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = expect_list(value, "allow_hosts", non_empty=True)
+    return tuple(expect_str(host, join("allow_hosts", i)) for i, host in enumerate(items))
 
 
 def _import_python(scenario: Scenario, allow: bool, on_python: Callable[[str], None] | None) -> Scenario:
@@ -279,9 +305,11 @@ def _price(value: Any) -> float | None:
 def _options(value: Any) -> Options:
     if value is None:
         return Options()
-    check_keys(expect_mapping(value, "options"), ("grace_period",), "options")
+    check_keys(expect_mapping(value, "options"), ("grace_period", "canary"), "options")
     grace = value.get("grace_period", DEFAULT_GRACE_PERIOD)
-    return Options(grace_period=expect_duration(grace, "options.grace_period"))
+    return Options(
+        grace_period=expect_duration(grace, "options.grace_period"), canary=parse_canary(value.get("canary"))
+    )
 
 
 def _profiles(value: Any, agents: Mapping[str, AgentSpec]) -> tuple[Profile, ...]:

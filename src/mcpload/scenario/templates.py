@@ -13,6 +13,7 @@ import functools
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
+from mcpload.scenario import budget
 from mcpload.scenario.checks import join, suggestion, type_name
 from mcpload.scenario.context import CONTEXT_NAMES, FUNCTION_NAMES, RenderContext
 from mcpload.scenario.errors import ScenarioError, TemplateRenderError
@@ -29,11 +30,11 @@ def environment() -> ImmutableSandboxedEnvironment:
 
     Immutable: templates cannot change saved values or data rows (no .append, .update, …).
     StrictUndefined: a typo such as {{ saved.dco }} fails the step instead of sending "".
+    Budgeted (``mcpload.scenario.budget``): a template cannot loop, recurse or allocate without bound.
     """
-    from jinja2 import StrictUndefined
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
+    from mcpload.scenario.budget import budgeted_environment
 
-    return ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    return budgeted_environment()
 
 
 @functools.cache
@@ -133,17 +134,21 @@ def _compile_string(source: str, path: str, data_names: Collection[str] | None, 
         where = f" (line {exc.lineno})" if "\n" in source.strip() else ""
         raise ScenarioError(f"template syntax error{where}: {exc.message}", path) from None
     _check(tree, path, data_names)
+    budget.charge_loops(tree)
     expression = _lone_expression(source) if native else None
     if expression is not None:
         evaluate = env.compile_expression(expression, undefined_to_none=False)
 
         def render_native(variables: dict[str, Any]) -> Any:
             try:
+                budget.start()
                 value = evaluate(variables)
+                budget.check_size(value)
                 if isinstance(value, Undefined | list | dict):
                     undefined = _undefined_in(value)
                     if undefined is not None:
                         str(undefined)  # StrictUndefined raises the precise error (which name, which object)
+                value = budget.as_json(value)
             except Exception as exc:
                 raise TemplateRenderError(path, _describe(exc)) from exc
             return value
@@ -154,7 +159,10 @@ def _compile_string(source: str, path: str, data_names: Collection[str] | None, 
 
     def render_text(variables: dict[str, Any]) -> str:
         try:
-            return template.render(variables)
+            budget.start()
+            text = template.render(variables)
+            budget.check_size(text)
+            return text
         except Exception as exc:
             raise TemplateRenderError(path, _describe(exc)) from exc
 
@@ -268,6 +276,10 @@ def _describe(exc: Exception) -> str:
     from jinja2 import UndefinedError
     from jinja2.sandbox import SecurityError
 
-    if isinstance(exc, UndefinedError | SecurityError | TemplateRenderError):
+    if isinstance(exc, UndefinedError | SecurityError | TemplateRenderError | budget.BudgetExceeded):
         return str(exc)
+    if isinstance(exc, RecursionError):
+        return "template recursion too deep"
+    if isinstance(exc, MemoryError):
+        return "template ran out of memory"
     return f"{type(exc).__name__}: {exc}"
