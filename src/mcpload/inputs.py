@@ -16,6 +16,7 @@ python             8 MiB       a ``python:`` agent file
 data               256 MiB     a ``data:`` CSV or JSON Lines file
 results            2 GiB       results JSON and NDJSON interval logs read back
                                (``report``, ``compare``, ``merge``)
+trace              2 GiB       ``init --from-trace`` recorded calls
 =================  ==========  ===========================================
 """
 
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 MiB = 1024 * 1024
-LIMITS = {"scenario": 8 * MiB, "python": 8 * MiB, "data": 256 * MiB, "results": 2048 * MiB}
+LIMITS = {"scenario": 8 * MiB, "python": 8 * MiB, "data": 256 * MiB, "results": 2048 * MiB, "trace": 2048 * MiB}
 #: the deepest nesting of any parsed document (YAML scenario, JSON arguments, data rows, results)
 MAX_DEPTH = 100
 #: the most numbers that an option or a scenario value may be, in absolute value (floats)
@@ -81,6 +82,13 @@ def _open(path: str | Path, kind: str) -> tuple[int, int]:
         os.close(fd)
         raise
     return fd, limit
+
+
+def check_file(path: str | Path, kind: str) -> None:
+    """Raise ``InputError`` unless ``path`` is a readable regular file within ``LIMITS[kind]``
+    (for readers that open the file themselves)."""
+    fd, _ = _open(path, kind)
+    os.close(fd)
 
 
 def read_bytes(path: str | Path, kind: str) -> bytes:
