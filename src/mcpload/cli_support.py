@@ -34,9 +34,11 @@ DEBUG = {"on": os.environ.get("MCPLOAD_DEBUG") == "1"}
 def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     """The one-line failure (``mcpload: …``) and its exit; with ``--debug`` the exception being handled,
     if any, is printed first."""
+    from mcpload.redaction import CONSOLE_SECRETS, redact
+
     if DEBUG["on"] and sys.exc_info()[0] is not None:
         traceback.print_exc()
-    typer.echo(f"mcpload: {message}", err=True)
+    typer.echo(f"mcpload: {redact(message, CONSOLE_SECRETS)}", err=True)  # also when echo bypasses sys.stderr
     return typer.Exit(code)
 
 
