@@ -84,11 +84,10 @@ def _execute(
     from mcpload.engine.execute import planned_duration, run_scenario
     from mcpload.engine.preflight import PreflightError
     from mcpload.outputs.console import LiveView, render_summary
+    from mcpload.outputs.paths import check_outputs
     from mcpload.redaction import terminal_safe
 
-    scenario = _with_target_secrets(scenario, target)
-    from mcpload.outputs.paths import check_outputs
-
+    scenario = _with_target_secrets(scenario, target)  # every output (and the console) masks them
     if intervals is None and out is not None:
         intervals = out.with_suffix(".ndjson")
     _check_html(html)
