@@ -263,6 +263,14 @@ def test_server_escape_sequences_are_neutralised_in_the_console(tmp_path, echo_s
         for control in ("\x1b", "\x9b", "\x07", "\x08"):  # ESC (CSI, OSC 8 links, titles), 8-bit CSI, BEL, BS
             assert control not in console, (argv, repr(control))
         assert "^[]8;;http://evil.example/" in console  # shown, harmless
+    doc = json.loads((tmp_path / "r.json").read_text())  # a results file edited to carry escapes
+    doc["operations"] = {f"{name}\x1b]8;;http://evil/\x07x\x9b2J": op for name, op in doc["operations"].items()}
+    (tmp_path / "evil.json").write_text(json.dumps(doc))
+    res = subprocess.run(
+        [MCPLOAD, "compare", "r.json", "evil.json"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert res.returncode == 0, res.stderr
+    assert "^[]8;;http://evil/" in res.stdout and not any(c in res.stdout + res.stderr for c in "\x1b\x9b\x07")
 
 
 @pytest.mark.parametrize(
