@@ -241,6 +241,7 @@ def test_no_secret_in_the_diagnosis_nor_in_load_time_errors(tmp_path, echo_serve
         ["diagnose", url, *auth, "--json"],
         ["--debug", "run", "--url", bad_port, "--tool", "echo", *auth],  # refused at load time, traceback shown
         ["--debug", "run", "s.yaml"],  # the same from the scenario file
+        ["run", "--url", url.replace(f":{echo_server}/", ":1/"), "--tool", "echo", *auth],  # preflight: unreachable
         ["run", "--url", url, "--tool", "echo", "-H", f"X-Key: {HEADER_SECRET}\x01"],  # a bad header value
         ["run", "--url", url, "--tool", "echo", "--agents", "x", *auth],  # a usage error
     ]
