@@ -309,7 +309,7 @@ def test_neutralised_text_has_no_terminal_control(text):
 @pytest.mark.parametrize(
     ("url", "secrets", "plain"),
     [
-        ("https://user:pa55word@h/mcp", {"pa55word", "user"}, "h/mcp"),
+        ("https://user:pa55word@h/mcp", {"pa55word", "user", "dXNlcjpwYTU1d29yZA=="}, "h/mcp"),
         ("https://h/mcp?api_key=k3y-value&page=2", {"k3y-value"}, "page=2"),
         ("https://h/mcp?access_token=a%2Fb%2Bc", {"a%2Fb%2Bc", "a/b+c"}, "access_token"),
         ("https://h/mcp?X-Amz-Signature=abcd1234&X-Amz-Credential=cred5678", {"abcd1234", "cred5678"}, "X-Amz"),
@@ -323,6 +323,22 @@ def test_url_secrets_and_safe_url(url, secrets, plain):
     assert secrets <= found
     for text in (safe_url(url), redact(url, found)):
         assert not any(s in text for s in secrets) and plain in text
+
+
+@pytest.mark.parametrize(
+    ("headers", "secrets"),
+    [
+        ({"Authorization": "Bearer abc.def.ghi"}, {"Bearer abc.def.ghi", "abc.def.ghi"}),
+        ({"Authorization": "Basic bWU6aHVudGVyMjI="}, {"bWU6aHVudGVyMjI=", "me:hunter22", "hunter22"}),
+        ({"X-Api-Key": "k/e+y=1"}, {"k/e+y=1", "k%2Fe%2By%3D1"}),
+        ({"Accept": "application/json", "User-Agent": "agent-x"}, set()),
+    ],
+)
+def test_header_secrets(headers, secrets):
+    from mcpload.redaction import header_secrets
+
+    found = header_secrets(headers)
+    assert secrets <= found and (found or not secrets) and ("application/json" not in found)
 
 
 # --------------------------------------------------------------------------- issue 18 §6: code and listeners
