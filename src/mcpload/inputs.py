@@ -221,6 +221,8 @@ def _short(value: int) -> str:
     return f"a number of about {int(value.bit_length() * 0.30103) + 1} digits"
 
 
+#: the longest URL or header line accepted (most servers refuse more than 8 KiB)
+MAX_LINE = 8192
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # RFC 9110 field-name
 #: headers mcpload sets itself (framing, connection, the MCP session): a second one would break the exchange
 MANAGED_HEADERS = frozenset(
@@ -233,6 +235,8 @@ def url_problem(url: str) -> str | None:
     """Why ``url`` cannot be a target URL (the URL itself is not repeated: it may hold a secret), else None."""
     from urllib.parse import urlsplit
 
+    if len(url) > MAX_LINE:
+        return f"longer than {MAX_LINE:,} characters"
     for i, char in enumerate(url):
         if ord(char) <= 0x20 or 0x7F <= ord(char) <= 0x9F:
             what = "a space" if char == " " else f"a control character ({ord(char):#04x})"
@@ -255,6 +259,8 @@ def header_problem(name: str, value: str) -> str | None:
         return f"invalid header name {name[:40]!r} (letters, digits and !#$%&'*+-.^_`|~ only)"
     if name.lower() in MANAGED_HEADERS:
         return f"{name} is set by mcpload itself"
+    if len(name) + len(value) > MAX_LINE:
+        return f"{name[:40]} is longer than {MAX_LINE:,} characters (servers refuse such headers)"
     for char in value:
         if (ord(char) < 0x20 and char != "\t") or ord(char) == 0x7F:
             return f"the value of {name} holds a control character ({ord(char):#04x})"
