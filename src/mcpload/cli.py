@@ -414,6 +414,13 @@ def demo(
     from mcpload.monitor import MonitorConfig
     from mcpload.monitor.processes import own_child
 
+    if duration is not None:  # checked before the demo server starts: a bad one is one line
+        from mcpload.profiles.durations import DurationError, parse_duration
+
+        try:
+            parse_duration(duration, "--duration")
+        except DurationError as exc:
+            raise _fail(str(exc)) from None
     outputs = _prometheus_outputs(prometheus) + _otlp_outputs(otlp)
     capacity_out = out.with_name(f"{out.stem}-capacity.json") if capacity else None
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from mcpload import cli_monitor, cli_plan
-from mcpload.cli_support import AllowPython, _check_files, _with_target_secrets
+from mcpload.cli_support import EXIT_OUTPUT_LOST, AllowPython, _check_files, _with_target_secrets
 
 EXIT_GENERATOR_BOUND, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 1, 2, 3, 130
 PANEL = "Search"
@@ -130,12 +130,13 @@ def execute_capacity(
     from mcpload.engine.preflight import PreflightError
     from mcpload.monitor import ServerStartError, monitoring
     from mcpload.monitor.render import render_resources
+    from mcpload.redaction import terminal_safe
 
     scenario = _with_target_secrets(scenario, target)
 
     def on_step(step: dict[str, Any]) -> None:
         if not quiet:
-            typer.echo(step_line(step, settings.unit), err=True)
+            typer.echo(step_line(terminal_safe(step), settings.unit), err=True)
 
     try:
         with monitoring(monitor, cli_monitor.target_url(scenario, target)) as mon:
@@ -149,14 +150,19 @@ def execute_capacity(
     except ServerStartError as exc:
         typer.echo(f"mcpload: {exc}", err=True)
         return EXIT_UNREACHABLE
-    render_capacity(found)
+    render_capacity(terminal_safe(found))  # what the server said, made harmless for the terminal
     if results is not None:
         if results.get("resources"):
             typer.echo("at the ceiling:" if found.get("ceiling") else "in the last step:")
-            render_resources(results)
+            render_resources(terminal_safe(results))
         if out is not None:
-            write_results(results, out, getattr(scenario, "secrets", frozenset()))
-            typer.echo(f"results: {out}", err=True)
+            try:  # after the table: a full disk loses the file, not what was shown
+                write_results(results, out, getattr(scenario, "secrets", frozenset()))
+                typer.echo(f"results: {out}", err=True)
+            except OSError as exc:
+                typer.echo(f"mcpload: {out}: cannot write the results ({exc.strerror or exc}); it is lost", err=True)
+                if found["stopped"] != "interrupted":
+                    return EXIT_OUTPUT_LOST
     if found["stopped"] == "interrupted":
         return EXIT_INTERRUPTED
     return EXIT_GENERATOR_BOUND if found["stopped"] == "generator-bound" else 0

@@ -34,9 +34,11 @@ DEBUG = {"on": os.environ.get("MCPLOAD_DEBUG") == "1"}
 def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     """The one-line failure (``mcpload: …``) and its exit; with ``--debug`` the exception being handled,
     if any, is printed first."""
+    from mcpload.redaction import CONSOLE_SECRETS, redact
+
     if DEBUG["on"] and sys.exc_info()[0] is not None:
         traceback.print_exc()
-    typer.echo(f"mcpload: {message}", err=True)
+    typer.echo(f"mcpload: {redact(message, CONSOLE_SECRETS)}", err=True)  # also when echo bypasses sys.stderr
     return typer.Exit(code)
 
 
@@ -82,10 +84,10 @@ def _execute(
     from mcpload.engine.execute import planned_duration, run_scenario
     from mcpload.engine.preflight import PreflightError
     from mcpload.outputs.console import LiveView, render_summary
-
-    scenario = _with_target_secrets(scenario, target)
     from mcpload.outputs.paths import check_outputs
+    from mcpload.redaction import terminal_safe
 
+    scenario = _with_target_secrets(scenario, target)  # every output (and the console) masks them
     if intervals is None and out is not None:
         intervals = out.with_suffix(".ndjson")
     _check_html(html)
@@ -125,7 +127,7 @@ def _execute(
         typer.echo(f"mcpload: {exc}", err=True)
         return EXIT_UNREACHABLE
     render_summary(report.results)
-    render_resources(report.results)
+    render_resources(terminal_safe(report.results))
     from mcpload.cli_distributed import report_lost
 
     report_lost(report.results)

@@ -36,9 +36,9 @@ def parse_connections(value: str) -> int | None:
     if mode == "shared":
         if not sep:
             return DEFAULT_SHARED_POOL
-        if size.isdigit() and int(size) >= 1:
+        if size.isdigit() and len(size) <= 6 and 1 <= int(size) <= 100_000:
             return int(size)
-    raise ValueError(f"connections {value!r}: use own, shared or shared:N (N ≥ 1 connections)")
+    raise ValueError(f"connections {value[:40]!r}: use own, shared or shared:N (1 ≤ N ≤ 100,000 connections)")
 
 
 @dataclass
