@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from mcpload import __version__, cli_distributed, cli_monitor, cli_plan
+from mcpload import __version__, cli_distributed, cli_integrations, cli_monitor, cli_plan
 from mcpload.cli_support import (
     DEBUG,
     DEMO_HTML,
@@ -254,6 +254,7 @@ def run_cmd(
     ray: cli_distributed.Ray = None,
     allow_host: cli_plan.AllowHost = None,
     dry_run: cli_plan.DryRun = False,
+    summary_md: cli_integrations.SummaryMd = None,
 ) -> None:
     """Run a scenario (or an ad-hoc load with --url/--tool) and report; exit 99 if a threshold fails."""
     from mcpload.scenario import ScenarioError
@@ -273,10 +274,11 @@ def run_cmd(
     cli_plan.guard_host(scenario, target, allow_host)
     if dry_run:
         raise typer.Exit(cli_plan.dry_run(scenario, target))
+    cli_integrations.check_summary_md(summary_md)
     outputs = _prometheus_outputs(prometheus) + _otlp_outputs(otlp)
     code = _execute(
         scenario, target, seed, out, quiet, outputs=outputs, html=html, junit=junit, csv=csv, monitor=monitor,
-        split=split,
+        split=split, summary_md=summary_md,
     )  # fmt: skip
     raise typer.Exit(code)
 
@@ -322,6 +324,7 @@ def compare_cmd(
         ),
     ] = None,
     html: Annotated[Path | None, typer.Option("--html", metavar="PATH", help="Also write an HTML diff")] = None,
+    summary_md: cli_integrations.SummaryMd = None,
 ) -> None:
     """Compare two runs: calls/s, success rate and p50/p95/p99 per operation; exit 99 if an --assert fails."""
     from mcpload.compare import CompareError, compare, load_results, parse_assertion
@@ -330,6 +333,7 @@ def compare_cmd(
     try:
         parsed = [parse_assertion(text) for text in assertions or []]
         _check_html(html)
+        cli_integrations.check_summary_md(summary_md)
         base_results, new_results = load_results(base), load_results(new)
         comparison = compare(base_results, new_results)
         verdicts = [(a, *a.check(comparison)) for a in parsed]
@@ -346,6 +350,8 @@ def compare_cmd(
         except OSError as exc:
             raise _fail(f"{html}: cannot write the HTML diff ({exc.strerror or exc})") from None
         typer.echo(f"diff: {html}", err=True)
+    names = (base.name, new.name)
+    cli_integrations.write_summary_md(summary_md, new_results, comparison=comparison, assertions=verdicts, names=names)
     raise typer.Exit(EXIT_THRESHOLDS if any(not passed for _, passed, _ in verdicts) else 0)
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from mcpload import cli_monitor, cli_plan
+from mcpload import cli_integrations, cli_monitor, cli_plan
 
 EXIT_GENERATOR_BOUND, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 1, 2, 3, 130
 PANEL = "Search"
@@ -78,6 +78,7 @@ def capacity(
     scrape_series: cli_monitor.ScrapeSeries = None,
     extrapolate_agents: cli_monitor.ExtrapolateAgents = None,
     allow_host: cli_plan.AllowHost = None,
+    summary_md: cli_integrations.SummaryMd = None,
 ) -> None:
     """Find the highest load (agents or sessions/s) the server sustains under the SLOs: steps, then bisection."""
     from mcpload import cli
@@ -110,11 +111,20 @@ def capacity(
         raise typer.Exit(EXIT_USAGE) from None
     unit = "agents" if by == "agents" else "new sessions/s"
     cli_plan.guard_host(scenario, target, allow_host, f"capacity search from {start:g} up to {max_load:g} {unit}")
-    raise typer.Exit(execute_capacity(scenario, target, slos, settings, seed, out, quiet, monitor))
+    cli_integrations.check_summary_md(summary_md)
+    raise typer.Exit(execute_capacity(scenario, target, slos, settings, seed, out, quiet, monitor, summary_md))
 
 
 def execute_capacity(
-    scenario: Any, target: Any, slos, settings, seed: int | None, out: Path | None, quiet: bool, monitor=None
+    scenario: Any,
+    target: Any,
+    slos,
+    settings,
+    seed: int | None,
+    out: Path | None,
+    quiet: bool,
+    monitor=None,
+    summary_md: Path | None = None,
 ) -> int:
     """Run the search (monitoring the target when asked), print the table and answers, write ``out``;
     return the exit code. Also used by ``mcpload demo --capacity``."""
@@ -150,6 +160,7 @@ def execute_capacity(
         if out is not None:
             write_results(results, out, getattr(scenario, "secrets", frozenset()))
             typer.echo(f"results: {out}", err=True)
+    cli_integrations.write_summary_md(summary_md, results if results is not None else {"capacity": found})
     if found["stopped"] == "interrupted":
         return EXIT_INTERRUPTED
     return EXIT_GENERATOR_BOUND if found["stopped"] == "generator-bound" else 0

@@ -57,6 +57,7 @@ def _execute(
     csv: Path | None = None,
     monitor=None,
     split: dict | None = None,
+    summary_md: Path | None = None,
 ) -> int:
     """Run a loaded scenario with the live view and ``outputs``; print the summary; return the exit code.
 
@@ -109,6 +110,9 @@ def _execute(
         typer.echo(f"results: {out}  intervals: {intervals}", err=True)
     html_ok = _write_html_report(report.results, html)
     html_ok = _write_files(report.results, junit=junit, csv=csv) and html_ok
+    from mcpload.cli_integrations import write_summary_md
+
+    html_ok = write_summary_md(summary_md, report.results) and html_ok
     for output in outputs or []:
         problem = output.problem() if hasattr(output, "problem") else None
         if problem:
