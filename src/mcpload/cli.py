@@ -255,6 +255,7 @@ def run_cmd(
     allow_host: cli_plan.AllowHost = None,
     dry_run: cli_plan.DryRun = False,
     summary_md: cli_integrations.SummaryMd = None,
+    trace_context: cli_integrations.TraceContext = None,
 ) -> None:
     """Run a scenario (or an ad-hoc load with --url/--tool) and report; exit 99 if a threshold fails."""
     from mcpload.scenario import ScenarioError
@@ -262,12 +263,13 @@ def run_cmd(
     try:
         scenario = _load_run_scenario(scenario_file, url, stdio_cmd, tool, args, think, agents, duration)
         target = _override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env, connections)
+        target = cli_integrations.with_trace_context(target, trace_context)
         monitor = cli_monitor.monitor_config(
             target, monitor_pid, monitor_name, server_cmd, scrape_metrics, scrape_series, extrapolate_agents
         )
         recipe = dict(scenario_file=scenario_file, url=url, stdio_cmd=stdio_cmd, tool=tool, args=args, think=think)
         recipe.update(agents=agents, duration=duration, transport=transport, protocol=protocol, header=header)
-        recipe.update(bearer_env=bearer_env, connections=connections)
+        recipe.update(bearer_env=bearer_env, connections=connections, trace_context=trace_context)
         split = cli_distributed.distribution(scenario, workers, segment, start_at, ray, recipe)
     except (ScenarioError, ValueError) as exc:
         raise _fail(str(exc)) from None

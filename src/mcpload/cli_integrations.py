@@ -19,6 +19,29 @@ SummaryMd = Annotated[
 ]
 
 
+TraceContext = Annotated[
+    float | None,
+    typer.Option(
+        "--trace-context",
+        metavar="RATE",
+        help="Give this share of requests (0..1, e.g. 0.01) a W3C traceparent in params._meta and the HTTP "
+        "header, so the server's OpenTelemetry spans link to the run; the slowest traced calls are reported",
+    ),
+]
+
+
+def with_trace_context(target: Any, rate: float | None) -> Any:
+    """``target`` asking for trace context on ``rate`` of the requests; exit 2 on a rate outside (0, 1]."""
+    if rate is None:
+        return target
+    if not 0 < rate <= 1:
+        typer.echo(f"mcpload: --trace-context {rate:g}: the sampled share must be above 0 and at most 1", err=True)
+        raise typer.Exit(2)
+    import dataclasses
+
+    return dataclasses.replace(target, trace_context=rate)
+
+
 def check_summary_md(path: Path | None) -> None:
     """Exit 2 before any load when the summary could not be written."""
     if path is not None and not path.parent.is_dir():

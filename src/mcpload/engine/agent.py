@@ -57,6 +57,18 @@ class World:
     #: set (from any thread) when the run must end now: agents leave at their next step
     halted: bool = False
     t0: float = 0.0
+    #: ``mcp.trace_context.Tracer`` when the target asks for trace context (``--trace-context``), else None
+    traces: Any = None
+
+    def __post_init__(self) -> None:
+        rate = getattr(self.target, "trace_context", 0)
+        if rate and self.traces is None:
+            from mcpload.mcp.trace_context import Tracer
+
+            self.traces = Tracer(rate)
+            self.session_class = self.traces.session_class()
+        else:
+            self.session_class = Session
 
 
 class Halted(Exception):
@@ -91,6 +103,7 @@ class Agent:
         self._failures = 0
         self._requests = 0  # requests sent, to tell a conversation that did nothing
         self._backoff = Backoff()
+        self._session_t0: float | None = None  # when the open session started (its lifetime, for OTel)
 
     def retire(self) -> None:
         """Stop after the current conversation; an agent that is idle leaves at once."""
@@ -128,7 +141,7 @@ class Agent:
 
     def _new_session(self) -> Session:
         world = self.world
-        self.session = Session(
+        self.session = world.session_class(
             world.target.make_transport(world.transport),
             world.protocol,
             world.target.timeout,
@@ -146,8 +159,9 @@ class Agent:
             session = self._new_session()
             opened = await session.open()
             now = _clock()
-            rec.session_opened(opened.ok, now - t0)
+            rec.session_opened(opened.ok, now - t0, opened.kind)
             if opened.ok:
+                self._session_t0 = t0
                 world.outages.opened(now - world.t0)
                 self._backoff.reset()
                 return session
@@ -173,7 +187,8 @@ class Agent:
     async def _close(self, session: Session) -> None:
         with contextlib.suppress(TimeoutError, OSError):
             await asyncio.wait_for(session.close(), 5.0)
-        self.world.recorder.session_closed()
+        t0, self._session_t0 = self._session_t0, None
+        self.world.recorder.session_closed(None if t0 is None else _clock() - t0)
 
     async def _conversations(self, session: Session, t0: float) -> None:
         spec = self.spec
