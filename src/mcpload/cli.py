@@ -256,6 +256,7 @@ def run_cmd(
     dry_run: cli_plan.DryRun = False,
     summary_md: cli_integrations.SummaryMd = None,
     trace_context: cli_integrations.TraceContext = None,
+    dashboard: cli_integrations.Dashboard = None,
 ) -> None:
     """Run a scenario (or an ad-hoc load with --url/--tool) and report; exit 99 if a threshold fails."""
     from mcpload.scenario import ScenarioError
@@ -277,7 +278,7 @@ def run_cmd(
     if dry_run:
         raise typer.Exit(cli_plan.dry_run(scenario, target))
     cli_integrations.check_summary_md(summary_md)
-    outputs = _prometheus_outputs(prometheus) + _otlp_outputs(otlp)
+    outputs = _prometheus_outputs(prometheus) + _otlp_outputs(otlp) + cli_integrations.dashboard_outputs(dashboard)
     code = _execute(
         scenario, target, seed, out, quiet, outputs=outputs, html=html, junit=junit, csv=csv, monitor=monitor,
         split=split, summary_md=summary_md,
@@ -379,6 +380,7 @@ def demo(
     capacity: Annotated[
         bool, typer.Option("--capacity", help="Then run a short capacity search (about a minute more)")
     ] = False,
+    dashboard: cli_integrations.Dashboard = None,
 ) -> None:
     """Start the demo server and run the built-in bursty multi-agent scenario against it."""
     from mcpload.demo.answers import print_answers
@@ -387,7 +389,7 @@ def demo(
     from mcpload.monitor import MonitorConfig
     from mcpload.monitor.processes import own_child
 
-    outputs = _prometheus_outputs(prometheus) + _otlp_outputs(otlp)
+    outputs = _prometheus_outputs(prometheus) + _otlp_outputs(otlp) + cli_integrations.dashboard_outputs(dashboard)
     capacity_out = out.with_name(f"{out.stem}-capacity.json") if capacity else None
 
     with demo_server(extra_args=("--failure-rate", "send_message=0.02")) as url:
