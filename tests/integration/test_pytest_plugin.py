@@ -27,7 +27,7 @@ def suite(pytester, monkeypatch):
     return run
 
 
-USER_SUITE = """
+USER_SUITE = r"""
 import pytest
 from mcpload.demo.launch import demo_server
 
@@ -47,6 +47,17 @@ def test_fails(mcpload_run, url):
     r = mcpload_run(url=url, tool="search_docs", args={"query": "q"}, agents=1, duration="1s")
     r.assert_thresholds({"latency{op:tools/call search_docs}": "p(95) < 0.001ms"})
 
+def test_a_scenario_file(mcpload_run, url, tmp_path):
+    path = tmp_path / "scenario.yaml"
+    path.write_text(
+        "agents:\n  a:\n    workflow:\n      - call: search_docs\n        args: {query: q}\n"
+        "profiles:\n  - {type: constant-agents, agents: 1, duration: 1s}\n"
+        "thresholds:\n  success_rate: [rate > 0.5]\n"
+    )
+    r = mcpload_run(path, url=url)
+    assert r.passed and r.thresholds[0]["metric"] == "success_rate"
+    assert r.operation("tools/call search_docs").calls > 0
+
 async def test_async(mcpload_run, url):
     r = mcpload_run({"agents": {"a": {"workflow": [{"call": "get_doc", "args": {"doc_id": "doc-1"}}]}},
                      "profiles": [{"type": "constant-agents", "agents": 1, "duration": "1s"}]}, url=url)
@@ -56,7 +67,7 @@ async def test_async(mcpload_run, url):
 
 def test_a_passing_and_a_failing_load_test(suite):
     result = suite(USER_SUITE, "-o", "asyncio_mode=auto", "-o", "asyncio_default_fixture_loop_scope=function")
-    result.assert_outcomes(passed=2, failed=1)
+    result.assert_outcomes(passed=3, failed=1)
     out = result.stdout.str()
     assert "LoadTestFailed: 1 of 1 load thresholds failed" in out
     assert re.search(r"latency\{op:tools/call search_docs\} p\(95\) < 0.001ms: measured [0-9.]+ ms", out)

@@ -150,3 +150,20 @@ def test_error_types_are_bounded():
     for i in range(MAX_KEYS + 50):
         rec.record(_outcome("rpc_error", "tools/call t", 0.01, code=-i))
     assert len(rec.semconv.failed) == MAX_KEYS + 1 and ("tools/call t", OTHER) in rec.semconv.failed
+
+
+def test_split_runs_keep_the_slowest_over_all_workers():
+    from mcpload.engine.runner import add_extras, complete_results
+
+    total: dict = {}
+    add_extras(total, {"slowest_traces": {"op": [{"trace_id": "a", "latency_ms": 5.0, "outcome": "ok"}]}})
+    add_extras(total, {})
+    add_extras(total, {"slowest_traces": {"op": [{"trace_id": f"b{i}", "latency_ms": float(i), "outcome": "ok"}
+                                                  for i in range(10, 4, -1)]}})  # fmt: skip
+    assert [c["latency_ms"] for c in total["slowest_traces"]["op"]] == [10.0, 9.0, 8.0, 7.0, 6.0]
+    results: dict = {}
+    complete_results(results, object(), total, None, None, False)
+    assert results["slowest_traces"] == total["slowest_traces"]
+    untraced: dict = {}
+    complete_results(untraced, object(), {}, None, None, False)
+    assert "slowest_traces" not in untraced

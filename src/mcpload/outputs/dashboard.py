@@ -116,7 +116,7 @@ class DashboardOutput(Output):
 
         if self._sock is None:
             self.listen()
-        self._meta = {k: v for k, v in meta.items() if k in ("scenario", "target", "planned_duration_s", "started_at")}
+        self._meta = dict(meta)  # the run header: findings read the profiles from it
         page, self._csp = render_page(self.token, self._meta)
         self._page = page.encode()
         loop = asyncio.get_running_loop()

@@ -67,15 +67,8 @@ def build_scenario(
         changes["thresholds"] = (*scenario.thresholds, *parse_thresholds(thresholds, "run_load(thresholds=)"))
     if changes:
         scenario = dataclasses.replace(scenario, **changes)
-    target = scenario.to_target()
-    edits: dict[str, Any] = {}
-    if url is not None:
-        edits.update(url=url, command=None, transport="auto" if target.transport == "stdio" else target.transport)
-    if command is not None:
-        edits.update(command=_argv(command), url=None, transport="stdio")
-    if headers:
-        edits["headers"] = {**target.headers, **headers}
-    return scenario, dataclasses.replace(target, **edits) if edits else target
+    overrides = {"url": url, "command": _argv(command) if command is not None else None, "headers": headers}
+    return scenario, scenario.to_target(overrides)
 
 
 async def run_load_async(
