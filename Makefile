@@ -16,7 +16,7 @@ $(BIN)/mcpload: pyproject.toml
 
 # The pinned npm reference servers, in a git-ignored folder. Tests that need them skip (or fail
 # under MCPLOAD_REQUIRE_SYSTEM_TESTS=1) when npm is missing.
-$(NPM_REF)/.installed:
+$(NPM_REF)/.installed: Makefile  # re-run when NPM_PKGS changes
 	@if command -v npm >/dev/null; then \
 	  mkdir -p $(NPM_REF) && cd $(NPM_REF) && (test -f package.json || echo '{"private":true}' > package.json) && \
 	  npm install --no-audit --no-fund --loglevel=error $(NPM_PKGS) && touch .installed; \

@@ -14,13 +14,15 @@ from typing import Annotated
 
 import typer
 
-from mcpload import __version__, cli_distributed, cli_integrations, cli_monitor, cli_plan
+from mcpload import __version__, cli_distributed, cli_init, cli_integrations, cli_monitor, cli_plan
 from mcpload.cli_support import (
     DEBUG,
     DEMO_HTML,
     EXIT_FAILED,
     EXIT_THRESHOLDS,
     EXIT_UNREACHABLE,
+    AllowPython,
+    _check_files,
     _check_html,
     _demo_html,
     _execute,
@@ -30,6 +32,7 @@ from mcpload.cli_support import (
     _override_target,
     _parse_headers,
     _prometheus_outputs,
+    _warn_if_exposed,
 )
 
 app = typer.Typer(
@@ -113,6 +116,9 @@ def diagnose(
         )
     except ValueError as exc:
         raise _fail(str(exc)) from None
+    from mcpload.redaction import CONSOLE_SECRETS, target_secrets
+
+    CONSOLE_SECRETS.update(target_secrets(target))  # the diagnosis shows what the server says
     diag = run(run_diagnosis(target, not no_calls, call_timeout, tuple(skip_tool or ()), policy, _confirm_calls(yes)))
     if as_json:
         typer.echo(json.dumps(diag.to_dict(), indent=2))
@@ -178,6 +184,12 @@ def serve_demo(
             "unknown-session-400, timeout-at=2s, max-connections=50",
         ),
     ] = None,
+    replicas: Annotated[
+        int,
+        typer.Option(
+            min=1, max=8, help="Run this many replicas behind a round-robin front without session affinity (HTTP)"
+        ),
+    ] = 1,
 ) -> None:
     """Run the demo MCP server (official Python SDK) with agent-like tools."""
     from mcpload.demo.behaviour import Behaviour, SpecError
@@ -196,9 +208,30 @@ def serve_demo(
             raise ValueError("--flaw: only blocking-tool works with --transport sse or stdio")
     except (SpecError, ValueError) as exc:
         raise _fail(str(exc)) from None
+    if replicas > 1:
+        if transport != "http":
+            raise _fail("--replicas needs --transport http")
+        from mcpload.demo.launch import serve_replicas
+
+        typer.echo(f"mcpload demo server: {replicas} replicas behind http://{host}:{port}/mcp (no affinity)", err=True)
+        args = ["--latency", latency, "--failure-rate", failure_rate, "--latency-sigma", str(latency_sigma)]
+        for name, value in (
+            ("--seed", seed),
+            ("--max-concurrency", max_concurrency),
+            ("--queue-timeout", queue_timeout),
+            ("--reject-above", reject_above),
+        ):
+            if value is not None:
+                args += [name, str(value)]
+        args += ["--stateless"] * stateless + ["--json-response"] * json_response
+        for spec in flaw or []:
+            args += ["--flaw", spec]
+        serve_replicas(host, port, replicas, args)
+        return
     from mcpload.demo.server import serve
 
     if transport != "stdio":
+        _warn_if_exposed("--host", host)
         typer.echo(f"mcpload demo server on http://{host}:{port}{'/sse' if transport == 'sse' else '/mcp'}", err=True)
     serve(transport, host, port, stateless, json_response, behaviour, limit, flaws)  # type: ignore[arg-type]
 
@@ -254,6 +287,7 @@ def run_cmd(
     ray: cli_distributed.Ray = None,
     allow_host: cli_plan.AllowHost = None,
     dry_run: cli_plan.DryRun = False,
+    allow_python: AllowPython = False,
     summary_md: cli_integrations.SummaryMd = None,
     trace_context: cli_integrations.TraceContext = None,
     dashboard: cli_integrations.Dashboard = None,
@@ -262,7 +296,9 @@ def run_cmd(
     from mcpload.scenario import ScenarioError
 
     try:
-        scenario = _load_run_scenario(scenario_file, url, stdio_cmd, tool, args, think, agents, duration)
+        scenario = _load_run_scenario(
+            scenario_file, url, stdio_cmd, tool, args, think, agents, duration, allow_python=allow_python
+        )
         target = _override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env, connections)
         target = cli_integrations.with_trace_context(target, trace_context)
         monitor = cli_monitor.monitor_config(
@@ -270,7 +306,8 @@ def run_cmd(
         )
         recipe = dict(scenario_file=scenario_file, url=url, stdio_cmd=stdio_cmd, tool=tool, args=args, think=think)
         recipe.update(agents=agents, duration=duration, transport=transport, protocol=protocol, header=header)
-        recipe.update(bearer_env=bearer_env, connections=connections, trace_context=trace_context)
+        recipe.update(bearer_env=bearer_env, connections=connections, allow_python=allow_python)
+        recipe.update(trace_context=trace_context)
         split = cli_distributed.distribution(scenario, workers, segment, start_at, ray, recipe)
     except (ScenarioError, ValueError) as exc:
         raise _fail(str(exc)) from None
@@ -297,6 +334,7 @@ def report(
     from mcpload.metrics.rebuild import REBUILT, load_results
     from mcpload.outputs.html import HtmlReportError, require_plotly, write_html
 
+    _check_files(output=output)
     try:
         require_plotly()
         results = load_results(results_file)  # its ValueError names the file
@@ -370,9 +408,7 @@ def demo(
         str | None,
         typer.Option("--prometheus", metavar="HOST:PORT", help="Serve live Prometheus metrics, e.g. 127.0.0.1:9464"),
     ] = None,
-    html: Annotated[
-        Path, typer.Option("--html", metavar="PATH", help="HTML report (this default one is skipped without plotly)")
-    ] = DEMO_HTML,
+    html: Annotated[Path, typer.Option("--html", metavar="PATH", help="HTML report")] = DEMO_HTML,
     otlp: Annotated[
         str | None,
         typer.Option("--otlp", metavar="URL", help="Push live metrics over OTLP/HTTP, e.g. http://127.0.0.1:4318"),
@@ -413,13 +449,14 @@ from mcpload.cli_capacity import capacity as _capacity_cmd  # noqa: E402 (it rea
 
 app.command("capacity")(_capacity_cmd)
 app.command("merge")(cli_distributed.merge)
+app.command("init")(cli_init.init)
+app.command("schema")(cli_init.schema)
 
 
 def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:
-        sys.exit(130)
+    from mcpload.cli_guard import main as guarded_main
+
+    guarded_main(app)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from mcpload import cli_integrations, cli_monitor, cli_plan
+from mcpload.cli_support import AllowPython, _check_files, _with_target_secrets
 
 EXIT_GENERATOR_BOUND, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 1, 2, 3, 130
 PANEL = "Search"
@@ -78,6 +79,7 @@ def capacity(
     scrape_series: cli_monitor.ScrapeSeries = None,
     extrapolate_agents: cli_monitor.ExtrapolateAgents = None,
     allow_host: cli_plan.AllowHost = None,
+    allow_python: AllowPython = False,
     summary_md: cli_integrations.SummaryMd = None,
 ) -> None:
     """Find the highest load (agents or sessions/s) the server sustains under the SLOs: steps, then bisection."""
@@ -86,6 +88,7 @@ def capacity(
     from mcpload.capacity.settings import seconds
     from mcpload.scenario import ScenarioError
 
+    _check_files(out=out)
     try:
         slos = parse_slos(slo)
         settings = Settings(
@@ -101,7 +104,9 @@ def capacity(
             max_agents=max_agents,
             guard_cpu=guard_cpu,
         )
-        scenario = cli._load_run_scenario(scenario_file, url, stdio_cmd, tool, args, think, None, None)
+        scenario = cli._load_run_scenario(
+            scenario_file, url, stdio_cmd, tool, args, think, None, None, allow_python=allow_python
+        )
         target = cli._override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env)
         monitor = cli_monitor.monitor_config(
             target, monitor_pid, monitor_name, server_cmd, scrape_metrics, scrape_series, extrapolate_agents
@@ -135,6 +140,8 @@ def execute_capacity(
     from mcpload.engine.preflight import PreflightError
     from mcpload.monitor import ServerStartError, monitoring
     from mcpload.monitor.render import render_resources
+
+    scenario = _with_target_secrets(scenario, target)
 
     def on_step(step: dict[str, Any]) -> None:
         if not quiet:

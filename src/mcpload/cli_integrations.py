@@ -83,9 +83,14 @@ def dashboard_outputs(address: str | None) -> list:
 
 
 def check_summary_md(path: Path | None) -> None:
-    """Exit 2 before any load when the summary could not be written."""
-    if path is not None and not path.parent.is_dir():
-        typer.echo(f"mcpload: --summary-md {path}: no such directory {path.parent}", err=True)
+    """Exit 2 before any load when the summary could not be written there (``outputs.paths``)."""
+    if path is None:
+        return
+    from mcpload.outputs.paths import output_problem
+
+    problem = output_problem(path)
+    if problem:
+        typer.echo(f"mcpload: --summary-md {path}: {problem}", err=True)
         raise typer.Exit(2)
 
 

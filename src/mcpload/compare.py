@@ -128,14 +128,20 @@ def load_results(path: str | Path) -> dict[str, Any]:
     Raises:
         CompareError: unreadable, not JSON, or not mcpload results (the message names the file).
     """
+    from mcpload.inputs import InputError, loads_json, read_text
+
+    if not Path(path).exists():
+        raise CompareError(f"{path}: no such file")
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CompareError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise CompareError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = read_text(path, "results")  # a regular file of at most 2 GiB: never /dev/zero or a FIFO
+    except InputError as exc:
+        raise CompareError(f"{path}: {exc}") from None
+    try:
+        data = loads_json(text)
+    except json.JSONDecodeError as exc:
         raise CompareError(f"{path}: not a JSON results file ({exc})") from None
+    except InputError as exc:
+        raise CompareError(f"{path}: {exc}") from None
     schema = data.get("schema") if isinstance(data, dict) else None
     if not isinstance(schema, str) or not schema.startswith("mcpload.results/"):
         raise CompareError(f"{path}: not an mcpload results file (no schema mcpload.results/1)")

@@ -8,6 +8,7 @@ renders; no printing here.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -45,6 +46,7 @@ class Diagnosis:
     call_policy: str = "read-only"
     #: tools listed but not called because their annotations allow side effects
     not_called: list[str] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)  # from the probes (mcpload.probes)
 
     @property
     def failed(self) -> bool:
@@ -113,6 +115,8 @@ async def diagnose(
             await _call_tools(session, diag, tools, policy, call_timeout, skip_tools, confirm)
     finally:
         await session.close()
+    if target.url is not None and diag.transport == "http":
+        await _probe(target, diag)
     return diag
 
 
@@ -141,3 +145,15 @@ async def _call_tools(session, diag, tools, policy, call_timeout, skip_tools, co
         result = _check(check, res, detail, warn_kinds=(TOOL_ERROR,))
         result.arguments = args
         diag.checks.append(result)
+
+
+async def _probe(target: Target, diag: Diagnosis) -> None:
+    """The probes that need no load: unknown session, DELETE, GET stream, Origin (``mcpload.probes``)."""
+    from mcpload.probes import probe
+
+    headers = dict(target.headers)
+    if target.bearer_env:
+        headers["Authorization"] = f"Bearer {os.environ.get(target.bearer_env, '')}"
+    report = await probe(target.url or "", headers, timeout=min(target.timeout, 10.0), verify_tls=target.verify_tls)
+    diag.checks += [Check(name, status, detail=detail) for name, status, detail in report.checks]
+    diag.findings = [f.to_dict() for f in report.findings]

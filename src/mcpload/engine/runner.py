@@ -94,7 +94,8 @@ class Runner:
 
     async def run(self) -> RunReport:
         started_at = datetime.now(UTC).isoformat(timespec="seconds")
-        meta = {"started_at": started_at, **self.options.meta}
+        # redacted before anything sees it: the server's info may echo a credential back
+        meta = redact_all({"started_at": started_at, **self.options.meta}, self.options.secrets)
         if self.options.intervals_path:
             self._writer = IntervalWriter(self.options.intervals_path, meta)
         for output in self.options.outputs:

@@ -9,9 +9,10 @@ of at least ``MIN_LEVEL_CALLS`` calls; the lowest level is the baseline. From it
   confidence (Wilson intervals apart) and at least ``BURST_MIN_RISE`` more: errors follow the load;
 - ``capacity-knee``: the median p95 latency of the highest level is ``KNEE_FACTOR`` times the
   baseline's (and ``KNEE_MIN_MS`` more): latency follows the load; it starts at the first level
-  ``KNEE_START`` times slower than the baseline.
+  from which every level (two at least) is ``KNEE_START`` times slower than the baseline.
 
-Failures on the transport (refused, reset) are left to ``connection-limit``. Each finding states
+Failures on the transport (refused, reset) and expired sessions are left to ``connection-limit``,
+``restart-recovery`` and ``session-affinity``. Each finding states
 the load level at which it starts.
 """
 
@@ -29,14 +30,14 @@ MIN_LEVEL_CALLS = 30
 MIN_VARIATION = 1.5  # highest load / lowest load, for a load shape to be read at all
 BURST_MIN_RISE = 0.02  # error rate, absolute
 KNEE_FACTOR = 3.0
-KNEE_MIN_MS = 50.0
+KNEE_MIN_MS = 100.0  # a busy host moves a healthy server's p95 by tens of ms
 KNEE_START = 1.5  # the knee starts at the first level this much slower than the baseline
 SIGNATURES = {
     "baseline-error-rate": "failed calls at the lowest load level (95 % Wilson interval above 0)",
     "error-burst-at-spike": "error rate (transport failures aside) per load level (target agents) rising above "
     "the baseline's, Wilson intervals apart",
     "capacity-knee": f"median interval p95 per load level reaching {KNEE_FACTOR:g}x the lowest level's "
-    f"(starting where it passes {KNEE_START:g}x)",
+    f"(starting where every higher level stays above {KNEE_START:g}x)",
 }
 
 
@@ -76,9 +77,15 @@ def connection_failures(interval: dict[str, Any]) -> int:
     return RunView.errors(interval).get("transport", 0) + int(RunView.num(interval, "sessions_failed"))
 
 
+#: Failures that are about connections and sessions, each read by a finding of its own
+#: (connection-limit, restart-recovery, session-affinity), not by the load findings.
+NOT_LOAD_KINDS = ("transport", "session_expired")
+
+
 def server_failures(interval: dict[str, Any]) -> int:
-    """Failed calls the server answered (or timed out): every failure but the transport's."""
-    return int(RunView.num(interval, "failed")) - RunView.errors(interval).get("transport", 0)
+    """Failed calls the server answered (or timed out): every failure but ``NOT_LOAD_KINDS``."""
+    errors = RunView.errors(interval)
+    return int(RunView.num(interval, "failed")) - sum(errors.get(kind, 0) for kind in NOT_LOAD_KINDS)
 
 
 def levels(view: RunView, failures: Callable[[dict[str, Any]], int] = server_failures) -> list[Level]:
@@ -131,7 +138,7 @@ def baseline_error_rate(view: RunView) -> list[Finding]:
     low, high = base.interval95()
     if base.failed < 3 or low <= 0:
         return []
-    ops = _op_rates(base.intervals)
+    ops = _op_rates(view)
     worst = ", ".join(f"{name} {rate:.1%}" for name, rate, _ in ops[:3])
     return [
         Finding(
@@ -156,17 +163,15 @@ def baseline_error_rate(view: RunView) -> list[Finding]:
     ]
 
 
-def _op_rates(intervals: list[dict[str, Any]]) -> list[tuple[str, float, int]]:
-    sums: dict[str, list[int]] = {}
-    for iv in intervals:
-        ops = iv.get("ops")
-        if not isinstance(ops, dict):
-            continue
-        for name, op in ops.items():
-            entry = sums.setdefault(str(name), [0, 0])
-            entry[0] += int(RunView.num(op, "calls"))
-            entry[1] += int(RunView.num(op, "failed"))
-    rates = [(name, failed / calls, calls) for name, (calls, failed) in sums.items() if calls and failed]
+def _op_rates(view: RunView) -> list[tuple[str, float, int]]:
+    """Per operation over the run: ``(name, failure rate, calls)`` of the failures the load findings read."""
+    rates = []
+    for name, op in view.dict("operations").items():
+        calls = int(view.num(op, "calls"))
+        errors = op.get("errors") if isinstance(op, dict) and isinstance(op.get("errors"), dict) else {}
+        failed = sum(n for kind, n in errors.items() if kind not in NOT_LOAD_KINDS and isinstance(n, int))
+        if calls and failed:
+            rates.append((str(name), failed / calls, calls))
     return sorted(rates, key=lambda r: -r[1])
 
 
@@ -215,7 +220,9 @@ def capacity_knee(view: RunView) -> list[Finding]:
         return []
     for i, level in enumerate(found[1:], start=1):
         p95 = level.p95()
-        if p95 is None or p95 < KNEE_START * base_p95:
+        above = [lv.p95() for lv in found[i:]]
+        # A knee persists as the load grows: one slow second (a busy host) is not one.
+        if p95 is None or len(above) < 2 or any(v is None or v < KNEE_START * base_p95 for v in above):
             continue
         return [
             Finding(

@@ -40,12 +40,15 @@ def detect(view: RunView) -> list[Finding]:
     return []
 
 
-def _finding(view: RunView, rows: list[dict], rates: list[float | None], start: int) -> Finding:
-    down_at = view.t(rows[start]) - 1.0
-    back = next((j for j in range(start + 1, len(rows)) if (rates[j] or 0.0) >= HEALTHY), None)
+def _finding(view: RunView, rows: list[dict], rates: list[float | None], down: int) -> Finding:
+    start = down  # the outage began after the last healthy interval before the worst one
+    while start > 0 and (rates[start - 1] is None or rates[start - 1] < HEALTHY):
+        start -= 1
+    down_at = view.t(rows[start - 1]) if start > 0 else 0.0
+    back = next((j for j in range(down + 1, len(rows)) if (rates[j] or 0.0) >= HEALTHY), None)
     outage = rows[start : back if back is not None else len(rows)]
     errors: dict[str, int] = {}
-    for iv in outage:
+    for iv in rows[start : back + 1 if back is not None else len(rows)]:
         for kind, n in view.errors(iv).items():
             errors[kind] = errors.get(kind, 0) + n
     if back is None:
@@ -60,11 +63,13 @@ def _finding(view: RunView, rows: list[dict], rates: list[float | None], start: 
         )
     recovered_at = view.t(rows[back])
     reopened = sum(int(view.num(iv, "sessions_started")) for iv in rows[start : back + 1])
+    expired = errors.get("session_expired", 0)
+    sessions = f"{expired} sessions expired and were re-created" if expired else f"{reopened} sessions were opened anew"
     return Finding(
         "restart-recovery",
         "warning",
-        f"the server went away at t≈{max(down_at, 0):g} s and calls succeeded again after "
-        f"{recovered_at - max(down_at, 0):.0f} s; {reopened} sessions were opened anew",
+        f"the server went away at t≈{max(down_at, 0):g} s and calls succeeded again within "
+        f"{recovered_at - max(down_at, 0):.0f} s; {sessions}",
         "Shorten the restart (readiness probes, graceful shutdown that drains sessions) and make sure clients "
         "re-initialize on 404; with sessions, a restart loses every session in flight.",
         evidence={
@@ -72,6 +77,7 @@ def _finding(view: RunView, rows: list[dict], rates: list[float | None], start: 
             "recovered_at_s": recovered_at,
             "time_to_recover_s": round(recovered_at - max(down_at, 0.0), 3),
             "sessions_reopened": reopened,
+            "sessions_expired": expired,
             "recovered": True,
             "errors": errors,
         },

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mcpload.findings import connections, generator, load, recovery, sessions, timeouts
+from mcpload.findings import blocking, connections, generator, load, recovery, sessions, timeouts
 from mcpload.findings.base import Finding, RunView
 
 
@@ -33,6 +33,8 @@ DETECTORS: dict[str, Detector] = {
         Detector("timeout-cliff", timeouts.SIGNATURE, timeouts.detect),
         Detector("session-leak", sessions.LEAK_SIGNATURE, sessions.session_leak),
         Detector("session-affinity", sessions.AFFINITY_SIGNATURE, sessions.session_affinity),
+        Detector("unknown-session-status", sessions.STATUS_SIGNATURE, sessions.unknown_session_status),
+        Detector("event-loop-blocking", blocking.SIGNATURE, blocking.detect),
         Detector("connection-limit", connections.SIGNATURE, connections.detect),
         Detector("restart-recovery", recovery.SIGNATURE, recovery.detect),
     )

@@ -3,6 +3,7 @@ server does not know on the next request (``session-affinity``)."""
 
 from __future__ import annotations
 
+import re
 from itertools import accumulate
 
 from mcpload.findings.base import Finding, RunView, span
@@ -15,6 +16,11 @@ AFFINITY_SIGNATURE = (
     "session_expired (unknown-session) errors from the first seconds on, in most intervals, ≥ 1 % of calls: "
     "they scale with load and replicas, not with session age"
 )
+STATUS_SIGNATURE = (
+    "session_expired failures (top_errors) answered with an HTTP status other than 404; "
+    "diagnose also probes it directly with an unknown Mcp-Session-Id"
+)
+_STATUS = re.compile(r"^HTTP (\d{3})\b")
 MIN_SLOPE_BYTES = 32 * 1024
 MIN_GROWTH_BYTES = 16 << 20
 MIN_R2 = 0.8
@@ -112,5 +118,32 @@ def session_affinity(view: RunView) -> list[Finding]:
             },
             interval=span(hit),
             charts=("errors_time", "sessions"),
+        )
+    ]
+
+
+def unknown_session_status(view: RunView) -> list[Finding]:
+    statuses: dict[int, int] = {}
+    for err in view.list("top_errors"):
+        if not isinstance(err, dict) or err.get("kind") != "session_expired":
+            continue
+        match = _STATUS.match(str(err.get("message", "")))
+        count = err.get("count")
+        if match and int(match[1]) != 404 and isinstance(count, int):
+            statuses[int(match[1])] = statuses.get(int(match[1]), 0) + count
+    if not statuses:
+        return []
+    status = max(statuses, key=lambda s: statuses[s])
+    return [
+        Finding(
+            "unknown-session-status",
+            "warning",
+            f"the server answered an unknown or expired session with HTTP {status}, not the 404 the spec requires "
+            f"({sum(statuses.values())} times)",
+            "Answer 404 to a request whose session the server does not know (expired, restarted, another "
+            "replica): it is the client's signal to initialize again. mcpload recovers from other statuses when "
+            "their text names the session; real clients mostly do not.",
+            evidence={"statuses": {str(k): v for k, v in sorted(statuses.items())}, "expected": 404},
+            charts=("errors_time",),
         )
     ]

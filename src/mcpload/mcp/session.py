@@ -148,9 +148,9 @@ class Session:
             if problem is None:
                 self.era = eras.MODERN
                 self.protocol_version = version
-                self.server_capabilities = res.get("capabilities") or {}
+                self.server_capabilities = shapes.kept_capabilities(res.get("capabilities"))
                 self.server_info = shapes.kept_server_info(info)
-                self.instructions = res.get("instructions")
+                self.instructions = shapes.kept_instructions(res.get("instructions"))
             else:
                 out.kind, out.error_message = PROTOCOL, f"server/discover: {problem}"
         if not out.ok:
@@ -178,9 +178,9 @@ class Session:
             else:
                 self.era = eras.HANDSHAKE
                 self.protocol_version = version
-                self.server_capabilities = res.get("capabilities") or {}
+                self.server_capabilities = shapes.kept_capabilities(res.get("capabilities"))
                 self.server_info = shapes.kept_server_info(res.get("serverInfo"))
-                self.instructions = res.get("instructions")
+                self.instructions = shapes.kept_instructions(res.get("instructions"))
                 self.transport.set_protocol(version, False)
                 try:
                     await self.transport.notify(encode_notification("notifications/initialized"), "")
@@ -200,6 +200,13 @@ class Session:
             await self.transport.close()
         finally:
             self._opened = False
+
+    async def abandon(self) -> None:
+        """End the session on this side only, as a client that goes away without DELETE: the server
+        keeps it until it expires (scenario ``on_end: abandon``). Never raises."""
+        if getattr(self.transport, "session_id", None) is not None:
+            self.transport.session_id = None  # type: ignore[attr-defined]  # no id: close sends no DELETE
+        await self.close()
 
     async def __aenter__(self) -> Session:
         await self.open()

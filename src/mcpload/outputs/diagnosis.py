@@ -9,6 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from mcpload.diagnose import FAIL, PASS, SKIP, WARN, Diagnosis
+from mcpload.outputs.findings_text import render_findings
+from mcpload.redaction import neutralise
 
 _STYLE = {PASS: "green", WARN: "yellow", FAIL: "bold red", SKIP: "dim"}
 
@@ -16,12 +18,15 @@ _STYLE = {PASS: "green", WARN: "yellow", FAIL: "bold red", SKIP: "dim"}
 def render(diag: Diagnosis, console: Console | None = None) -> None:
     console = console or Console()
     info = diag.server_info or {}
-    server = " ".join(str(info.get(k, "")) for k in ("name", "version")).strip() or "?"
-    console.print(f"[bold]target[/] {escape(diag.target)}")
+    info = info if isinstance(info, dict) else {}
+    # Everything the server said is shown with its control characters made visible (no escapes run).
+    server = neutralise(" ".join(str(info.get(k, "")) for k in ("name", "version")).strip() or "?")
+    console.print(f"[bold]target[/] {escape(neutralise(diag.target))}")
     if diag.connected:
         console.print(
-            f"[bold]server[/] {escape(server)}  [bold]transport[/] {diag.transport}  "
-            f"[bold]era[/] {diag.era}  [bold]protocol[/] {diag.protocol_version}"
+            f"[bold]server[/] {escape(server)}  [bold]transport[/] {escape(neutralise(diag.transport))}  "
+            f"[bold]era[/] {escape(neutralise(diag.era))}  "
+            f"[bold]protocol[/] {escape(neutralise(diag.protocol_version))}"
         )
     table = Table(show_edge=False, pad_edge=False)
     table.add_column("check")
@@ -32,7 +37,13 @@ def render(diag: Diagnosis, console: Console | None = None) -> None:
     for c in diag.checks:
         ms = f"{c.ms:.1f}" if c.ms is not None else ""
         sent = _arguments(c.arguments)
-        table.add_row(escape(c.name), f"[{_STYLE[c.status]}]{c.status}[/]", ms, escape(sent), escape(c.detail))
+        table.add_row(
+            escape(neutralise(c.name)),
+            f"[{_STYLE[c.status]}]{c.status}[/]",
+            ms,
+            escape(neutralise(sent)),
+            escape(neutralise(c.detail)),
+        )
     console.print(table)
     counts = {s: sum(1 for c in diag.checks if c.status == s) for s in (PASS, WARN, FAIL, SKIP)}
     console.print(", ".join(f"{n} {s.lower()}" for s, n in counts.items() if n))
@@ -47,6 +58,7 @@ def render(diag: Diagnosis, console: Console | None = None) -> None:
             "(no readOnlyHint: true, or openWorldHint not false: the spec defaults assume side effects). "
             "Opt in with --call-tools NAME, or --call-tools all."
         )
+    render_findings(diag.findings, console)
 
 
 def _arguments(args: dict | None, limit: int = 120) -> str:

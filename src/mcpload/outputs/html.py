@@ -1,6 +1,6 @@
 """The HTML report: one self-contained file, interactive plotly charts, opens offline.
 
-plotly.js is embedded once from the plotly package (the optional ``report`` extra); nothing is
+plotly.js is embedded once from the plotly package (a core dependency); nothing is
 fetched from the network. Whatever the server sent is text, never markup: the Jinja2 template
 autoescapes, chart data travels as JSON with ``<``, ``>``, ``&`` and U+2028/9 escaped inside a
 non-executed ``application/json`` script, chart labels are entity-escaped for plotly, and a
@@ -25,7 +25,7 @@ from mcpload.outputs.base import Output
 from mcpload.outputs.findings_text import evidence_text, span_text
 from mcpload.outputs.html_series import series_chart
 
-NEEDS_PLOTLY = "the HTML report needs plotly: pip install 'mcpload[report]'"
+NEEDS_PLOTLY = "the HTML report needs plotly, a dependency of mcpload that is missing: pip install plotly"
 
 # Draws every figure of the JSON block; constant, so that the CSP can name it by hash.
 BOOT_JS = """(function () {
@@ -45,7 +45,7 @@ class HtmlReportError(Exception):
 
 
 def require_plotly() -> None:
-    """Raise ``HtmlReportError`` when plotly (the ``report`` extra) is not installed."""
+    """Raise ``HtmlReportError`` when plotly is not installed (a broken install: it is a core dependency)."""
     try:
         import plotly  # noqa: F401
     except ImportError:

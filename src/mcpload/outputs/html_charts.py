@@ -25,7 +25,7 @@ def label(value: Any) -> str:
 
 
 def graph_objects():
-    """``plotly.graph_objects``, imported on first use (plotly is the optional ``report`` extra)."""
+    """``plotly.graph_objects``, imported on first use (plotly is heavy to import)."""
     import plotly.graph_objects as go
 
     return go
