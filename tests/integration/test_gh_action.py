@@ -121,3 +121,16 @@ def test_summary_md_in_a_missing_directory_exits_2_before_anything(command, tmp_
     )
     assert proc.returncode == 2
     assert "--summary-md" in proc.stderr and "no such directory" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_capacity_writes_its_summary(demo_url, tmp_path):
+    md = tmp_path / "cap.md"
+    cmd = [sys.executable, "-m", "mcpload.cli", "capacity", "--url", demo_url, "--tool", "get_doc", "--args",
+           '{"doc_id": "d"}', "--start", "1", "--step", "+1", "--max-load", "2", "--step-duration", "1s",
+           "--warmup", "0.5s", "--min-calls", "5", "--recovery-timeout", "0", "--quiet",
+           "--out", str(tmp_path / "cap.json"), "--summary-md", str(md)]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    text = md.read_text()
+    assert text.startswith("## ✅ mcpload:") and "### Capacity" in text and "| ceiling | 2 agents |" in text
+    assert "| tools/call get\\_doc |" in text
