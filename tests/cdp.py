@@ -73,14 +73,18 @@ class Browser:
         return result["result"].get("value")
 
     def wait_for(self, expression: str, timeout: float = 30.0) -> Any:
-        """Evaluate ``expression`` until it is truthy (polling every 0.2 s)."""
+        """Evaluate ``expression`` until it is truthy (polling every 0.2 s); one that throws (the page
+        still loading: ``document.body`` null) counts as falsy until the time is up."""
         deadline = time.monotonic() + timeout
         while True:
-            value = self.evaluate(expression)
+            try:
+                value, problem = self.evaluate(expression), None
+            except RuntimeError as exc:
+                value, problem = None, exc
             if value:
                 return value
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{expression!r} still falsy after {timeout}s")
+                raise TimeoutError(f"{expression!r} still falsy after {timeout}s (last error: {problem})")
             time.sleep(0.2)
 
     def close(self) -> None:
