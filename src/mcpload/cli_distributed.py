@@ -157,6 +157,10 @@ def build_scenario_and_target(args: dict) -> tuple[Any, Any]:
         scenario, args["url"], args["stdio_cmd"], args["transport"], args["protocol"], args["header"],
         args["bearer_env"], args.get("connections"),
     )  # fmt: skip
+    if args.get("trace_context"):
+        import dataclasses
+
+        target = dataclasses.replace(target, trace_context=args["trace_context"])
     return scenario, target
 
 
