@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from mcpload import __version__, cli_distributed, cli_monitor
+from mcpload import __version__, cli_distributed, cli_monitor, cli_traffic
 from mcpload.cli_support import (
     DEBUG,
     DEMO_HTML,
@@ -351,6 +351,7 @@ from mcpload.cli_capacity import capacity as _capacity_cmd  # noqa: E402 (it rea
 
 app.command("capacity")(_capacity_cmd)
 app.command("merge")(cli_distributed.merge)
+cli_traffic.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,63 @@
+"""The traffic commands (``record``, ``import``, ``analyze``, ``fit``, ``replay``): options → ``mcpload.traffic``.
+
+Registered on the app by ``register`` (one line in ``cli.py``); the heavy work lives in the
+``traffic`` package, imported when a command runs.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mcpload.cli_support import _fail
+
+PANEL = "Traffic: record, analyse, fit, replay"
+
+
+def record(
+    out: Annotated[Path, typer.Option("--output", "-o", help="Trace file to write (JSON lines)")] = Path("trace.jsonl"),
+    upstream: Annotated[
+        str | None, typer.Option(help="The real server's URL (Streamable HTTP, or a legacy /sse URL)")
+    ] = None,
+    listen: Annotated[str, typer.Option(help="Where the proxy listens, HOST:PORT")] = "127.0.0.1:8765",
+    stdio_cmd: Annotated[
+        str | None, typer.Option("--stdio-cmd", help="Start this stdio server and be a stdio server in front of it")
+    ] = None,
+    redact: Annotated[
+        list[str] | None,
+        typer.Option("--redact", metavar="REGEX", help="Hash argument values this regex matches (repeatable)"),
+    ] = None,
+    no_args: Annotated[bool, typer.Option("--no-args", help="Record only each argument's type, no values")] = False,
+) -> None:
+    """Record real agent traffic through a transparent proxy into a trace (Ctrl-C stops; nothing is lost)."""
+    from mcpload.traffic.record import record_command, record_http
+    from mcpload.traffic.redact import Redactor
+
+    if (upstream is None) == (stdio_cmd is None):
+        raise _fail("record needs --upstream URL or --stdio-cmd CMD (not both)")
+    try:
+        redactor = Redactor(redact or (), keep_args=not no_args)
+        command = shlex.split(stdio_cmd) if stdio_cmd is not None else []
+        if stdio_cmd is not None and not command:
+            raise ValueError("--stdio-cmd is empty")
+        if upstream is not None:
+            lines = record_http(upstream, listen, out, redactor)
+            typer.echo(f"trace: {out} ({lines} lines)", err=True)
+            return
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(f"{out if not upstream else listen}: {exc.strerror or exc}") from None
+    try:
+        code = record_command(command, out, redactor)
+    except OSError as exc:
+        raise _fail(f"--stdio-cmd {command[0]!r} or {out}: {exc.strerror or exc}") from None
+    raise typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the traffic commands to the CLI."""
+    app.command("record", rich_help_panel=PANEL)(record)

@@ -1,0 +1,8 @@
+"""Traffic analysis: record real agent traffic (``record``), characterise it (``analyze``), fit a
+scenario to it (``fit``) and replay it at scale (``replay``). One concept per module:
+
+- ``trace``: the trace format (``mcpload.trace/1``), its writer and reader
+- ``redact``: what of the arguments reaches a trace
+- ``observer``: JSON-RPC messages → trace lines (pairs requests with answers)
+- ``proxy_http``, ``proxy_stdio``, ``record``: the recording proxies and their start/stop
+"""
