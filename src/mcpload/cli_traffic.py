@@ -58,6 +58,63 @@ def record(
     raise typer.Exit(code)
 
 
+def _read(trace_file: Path):
+    from mcpload.traffic.trace import TraceError, read_trace
+
+    try:
+        trace = read_trace(trace_file)
+    except TraceError as exc:
+        raise _fail(str(exc)) from None
+    if not trace.tool_calls():
+        raise _fail(f"{trace_file}: the trace holds no tools/call exchange to analyse")
+    return trace
+
+
+def _seconds(value: str | None, option: str) -> float | None:
+    from mcpload.profiles.durations import parse_duration
+
+    if value is None:
+        return None
+    try:
+        return parse_duration(value, option)
+    except ValueError as exc:
+        raise _fail(f"{option} {value!r}: {exc}") from None
+
+
+def analyze(
+    trace_file: Annotated[Path, typer.Argument(metavar="TRACE", help="Trace file (mcpload.trace/1 JSON lines)")],
+    as_json: Annotated[Path | None, typer.Option("--json", metavar="PATH", help="Write the analysis as JSON")] = None,
+    html: Annotated[Path | None, typer.Option("--html", metavar="PATH", help="Write the analysis page")] = None,
+    idle_threshold: Annotated[
+        str | None,
+        typer.Option(help="Gaps longer than this split conversations, e.g. 5s (default: found from the gaps)"),
+    ] = None,
+) -> None:
+    """What recorded traffic looks like: sessions, conversations, think/idle fits, burstiness, tool mix, personas."""
+    import json
+
+    from mcpload.outputs.atomic import write_text_atomic
+    from mcpload.traffic.analysis import analyze as run_analysis
+    from mcpload.traffic.page import write_page
+    from mcpload.traffic.summary_text import text_summary
+
+    threshold = _seconds(idle_threshold, "--idle-threshold")
+    result = run_analysis(_read(trace_file), threshold, keep_gaps=html is not None)
+    gaps = result.pop("gap_values", {"think": [], "idle": []})
+    for line in text_summary(result):
+        typer.echo(line)
+    try:
+        if as_json is not None:
+            write_text_atomic(as_json, json.dumps(result, indent=1, default=str) + "\n")
+            typer.echo(f"analysis: {as_json}", err=True)
+        if html is not None:
+            write_page(html, result, gaps["think"], gaps["idle"])
+            typer.echo(f"page: {html}", err=True)
+    except OSError as exc:
+        raise _fail(f"{exc.filename or as_json or html}: cannot write ({exc.strerror or exc})") from None
+
+
 def register(app: typer.Typer) -> None:
     """Add the traffic commands to the CLI."""
     app.command("record", rich_help_panel=PANEL)(record)
+    app.command("analyze", rich_help_panel=PANEL)(analyze)

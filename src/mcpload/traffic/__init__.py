@@ -5,4 +5,8 @@ scenario to it (``fit``) and replay it at scale (``replay``). One concept per mo
 - ``redact``: what of the arguments reaches a trace
 - ``observer``: JSON-RPC messages → trace lines (pairs requests with answers)
 - ``proxy_http``, ``proxy_stdio``, ``record``: the recording proxies and their start/stop
+- ``sessions``: sessions → conversations → batches → calls, and the gaps between them
+- ``stats``: percentiles, MLE fits, the KS statistic, burstiness figures, Otsu's threshold
+- ``clusters``: personas found in a trace (groups of sessions that behave alike)
+- ``analysis``, ``summary_text``, ``page``: ``mcpload analyze`` and its text, JSON and HTML
 """

@@ -1,0 +1,131 @@
+"""Traffic analysis: the statistics recover what a synthetic trace was built with."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+import shutil
+import subprocess
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mcpload.traffic import stats
+from mcpload.traffic.analysis import analyze
+from mcpload.traffic.page import render_page, write_page
+from mcpload.traffic.sessions import batches
+from mcpload.traffic.trace import TraceError, read_trace
+from tests.traffic.synth import synth_trace
+
+
+@pytest.fixture(scope="module")
+def analysis(tmp_path_factory):
+    path = synth_trace(tmp_path_factory.mktemp("t") / "t.jsonl", sessions=150, seed=3)
+    return analyze(read_trace(path), keep_gaps=True)
+
+
+def test_think_and_idle_fits_recover_the_generating_parameters(analysis):
+    think, idle = analysis["gaps"]["think"], analysis["gaps"]["idle"]
+    assert think["best"]["kind"] == "lognormal" and idle["best"]["kind"] == "lognormal"
+    assert think["best"]["params"]["median"] == pytest.approx(0.5, rel=0.12)
+    assert think["best"]["params"]["sigma"] == pytest.approx(0.5, rel=0.15)
+    assert idle["best"]["params"]["median"] == pytest.approx(20, rel=0.15)
+    assert think["best"]["ks"] < think["ks_critical_5pct"]
+
+
+def test_idle_threshold_separates_think_from_idle(analysis):
+    threshold = analysis["idle_threshold"]["seconds"]
+    assert max(analysis["gap_values"]["think"]) < threshold < min(analysis["gap_values"]["idle"])
+    assert analysis["conversations"]["count"] == 150 * 3
+    assert analysis["conversations"]["chain_length"]["p50"] == 2
+
+
+def test_tool_mix_transitions_batches_and_personas(analysis):
+    tools = analysis["tools"]
+    assert tools["get_doc"]["calls"] == 2 * tools["search_docs"]["calls"]
+    assert analysis["transitions"]["search_docs"] == {"get_doc": tools["search_docs"]["calls"]}
+    assert analysis["batches"]["by_state"]["get_doc"] == {"2": tools["search_docs"]["calls"]}
+    assert tools["search_docs"]["argument_variety"]["distinct"] == 3
+    names = {p["name"]: p for p in analysis["personas"]}
+    assert set(names) == {"get_doc", "send_message"}
+    assert sum(p["share"] for p in names.values()) == pytest.approx(1)
+    assert names["get_doc"]["share"] == pytest.approx(0.67, abs=0.12)
+
+
+def test_a_poisson_stream_reads_as_poisson():
+    rng = random.Random(5)
+    t, times = 0.0, []
+    while t < 2000:
+        t += rng.expovariate(5.0)
+        times.append(t)
+    b = stats.cv([y - x for x, y in itertools.pairwise(times)])
+    assert b == pytest.approx(1.0, abs=0.05)
+    assert stats.index_of_dispersion(times, 1.0, 2000) == pytest.approx(1.0, abs=0.15)
+
+
+def test_ks_statistic_against_known_values():
+    assert stats.ks_statistic([0.5], lambda x: x) == pytest.approx(0.5)
+    values = [(i + 0.5) / 100 for i in range(100)]
+    assert stats.ks_statistic(values, lambda x: min(1, max(0, x))) == pytest.approx(0.005)
+    assert stats.ks_critical(100) == pytest.approx(0.1358, abs=1e-3)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(0.01, 100), st.floats(0.05, 2.0), st.integers(0, 10_000))
+def test_lognormal_mle_matches_the_closed_form(median, sigma, seed):
+    rng = random.Random(seed)
+    values = [median * math.exp(sigma * rng.gauss(0, 1)) for _ in range(50)]
+    fit = stats.fit_lognormal(values)
+    logs = [math.log(v) for v in values]
+    mu = sum(logs) / len(logs)
+    assert fit.params["median"] == pytest.approx(math.exp(mu))
+    assert fit.params["sigma"] == pytest.approx(math.sqrt(sum((x - mu) ** 2 for x in logs) / len(logs)))
+    assert 0 <= fit.ks <= 1
+
+
+def test_one_class_of_gaps_gives_no_threshold():
+    rng = random.Random(2)
+    threshold, separation = stats.otsu_threshold([rng.lognormvariate(0, 1) for _ in range(2000)])
+    assert threshold is None and separation < stats.SEPARATION
+
+
+def test_batches_group_calls_sent_before_any_answer():
+    calls = [{"t": 0.0, "latency": 1.0, "tool": "a"}, {"t": 0.1, "latency": 1.0, "tool": "b"},
+             {"t": 2.0, "latency": 0.5, "tool": "a"}]  # fmt: skip
+    assert [len(b.calls) for b in batches(calls)] == [2, 1]
+    assert batches(calls)[0].state == "a+b"
+
+
+def test_not_a_trace_is_one_clear_error(tmp_path):
+    bad = tmp_path / "x.jsonl"
+    bad.write_text('{"type": "call"}\n')
+    with pytest.raises(TraceError, match="not an mcpload trace"):
+        read_trace(bad)
+    bad.write_bytes(orjson.dumps({"type": "header", "format": "mcpload.trace/9"}) + b"\n")
+    with pytest.raises(TraceError, match="not supported"):
+        read_trace(bad)
+
+
+def test_page_escapes_what_came_from_the_network(tmp_path):
+    path = tmp_path / "t.jsonl"
+    lines = [{"type": "header", "format": "mcpload.trace/1"}]
+    lines += [{"type": "call", "t": i, "session": "s", "method": "tools/call", "tool": "<script>x</script>",
+               "latency": 0.1, "outcome": "ok"} for i in range(5)]  # fmt: skip
+    path.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    page = render_page(analyze(read_trace(path)), [], [])
+    assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
+def test_page_renders_in_chromium(analysis, tmp_path):
+    page = write_page(tmp_path / "a.html", analysis, analysis["gap_values"]["think"], analysis["gap_values"]["idle"])
+    shot = tmp_path / "a.png"
+    cmd = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", f"--user-data-dir={tmp_path}/p",
+           "--window-size=1300,2400", f"--screenshot={shot}", page.as_uri()]  # fmt: skip
+    subprocess.run(cmd, capture_output=True, timeout=60, check=False)
+    assert shot.exists() and shot.stat().st_size > 20_000
+    dom = subprocess.run([*cmd[:-2], "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=60)
+    assert "Burstiness against a Poisson process" in dom.stdout and "<svg" in dom.stdout
