@@ -283,7 +283,7 @@ BAD = [
     (workflow({"args": {}}), f"{W}: 'args' without a step: add call: <tool>"),
     (
         workflow({}),
-        f"{W}: empty step: expected one of call, think, parallel, repeat, choice, ping, list_tools,"
+        f"{W}: empty step: expected one of call, think, parallel, repeat, choice, markov, ping, list_tools,"
         " list_resources, list_prompts, read_resource, get_prompt",
     ),
     (workflow({"call": 3}), f"{W}.call: expected a string, got an integer"),

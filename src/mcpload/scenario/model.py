@@ -28,6 +28,7 @@ from mcpload.scenario.checks import (
 from mcpload.scenario.data import DataSource, parse_data
 from mcpload.scenario.errors import ScenarioError
 from mcpload.scenario.interpolation import interpolate
+from mcpload.scenario.markov import Markov
 from mcpload.scenario.steps import (
     Branch,
     Call,
@@ -62,6 +63,7 @@ __all__ = [
     "ListPrompts",
     "ListResources",
     "ListTools",
+    "Markov",
     "Options",
     "Parallel",
     "Ping",
