@@ -6,6 +6,7 @@ Registered on the app by ``register`` (one line in ``cli.py``); the heavy work l
 
 from __future__ import annotations
 
+import os
 import shlex
 from pathlib import Path
 from typing import Annotated
@@ -32,7 +33,11 @@ def record(
     ] = None,
     no_args: Annotated[bool, typer.Option("--no-args", help="Record only each argument's type, no values")] = False,
 ) -> None:
-    """Record real agent traffic through a transparent proxy into a trace (Ctrl-C stops; nothing is lost)."""
+    """Record real agent traffic through a transparent proxy into a trace (Ctrl-C stops; nothing is lost).
+
+    With --stdio-cmd, a '{pid}' in the output name becomes this process's id: an agent host that
+    starts the server several times then writes one trace per process (analyse them together).
+    """
     from mcpload.traffic.record import record_command, record_http
     from mcpload.traffic.redact import Redactor
 
@@ -52,21 +57,21 @@ def record(
     except OSError as exc:
         raise _fail(f"{out if not upstream else listen}: {exc.strerror or exc}") from None
     try:
-        code = record_command(command, out, redactor)
+        code = record_command(command, Path(str(out).replace("{pid}", str(os.getpid()))), redactor)
     except OSError as exc:
         raise _fail(f"--stdio-cmd {command[0]!r} or {out}: {exc.strerror or exc}") from None
     raise typer.Exit(code)
 
 
-def _read(trace_file: Path):
-    from mcpload.traffic.trace import TraceError, read_trace
+def _read(trace_files: list[Path]):
+    from mcpload.traffic.trace import TraceError, read_traces
 
     try:
-        trace = read_trace(trace_file)
+        trace = read_traces(list(trace_files))
     except TraceError as exc:
         raise _fail(str(exc)) from None
     if not trace.tool_calls():
-        raise _fail(f"{trace_file}: the trace holds no tools/call exchange to analyse")
+        raise _fail(f"{trace.path}: the trace holds no tools/call exchange to analyse")
     return trace
 
 
@@ -82,7 +87,9 @@ def _seconds(value: str | None, option: str) -> float | None:
 
 
 def analyze(
-    trace_file: Annotated[Path, typer.Argument(metavar="TRACE", help="Trace file (mcpload.trace/1 JSON lines)")],
+    trace_files: Annotated[
+        list[Path], typer.Argument(metavar="TRACE...", help="Trace file(s) (mcpload.trace/1 JSON lines), read as one")
+    ],
     as_json: Annotated[Path | None, typer.Option("--json", metavar="PATH", help="Write the analysis as JSON")] = None,
     html: Annotated[Path | None, typer.Option("--html", metavar="PATH", help="Write the analysis page")] = None,
     idle_threshold: Annotated[
@@ -99,7 +106,7 @@ def analyze(
     from mcpload.traffic.summary_text import text_summary
 
     threshold = _seconds(idle_threshold, "--idle-threshold")
-    result = run_analysis(_read(trace_file), threshold, keep_gaps=html is not None)
+    result = run_analysis(_read(trace_files), threshold, keep_gaps=html is not None)
     gaps = result.pop("gap_values", {"think": [], "idle": []})
     for line in text_summary(result):
         typer.echo(line)
@@ -114,7 +121,37 @@ def analyze(
         raise _fail(f"{exc.filename or as_json or html}: cannot write ({exc.strerror or exc})") from None
 
 
+def fit(
+    trace_files: Annotated[
+        list[Path], typer.Argument(metavar="TRACE...", help="Trace file(s) (mcpload.trace/1 JSON lines), read as one")
+    ],
+    out: Annotated[Path, typer.Option("--output", "-o", help="Scenario YAML to write")] = Path("fitted.yaml"),
+    scale: Annotated[float, typer.Option(help="Multiply the population (agents, or the session arrival rate)")] = 1.0,
+    duration: Annotated[str | None, typer.Option(help="Profile length, e.g. 10m (default: the trace's)")] = None,
+    profile: Annotated[
+        str, typer.Option(help="open (fitted arrivals), closed (measured concurrency), or auto")
+    ] = "auto",
+    idle_threshold: Annotated[
+        str | None, typer.Option(help="Gaps longer than this split conversations (default: found from the gaps)")
+    ] = None,
+) -> None:
+    """Write a scenario that behaves like the trace (personas, transitions, think/idle fits, arrivals, arguments)."""
+    from mcpload.traffic.analysis import analyze as run_analysis
+    from mcpload.traffic.fit import write_fit
+
+    length = _seconds(duration, "--duration")
+    result = run_analysis(_read(trace_files), _seconds(idle_threshold, "--idle-threshold"))
+    try:
+        scenario, data = write_fit(result, trace_files[0], out, scale=scale, duration=length, profile=profile)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(f"{exc.filename or out}: cannot write ({exc.strerror or exc})") from None
+    typer.echo(f"scenario: {scenario} (arguments: {data}); run it with: mcpload run {scenario} --url URL", err=True)
+
+
 def register(app: typer.Typer) -> None:
     """Add the traffic commands to the CLI."""
     app.command("record", rich_help_panel=PANEL)(record)
     app.command("analyze", rich_help_panel=PANEL)(analyze)
+    app.command("fit", rich_help_panel=PANEL)(fit)

@@ -47,6 +47,7 @@ def analyze(trace: Trace, idle_threshold: float | None = None, keep_gaps: bool =
             "path": trace.path,
             "format": trace.header.get("format"),
             "source": trace.header.get("source"),
+            "upstream": trace.header.get("upstream"),
             "skipped_lines": trace.skipped,
             "duration_s": span,
             "calls": len(calls),

@@ -155,3 +155,36 @@ def _take(trace: Trace, raw: bytes) -> None:
         info["end"], info["reason"] = line["t"], line.get("reason")
     else:
         trace.skipped += 1
+
+
+def read_traces(paths: list[str | Path]) -> Trace:
+    """Read several traces as one (e.g. one per stdio server process), aligned on their start times.
+
+    Sessions of different files never merge: with more than one file, each session name gets its
+    file's number in front (``2/s1``).
+
+    Raises:
+        TraceError: as ``read_trace``, for the first file that fails.
+    """
+    traces = [read_trace(p) for p in paths]
+    if len(traces) == 1:
+        return traces[0]
+    starts = [t.header.get("started") for t in traces]
+    origin = min((s for s in starts if _number(s)), default=0.0)
+    merged = Trace(", ".join(t.path for t in traces), dict(traces[0].header, merged=len(traces)))
+    for i, (trace, started) in enumerate(zip(traces, starts, strict=True), 1):
+        shift = started - origin if _number(started) else 0.0
+        for line in trace.calls + trace.notifications:
+            line["t"] += shift
+            line["session"] = f"{i}/{line.get('session') or '-'}"
+        merged.calls += trace.calls
+        merged.notifications += trace.notifications
+        for sid, info in trace.sessions.items():
+            merged.sessions[f"{i}/{sid}"] = {
+                "start": info["start"] + shift,
+                "end": None if info["end"] is None else info["end"] + shift,
+                "reason": info["reason"],
+            }
+        merged.skipped += trace.skipped
+    merged.calls.sort(key=lambda c: c["t"])
+    return merged
