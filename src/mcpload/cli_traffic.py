@@ -150,8 +150,67 @@ def fit(
     typer.echo(f"scenario: {scenario} (arguments: {data}); run it with: mcpload run {scenario} --url URL", err=True)
 
 
+def replay(
+    trace_files: Annotated[
+        list[Path], typer.Argument(metavar="TRACE...", help="Trace file(s) (mcpload.trace/1 JSON lines), read as one")
+    ],
+    url: Annotated[str | None, typer.Option(help="Target URL")] = None,
+    stdio_cmd: Annotated[str | None, typer.Option("--stdio-cmd", help="Target stdio command")] = None,
+    speed: Annotated[float, typer.Option(help="Compress time: 2 replays twice as fast (gaps and offsets ÷ 2)")] = 1.0,
+    scale: Annotated[int, typer.Option(help="Clone each recorded session N times")] = 1,
+    jitter: Annotated[str, typer.Option(help="Clones of a session arrive spread over this long")] = "1s",
+    protocol: Annotated[str | None, typer.Option(help="auto, or a protocol version")] = None,
+    header: Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra HTTP header 'Name: value'")] = None,
+    bearer_env: Annotated[str | None, typer.Option(help="Environment variable holding a bearer token")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for every random choice")] = None,
+    out: Annotated[Path, typer.Option(help="Results file (the replay scenario goes beside it)")] = Path(
+        "mcpload-replay.json"
+    ),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live view, only the summary")] = False,
+    html: Annotated[Path | None, typer.Option("--html", metavar="PATH", help="Also write the HTML report")] = None,
+    workers: Annotated[str, typer.Option(help="Worker processes: auto or a number (as for run)")] = "auto",
+) -> None:
+    """Replay the recorded sessions with their recorded timing (faster with --speed, more with --scale)."""
+    import json
+
+    from mcpload.traffic.replay import divergence, divergence_lines, replay_scenario
+
+    if (url is None) == (stdio_cmd is None):
+        raise _fail("replay needs --url URL or --stdio-cmd CMD (not both)")
+    trace = _read(trace_files)
+    scenario_file = out.with_name(f"{out.stem}-scenario.yaml")
+    try:
+        text = replay_scenario(trace, speed=speed, scale=scale, jitter=_seconds(jitter, "--jitter") or 0.0)
+        scenario_file.write_text(text)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(f"{scenario_file}: cannot write ({exc.strerror or exc})") from None
+    typer.echo(f"replay scenario: {scenario_file}", err=True)
+    from mcpload.cli import run_cmd  # the same path as `mcpload run`: outputs, thresholds, workers unchanged
+
+    code = 0
+    try:
+        run_cmd(scenario_file, url=url, stdio_cmd=stdio_cmd, protocol=protocol, header=header,
+                bearer_env=bearer_env, seed=seed, out=out, quiet=quiet, html=html, workers=workers,
+                transport=None, connections=None, tool=None, args="{}", think=None, agents=None, duration=None,
+                prometheus=None, junit=None, csv=None, otlp=None, monitor_pid=None, monitor_name=None,
+                server_cmd=None, scrape_metrics=None, scrape_series=None, extrapolate_agents=None,
+                segment=None, start_at=None, ray=None)  # fmt: skip
+    except typer.Exit as exc:
+        code = exc.exit_code
+    try:
+        results = json.loads(out.read_text())
+    except (OSError, ValueError):
+        raise typer.Exit(code) from None
+    for line in divergence_lines(divergence(trace, results, scale)):
+        typer.echo(line)
+    raise typer.Exit(code)
+
+
 def register(app: typer.Typer) -> None:
     """Add the traffic commands to the CLI."""
     app.command("record", rich_help_panel=PANEL)(record)
     app.command("analyze", rich_help_panel=PANEL)(analyze)
     app.command("fit", rich_help_panel=PANEL)(fit)
+    app.command("replay", rich_help_panel=PANEL)(replay)
