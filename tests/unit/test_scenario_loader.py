@@ -253,11 +253,11 @@ BAD = [
     ),
     (
         {"agents": {"r": {"weight": 1}}},
-        "<python>: agents.r: missing a workflow (a list of steps) or python (file.py:ClassName)",
+        "<python>: agents.r: missing a workflow (a list of steps), python (file.py:ClassName) or persona",
     ),
     (
         {"agents": {"r": {"workflow": ["ping"], "python": "a.py:A"}}},
-        "<python>: agents.r: give an agent either a workflow or a python class, not both",
+        "<python>: agents.r: give an agent one of a workflow, a python class or a persona",
     ),
     ({"agents": {"r": {"workflow": []}}}, "<python>: agents.r.workflow: expected a non-empty list"),
     (

@@ -194,6 +194,8 @@ def fit_scenario(a: dict[str, Any], trace_name: str, data_file: str, *, scale: f
         measured = sum(sum(r.values()) for r in p["transitions"].values())
         out.append(f"    # think: {source}; next/start weights: {measured} measured transitions; "
                    f"batch sizes {p['batches']['sizes']}")  # fmt: skip
+        near, why = closest_persona(p)
+        out.append(f"    # closest built-in persona: {near} ({why}); docs/personas.md")
         out.append("    workflow:")
         out.extend(_block([_markov(p, data_source, notes, rows)], 6))
     if profile == "open":
@@ -222,6 +224,25 @@ def fit_scenario(a: dict[str, Any], trace_name: str, data_file: str, *, scale: f
         out.append("# Notes:")
         out += [f"#   {n}" for n in notes]
     return "\n".join(out) + "\n", [rows] if rows else [{"_": []}]
+
+
+def closest_persona(p: dict[str, Any]) -> tuple[str, str]:
+    """The built-in persona nearest a fitted one (log distance of think median and calls per conversation)."""
+    from mcpload.profiles.durations import parse_duration
+    from mcpload.scenario.personas import PERSONAS
+
+    think = p["gaps"]["think"]["summary"].get("p50") or 0.0
+    calls = p["conversations"]["calls"].get("mean") or 1.0
+    best, why, distance = "", "", math.inf
+    for name, persona in PERSONAS.items():
+        their_think = parse_duration(persona.think["lognormal"]["median"])
+        their_calls = max(0.3, (1 - persona.no_call_share) * persona.median_steps())
+        d = abs(math.log(max(think, 1e-3) / their_think)) + abs(math.log(max(calls, 0.3) / their_calls))
+        if d < distance:
+            best, distance = name, d
+            why = (f"think p50 {think:.3g}s vs {their_think:g}s, calls/conversation {calls:.3g} vs "
+                   f"{their_calls:.3g}")  # fmt: skip
+    return best, why
 
 
 def _target(a: dict[str, Any]) -> list[str]:
