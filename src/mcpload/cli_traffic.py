@@ -208,9 +208,37 @@ def replay(
     raise typer.Exit(code)
 
 
+import_app = typer.Typer(help="Import traces from other tools into the mcpload trace format.", no_args_is_help=True)
+
+
+@import_app.command("otlp")
+def import_otlp(
+    spans: Annotated[Path, typer.Argument(metavar="SPANS", help="OTLP JSON file export (MCP semantic conventions)")],
+    out: Annotated[Path, typer.Option("--output", "-o", help="Trace file to write")] = Path("trace.jsonl"),
+    redact: Annotated[
+        list[str] | None,
+        typer.Option("--redact", metavar="REGEX", help="Hash argument values this regex matches (repeatable)"),
+    ] = None,
+    no_args: Annotated[bool, typer.Option("--no-args", help="Keep only each argument's type, no values")] = False,
+) -> None:
+    """Convert OpenTelemetry spans (mcp.method.name, gen_ai.tool.name, mcp.session.id) into a trace."""
+    from mcpload.traffic.otlp_import import OtlpImportError
+    from mcpload.traffic.otlp_import import import_otlp as convert
+    from mcpload.traffic.redact import Redactor
+
+    try:
+        calls, skipped = convert(spans, out, Redactor(redact or (), keep_args=not no_args))
+    except (OtlpImportError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(f"{out}: cannot write ({exc.strerror or exc})") from None
+    typer.echo(f"trace: {out} ({calls} calls{f', {skipped} spans skipped' if skipped else ''})", err=True)
+
+
 def register(app: typer.Typer) -> None:
     """Add the traffic commands to the CLI."""
     app.command("record", rich_help_panel=PANEL)(record)
     app.command("analyze", rich_help_panel=PANEL)(analyze)
     app.command("fit", rich_help_panel=PANEL)(fit)
     app.command("replay", rich_help_panel=PANEL)(replay)
+    app.add_typer(import_app, name="import", rich_help_panel=PANEL)
