@@ -178,10 +178,12 @@ class RecordingProxy:
                 chunk = await up_reader.read(READ)
                 if not chunk:
                     parser.feed_data(b"")  # lets a read-until-close body complete
+                    response.flush()
                     if not response.done:
                         raise ConnectionResetError("upstream closed the connection")
                     break
                 parser.feed_data(chunk)
+                response.flush()  # one write per upstream read: head, body and end of a response together
                 await writer.drain()
         except (ConnectionError, OSError, httptools.HttpParserError, asyncio.IncompleteReadError) as exc:
             up_writer.close()
@@ -219,6 +221,12 @@ class _Response:
         self.ids: list[Any] = []
         self.parser: Any = None
         self.keep_alive = False
+        self.out: list[bytes] = []
+
+    def flush(self) -> None:
+        if self.out:
+            self.writer.write(b"".join(self.out))
+            self.out.clear()
 
     @property
     def observer(self) -> Observer:
@@ -249,10 +257,11 @@ class _Response:
         elif self.status not in (204, 304):
             self.chunked = True
             out.append(b"transfer-encoding: chunked\r\n")
-        self.writer.write(b"".join(out) + b"\r\n")
+        out.append(b"\r\n")
+        self.out += out
 
     def on_body(self, body: bytes) -> None:
-        self.writer.write(b"%x\r\n%s\r\n" % (len(body), body) if self.chunked else body)
+        self.out.append(b"%x\r\n%s\r\n" % (len(body), body) if self.chunked else body)
         if self.sse is not None:
             for event in self.sse.feed(body):
                 self._event(event.event, event.data)
@@ -262,7 +271,7 @@ class _Response:
     def on_message_complete(self) -> None:
         self.keep_alive = self.parser.should_keep_alive()
         if self.chunked:
-            self.writer.write(b"0\r\n\r\n")
+            self.out.append(b"0\r\n\r\n")
         self.done = True
         session = self.session or self.conn
         now = self.observer.writer.now()

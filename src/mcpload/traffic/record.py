@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from mcpload import __version__
+from mcpload._loop import run
 from mcpload.traffic.observer import Observer
 from mcpload.traffic.proxy_http import RecordingProxy, Upstream
 from mcpload.traffic.proxy_stdio import record_stdio
@@ -61,7 +62,7 @@ def record_http(upstream_url: str, listen: str, out: Path, redactor: Redactor, a
             await task
 
     try:
-        asyncio.run(main())
+        run(main())
     finally:
         observer.close()
         writer.close()
@@ -87,7 +88,7 @@ def record_command(command: list[str], out: Path, redactor: Redactor) -> int:
             return 130
 
     try:
-        return asyncio.run(main())
+        return run(main())
     finally:
         observer.close()
         writer.close()
