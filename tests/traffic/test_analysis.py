@@ -17,7 +17,7 @@ from mcpload.traffic import stats
 from mcpload.traffic.analysis import analyze
 from mcpload.traffic.page import render_page, write_page
 from mcpload.traffic.sessions import batches
-from mcpload.traffic.trace import TraceError, read_trace
+from mcpload.traffic.trace import TraceError, read_trace, read_traces
 from tests.traffic.synth import synth_trace
 
 
@@ -129,3 +129,14 @@ def test_page_renders_in_chromium(analysis, tmp_path):
     assert shot.exists() and shot.stat().st_size > 20_000
     dom = subprocess.run([*cmd[:-2], "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=60)
     assert "Burstiness against a Poisson process" in dom.stdout and "<svg" in dom.stdout
+
+
+def test_sessions_with_the_same_tools_but_another_pace_are_another_persona(tmp_path):
+    fast = synth_trace(tmp_path / "fast.jsonl", sessions=30, seed=4, think_median=0.1, idle_median=60)
+    slow = synth_trace(tmp_path / "slow.jsonl", sessions=30, seed=5, think_median=1.0, idle_median=60)
+    found = analyze(read_traces([fast, slow]))
+    names = {p["name"]: p for p in found["personas"]}
+    assert {"get_doc-fast", "get_doc-slow"} <= set(names)
+    fast_p50 = names["get_doc-fast"]["gaps"]["think"]["summary"]["p50"]
+    slow_p50 = names["get_doc-slow"]["gaps"]["think"]["summary"]["p50"]
+    assert fast_p50 < 0.3 < 0.6 < slow_p50
