@@ -134,6 +134,13 @@ def fit(
     idle_threshold: Annotated[
         str | None, typer.Option(help="Gaps longer than this split conversations (default: found from the gaps)")
     ] = None,
+    persona: Annotated[
+        str | None,
+        typer.Option(
+            help="Give each agent type a built-in persona's shape (closest, coding-agent, chat-assistant, "
+            "autonomous-agent) with the trace's calls, instead of the fitted workflow"
+        ),
+    ] = None,
 ) -> None:
     """Write a scenario that behaves like the trace (personas, transitions, think/idle fits, arrivals, arguments)."""
     from mcpload.traffic.analysis import analyze as run_analysis
@@ -142,7 +149,9 @@ def fit(
     length = _seconds(duration, "--duration")
     result = run_analysis(_read(trace_files), _seconds(idle_threshold, "--idle-threshold"))
     try:
-        scenario, data = write_fit(result, trace_files[0], out, scale=scale, duration=length, profile=profile)
+        scenario, data = write_fit(
+            result, trace_files[0], out, scale=scale, duration=length, profile=profile, persona=persona
+        )
     except ValueError as exc:
         raise _fail(str(exc)) from None
     except OSError as exc:

@@ -134,7 +134,8 @@ def _markov(p: dict[str, Any], data_source: str, notes: list[str], rows: dict[st
 
 
 def fit_scenario(a: dict[str, Any], trace_name: str, data_file: str, *, scale: float = 1.0,
-                 duration: float | None = None, profile: str = "auto") -> tuple[str, list[dict[str, Any]]]:  # fmt: skip
+                 duration: float | None = None, profile: str = "auto",
+                 persona: str | None = None) -> tuple[str, list[dict[str, Any]]]:  # fmt: skip
     """The scenario YAML text and the data file's rows for an analysis (``analysis.analyze``).
 
     Args:
@@ -144,10 +145,16 @@ def fit_scenario(a: dict[str, Any], trace_name: str, data_file: str, *, scale: f
         scale: Multiplies the population (agents, or the arrival rate).
         duration: The profile's length in seconds (default: the trace's).
         profile: ``open``, ``closed`` or ``auto`` (closed when sessions last most of the trace).
+        persona: None: markov workflows fitted to the trace; ``closest`` or a built-in persona's name:
+            each agent type takes that persona's shape (docs/personas.md) with the trace's calls.
 
     Raises:
-        ValueError: ``scale`` or ``duration`` is not positive, or ``profile`` is unknown.
+        ValueError: ``scale`` or ``duration`` is not positive, or ``profile`` or ``persona`` is unknown.
     """
+    from mcpload.scenario.personas import PERSONAS
+
+    if persona is not None and persona != "closest" and persona not in PERSONAS:
+        raise ValueError(f"--persona {persona!r}: use closest or one of {', '.join(PERSONAS)}")
     if not scale > 0:
         raise ValueError(f"--scale must be greater than 0, got {scale}")
     if duration is not None and not duration > 0:
@@ -174,30 +181,7 @@ def fit_scenario(a: dict[str, Any], trace_name: str, data_file: str, *, scale: f
         "agents:",
     ]
     for p in a["personas"]:
-        c = p["conversations"]
-        per_session = max(1, round(c["per_session"].get("mean", 1)))
-        out.append(f"  {p['name']}:   # persona: {p['share'] * 100:.1f} % of sessions ({p['sessions']}); tools "
-                   f"{', '.join(p['tools'])}")  # fmt: skip
-        out.append(f"    weight: {max(1, p['sessions'])}   # sessions of this persona in the trace")
-        if profile == "open":
-            out.append(f"    conversations_per_session: {per_session}   # mean conversations per session: "
-                       f"{c['per_session'].get('mean', 1):.2f}")  # fmt: skip
-        idle = p["gaps"]["idle"]
-        if idle["n"]:
-            out.append(f"    idle: {_flow(idle['scenario'])}   # {idle['best']['kind']} fit of {idle['n']} idle gaps, "
-                       f"KS {idle['best']['ks']} (5 % critical {idle['ks_critical_5pct']})")  # fmt: skip
-        think = p["gaps"]["think"]
-        if think["n"]:
-            source = f"{think['best']['kind']} fit of {think['n']} gaps, KS {think['best']['ks']}"
-        else:
-            source = "no gaps inside conversations"
-        measured = sum(sum(r.values()) for r in p["transitions"].values())
-        out.append(f"    # think: {source}; next/start weights: {measured} measured transitions; "
-                   f"batch sizes {p['batches']['sizes']}")  # fmt: skip
-        near, why = closest_persona(p)
-        out.append(f"    # closest built-in persona: {near} ({why}); docs/personas.md")
-        out.append("    workflow:")
-        out.extend(_block([_markov(p, data_source, notes, rows)], 6))
+        out += _agent(p, profile, persona, data_source, notes, rows)
     if profile == "open":
         rate = s["arrival_rate_per_s"] * scale
         cv = s["arrival_gap_cv"]
@@ -243,6 +227,47 @@ def closest_persona(p: dict[str, Any]) -> tuple[str, str]:
             why = (f"think p50 {think:.3g}s vs {their_think:g}s, calls/conversation {calls:.3g} vs "
                    f"{their_calls:.3g}")  # fmt: skip
     return best, why
+
+
+def _agent(p: dict[str, Any], profile: str, persona: str | None, data_source: str, notes: list[str],
+           rows: dict[str, Any]) -> list[str]:  # fmt: skip
+    """The lines of one agent type: a fitted markov workflow, or a built-in persona with the trace's calls."""
+    c = p["conversations"]
+    near, why = closest_persona(p)
+    out = [f"  {p['name']}:   # persona: {p['share'] * 100:.1f} % of sessions ({p['sessions']}); tools "
+           f"{', '.join(p['tools'])}",
+           f"    weight: {max(1, p['sessions'])}   # sessions of this persona in the trace"]  # fmt: skip
+    if persona is not None:
+        chosen = near if persona == "closest" else persona
+        out.append(f"    persona: {chosen}   # its shape: docs/personas.md; closest measured: {near} ({why})")
+        out.append("    calls:   # the trace's calls, weighted by their count")
+        calls = []
+        for tool, info in p["tools"].items():
+            args, tool_notes, row = _arguments(tool, info, data_source)
+            notes.extend(n for n in tool_notes if n not in notes)
+            if row:
+                rows[_data_name(tool)] = row
+            call = {"call": tool, "args": args} if args else {"call": tool}
+            calls.append({"weight": info["calls"], "steps": [call]})
+        return out + _block(calls, 6)
+    if profile == "open":
+        out.append(f"    conversations_per_session: {max(1, round(c['per_session'].get('mean', 1)))}   # mean "
+                   f"conversations per session: {c['per_session'].get('mean', 1):.2f}")  # fmt: skip
+    idle = p["gaps"]["idle"]
+    if idle["n"]:
+        out.append(f"    idle: {_flow(idle['scenario'])}   # {idle['best']['kind']} fit of {idle['n']} idle gaps, "
+                   f"KS {idle['best']['ks']} (5 % critical {idle['ks_critical_5pct']})")  # fmt: skip
+    think = p["gaps"]["think"]
+    if think["n"]:
+        source = f"{think['best']['kind']} fit of {think['n']} gaps, KS {think['best']['ks']}"
+    else:
+        source = "no gaps inside conversations"
+    measured = sum(sum(r.values()) for r in p["transitions"].values())
+    out.append(f"    # think: {source}; next/start weights: {measured} measured transitions; "
+               f"batch sizes {p['batches']['sizes']}")  # fmt: skip
+    out.append(f"    # closest built-in persona: {near} ({why}); docs/personas.md")
+    out.append("    workflow:")
+    return out + _block([_markov(p, data_source, notes, rows)], 6)
 
 
 def _target(a: dict[str, Any]) -> list[str]:

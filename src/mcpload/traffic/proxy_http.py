@@ -11,14 +11,13 @@ written: sessions appear in the trace as a keyed hash of their id.
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import hashlib
 import hmac
 import itertools
 import os
 import ssl
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,11 +26,11 @@ import orjson
 
 from mcpload.mcp.outcome import HTTP_ERROR, PROTOCOL, TRANSPORT
 from mcpload.traffic.observer import Observer
+from mcpload.traffic.proxy_requests import Message, Requests
 from mcpload.transports.sse import SSEParser
 
 HOP_BY_HOP = {b"connection", b"keep-alive", b"transfer-encoding", b"te", b"trailer", b"upgrade",
               b"proxy-authorization", b"proxy-authenticate", b"proxy-connection", b"content-length"}  # fmt: skip
-MAX_REQUEST = 16 * 1024 * 1024  # a larger request body is refused with 413 (and not forwarded)
 MAX_OBSERVED = 8 * 1024 * 1024  # a JSON body longer than this is passed on but not parsed for the trace
 READ = 64 * 1024
 
@@ -73,21 +72,6 @@ class Upstream:
         return raw
 
 
-@dataclass
-class _Message:
-    """One client request, as parsed."""
-
-    method: bytes = b""
-    url: bytes = b""
-    status: int = 0
-    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
-    body: bytearray = field(default_factory=bytearray)
-    keep_alive: bool = True
-
-    def header(self, name: bytes) -> bytes | None:
-        return next((v for k, v in self.headers if k.lower() == name), None)
-
-
 class RecordingProxy:
     """Listens for one client population and records what passes through.
 
@@ -125,7 +109,7 @@ class RecordingProxy:
             self._tasks.add(task)
         conn = f"c{next(self._conns)}"
         up: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
-        requests = _Requests(reader)
+        requests = Requests(reader)
         try:
             while True:
                 request = await requests.next()
@@ -147,7 +131,7 @@ class RecordingProxy:
             if task is not None:
                 self._tasks.discard(task)
 
-    async def _exchange(self, req: _Message, writer: asyncio.StreamWriter, up: Any, conn: str) -> tuple[Any, bool]:
+    async def _exchange(self, req: Message, writer: asyncio.StreamWriter, up: Any, conn: str) -> tuple[Any, bool]:
         """Forward one request, stream its response back; returns the upstream connection and keep-alive."""
         t = self.observer.writer.now()
         sid = req.header(b"mcp-session-id")
@@ -209,7 +193,7 @@ class _Response:
     """httptools callbacks for one upstream response: forward each piece, and observe a copy."""
 
     def __init__(self, proxy: RecordingProxy, writer: asyncio.StreamWriter, session: str | None, conn: str,
-                 req: _Message, payload: Any, t: float) -> None:  # fmt: skip
+                 req: Message, payload: Any, t: float) -> None:  # fmt: skip
         self.proxy, self.writer, self.session, self.conn = proxy, writer, session, conn
         self.req, self.payload, self.t = req, payload, t
         self.status = 0
@@ -345,64 +329,9 @@ def _request_ids(payload: Any) -> list[Any]:
     return [m["id"] for m in items if isinstance(m, dict) and isinstance(m.get("method"), str) and "id" in m]
 
 
-def _request_head(req: _Message, upstream: Upstream) -> bytes:
+def _request_head(req: Message, upstream: Upstream) -> bytes:
     out = [req.method + b" " + upstream.target(req.url) + b" HTTP/1.1\r\n", b"host: " + upstream.host_header + b"\r\n"]
     out += [k + b": " + v + b"\r\n" for k, v in req.headers if k.lower() not in HOP_BY_HOP and k.lower() != b"host"]
     if req.body or req.method in (b"POST", b"PUT", b"PATCH"):
         out.append(b"content-length: %d\r\n" % len(req.body))
     return b"".join(out) + b"\r\n"
-
-
-class _Requests:
-    """The client side of one connection: one parser for its whole life, so a request that arrives in
-    the same read as the previous one (pipelined, or a notification sent without waiting) is kept."""
-
-    def __init__(self, reader: asyncio.StreamReader) -> None:
-        self.reader = reader
-        self.ready: collections.deque[_Message] = collections.deque()
-        self.current = _Message()
-        self.parser = httptools.HttpRequestParser(self)
-        self.started = False
-
-    def on_message_begin(self) -> None:
-        self.current = _Message()
-        self.started = True
-
-    def on_url(self, url: bytes) -> None:
-        self.current.url += url
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self.current.headers.append((name, value))
-
-    def on_body(self, body: bytes) -> None:
-        self.current.body += body
-        if len(self.current.body) > MAX_REQUEST:
-            raise _TooLarge
-
-    def on_message_complete(self) -> None:
-        self.current.method = self.parser.get_method()
-        self.current.keep_alive = self.parser.should_keep_alive()
-        self.ready.append(self.current)
-        self.started = False
-
-    async def next(self) -> _Message | str | None:
-        """The next whole request; None at a clean end of the connection; ``"too_large"``."""
-        while not self.ready:
-            chunk = await self.reader.read(READ)
-            if not chunk:
-                if self.started:
-                    raise ConnectionResetError("client closed mid-request")
-                return None
-            try:
-                self.parser.feed_data(chunk)
-            except httptools.HttpParserCallbackError as exc:
-                if isinstance(exc.__context__, _TooLarge):
-                    return "too_large"
-                raise
-            except httptools.HttpParserUpgrade:
-                raise ConnectionResetError("protocol upgrades are not proxied") from None
-        return self.ready.popleft()
-
-
-class _TooLarge(Exception):
-    pass
