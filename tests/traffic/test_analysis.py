@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import random
 import shutil
@@ -140,3 +141,42 @@ def test_sessions_with_the_same_tools_but_another_pace_are_another_persona(tmp_p
     fast_p50 = names["get_doc-fast"]["gaps"]["think"]["summary"]["p50"]
     slow_p50 = names["get_doc-slow"]["gaps"]["think"]["summary"]["p50"]
     assert fast_p50 < 0.3 < 0.6 < slow_p50
+
+
+_values = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=8), st.lists(st.integers(), max_size=3),
+)  # fmt: skip
+
+
+def _either(typical, *, values=_values):
+    return st.one_of(typical, values)
+
+
+_call = st.fixed_dictionaries(
+    {"type": st.sampled_from(["call", "call", "session_start", "session_end", "notification", "odd"])},
+    optional={
+        "t": _either(st.floats(-1e12, 1e12)),
+        "session": _either(st.sampled_from(["a", "b"])),
+        "method": _either(st.just("tools/call")),
+        "tool": _either(st.sampled_from(["x", "y"])),
+        "latency": _either(st.floats(-1, 1e6)),
+        "arguments": _either(st.dictionaries(st.text(max_size=3), _values)),
+        "outcome": _either(st.just("ok")),
+        "direction": _either(st.just("client")),
+    },
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(_call.map(lambda d: json.dumps(d).encode()), st.binary(max_size=40)), max_size=30))
+def test_any_trace_file_reads_and_analyses_without_crashing(tmp_path_factory, lines):
+    path = tmp_path_factory.mktemp("fuzz") / "t.jsonl"
+    header = orjson.dumps({"type": "header", "format": "mcpload.trace/1", "started": 0})
+    path.write_bytes(b"\n".join([header, *(line.replace(b"\n", b" ") for line in lines)]) + b"\n")
+    trace = read_trace(path)
+    if trace.tool_calls():
+        result = analyze(trace, keep_gaps=True)
+        assert len(result["sessions"]["concurrency"]["series"]) <= 3600
+        orjson.dumps(result, option=orjson.OPT_NON_STR_KEYS)  # the JSON output is writable
+        render_page(result, result["gap_values"]["think"], result["gap_values"]["idle"])

@@ -185,3 +185,45 @@ def test_no_args_keeps_only_shapes():
 def test_bad_redact_pattern_is_named():
     with pytest.raises(ValueError, match=r"--redact '\('"):
         Redactor(["("])
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind"),
+    [
+        (b"NOT HTTP AT ALL\r\n\r\n", "protocol"),
+        (b'HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{"partial', "transport"),  # cut mid-body
+        (b"", "transport"),  # closed without a response
+    ],
+)
+async def test_a_broken_upstream_answer_is_classified_and_the_proxy_keeps_serving(tmp_path, answer, kind):
+    async def upstream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(answer)
+        await writer.drain()
+        writer.close()
+
+    up_port = free_port()
+    server = await asyncio.start_server(upstream, "127.0.0.1", up_port)
+    writer = TraceWriter(tmp_path / "t.jsonl", {})
+    observer = Observer(writer, Redactor())
+    proxy = RecordingProxy(Upstream(f"http://127.0.0.1:{up_port}/mcp"), observer)
+    port, ready = free_port(), asyncio.Event()
+    serving = asyncio.create_task(proxy.serve("127.0.0.1", port, ready))
+    await asyncio.wait_for(ready.wait(), 5)
+    try:
+        for _ in range(2):  # the proxy keeps serving after a broken exchange
+            reader, client = await asyncio.open_connection("127.0.0.1", port)
+            body = orjson.dumps(CALL)
+            client.write(b"POST /mcp HTTP/1.1\r\nhost: x\r\ncontent-length: %d\r\n\r\n" % len(body) + body)
+            got = await asyncio.wait_for(reader.read(), 5)  # ends: the proxy never hangs the client
+            if kind != "transport" or not answer:
+                assert got.startswith(b"HTTP/1.1 502")
+            client.close()
+    finally:
+        serving.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await serving
+        server.close()
+        observer.close()
+        writer.close()
+    assert [c["outcome"] for c in read_trace(tmp_path / "t.jsonl").tool_calls()] == [kind, kind]

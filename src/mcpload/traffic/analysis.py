@@ -22,6 +22,7 @@ from mcpload.traffic.sessions import END, START, Session, build_sessions, gaps_b
 from mcpload.traffic.trace import Trace
 
 BURST_WINDOWS = (1.0, 10.0, 60.0)
+MAX_BINS = 3600  # points of the concurrency series
 MAX_DISTINCT = 200  # recorded argument sets kept per tool (for fit's data file)
 
 
@@ -193,10 +194,11 @@ def _sessions(sessions: list[Session], span: float) -> dict[str, Any]:
     starts = sorted(s.start for s in sessions)
     arrivals = [b - a for a, b in itertools.pairwise(starts)]
     origin = starts[0] if starts else 0.0
-    seconds = int(span) + 1 if sessions else 0
-    concurrency = [0] * seconds
+    step = max(1.0, span / MAX_BINS)  # one bin a second, coarser for traces longer than MAX_BINS seconds
+    bins = min(MAX_BINS, int(span / step) + 1) if sessions else 0
+    concurrency = [0] * bins
     for s in sessions:
-        for i in range(max(0, int(s.start - origin)), min(seconds, int(s.end - origin) + 1)):
+        for i in range(max(0, int((s.start - origin) / step)), min(bins, int((s.end - origin) / step) + 1)):
             concurrency[i] += 1
     return {
         "count": len(sessions),
@@ -208,6 +210,7 @@ def _sessions(sessions: list[Session], span: float) -> dict[str, Any]:
         "concurrency": {
             "max": max(concurrency, default=0),
             "mean": round(sum(concurrency) / len(concurrency), 3) if concurrency else 0.0,
-            "per_second": concurrency[:3600],
+            "bin_s": step,
+            "series": concurrency,
         },
     }

@@ -100,7 +100,9 @@ def render_page(a: dict[str, Any], think: list[float], idle: list[float]) -> str
         a=a,
         version=__version__,
         style=Markup(report_style()),
-        concurrency=line_chart(a["sessions"]["concurrency"]["per_second"], "s", "sessions"),
+        concurrency=line_chart(
+            a["sessions"]["concurrency"]["series"], f"× {a['sessions']['concurrency']['bin_s']:.3g} s", "sessions"
+        ),
         gaps=gap_histogram(think, idle, a["idle_threshold"]["seconds"]),
         matrix=_matrix(a["transitions"]),
         csp="default-src 'none'; style-src 'unsafe-inline'; img-src data:",

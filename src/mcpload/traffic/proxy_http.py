@@ -296,9 +296,14 @@ class _Response:
         session = self.session or self.conn
         if not self.headers and self.payload is not None and not self.ids:
             self.ids = self.proxy._note_request(session, self.payload, self.t, len(self.req.body))
-        kind = "interrupted" if exc is None or self.writer.is_closing() else TRANSPORT
+        if exc is None or self.writer.is_closing():
+            kind = "interrupted"
+        else:
+            kind = PROTOCOL if isinstance(exc, httptools.HttpParserError) else TRANSPORT
         self.observer.failed(session, self.ids, kind, self.observer.writer.now())
         with contextlib.suppress(Exception):
+            if not self.status and exc is not None:  # nothing sent yet: the client gets an answer, not a reset
+                self.writer.write(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
             self.writer.close()
 
 

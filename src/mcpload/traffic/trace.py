@@ -139,7 +139,8 @@ def _take(trace: Trace, raw: bytes) -> None:
     kind = line.get("type")
     session = line.get("session") or "-"
     if kind == "call":
-        if not isinstance(line.get("method"), str) or not _number(line.get("latency", 0)):
+        latency = line.get("latency", 0)
+        if not isinstance(line.get("method"), str) or not _number(latency) or latency < 0:
             trace.skipped += 1
             return
         line["session"] = session
