@@ -180,3 +180,15 @@ def test_any_trace_file_reads_and_analyses_without_crashing(tmp_path_factory, li
         assert len(result["sessions"]["concurrency"]["series"]) <= 3600
         orjson.dumps(result, option=orjson.OPT_NON_STR_KEYS)  # the JSON output is writable
         render_page(result, result["gap_values"]["think"], result["gap_values"]["idle"])
+
+
+@pytest.mark.parametrize(("shape", "scale"), [(0.25, 8.0), (1.0, 2.0), (4.0, 0.5)])
+def test_gamma_fit_recovers_its_shape_and_its_cdf_is_right(shape, scale):
+    rng = random.Random(11)
+    values = [rng.gammavariate(shape, scale) for _ in range(4000)]
+    fit = stats.fit_gamma(values)
+    assert fit.params["shape"] == pytest.approx(shape, rel=0.1)
+    assert fit.params["cv"] == pytest.approx(1 / math.sqrt(shape), rel=0.06)
+    assert fit.ks < stats.ks_critical(len(values))
+    assert stats.best_fit(values)["best"].kind in ("gamma", "exponential" if shape == 1.0 else "gamma")
+    assert stats.gamma_cdf(3.0, 1.0, 2.0) == pytest.approx(1 - math.exp(-1.5), abs=1e-12)

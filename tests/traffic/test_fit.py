@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import yaml
 
@@ -15,6 +17,13 @@ from tests.traffic.synth import synth_trace
 @pytest.fixture(scope="module")
 def analysis(tmp_path_factory):
     return analyze(read_trace(synth_trace(tmp_path_factory.mktemp("t") / "t.jsonl", sessions=80, seed=9)))
+
+
+def fitted_mean(best):
+    params = best["params"]
+    if best["kind"] == "lognormal":
+        return params["median"] * math.exp(params["sigma"] ** 2 / 2)
+    return params["mean"]
 
 
 def load(path):
@@ -33,8 +42,9 @@ def test_fitted_scenario_holds_the_measured_numbers(analysis, tmp_path):
         assert agent.weight == p["sessions"]
         markov = agent.workflow[0]
         assert markov.kind == "markov"
-        assert markov.think.median == pytest.approx(p["gaps"]["think"]["best"]["params"]["median"], rel=0.01)
-        assert agent.idle.median == pytest.approx(p["gaps"]["idle"]["best"]["params"]["median"], rel=0.01)
+        for dist, best in ((markov.think, p["gaps"]["think"]["best"]), (agent.idle, p["gaps"]["idle"]["best"])):
+            assert dist.describe().startswith(best["kind"])
+            assert dist.mean() == pytest.approx(fitted_mean(best), rel=0.01)
         assert {s.tool for s in walk(agent.workflow) if s.kind == "call"} == set(p["tools"])
     (profile,) = scenario.profiles
     assert profile.rate == pytest.approx(analysis["sessions"]["arrival_rate_per_s"] * 2, rel=1e-3)

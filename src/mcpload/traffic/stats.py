@@ -73,6 +73,60 @@ def exponential_cdf(x: float, mean: float) -> float:
     return 0.0 if x <= 0 else 1.0 - math.exp(-x / mean) if mean > 0 else 1.0
 
 
+def gamma_cdf(x: float, shape: float, scale: float) -> float:
+    """P(shape, x/scale), the regularized lower incomplete gamma (series below shape+1, else Lentz's
+    continued fraction), as in Numerical Recipes §6.2."""
+    if x <= 0:
+        return 0.0
+    z = x / scale
+    log_front = shape * math.log(z) - z - math.lgamma(shape)
+    if z < shape + 1:
+        term = total = 1.0 / shape
+        a = shape
+        for _ in range(500):
+            a += 1
+            term *= z / a
+            total += term
+            if abs(term) < abs(total) * 1e-12:
+                break
+        return min(1.0, total * math.exp(log_front))
+    tiny = 1e-300
+    b = z + 1 - shape
+    c, d = 1 / tiny, 1 / b
+    h = d
+    for i in range(1, 500):
+        an = -i * (i - shape)
+        b += 2
+        d = an * d + b
+        d = tiny if abs(d) < tiny else d
+        c = b + an / c
+        c = tiny if abs(c) < tiny else c
+        d = 1 / d
+        delta = d * c
+        h *= delta
+        if abs(delta - 1) < 1e-12:
+            break
+    return max(0.0, 1.0 - math.exp(log_front) * h)
+
+
+def _digamma(x: float) -> float:
+    result = 0.0
+    while x < 6:
+        result -= 1 / x
+        x += 1
+    f = 1 / (x * x)
+    return result + math.log(x) - 0.5 / x - f * (1 / 12 - f * (1 / 120 - f * (1 / 252 - f / 240)))
+
+
+def _trigamma(x: float) -> float:
+    result = 0.0
+    while x < 6:
+        result += 1 / (x * x)
+        x += 1
+    f = 1 / (x * x)
+    return result + 1 / x + f / 2 + f / x * (1 / 6 - f * (1 / 30 - f / 42))
+
+
 def ks_statistic(values: Sequence[float], cdf: Any) -> float:
     """The Kolmogorov–Smirnov statistic D = sup |F_n(x) − F(x)| of ``values`` against ``cdf``."""
     ordered = sorted(values)
@@ -107,6 +161,10 @@ class Fit:
             return {"lognormal": {"median": _dur(self.params["median"]), "sigma": round(self.params["sigma"], 3)}}
         if self.kind == "exponential":
             return {"exponential": {"mean": _dur(self.params["mean"])}}
+        if self.kind == "gamma":
+            return {
+                "gamma": {"mean": _dur(self.params["mean"]), "cv": round(min(100, max(0.01, self.params["cv"])), 3)}
+            }
         if self.kind == "constant":
             return {"constant": _dur(self.params["value"])}
         return {"empirical": [_dur(v) for v in self.params["samples"]]}
@@ -134,6 +192,24 @@ def fit_exponential(values: Sequence[float]) -> Fit:
     return Fit("exponential", {"mean": mean}, ks_statistic(values, lambda x: exponential_cdf(x, mean)))
 
 
+def fit_gamma(values: Sequence[float]) -> Fit:
+    """MLE of the shape (Minka's start, then Newton on ln k − ψ(k) = ln mean − mean ln x); scale = mean/k.
+    Written in the scenario form ``{gamma: {mean, cv}}`` (cv = 1/√k)."""
+    positive = [v for v in values if v > 0]
+    mean = sum(positive) / len(positive)
+    s = math.log(mean) - sum(math.log(v) for v in positive) / len(positive)
+    k = (3 - s + math.sqrt((s - 3) ** 2 + 24 * s)) / (12 * s) if s > 0 else 1e3
+    for _ in range(20):
+        step = (math.log(k) - _digamma(k) - s) / (1 / k - _trigamma(k))
+        k = max(k - step, k / 10)
+        if abs(step) < 1e-9 * k:
+            break
+    k = min(max(k, 1e-4), 1e4)
+    scale = mean / k
+    ks = ks_statistic(values, lambda x: gamma_cdf(x, k, scale))
+    return Fit("gamma", {"mean": mean, "cv": 1 / math.sqrt(k), "shape": k}, ks)
+
+
 def empirical(values: Sequence[float], samples: int = EMPIRICAL_SAMPLES) -> Fit:
     """The values' quantiles (at most ``samples``), equally likely: the fallback fit (KS ≈ 1/samples)."""
     n = min(samples, len(values))
@@ -142,7 +218,7 @@ def empirical(values: Sequence[float], samples: int = EMPIRICAL_SAMPLES) -> Fit:
 
 
 def best_fit(values: Sequence[float]) -> dict[str, Any]:
-    """Fit lognormal and exponential; keep the lower KS; fall back to empirical when neither passes at 5 %.
+    """Fit lognormal, gamma and exponential; keep the lowest KS; fall back to empirical when none passes at 5 %.
 
     Returns:
         ``{"best": Fit dict, "candidates": [Fit dicts], "critical": D at 5 %, "n": …}``, or
@@ -155,8 +231,8 @@ def best_fit(values: Sequence[float]) -> dict[str, Any]:
         fit = Fit("constant", {"value": values[0]}, 0.0)
         return {"n": len(values), "best": fit, "candidates": [fit.to_dict()], "critical": ks_critical(len(values))}
     candidates = [fit_exponential(values)]
-    if any(v > 0 for v in values):
-        candidates.insert(0, fit_lognormal(values))
+    if sum(v > 0 for v in values) >= 2:
+        candidates[:0] = [fit_lognormal(values), fit_gamma(values)]
     critical = ks_critical(len(values))
     best = min(candidates, key=lambda f: f.ks)
     if best.ks > critical:
