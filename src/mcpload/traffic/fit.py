@@ -197,11 +197,14 @@ def fit_scenario(a: dict[str, Any], trace_name: str, data_file: str, *, scale: f
             f"    max_agents: {max_agents}   # twice the measured peak concurrency ({s['concurrency']['max']}) × scale",
         ]
     else:
-        agents = max(1, round(s["concurrency"]["mean"] * scale))
+        active = sorted(n for n in s["concurrency"]["series"] if n > 0)
+        steady = active[len(active) // 2] if active else 1  # the median while any session is open
+        agents = max(1, round(steady * scale), len(a["personas"]))  # every persona gets an agent
         out += [
             "profiles:",
             "  - type: constant-agents   # closed: the measured concurrency of sessions",
-            f"    agents: {agents}   # mean concurrent sessions {s['concurrency']['mean']} × scale {scale:g}",
+            f"    agents: {agents}   # median concurrent sessions while any is open: {steady} × scale {scale:g}"
+            f" (at least one per persona)",
             f"    duration: {format_duration(span)}",
         ]
     if notes:
