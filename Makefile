@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 NPM_REF := .npm-ref
-NPM_PKGS := @modelcontextprotocol/server-everything@2026.8.31 @modelcontextprotocol/conformance@0.1.16 node@22
+NPM_PKGS := @modelcontextprotocol/server-everything@2026.8.31 @modelcontextprotocol/conformance@0.1.16 node@22 \
+            @modelcontextprotocol/server-filesystem@2026.8.31 @modelcontextprotocol/server-memory@2026.8.31
 
 .PHONY: demo test test-fast lint bench bench-peers bench-agents bench-soak bench-latency bench-k6-memory npm-ref clean
 
@@ -15,7 +16,7 @@ $(BIN)/mcpload: pyproject.toml
 
 # The pinned npm reference servers, in a git-ignored folder. Tests that need them skip (or fail
 # under MCPLOAD_REQUIRE_SYSTEM_TESTS=1) when npm is missing.
-$(NPM_REF)/.installed:
+$(NPM_REF)/.installed: Makefile  # re-run when NPM_PKGS changes
 	@if command -v npm >/dev/null; then \
 	  mkdir -p $(NPM_REF) && cd $(NPM_REF) && (test -f package.json || echo '{"private":true}' > package.json) && \
 	  npm install --no-audit --no-fund --loglevel=error $(NPM_PKGS) && touch .installed; \

@@ -14,13 +14,15 @@ from typing import Annotated
 
 import typer
 
-from mcpload import __version__, cli_distributed, cli_monitor, cli_traffic
+from mcpload import __version__, cli_distributed, cli_init, cli_monitor, cli_plan, cli_traffic
 from mcpload.cli_support import (
     DEBUG,
     DEMO_HTML,
     EXIT_FAILED,
     EXIT_THRESHOLDS,
     EXIT_UNREACHABLE,
+    AllowPython,
+    _check_files,
     _check_html,
     _demo_html,
     _execute,
@@ -30,6 +32,7 @@ from mcpload.cli_support import (
     _override_target,
     _parse_headers,
     _prometheus_outputs,
+    _warn_if_exposed,
 )
 
 app = typer.Typer(
@@ -72,16 +75,33 @@ def diagnose(
     call_timeout: Annotated[float, typer.Option(help="Timeout of each sample tool call, seconds")] = 10.0,
     no_calls: Annotated[bool, typer.Option("--no-calls", help="List tools but do not call them")] = False,
     skip_tool: Annotated[list[str] | None, typer.Option("--skip-tool", help="Do not call this tool")] = None,
+    call_tools: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--call-tools",
+            metavar="read-only|all|none|NAME",
+            help="Which tools to call (repeatable, comma-separated): read-only (default: annotated readOnlyHint "
+            "true and openWorldHint false), all (asks first; --yes when not on a terminal), none, or tool names",
+        ),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before --call-tools all")] = False,
     insecure: Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the diagnosis as JSON")] = False,
 ) -> None:
-    """Connect to a server, detect transport and protocol era, and exercise every method and tool once."""
+    """Connect to a server, detect transport and protocol era, exercise every method, and call the read-only tools."""
     from mcpload._loop import run
     from mcpload.diagnose import diagnose as run_diagnosis
     from mcpload.mcp.target import Target
+    from mcpload.mcp.tool_safety import CallPolicy
 
     if (url is None) == (stdio_cmd is None):
         raise _fail("diagnose needs a URL or --stdio-cmd CMD (not both)")
+    try:
+        policy = CallPolicy.parse(call_tools)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    if policy.all and not yes and not no_calls and not sys.stdin.isatty():
+        raise _fail("--call-tools all may call tools with side effects: add --yes (stdin is not a terminal)")
     try:
         target = Target(
             url=url,
@@ -96,7 +116,10 @@ def diagnose(
         )
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    diag = run(run_diagnosis(target, not no_calls, call_timeout, tuple(skip_tool or ())))
+    from mcpload.redaction import CONSOLE_SECRETS, target_secrets
+
+    CONSOLE_SECRETS.update(target_secrets(target))  # the diagnosis shows what the server says
+    diag = run(run_diagnosis(target, not no_calls, call_timeout, tuple(skip_tool or ()), policy, _confirm_calls(yes)))
     if as_json:
         typer.echo(json.dumps(diag.to_dict(), indent=2))
     else:
@@ -107,6 +130,23 @@ def diagnose(
         raise _fail(f"{target.describe()}: not reachable as an MCP server ({diag.error})", EXIT_UNREACHABLE)
     if diag.failed:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _confirm_calls(yes: bool):
+    """``--call-tools all``: name the tools with possible side effects about to be called, then ask (--yes: don't)."""
+
+    def confirm(names: list[str]) -> bool:
+        typer.echo(
+            f"mcpload: about to call {len(names)} tools that may have side effects: {', '.join(names)}", err=True
+        )
+        if yes:
+            return True
+        try:
+            return typer.confirm("Call them?", default=False, err=True)
+        except typer.Abort:  # end of input: no
+            return False
+
+    return confirm
 
 
 @app.command("serve-demo")
@@ -135,9 +175,25 @@ def serve_demo(
     reject_above: Annotated[
         int | None, typer.Option(help="With --max-concurrency: fail a call at once when this many already wait")
     ] = None,
+    flaw: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--flaw",
+            metavar="NAME[=VALUE]",
+            help="Misbehave on purpose (repeatable): leak-sessions[=512KiB], blocking-tool[=search_docs], "
+            "unknown-session-400, timeout-at=2s, max-connections=50",
+        ),
+    ] = None,
+    replicas: Annotated[
+        int,
+        typer.Option(
+            min=1, max=8, help="Run this many replicas behind a round-robin front without session affinity (HTTP)"
+        ),
+    ] = 1,
 ) -> None:
     """Run the demo MCP server (official Python SDK) with agent-like tools."""
     from mcpload.demo.behaviour import Behaviour, SpecError
+    from mcpload.demo.flaws import parse_flaws
     from mcpload.demo.limits import ConcurrencyLimit
 
     if transport not in ("http", "sse", "stdio"):
@@ -147,13 +203,37 @@ def serve_demo(
         if max_concurrency is None and (queue_timeout is not None or reject_above is not None):
             raise ValueError("--queue-timeout and --reject-above need --max-concurrency")
         limit = None if max_concurrency is None else ConcurrencyLimit(max_concurrency, queue_timeout, reject_above)
+        flaws = parse_flaws(flaw or [])
+        if flaws.needs_wrapping and transport != "http":
+            raise ValueError("--flaw: only blocking-tool works with --transport sse or stdio")
     except (SpecError, ValueError) as exc:
         raise _fail(str(exc)) from None
+    if replicas > 1:
+        if transport != "http":
+            raise _fail("--replicas needs --transport http")
+        from mcpload.demo.launch import serve_replicas
+
+        typer.echo(f"mcpload demo server: {replicas} replicas behind http://{host}:{port}/mcp (no affinity)", err=True)
+        args = ["--latency", latency, "--failure-rate", failure_rate, "--latency-sigma", str(latency_sigma)]
+        for name, value in (
+            ("--seed", seed),
+            ("--max-concurrency", max_concurrency),
+            ("--queue-timeout", queue_timeout),
+            ("--reject-above", reject_above),
+        ):
+            if value is not None:
+                args += [name, str(value)]
+        args += ["--stateless"] * stateless + ["--json-response"] * json_response
+        for spec in flaw or []:
+            args += ["--flaw", spec]
+        serve_replicas(host, port, replicas, args)
+        return
     from mcpload.demo.server import serve
 
     if transport != "stdio":
+        _warn_if_exposed("--host", host)
         typer.echo(f"mcpload demo server on http://{host}:{port}{'/sse' if transport == 'sse' else '/mcp'}", err=True)
-    serve(transport, host, port, stateless, json_response, behaviour, limit)  # type: ignore[arg-type]
+    serve(transport, host, port, stateless, json_response, behaviour, limit, flaws)  # type: ignore[arg-type]
 
 
 @app.command("run")
@@ -205,22 +285,30 @@ def run_cmd(
     segment: cli_distributed.SegmentOpt = None,
     start_at: cli_distributed.StartAt = None,
     ray: cli_distributed.Ray = None,
+    allow_host: cli_plan.AllowHost = None,
+    dry_run: cli_plan.DryRun = False,
+    allow_python: AllowPython = False,
 ) -> None:
     """Run a scenario (or an ad-hoc load with --url/--tool) and report; exit 99 if a threshold fails."""
     from mcpload.scenario import ScenarioError
 
     try:
-        scenario = _load_run_scenario(scenario_file, url, stdio_cmd, tool, args, think, agents, duration)
+        scenario = _load_run_scenario(
+            scenario_file, url, stdio_cmd, tool, args, think, agents, duration, allow_python=allow_python
+        )
         target = _override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env, connections)
         monitor = cli_monitor.monitor_config(
             target, monitor_pid, monitor_name, server_cmd, scrape_metrics, scrape_series, extrapolate_agents
         )
         recipe = dict(scenario_file=scenario_file, url=url, stdio_cmd=stdio_cmd, tool=tool, args=args, think=think)
         recipe.update(agents=agents, duration=duration, transport=transport, protocol=protocol, header=header)
-        recipe.update(bearer_env=bearer_env, connections=connections)
+        recipe.update(bearer_env=bearer_env, connections=connections, allow_python=allow_python)
         split = cli_distributed.distribution(scenario, workers, segment, start_at, ray, recipe)
     except (ScenarioError, ValueError) as exc:
         raise _fail(str(exc)) from None
+    cli_plan.guard_host(scenario, target, allow_host)
+    if dry_run:
+        raise typer.Exit(cli_plan.dry_run(scenario, target))
     outputs = _prometheus_outputs(prometheus) + _otlp_outputs(otlp)
     code = _execute(
         scenario, target, seed, out, quiet, outputs=outputs, html=html, junit=junit, csv=csv, monitor=monitor,
@@ -240,6 +328,7 @@ def report(
     from mcpload.metrics.rebuild import REBUILT, load_results
     from mcpload.outputs.html import HtmlReportError, require_plotly, write_html
 
+    _check_files(output=output)
     try:
         require_plotly()
         results = load_results(results_file)  # its ValueError names the file
@@ -309,9 +398,7 @@ def demo(
         str | None,
         typer.Option("--prometheus", metavar="HOST:PORT", help="Serve live Prometheus metrics, e.g. 127.0.0.1:9464"),
     ] = None,
-    html: Annotated[
-        Path, typer.Option("--html", metavar="PATH", help="HTML report (this default one is skipped without plotly)")
-    ] = DEMO_HTML,
+    html: Annotated[Path, typer.Option("--html", metavar="PATH", help="HTML report")] = DEMO_HTML,
     otlp: Annotated[
         str | None,
         typer.Option("--otlp", metavar="URL", help="Push live metrics over OTLP/HTTP, e.g. http://127.0.0.1:4318"),
@@ -351,14 +438,15 @@ from mcpload.cli_capacity import capacity as _capacity_cmd  # noqa: E402 (it rea
 
 app.command("capacity")(_capacity_cmd)
 app.command("merge")(cli_distributed.merge)
+app.command("init")(cli_init.init)
+app.command("schema")(cli_init.schema)
 cli_traffic.register(app)
 
 
 def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:
-        sys.exit(130)
+    from mcpload.cli_guard import main as guarded_main
+
+    guarded_main(app)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
-from mcpload import cli_monitor
+from mcpload import cli_monitor, cli_plan
+from mcpload.cli_support import AllowPython, _check_files, _with_target_secrets
 
 EXIT_GENERATOR_BOUND, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 1, 2, 3, 130
 PANEL = "Search"
@@ -77,6 +78,8 @@ def capacity(
     scrape_metrics: cli_monitor.ScrapeMetrics = None,
     scrape_series: cli_monitor.ScrapeSeries = None,
     extrapolate_agents: cli_monitor.ExtrapolateAgents = None,
+    allow_host: cli_plan.AllowHost = None,
+    allow_python: AllowPython = False,
 ) -> None:
     """Find the highest load (agents or sessions/s) the server sustains under the SLOs: steps, then bisection."""
     from mcpload import cli
@@ -84,6 +87,7 @@ def capacity(
     from mcpload.capacity.settings import seconds
     from mcpload.scenario import ScenarioError
 
+    _check_files(out=out)
     try:
         slos = parse_slos(slo)
         settings = Settings(
@@ -99,7 +103,9 @@ def capacity(
             max_agents=max_agents,
             guard_cpu=guard_cpu,
         )
-        scenario = cli._load_run_scenario(scenario_file, url, stdio_cmd, tool, args, think, None, None)
+        scenario = cli._load_run_scenario(
+            scenario_file, url, stdio_cmd, tool, args, think, None, None, allow_python=allow_python
+        )
         target = cli._override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env)
         monitor = cli_monitor.monitor_config(
             target, monitor_pid, monitor_name, server_cmd, scrape_metrics, scrape_series, extrapolate_agents
@@ -107,6 +113,8 @@ def capacity(
     except (SloError, ScenarioError, ValueError) as exc:
         typer.echo(f"mcpload: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
+    unit = "agents" if by == "agents" else "new sessions/s"
+    cli_plan.guard_host(scenario, target, allow_host, f"capacity search from {start:g} up to {max_load:g} {unit}")
     raise typer.Exit(execute_capacity(scenario, target, slos, settings, seed, out, quiet, monitor))
 
 
@@ -122,6 +130,8 @@ def execute_capacity(
     from mcpload.engine.preflight import PreflightError
     from mcpload.monitor import ServerStartError, monitoring
     from mcpload.monitor.render import render_resources
+
+    scenario = _with_target_secrets(scenario, target)
 
     def on_step(step: dict[str, Any]) -> None:
         if not quiet:

@@ -137,7 +137,7 @@ def build_scenario_and_target(args: dict) -> tuple[Any, Any]:
 
     scenario = _load_run_scenario(
         args["scenario_file"], args["url"], args["stdio_cmd"], args["tool"], args["args"], args["think"],
-        args["agents"], args["duration"],
+        args["agents"], args["duration"], allow_python=args.get("allow_python", False), notice=False,
     )  # fmt: skip
     target = _override_target(
         scenario, args["url"], args["stdio_cmd"], args["transport"], args["protocol"], args["header"],
@@ -171,7 +171,14 @@ def merge(
 ) -> None:
     """Merge the results of a run's segments exactly (counts, histograms, per-second intervals); exit 99 if a
     threshold fails."""
-    from mcpload.cli_support import EXIT_THRESHOLDS, _check_html, _fail, _write_html_report
+    from mcpload.cli_support import (
+        EXIT_OUTPUT_LOST,
+        EXIT_THRESHOLDS,
+        _check_files,
+        _check_html,
+        _fail,
+        _write_html_report,
+    )
     from mcpload.distributed.merge import MergeError, merge_results
     from mcpload.engine.execute import write_results
     from mcpload.outputs.console import render_summary
@@ -181,18 +188,15 @@ def merge(
         from mcpload.scenario import ScenarioError, load_scenario
 
         try:
-            thresholds = list(load_scenario(scenario_file).thresholds)
+            thresholds = list(load_scenario(scenario_file, import_python=False).thresholds)
         except (ScenarioError, ValueError) as exc:
             raise _fail(str(exc)) from None
     _check_html(html)
+    _check_files(out=out)
     try:
         results = merge_results(list(results_files), thresholds)
     except MergeError as exc:
         raise _fail(str(exc)) from None
-    try:
-        write_results(results, out)
-    except OSError as exc:
-        raise _fail(f"{out}: cannot write the merged results ({exc.strerror or exc})") from None
     render_summary(results)
     execution = results["execution"]
     if execution["missing"]:
@@ -202,7 +206,13 @@ def merge(
             err=True,
         )
     report_lost(results)
-    typer.echo(f"merged {len(results_files)} files: {out}", err=True)
+    try:  # after the summary: a full disk loses this file, not what was already shown
+        write_results(results, out)
+        typer.echo(f"merged {len(results_files)} files: {out}", err=True)
+        out_ok = True
+    except OSError as exc:
+        typer.echo(f"mcpload: {out}: cannot write the merged results ({exc.strerror or exc}); it is lost", err=True)
+        out_ok = False
     html_ok = _write_html_report(results, html)
     passed = all(t["passed"] for t in results.get("thresholds", []))
-    raise typer.Exit((0 if html_ok else 2) if passed else EXIT_THRESHOLDS)
+    raise typer.Exit((0 if html_ok and out_ok else EXIT_OUTPUT_LOST) if passed else EXIT_THRESHOLDS)

@@ -12,10 +12,19 @@ import shlex
 import sys
 import traceback
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
+
+AllowPython = Annotated[
+    bool,
+    typer.Option(
+        "--allow-python",
+        help="Let the scenario's python: agents import code outside its folder (other files, installed modules)",
+    ),
+]
 
 
 #: ``mcpload --debug`` (or MCPLOAD_DEBUG=1): a failure also prints the traceback behind its one line
@@ -32,16 +41,24 @@ def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
 
 
 def _parse_headers(values: list[str] | None) -> dict[str, str]:
+    """``-H 'Name: value'`` options; a bad one fails in one line that never repeats the value (a secret)."""
+    from mcpload.inputs import header_problem
+
     headers: dict[str, str] = {}
     for raw in values or []:
         name, sep, value = raw.partition(":")
-        if not sep or not name.strip() or any(c in raw for c in "\r\n"):
-            raise _fail(f"--header {raw!r}: expected 'Name: value'")
+        if not sep or not name.strip():
+            raise _fail(f"--header {name.strip()[:40]!r}…: expected 'Name: value'")
+        problem = header_problem(name.strip(), value.strip())
+        if problem:
+            raise _fail(f"--header {name.strip()[:40]!r}: {problem}")
         headers[name.strip()] = value.strip()
     return headers
 
 
 EXIT_THRESHOLDS, EXIT_INTERRUPTED = 99, 130
+#: the run finished, but an output file could not be written (each lost one is named in a line)
+EXIT_OUTPUT_LOST = 4
 
 
 def _execute(
@@ -66,10 +83,17 @@ def _execute(
     from mcpload.engine.preflight import PreflightError
     from mcpload.outputs.console import LiveView, render_summary
 
+    scenario = _with_target_secrets(scenario, target)
+    from mcpload.outputs.paths import check_outputs
+
     if intervals is None and out is not None:
         intervals = out.with_suffix(".ndjson")
     _check_html(html)
-    _check_files(junit=junit, csv=csv)
+    problem = check_outputs(
+        [("--out", out), ("--out (its interval log)", intervals), ("--html", html), ("--junit", junit), ("--csv", csv)]
+    )
+    if problem:
+        raise _fail(problem)
     view = LiveView(planned_duration(scenario), quiet=quiet)
 
     async def go(mon):
@@ -78,7 +102,7 @@ def _execute(
                 scenario,
                 target=target,
                 seed=seed,
-                out=out,
+                out=None,  # written below, after the summary, each output on its own
                 intervals=intervals,
                 on_interval=view.update,
                 outputs=outputs,
@@ -105,17 +129,61 @@ def _execute(
     from mcpload.cli_distributed import report_lost
 
     report_lost(report.results)
-    if out is not None:
-        typer.echo(f"results: {out}  intervals: {intervals}", err=True)
-    html_ok = _write_html_report(report.results, html)
-    html_ok = _write_files(report.results, junit=junit, csv=csv) and html_ok
+    lost = _write_outputs(
+        report.results, scenario.secrets, out=out, intervals=intervals, html=html, junit=junit, csv=csv
+    )
     for output in outputs or []:
         problem = output.problem() if hasattr(output, "problem") else None
         if problem:
             typer.echo(f"mcpload: {problem}", err=True)
     if report.interrupted:
         return EXIT_INTERRUPTED
-    return (0 if html_ok else EXIT_USAGE) if report.thresholds_passed else EXIT_THRESHOLDS
+    if not report.thresholds_passed:
+        return EXIT_THRESHOLDS
+    return EXIT_OUTPUT_LOST if lost else 0
+
+
+def _write_outputs(results: dict, secrets, *, out, intervals, html, junit, csv) -> list[str]:
+    """Write the results file and the report files, each on its own: one that fails (a full disk, a
+    folder gone) is named in one line and costs only itself. Returns those lines."""
+    from mcpload.engine.execute import write_results
+    from mcpload.outputs.csv_output import write_csv
+    from mcpload.outputs.html import write_html
+    from mcpload.outputs.junit import write_junit
+    from mcpload.outputs.paths import write_each
+
+    lost = write_each(
+        [
+            ("results", out, lambda p: write_results(results, p, secrets)),
+            ("HTML report", html, lambda p: write_html(results, p)),
+            ("JUnit report", junit, lambda p: write_junit(results, p)),
+            ("CSV intervals", csv, lambda p: write_csv(results.get("intervals") or [], p)),
+        ]
+    )
+    for line in lost:
+        typer.echo(f"mcpload: {line}", err=True)
+    failed = {line.partition(": cannot write")[0] for line in lost}
+    if out is not None and str(out) not in failed:
+        typer.echo(f"results: {out}  intervals: {intervals}", err=True)
+    elif intervals is not None:
+        typer.echo(f"intervals: {intervals} (mcpload report {intervals} rebuilds the results from it)", err=True)
+    if html is not None and str(html) not in failed:
+        typer.echo(f"report: {html}", err=True)
+    return lost
+
+
+def _with_target_secrets(scenario, target):
+    """The scenario, its ``secrets`` grown by the target's (URL userinfo and credential query values,
+    header values, the bearer token): every output redacts them, and so does the console."""
+    import dataclasses
+
+    from mcpload.redaction import CONSOLE_SECRETS, target_secrets
+
+    found = target_secrets(target if target is not None else scenario.to_target())
+    CONSOLE_SECRETS.update(found | set(scenario.secrets))
+    if found <= scenario.secrets:
+        return scenario
+    return dataclasses.replace(scenario, secrets=frozenset(scenario.secrets | found))
 
 
 def _prometheus_outputs(address: str | None) -> list:
@@ -131,10 +199,32 @@ def _prometheus_outputs(address: str | None) -> list:
         raise _fail(f"--prometheus {exc}") from None
     except OSError as exc:
         raise _fail(f"--prometheus {address!r}: cannot listen ({exc.strerror or exc})") from None
+    _warn_if_exposed("--prometheus", output.host)
     return [output]
 
 
-def _load_run_scenario(scenario_file, url, stdio_cmd, tool, args, think, agents, duration):
+def _warn_if_exposed(option: str, host: str) -> None:
+    """One line when a listener binds beyond loopback: others on the network can reach it."""
+    import ipaddress
+
+    name = host.strip("[]")
+    try:
+        loopback = name == "localhost" or ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        typer.echo(f"mcpload: warning: {option} listens on {host}, beyond this machine (loopback: 127.0.0.1)", err=True)
+
+
+def _python_notice(line: str) -> None:
+    """Said before a scenario's ``python:`` agents are imported (their code runs then)."""
+    typer.echo(f"mcpload: {line}", err=True)
+
+
+def _load_run_scenario(
+    scenario_file, url, stdio_cmd, tool, args, think, agents, duration, *, allow_python=False, notice=True
+):
+    from mcpload.inputs import InputError, loads_json
     from mcpload.scenario import Scenario, load_scenario
 
     profile = None
@@ -149,7 +239,8 @@ def _load_run_scenario(scenario_file, url, stdio_cmd, tool, args, think, agents,
             raise ValueError("--tool is for ad-hoc runs without a scenario file")
         if not scenario_file.exists():
             raise ValueError(f"{scenario_file}: no such scenario file")
-        scenario = load_scenario(scenario_file)
+        on_python = _python_notice if notice else None
+        scenario = load_scenario(scenario_file, allow_python=allow_python, on_python=on_python)
         if profile is not None:
             import dataclasses
 
@@ -162,9 +253,11 @@ def _load_run_scenario(scenario_file, url, stdio_cmd, tool, args, think, agents,
     if url is None and stdio_cmd is None:
         raise ValueError("an ad-hoc run needs --url or --stdio-cmd")
     try:
-        arguments = json.loads(args)
+        arguments = loads_json(args)
     except json.JSONDecodeError as exc:
         raise ValueError(f"--args: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except InputError as exc:
+        raise ValueError(f"--args: {exc}") from None
     workflow: list[dict] = [{"call": tool, "args": arguments}]
     if think:
         workflow.append({"think": think})
@@ -180,7 +273,12 @@ def _load_run_scenario(scenario_file, url, stdio_cmd, tool, args, think, agents,
 def _override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env, connections=None):
     import dataclasses
 
-    target = scenario.to_target()
+    given = None  # a scenario without target: needs --url or --stdio-cmd to make one at all
+    if scenario.target is None and url is not None:
+        given = {"url": url}
+    elif scenario.target is None and stdio_cmd is not None:
+        given = {"command": shlex.split(stdio_cmd)}
+    target = scenario.to_target(given)
     changes: dict = {}
     if url is not None:
         changes.update(url=url, command=None)
@@ -217,30 +315,12 @@ def _otlp_outputs(url: str | None) -> list:
 
 
 def _check_files(**paths: Path | None) -> None:
-    """``--junit``/``--csv PATH``: fail before any load when the file could not be written."""
-    for option, path in paths.items():
-        if path is not None and not path.parent.is_dir():
-            raise _fail(f"--{option} {path}: no such directory {path.parent}")
+    """``--junit``/``--csv PATH``…: fail before any load when a file could not be written there."""
+    from mcpload.outputs.paths import check_outputs
 
-
-def _write_files(results: dict, *, junit: Path | None, csv: Path | None) -> bool:
-    """Write the JUnit and CSV files asked for; False (and one line each) when one could not be written."""
-    from mcpload.outputs.csv_output import write_csv
-    from mcpload.outputs.junit import write_junit
-
-    ok = True
-    for what, path, write in (
-        ("JUnit report", junit, lambda p: write_junit(results, p)),
-        ("CSV intervals", csv, lambda p: write_csv(results.get("intervals") or [], p)),
-    ):
-        if path is None:
-            continue
-        try:
-            write(path)
-        except OSError as exc:
-            typer.echo(f"mcpload: {path}: cannot write the {what} ({exc.strerror or exc})", err=True)
-            ok = False
-    return ok
+    problem = check_outputs((f"--{option}", path) for option, path in paths.items())
+    if problem:
+        raise _fail(problem)
 
 
 def _check_html(path: Path | None) -> None:
@@ -253,8 +333,7 @@ def _check_html(path: Path | None) -> None:
         require_plotly()
     except HtmlReportError as exc:
         raise _fail(str(exc)) from None
-    if not path.parent.is_dir():
-        raise _fail(f"--html {path}: no such directory {path.parent}")
+    _check_files(html=path)
 
 
 def _write_html_report(results: dict, path: Path | None) -> bool:
@@ -273,13 +352,7 @@ def _write_html_report(results: dict, path: Path | None) -> bool:
 
 
 def _demo_html(path: Path) -> Path | None:
-    """The demo writes its report unless plotly is missing and the path is the default one."""
-    from mcpload.outputs.html import NEEDS_PLOTLY, HtmlReportError, require_plotly
-
-    try:
-        require_plotly()
-    except HtmlReportError:
-        if path == DEMO_HTML:
-            typer.echo(f"mcpload: no HTML report: {NEEDS_PLOTLY}", err=True)
-            return None
+    """The demo always writes its report: a report that cannot be made stops it before the load (exit 2),
+    never a silent skip."""
+    _check_html(path)
     return path

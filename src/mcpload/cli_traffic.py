@@ -13,7 +13,8 @@ from typing import Annotated
 
 import typer
 
-from mcpload.cli_support import _fail
+from mcpload import cli_plan
+from mcpload.cli_support import _fail, _warn_if_exposed
 
 PANEL = "Traffic: record, analyse, fit, replay"
 
@@ -49,6 +50,7 @@ def record(
         if stdio_cmd is not None and not command:
             raise ValueError("--stdio-cmd is empty")
         if upstream is not None:
+            _warn_if_exposed("--listen", listen.rpartition(":")[0] or listen)
             lines = record_http(upstream, listen, out, redactor)
             typer.echo(f"trace: {out} ({lines} lines)", err=True)
             return
@@ -178,6 +180,8 @@ def replay(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live view, only the summary")] = False,
     html: Annotated[Path | None, typer.Option("--html", metavar="PATH", help="Also write the HTML report")] = None,
     workers: Annotated[str, typer.Option(help="Worker processes: auto or a number (as for run)")] = "auto",
+    allow_host: cli_plan.AllowHost = None,
+    dry_run: cli_plan.DryRun = False,
 ) -> None:
     """Replay the recorded sessions with their recorded timing (faster with --speed, more with --scale)."""
     import json
@@ -205,9 +209,11 @@ def replay(
                 transport=None, connections=None, tool=None, args="{}", think=None, agents=None, duration=None,
                 prometheus=None, junit=None, csv=None, otlp=None, monitor_pid=None, monitor_name=None,
                 server_cmd=None, scrape_metrics=None, scrape_series=None, extrapolate_agents=None,
-                segment=None, start_at=None, ray=None)  # fmt: skip
+                segment=None, start_at=None, ray=None, allow_host=allow_host, dry_run=dry_run)  # fmt: skip
     except typer.Exit as exc:
         code = exc.exit_code
+    if dry_run:
+        raise typer.Exit(code)
     try:
         results = json.loads(out.read_text())
     except (OSError, ValueError):

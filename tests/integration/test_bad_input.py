@@ -143,9 +143,11 @@ def mcpload(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def one_line(res: subprocess.CompletedProcess) -> str:
+    """The one stderr line of a refused input (after the notice a scenario with python: agents prints
+    before it runs their code, which is not an error line)."""
     assert res.returncode == 2, (res.returncode, res.stderr)
     assert "Traceback" not in res.stderr and res.stdout == ""
-    lines = res.stderr.strip().splitlines()
+    lines = [line for line in res.stderr.strip().splitlines() if ": runs Python code: " not in line]
     assert len(lines) == 1, res.stderr
     return lines[0]
 

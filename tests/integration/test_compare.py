@@ -146,7 +146,7 @@ def test_html_needs_an_existing_directory(runs, tmp_path):
 
 
 def test_html_without_plotly_is_one_line(monkeypatch, tmp_path):
-    monkeypatch.setitem(sys.modules, "plotly", None)  # import fails as if the report extra were missing
+    monkeypatch.setitem(sys.modules, "plotly", None)  # import fails as in a broken install
     res = compare(tmp_path / "a.json", tmp_path / "b.json", "--html", tmp_path / "diff.html")
     assert res.exit_code == 2 and res.output.count("\n") == 1
-    assert "pip install 'mcpload[report]'" in res.output
+    assert "pip install plotly" in res.output

@@ -62,7 +62,9 @@ async def test_server_killed_and_restarted_mid_run(tmp_path):
     proc = start_demo(port)
     url = f"http://127.0.0.1:{port}/mcp"
     workflow = [{"call": "search_docs", "args": {"query": "x"}}, {"think": "50ms"}]
-    profile = {"type": "constant-agents", "agents": 4, "duration": "6s"}
+    # 10 s: the restarted server (a Python process importing the SDK) may take seconds to come back on a
+    # busy machine, and agents that failed in a row back off up to 2 s: the last seconds must be clean
+    profile = {"type": "constant-agents", "agents": 4, "duration": "10s"}
     # idle: a failed conversation skips its think; without a pause the agents would spin on the refused port
     target = {"url": url, "protocol": "2025-11-25", "timeout": 2, "connect_timeout": 1}  # a classic, stateful session
     scenario = make(target, workflow, profile, idle="50ms")

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import plotly  # a core dependency: the report works on a plain install
 import pytest
 from typer.testing import CliRunner
 
@@ -25,12 +26,10 @@ from mcpload.cli import DEMO_HTML, _demo_html, app
 from mcpload.demo.launch import demo_server, free_port, stop_process, wait_for_port
 from mcpload.engine.execute import run_scenario
 from mcpload.metrics.rebuild import REBUILT, load_results
-from mcpload.outputs.html import HtmlOutput, render_html, write_html
+from mcpload.outputs.html import NEEDS_PLOTLY, HtmlOutput, render_html, write_html
 from mcpload.scenario import Scenario
 from tests import xss_server
 from tests.conftest import ROOT, need
-
-plotly = pytest.importorskip("plotly", reason="the HTML report needs the `report` extra (plotly)")
 
 MCPLOAD = str(Path(sys.executable).parent / "mcpload")
 ARTIFACTS = ROOT / "test-artifacts"
@@ -281,7 +280,7 @@ def test_report_command_without_plotly_says_what_to_install(tmp_path, monkeypatc
     monkeypatch.setitem(sys.modules, "plotly", None)  # import plotly → ImportError
     done = CliRunner().invoke(app, ["report", str(demo_run["json"]), "-o", str(tmp_path / "x.html")])
     assert done.exit_code == 2
-    assert done.output.strip() == "mcpload: the HTML report needs plotly: pip install 'mcpload[report]'"
+    assert done.output.strip() == f"mcpload: {NEEDS_PLOTLY}"
 
 
 def test_run_writes_the_html_report(tmp_path):
@@ -315,8 +314,22 @@ def test_ctrl_c_still_writes_the_html_report(tmp_path):
     assert "interrupted (Ctrl-C)" in page and "tools/call search_docs" in page
 
 
-def test_demo_skips_its_default_report_without_plotly(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "plotly", None)
-    assert _demo_html(DEMO_HTML) is None
-    assert "no HTML report: the HTML report needs plotly" in capsys.readouterr().err
-    assert _demo_html(Path("mine.html")) == Path("mine.html")  # asked for by name: --html fails with the hint
+def test_demo_never_skips_its_report_silently(monkeypatch, capsys):
+    """A report that cannot be made stops the demo before the load, with one line (issue 15)."""
+    import typer
+
+    assert _demo_html(DEMO_HTML) == DEMO_HTML  # plotly is a core dependency: the default report is made
+    monkeypatch.setitem(sys.modules, "plotly", None)  # a broken install
+    with pytest.raises(typer.Exit) as exc:
+        _demo_html(DEMO_HTML)
+    assert exc.value.exit_code == 2
+    assert capsys.readouterr().err.strip() == f"mcpload: {NEEDS_PLOTLY}"
+
+
+def test_plain_install_requires_plotly():
+    """The HTML report works after `pip install mcpload` without extras: plotly is a core dependency."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert any(dep.startswith("plotly") for dep in project["dependencies"])
+    assert not any("plotly" in dep for deps in project["optional-dependencies"].values() for dep in deps)

@@ -10,11 +10,15 @@ import json
 import os
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mcpload import connect
 from mcpload.demo.launch import free_port, stop_process, wait_for_port
@@ -133,7 +137,7 @@ def test_stdio_command_from_the_command_line_is_not_run_through_a_shell(tmp_path
     marker = tmp_path / "marker"
     cmd = f"{sys.executable} {ENV_SERVER} ; touch {marker}"
     res = subprocess.run(
-        [MCPLOAD, "diagnose", "--stdio-cmd", cmd, "--protocol", "2025-11-25", "--json"],
+        [MCPLOAD, "diagnose", "--stdio-cmd", cmd, "--protocol", "2025-11-25", "--json", "--call-tools", "env"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -152,3 +156,246 @@ def test_server_environment_follows_the_sdk():
     assert server_environment({"PATH": "/mine"}, parent=parent)["PATH"] == "/mine"
     assert server_environment(None, inherit_env=True, parent=parent) == parent
     assert server_environment(None, parent={}) == {}
+
+
+# --------------------------------------------------------------------------- issue 18 §6: secrets never in an output
+
+ECHO_SERVER = str(ROOT / "tests" / "echo_server.py")
+USER_PASSWORD = "pw-USERINFO-9f2c"
+QUERY_SECRETS = {"api_key": "QKEY-a81b7", "token": "QTOK/with+plus", "password": "QPASS-77"}
+HEADER_SECRET = "HDR-SECRET-55e1"
+BEARER = "BEARER-tok-3c9d0"
+ALL_SECRETS = [USER_PASSWORD, HEADER_SECRET, BEARER, *QUERY_SECRETS.values()]
+
+
+def _forms(secret: str) -> set[str]:
+    from urllib.parse import quote, quote_plus
+
+    return {secret, quote(secret, safe=""), quote_plus(secret, safe="")}
+
+
+def _leaks(text: str) -> list[str]:
+    return [form for secret in ALL_SECRETS for form in _forms(secret) if form in text]
+
+
+@pytest.fixture
+def echo_server():
+    proc = subprocess.Popen([sys.executable, ECHO_SERVER], stdout=subprocess.PIPE, text=True)
+    try:
+        yield int(proc.stdout.readline())
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+def _secret_url(port: int) -> str:
+    from urllib.parse import quote
+
+    query = "&".join(f"{k}={quote(v, safe='')}" for k, v in QUERY_SECRETS.items())
+    return f"http://loader:{USER_PASSWORD}@127.0.0.1:{port}/mcp?{query}&plain=1"
+
+
+def test_no_secret_reaches_any_output_even_when_the_server_echoes_it(tmp_path, echo_server):
+    pytest.importorskip("plotly")
+    (tmp_path / "s.yaml").write_text(
+        "agents: {a: {workflow: [{call: echo}, {call: leak}, {think: 50ms}]}}\n"
+        "profiles: {type: constant-agents, agents: 2, duration: 2s}\n"
+    )
+    port = free_port()
+    cmd = [
+        MCPLOAD, "--debug", "run", "s.yaml", "--url", _secret_url(echo_server), "--bearer-env", "MCPLOAD_TEST_TOKEN",
+        "-H", f"X-Api-Key: {HEADER_SECRET}", "--out", "r.json", "--html", "r.html", "--csv", "r.csv",
+        "--junit", "r.xml", "--prometheus", f"127.0.0.1:{port}",
+    ]  # fmt: skip
+    env = {**os.environ, "MCPLOAD_TEST_TOKEN": BEARER}
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    scraped = ""
+    deadline = time.monotonic() + 60
+    while "mcpload_run_info{" not in scraped and proc.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(OSError), urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            scraped = r.read().decode()
+        time.sleep(0.05)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "mcpload_run_info{" in scraped  # the labels name the target: redacted
+    files = {p.name: p.read_text(errors="replace") for p in tmp_path.iterdir() if p.is_file()}
+    assert {"r.json", "r.ndjson", "r.html", "r.csv", "r.xml"} <= set(files)
+    assert "you sent /mcp?" in files["r.json"]  # the echo did reach the results…
+    for name, text in {**files, "stdout": out, "stderr": err, "metrics": scraped}.items():
+        if name != "s.yaml":
+            assert _leaks(text) == [], name  # …with every secret masked
+    assert "***" in files["r.json"] and "***" in out
+
+
+def test_no_secret_in_the_diagnosis_nor_in_load_time_errors(tmp_path, echo_server):
+    env = {**os.environ, "MCPLOAD_TEST_TOKEN": BEARER}
+    url = _secret_url(echo_server)
+    auth = ["--bearer-env", "MCPLOAD_TEST_TOKEN", "-H", f"X-Api-Key: {HEADER_SECRET}"]
+    bad_port = url.replace(f":{echo_server}/", ":0/")
+    (tmp_path / "s.yaml").write_text(
+        f"target: {{url: '{bad_port}'}}\nagents: {{a: {{workflow: [{{call: echo}}]}}}}\n"
+        "profiles: {type: constant-agents, agents: 1, duration: 1s}\n"
+    )
+    runs = [
+        ["diagnose", url, *auth],
+        ["diagnose", url, *auth, "--json"],
+        ["--debug", "run", "--url", bad_port, "--tool", "echo", *auth],  # refused at load time, traceback shown
+        ["--debug", "run", "s.yaml"],  # the same from the scenario file
+        ["run", "--url", url, "--tool", "echo", "-H", f"X-Key: {HEADER_SECRET}\x01"],  # a bad header value
+        ["run", "--url", url, "--tool", "echo", "--agents", "x", *auth],  # a usage error
+    ]
+    for argv in runs:
+        res = subprocess.run([MCPLOAD, *argv], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        assert _leaks(res.stdout + res.stderr) == [], (argv, res.stdout[-500:], res.stderr[-500:])
+    assert res.returncode == 2
+
+
+def test_server_escape_sequences_are_neutralised_in_the_console(tmp_path, echo_server):
+    (tmp_path / "s.yaml").write_text(
+        f"target: {{url: 'http://127.0.0.1:{echo_server}/mcp'}}\n"
+        "agents: {a: {workflow: [{call: echo}, {call: leak}, {think: 50ms}]}}\n"
+        "profiles: {type: constant-agents, agents: 1, duration: 1s}\n"
+    )
+    for argv in (["run", "s.yaml", "--out", "r.json"], ["diagnose", f"http://127.0.0.1:{echo_server}/mcp"]):
+        res = subprocess.run([MCPLOAD, *argv], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        console = res.stdout + res.stderr
+        assert "you sent" in console or "echo" in console
+        for control in ("\x1b", "\x9b", "\x07", "\x08"):  # ESC (CSI, OSC 8 links, titles), 8-bit CSI, BEL, BS
+            assert control not in console, (argv, repr(control))
+        assert "^[]8;;http://evil.example/" in console  # shown, harmless
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("\x1b[2Jname", "^[[2Jname"),
+        ("\x1b]8;;http://x/\x07link\x1b]8;;\x07", "^[]8;;http://x/\\x07link^[]8;;\\x07"),
+        ("\x1b]0;title\x1b\\", "^[]0;title^[\\"),
+        ("a\x9b31mb\x90c\x9dd", "a\\x9b31mb\\x90c\\x9dd"),
+        ("cr\rover\x08\x00", "cr\\x0dover\\x08\\x00"),
+        ("tab\tand\nnewline stay", "tab\tand\nnewline stay"),
+        ("plain ünïcödé ✓", "plain ünïcödé ✓"),
+    ],
+)
+def test_neutralise_makes_every_control_visible(text, shown):
+    from mcpload.redaction import neutralise
+
+    assert neutralise(text) == shown
+
+
+def _controls(text: str) -> list[str]:
+    return [c for c in text if (ord(c) < 0x20 and c not in "\t\n") or 0x7F <= ord(c) <= 0x9F]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x2FF), max_size=40))
+def test_neutralised_text_has_no_terminal_control(text):
+    from mcpload.redaction import neutralise, terminal_safe
+
+    assert _controls(neutralise(text)) == []
+    (key, value), *_ = terminal_safe({text: [text, {"k": text}], "intervals": [text]}).items()
+    assert _controls(key) == [] and _controls(value[0]) == [] and _controls(value[1]["k"]) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "secrets", "plain"),
+    [
+        ("https://user:pa55word@h/mcp", {"pa55word", "user"}, "h/mcp"),
+        ("https://h/mcp?api_key=k3y-value&page=2", {"k3y-value"}, "page=2"),
+        ("https://h/mcp?access_token=a%2Fb%2Bc", {"a%2Fb%2Bc", "a/b+c"}, "access_token"),
+        ("https://h/mcp?X-Amz-Signature=abcd1234&X-Amz-Credential=cred5678", {"abcd1234", "cred5678"}, "X-Amz"),
+        ("https://h/mcp?client_secret=s3cr&pwd=hunter2", {"s3cr", "hunter2"}, "https://h/mcp"),
+    ],
+)
+def test_url_secrets_and_safe_url(url, secrets, plain):
+    from mcpload.redaction import redact, safe_url, url_secrets
+
+    found = url_secrets(url)
+    assert secrets <= found
+    for text in (safe_url(url), redact(url, found)):
+        assert not any(s in text for s in secrets) and plain in text
+
+
+# --------------------------------------------------------------------------- issue 18 §6: code and listeners
+
+AGENT = (
+    "import sys, pathlib\nimport mcpload\n"
+    "pathlib.Path('IMPORTED-' + __name__.split('_')[3]).touch()\n"
+    "print('AGENT CODE RUNS', file=sys.stderr)\n"
+    "class A(mcpload.Agent):\n    async def run(self, session):\n        pass\n"
+)
+
+
+def _python_scenario(tmp_path: Path, agents: dict, profile_types: list[str] | None = None) -> None:
+    profile = {"type": "constant-agents", "agents": 1, "duration": "1s"}
+    if profile_types:
+        profile["agent_types"] = profile_types
+    import yaml
+
+    doc = {"target": {"url": "http://127.0.0.1:1/mcp"}, "agents": agents, "profiles": profile}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(doc))
+
+
+def test_python_agents_are_announced_before_their_code_runs(tmp_path):
+    (tmp_path / "used.py").write_text(AGENT)
+    _python_scenario(tmp_path, {"a": {"python": "used.py:A"}})
+    res = subprocess.run([MCPLOAD, "run", "s.yaml", "-q"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    lines = res.stderr.splitlines()
+    assert lines[0] == "mcpload: s.yaml: runs Python code: used.py (python: agents, imported now)"
+    assert lines[1] == "AGENT CODE RUNS"
+    assert res.returncode == 3  # it went on to the (closed) target
+
+
+def test_an_agent_type_that_never_runs_is_not_imported(tmp_path):
+    (tmp_path / "used.py").write_text(AGENT)
+    (tmp_path / "unused.py").write_text(AGENT)
+    agents = {"a": {"python": "used.py:A"}, "b": {"python": "unused.py:A"}, "c": {"workflow": ["ping"]}}
+    _python_scenario(tmp_path, agents, profile_types=["a", "c"])
+    res = subprocess.run([MCPLOAD, "run", "s.yaml", "-q"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 3, res.stderr
+    assert (tmp_path / "IMPORTED-used").exists() and not (tmp_path / "IMPORTED-unused").exists()
+    _python_scenario(tmp_path, agents, profile_types=["c"])  # no profile runs python: no notice at all
+    res = subprocess.run([MCPLOAD, "run", "s.yaml", "-q"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert "Python" not in res.stderr and res.returncode == 3
+
+
+@pytest.mark.parametrize(
+    ("spec", "what"),
+    [
+        ("../outside.py:A", "../outside.py is outside the scenario's folder"),
+        ("{outside}:A", "is outside the scenario's folder"),
+        ("link/outside.py:A", "link/outside.py is outside the scenario's folder"),
+        ("os.path:A", "module os.path is outside the scenario's folder"),
+    ],
+    ids=["parent", "absolute", "symlinked-folder", "module"],
+)
+def test_python_outside_the_scenario_folder_needs_allow_python(tmp_path, spec, what):
+    folder = tmp_path / "scenario"
+    folder.mkdir()
+    (tmp_path / "outside.py").write_text(AGENT)
+    (folder / "link").symlink_to(tmp_path)
+    _python_scenario(folder, {"a": {"python": spec.format(outside=tmp_path / "outside.py")}})
+    res = subprocess.run([MCPLOAD, "run", "s.yaml", "-q"], cwd=folder, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
+    assert what in res.stderr and "--allow-python" in res.stderr
+    assert not list(tmp_path.glob("IMPORTED-*")) and not list(folder.glob("IMPORTED-*"))
+    res = subprocess.run(
+        [MCPLOAD, "run", "s.yaml", "-q", "--allow-python"], cwd=folder, capture_output=True, text=True, timeout=60
+    )
+    assert "runs Python code" in res.stderr.splitlines()[0]
+    assert res.returncode == (2 if spec.startswith("os.") else 3), res.stderr  # os.path has no agent class A
+
+
+@pytest.mark.parametrize(
+    ("host", "warns"),
+    [
+        ("127.0.0.1", False), ("127.8.9.1", False), ("::1", False), ("[::1]", False), ("localhost", False),
+        ("0.0.0.0", True), ("::", True), ("192.168.1.10", True), ("10.0.0.1", True), ("example.com", True),
+    ],
+)  # fmt: skip
+def test_listeners_warn_beyond_loopback(host, warns, capsys):
+    from mcpload.cli_support import _warn_if_exposed
+
+    _warn_if_exposed("--prometheus", host)
+    err = capsys.readouterr().err
+    assert (err.count("\n") == 1 and "warning" in err and host in err) if warns else err == ""

@@ -120,7 +120,8 @@ def test_full_scenario(profiles, full):
     assert s.target.url == "http://127.0.0.1:8000/mcp"
     assert s.target.headers == {"Authorization": "Bearer t0ken", "X-Price": "${not_a_var}"}
     assert s.target.protocol == "2025-06-18"
-    assert s.secrets == frozenset({"t0ken"})
+    # the ${VAR} value, and every header value written in the file (as is and without its scheme)
+    assert {"t0ken", "Bearer t0ken", "${not_a_var}"} <= s.secrets
     assert list(s.agents) == ["researcher", "scripted"]
     assert len(s.profiles) == 1 and s.profiles[0].kind == "closed"
     assert [t.metric for t in s.thresholds] == ["success_rate", "latency{op:tools/call search_docs}"]
@@ -203,7 +204,7 @@ def test_missing_variable_and_env_default_from_os_environ(profiles, full, monkey
     monkeypatch.setenv("PORT", "9000")
     s = load_scenario(full)
     assert s.target.url == "http://127.0.0.1:9000/mcp"
-    assert s.secrets == {"from-os", "9000"}
+    assert {"from-os", "9000"} <= s.secrets  # with the header values written in the file
 
 
 def test_python_api_builds_the_same_model(profiles, full):
@@ -357,7 +358,7 @@ BAD = [
     ),
     (
         {"target": {"url": "http://h/mcp", "headers": {"A": "x\ny"}}},
-        "<python>: target.headers.A: a header name needs no ':' and neither part may hold a line break",
+        "<python>: target.headers.A: the value of A holds a control character (0x0a)",
     ),
     (
         {"target": {"url": "http://h/mcp", "insecure": "yes"}},

@@ -8,7 +8,7 @@ from typing import Any
 from mcpload.capacity.settings import KNEE_FACTOR
 from mcpload.capacity.slo import Slo
 
-JUDGED = ("pass", "fail")
+JUDGED = ("pass", "fail", "inconclusive")
 
 
 def _judged(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -50,6 +50,7 @@ async def run_capacity(
             on_step(step)
         return step
 
+    base = await measure_baseline(runner, settings, on_step)
     found = await search(settings, measure)
     steps = found.steps
     ceiling_step = step_at(steps, found.passing)
@@ -58,6 +59,7 @@ async def run_capacity(
         "slos": [slo.text for slo in slos],
         "settings": settings.describe(),
         "steps": steps,
+        "baseline": base,
         "stopped": found.stopped,
         "ceiling": point(ceiling_step),
         "breaking_point": point(breaking),
@@ -91,6 +93,22 @@ async def run_capacity(
     return capacity, results
 
 
+def baseline_load(settings: Settings) -> float:
+    """The lowest load of a search: 1 agent, or a quarter of the starting arrival rate."""
+    return 1.0 if settings.integer else settings.start / 4
+
+
+async def measure_baseline(
+    runner: StepRunner, settings: Settings, on_step: Callable[[dict[str, Any]], None] | None
+) -> dict[str, Any] | None:
+    """The baseline step (``StepRunner.baseline``) before the search; its summary, or None when it did
+    not judge (interrupted, generator-bound: the search then tells)."""
+    step = await runner.baseline(baseline_load(settings))
+    if on_step is not None:
+        on_step(step)
+    return step["baseline"] if step["verdict"] in ("pass", "fail", "inconclusive") else None
+
+
 def verdict(capacity: dict[str, Any], settings: Settings) -> str:
     """One sentence saying what was found."""
     unit = settings.unit
@@ -102,10 +120,30 @@ def verdict(capacity: dict[str, Any], settings: Settings) -> str:
         return f"no server ceiling: mcpload itself was the bottleneck at {guard['load']:g} {unit}{held}"
     if stopped == INTERRUPTED:
         return "interrupted before the search ended"
+    base = capacity.get("baseline") or {}
+    prefix = ""
+    if base.get("applied"):
+        prefix = (
+            f"baseline error rate {100 * base['error_rate']:.2f}% at {base['load']:g} {unit} (the server's, not the "
+            "load's; rate SLOs judge the errors above it); "
+        )
     if ceiling is None:
-        return f"no load passed: even {settings.start:g} {unit} broke the SLOs"
+        return f"{prefix}no load passed: even {settings.start:g} {unit} broke the SLOs"
     rate = ceiling["calls_per_s"]
     text = f"{ceiling['load']:g} {unit} (≈ {rate or 0:,.1f} calls/s) under every SLO"
+    undecided = [
+        c
+        for s in capacity["steps"]
+        if s["load"] == ceiling["load"] and s["verdict"] == "inconclusive"
+        for c in s["slos"]
+        if c.get("verdict") == "inconclusive"
+    ][-1:]
+    if undecided:
+        low, high = undecided[0]["interval"]
+        text += (
+            f", {undecided[0]['slo']} not decided there (error rate {100 * low:.2f}% … {100 * high:.2f}% with 95% "
+            "confidence; run longer steps to decide)"
+        )
     if stopped == CEILING_FOUND:
-        return "maximum sustainable load: " + text
-    return f"no ceiling up to --max-load: {text}"
+        return prefix + "maximum sustainable load: " + text
+    return f"{prefix}no ceiling up to --max-load: {text}"

@@ -9,12 +9,14 @@ from typing import Any
 
 from mcpload.capacity.probe import WindowProbe
 from mcpload.capacity.settings import AGENTS, LATE_P99_MS, Settings
-from mcpload.capacity.slo import Slo, evaluate
+from mcpload.capacity.slo import Slo, calls_to_decide, error_budgets, evaluate
 from mcpload.engine.execute import run_scenario
 from mcpload.engine.preflight import PreflightError
+from mcpload.metrics.confidence import wilson
 from mcpload.profiles import parse_profiles
 
 PASS, FAIL, GENERATOR_BOUND, INTERRUPTED = "pass", "fail", "generator-bound", "interrupted"
+INCONCLUSIVE = "inconclusive"  # a rate SLO's confidence interval straddles its limit, even stretched
 MAX_STRETCH = 5.0  # a step is stretched to reach --min-calls, up to this × --step-duration
 
 
@@ -66,6 +68,7 @@ class StepRunner:
         self.annotators = annotators
         self.results: dict[float, dict[str, Any]] = {}  # load -> results document of its step
         self.calls_per_unit: float | None = None  # calls/s per unit of load, learnt as steps pass
+        self.baseline_error = 0.0  # the error rate at the lowest load: the server's, not the load's
 
     async def run(self, profiles: list[dict[str, Any]], probe: WindowProbe, where: str) -> Any:
         """One run of ``profiles`` with ``probe``; returns the ``RunReport``."""
@@ -88,12 +91,17 @@ class StepRunner:
     async def __call__(self, load: float, phase: str) -> dict[str, Any]:
         measure_s = self._measure_s(load)
         step = await self._once(load, phase, measure_s)
-        if step["verdict"] == PASS and not step["enough_calls"] and measure_s < MAX_STRETCH * self.settings.step_s:
-            # too few calls for the percentiles to mean much: once more, long enough this time
+        short = step["verdict"] in (PASS, INCONCLUSIVE) and not step["enough_calls"]
+        # the baseline measures an error rate; it does not need to decide the SLOs
+        undecided = step["verdict"] == INCONCLUSIVE and phase != "baseline"
+        if (short or undecided) and measure_s < MAX_STRETCH * self.settings.step_s:
+            # too few calls for the percentiles to mean much, or for a rate SLO to be decided either
+            # way: once more, long enough this time (undecided: as long as a step may be)
             rate = step["calls_per_s"] or 0.0
             longer = MAX_STRETCH * self.settings.step_s
-            if rate > 0:
-                longer = min(max(measure_s * 1.5, 1.2 * self.settings.min_calls / rate), longer)
+            needed = self._calls_to_decide(step) if undecided else self.settings.min_calls
+            if rate > 0 and needed is not None:
+                longer = min(max(measure_s * 1.5, 1.2 * needed / rate), longer)
             step = await self._once(load, phase, longer)
         if step["verdict"] == PASS and step["calls_per_s"]:
             self.calls_per_unit = step["calls_per_s"] / load
@@ -112,8 +120,9 @@ class StepRunner:
         results = report.results
         self.results[load] = results
         window = probe.window(results)
-        checks = evaluate(self.slos, window)
+        checks = evaluate(self.slos, window, self.baseline_error)
         passed = all(c["passed"] for c in checks)
+        undecided = not passed and all(c["verdict"] != FAIL for c in checks)
         step: dict[str, Any] = {
             "load": load,
             "phase": phase,
@@ -135,6 +144,34 @@ class StepRunner:
                 "rss_bytes_peak": summary.get("rss_bytes", {}).get("peak"),
             }
         step["verdict"], step["guard"] = self._verdict(passed, probe, arrivals, report.interrupted)
+        if step["verdict"] == FAIL and undecided:
+            step["verdict"] = INCONCLUSIVE
+        return step
+
+    def _calls_to_decide(self, step: dict[str, Any]) -> float | None:
+        budgets = error_budgets(self.slos)
+        needed = [n for c in step["slos"] if (n := calls_to_decide(c, budgets)) is not None]
+        return max(needed) if needed else None
+
+    async def baseline(self, load: float) -> dict[str, Any]:
+        """Measure the lowest load (phase ``baseline``): errors already there are the server's. Sets
+        ``baseline_error`` (its error rate when its 95 % interval is above 0) for the rate SLOs of
+        every later step, and returns the step with a ``baseline`` summary."""
+        step = await self(load, "baseline")
+        calls, failed = step.get("calls") or 0, step.get("failed") or 0
+        low, high = wilson(failed, calls) or (0.0, 1.0)
+        rate = failed / calls if calls else None
+        if rate is not None and low > 0:
+            self.baseline_error = rate
+        step["baseline"] = {
+            "load": load,
+            "calls": calls,
+            "failed": failed,
+            "error_rate": None if rate is None else round(rate, 6),
+            "interval": [round(low, 6), round(high, 6)],
+            "p95_ms": (step.get("latency_ms") or {}).get("p95"),
+            "applied": self.baseline_error > 0,
+        }
         return step
 
     def _unreachable(self, load: float, phase: str, message: str) -> dict[str, Any]:

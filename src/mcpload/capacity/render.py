@@ -9,7 +9,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-MARKS = {"pass": "[green]pass[/]", "fail": "[red]fail[/]", "generator-bound": "[yellow]generator-bound[/]"}
+MARKS = {
+    "pass": "[green]pass[/]",
+    "fail": "[red]fail[/]",
+    "inconclusive": "[yellow]inconclusive[/]",
+    "generator-bound": "[yellow]generator-bound[/]",
+}
 
 
 def _ms(value: float | None) -> str:
@@ -77,6 +82,14 @@ def answer_lines(capacity: dict[str, Any]) -> list[str]:
     """The answers under the table, as rich-markup lines."""
     unit = capacity["settings"]["unit"]
     lines = [f"[bold]SLOs[/] {escape(', '.join(capacity['slos']))}", f"[bold]answer[/] {escape(capacity['verdict'])}"]
+    base = capacity.get("baseline")
+    if base and base.get("error_rate") is not None:
+        low, high = base["interval"]
+        lines.append(
+            f"[bold]baseline[/] {base['load']:g} {unit}: error rate {_rate(base['error_rate'])} "
+            f"(95% interval {_rate(low)} … {_rate(high)}, {base['calls']} calls), p95 {_ms(base.get('p95_ms'))} ms"
+            + ("; rate SLOs judge the errors above it" if base.get("applied") else "")
+        )
     guard = capacity.get("generator_bound")
     if guard:
         lines.append(f"[bold yellow]stopped early[/] at {guard['load']:g} {unit}: {escape(guard['reason'])}")

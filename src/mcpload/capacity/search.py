@@ -64,7 +64,7 @@ async def search(settings: Settings, measure: Measure) -> SearchOutcome:
         result = await measure(load, phase)
         out.steps.append(result)
         verdict = result["verdict"]
-        if verdict == "pass":
+        if verdict in ("pass", "inconclusive"):  # inconclusive: not shown to break (the verdict says so)
             out.passing = load if out.passing is None else max(out.passing, load)
         elif verdict == "fail":
             out.failing = load if out.failing is None else min(out.failing, load)
@@ -100,7 +100,7 @@ async def search(settings: Settings, measure: Measure) -> SearchOutcome:
         verdict = await step(mid, "bisect")
         if verdict in ("generator-bound", "interrupted"):
             return out
-        if verdict == "pass":
+        if verdict in ("pass", "inconclusive"):
             low = mid
         else:
             high = mid

@@ -1,5 +1,11 @@
 """Service level objectives of a capacity search: ``success_rate >= 0.999``, ``p95 <= 400ms``,
-``error_rate <= 0.01``. Each is checked against a window's figures (a step, or one interval)."""
+``error_rate <= 0.01``. Each is checked against a window's figures (a step, or one interval).
+
+A rate SLO is decided with a confidence interval, not a point estimate: 1 failure in 55 calls says
+the error rate lies between 0.3 % and 9.6 % (95 % Wilson interval), which neither keeps nor breaks
+``success_rate >= 0.99``: the verdict is ``inconclusive`` until more calls put the interval on one
+side of the limit. Errors already there at the lowest load (``baseline_error``) are the server's, not
+the load's: a rate SLO judges the errors above that baseline."""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from mcpload.metrics.confidence import wilson
 
 RATES = ("success_rate", "error_rate")
 PERCENTILES = {"p50": "p50", "p90": "p90", "p95": "p95", "p99": "p99", "p999": "p999", "p99.9": "p999"}
@@ -18,6 +26,7 @@ OPERATORS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
 }
 DEFAULT_SLOS = ("success_rate >= 0.99", "p95 <= 1s")  # when no --slo is given
+PASS, FAIL, INCONCLUSIVE = "pass", "fail", "inconclusive"
 UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 _SLO = re.compile(r"^\s*([a-z_0-9.]+)\s*(<=|>=|<|>)\s*([0-9]*\.?[0-9]+(?:e-?[0-9]+)?)\s*(%|us|ms|s|m)?\s*$", re.I)
 
@@ -56,11 +65,38 @@ class Slo:
         latency = window.get("latency_ms") or {}
         return latency.get(self.metric)
 
-    def check(self, window: dict[str, Any]) -> dict[str, Any]:
-        """``{"slo", "value", "passed"}``; a window without data fails (nothing was served)."""
+    def check(self, window: dict[str, Any], baseline_error: float = 0.0) -> dict[str, Any]:
+        """``{"slo", "value", "passed", "verdict"}`` (+ ``interval`` of the error rate and ``baseline_error``
+        for rate SLOs); a window without data fails (nothing was served).
+
+        A latency SLO passes or fails on its value. A rate SLO compares the 95 % Wilson interval of the
+        error rate, less ``baseline_error``, with the error budget: wholly within, ``pass``; wholly
+        beyond, ``fail``; else ``inconclusive`` (``passed`` False: not shown to hold).
+        """
         value = self.value(window)
-        passed = value is not None and OPERATORS[self.op](value, self.limit)
-        return {"slo": self.text, "value": None if value is None else round(value, 6), "passed": passed}
+        out: dict[str, Any] = {"slo": self.text, "value": None if value is None else round(value, 6)}
+        calls = window.get("calls") or 0
+        if value is None or (not self.is_latency and not calls):
+            return {**out, "passed": False, "verdict": FAIL}
+        bounds_errors = (self.metric == "error_rate") == (self.op in ("<=", "<"))
+        if self.is_latency or not bounds_errors:  # (a rate bounded the other way: as written)
+            passed = OPERATORS[self.op](value, self.limit)
+            return {**out, "passed": passed, "verdict": PASS if passed else FAIL}
+        low, high = wilson(calls - window.get("ok", 0), calls) or (0.0, 1.0)
+        out["interval"] = [round(low, 6), round(high, 6)]
+        if baseline_error:
+            out["baseline_error"] = round(baseline_error, 6)
+        # as an error-rate bound: error <= budget (success_rate >= L is error <= 1 - L)
+        strict = self.op in ("<", ">")
+        budget = self.limit if self.metric == "error_rate" else 1 - self.limit
+        bound = OPERATORS["<" if strict else "<="]
+        if bound(high - baseline_error, budget):
+            verdict = PASS
+        elif not bound(low - baseline_error, budget):
+            verdict = FAIL
+        else:
+            verdict = INCONCLUSIVE
+        return {**out, "passed": verdict == PASS, "verdict": verdict}
 
     def severity(self, value: float | None) -> float:
         """How far ``value`` is past the limit, as a ratio (> 1 means broken); inf without data."""
@@ -103,6 +139,23 @@ def parse_slos(texts: list[str] | tuple[str, ...] | None) -> tuple[Slo, ...]:
     return tuple(parse_slo(t) for t in (texts or DEFAULT_SLOS))
 
 
-def evaluate(slos: tuple[Slo, ...], window: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every SLO checked against one window."""
-    return [slo.check(window) for slo in slos]
+def evaluate(slos: tuple[Slo, ...], window: dict[str, Any], baseline_error: float = 0.0) -> list[dict[str, Any]]:
+    """Every SLO checked against one window (rate SLOs over ``baseline_error``, see ``Slo.check``)."""
+    return [slo.check(window, baseline_error) for slo in slos]
+
+
+def calls_to_decide(check: dict[str, Any], budget_of: dict[str, float]) -> float | None:
+    """About how many calls would put an inconclusive rate check's 95 % interval on one side of its
+    limit, were the error rate what it is now (normal approximation); None when it cannot tell."""
+    text, value = check.get("slo"), check.get("value")
+    if check.get("verdict") != INCONCLUSIVE or value is None or text not in budget_of:
+        return None
+    p = value if text.lstrip().startswith("error_rate") else 1 - value  # the error rate
+    margin = abs(p - check.get("baseline_error", 0.0) - budget_of[text])
+    # z² p(1-p) / margin², floored at z² / margin (no failure yet: the rule of three)
+    return None if margin <= 0 else 3.84 * max(p * (1 - p), margin) / (margin * margin)
+
+
+def error_budgets(slos: tuple[Slo, ...]) -> dict[str, float]:
+    """The error rate each rate SLO allows (``success_rate >= 0.99``: 0.01), by its text."""
+    return {s.text: (s.limit if s.metric == "error_rate" else 1 - s.limit) for s in slos if not s.is_latency}

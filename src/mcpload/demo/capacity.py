@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 MAX_CONCURRENCY = 8  # --max-concurrency of the demo server when the demo runs a capacity search
-SLOS = ("success_rate >= 0.99", "p95 <= 250ms")
+# 0.98, not 0.99: send_message's simulated failures (2 %) are there at every load, and deciding a
+# 1 % budget with 95 % confidence takes a few hundred calls a step; 2 % takes half as many
+SLOS = ("success_rate >= 0.98", "p95 <= 250ms")
 
 
 def capacity_scenario(url: str):

@@ -67,3 +67,35 @@ def stop_process(proc: subprocess.Popen, grace: float = 5.0) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def serve_replicas(host: str, port: int, replicas: int, args: list[str]) -> None:
+    """Start ``replicas`` demo servers (``serve-demo`` with ``args``) on free loopback ports and serve
+    a round-robin front without affinity (``demo.front``) on ``host:port`` until interrupted."""
+    import asyncio
+    import signal
+
+    from mcpload.demo.front import serve_front
+
+    def stop(*_: object) -> None:
+        raise SystemExit(0)  # runs the finally below: no replica outlives the front
+
+    signal.signal(signal.SIGTERM, stop)
+
+    ports = [free_port() for _ in range(replicas)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "mcpload.cli", "serve-demo", "--port", str(p), *args],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for p in ports
+    ]
+    try:
+        for p, proc in zip(ports, procs, strict=True):
+            wait_for_port("127.0.0.1", p, 30, proc)
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve_front(host, port, [("127.0.0.1", p) for p in ports]))
+    finally:
+        for proc in procs:
+            stop_process(proc)

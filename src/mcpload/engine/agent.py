@@ -90,6 +90,7 @@ class Agent:
         self._first_outcome = True
         self._failures = 0
         self._requests = 0  # requests sent, to tell a conversation that did nothing
+        self._last_failure = ""  # the kind of the last failed outcome
         self._backoff = Backoff()
 
     def retire(self) -> None:
@@ -102,6 +103,7 @@ class Agent:
         self._requests += 1
         if not outcome.ok:
             self._failures += 1
+            self._last_failure = outcome.kind
         if self._first_outcome:
             self._first_outcome = False
             self.world.sink(outcome, self.intended_start)
@@ -171,8 +173,11 @@ class Agent:
             self.idle = False
 
     async def _close(self, session: Session) -> None:
+        # on_end: abandon (a share of) sessions without DELETE, as real clients do; drawn only then
+        share = self.spec.abandon_share
+        end = session.abandon if share and self.rng.random() < share else session.close
         with contextlib.suppress(TimeoutError, OSError):
-            await asyncio.wait_for(session.close(), 5.0)
+            await asyncio.wait_for(end(), 5.0)
         self.world.recorder.session_closed()
 
     async def _conversations(self, session: Session, t0: float) -> None:
@@ -190,7 +195,10 @@ class Agent:
         )
         n = 0
         world = self.world
-        while not self.retiring:
+        # An arrival of an open profile always does its first conversation, even when the profile ended
+        # while its session was opening (it arrived in time: the graceful stop bounds it, as k6 lets a
+        # started iteration finish); a retired agent of a closed profile starts none.
+        while not self.retiring or (n == 0 and self.intended_start is not None):
             if world.halted:
                 raise Halted
             conv = Conversation(f"{self.index}-{n}", n)
@@ -207,13 +215,18 @@ class Agent:
             if (limit and n >= limit) or (lifetime and _clock() - t0 >= lifetime) or self.retiring:
                 return
             gap = idle.sample(self.rng)
-            if ok and self._requests > requests:
-                self._backoff.reset()
-            else:
-                # Failed, or sent nothing: back off as a real agent would (and never spin). The pause is
-                # a floor under the idle gap, so a scenario's own idle time is kept when it is longer.
+            # Back off when the conversation ended without the server having answered: it sent nothing,
+            # or failed in the agent itself (a template, a Python agent) or on a refused or reset
+            # connection. Such a conversation costs no time, so without a pause the agent would spin.
+            # A server that answers with errors is load as asked for: the idle gap alone, as always.
+            unanswered = self._requests == requests or (
+                not ok and (self._failures == failures or self._last_failure == TRANSPORT)
+            )
+            if unanswered:
                 world.backoffs["conversations"] += 1
-                gap = max(gap, self._backoff.next_delay())
+                gap = max(gap, self._backoff.next_delay())  # a floor under the scenario's own idle time
+            else:
+                self._backoff.reset()
             if gap > 0:
                 await self._pause(gap)
             else:

@@ -83,6 +83,7 @@ async def run_scenario(
         raise PreflightError(redact(str(exc), secrets), exc.code) from None
     if info.era == "modern":
         _refuse_ping(scenario, info.protocol_version)
+    canary = _canary(scenario, target, info)
     recorder = Recorder()
     run_seed = seed if seed is not None else (scenario.seed if scenario.seed is not None else 0)
     if isinstance(segment, str):
@@ -120,7 +121,7 @@ async def run_scenario(
             meta,
             secrets,
             outputs=list(outputs or []),
-            annotators=list(annotators or []),
+            annotators=list(annotators or []) + ([canary] if canary else []),
             keep_states=not segment.is_full,
             watchdog=watchdog,
             end_s=latest_end(scenario),
@@ -132,8 +133,12 @@ async def run_scenario(
     if handle_signals:
         watchdog.handle_signals(runner.interrupt, (signal.SIGINT, signal.SIGTERM))
     try:
+        if canary is not None:
+            canary.start()
         report = await runner.run()
     finally:
+        if canary is not None:
+            await canary.stop()
         watchdog.close()
     if out is not None:
         write_results(report.results, out, secrets)
@@ -191,3 +196,24 @@ def _refuse_ping(scenario: Any, version: str) -> None:
                     "speaks (remove the step, or set target.protocol to 2025-11-25)",
                     2,
                 )
+
+
+def _canary(scenario: Any, target: Any, info: Any) -> Any:
+    """The canary of ``options.canary`` (``engine.canary``), or None. HTTP targets only: over stdio it
+    would start a second server process."""
+    spec = getattr(scenario.options, "canary", None)
+    if spec is None:
+        return None
+    if target.url is None:
+        raise PreflightError(
+            f"{scenario.source}: options.canary: needs an HTTP target (a stdio one would be a second server)", 2
+        )
+    if spec.call == "ping" and info.era == "modern":
+        raise PreflightError(
+            f"{scenario.source}: options.canary: ping is not part of protocol {info.protocol_version}, which the "
+            "server speaks (name a cheap, read-only tool instead)",
+            2,
+        )
+    from mcpload.engine.canary import Canary
+
+    return Canary(spec, target)

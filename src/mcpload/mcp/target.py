@@ -8,9 +8,11 @@ import shlex
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from mcpload.inputs import header_problem, url_problem
 from mcpload.mcp import eras
 from mcpload.mcp.outcome import HTTP_ERROR, PROTOCOL, RPC_ERROR, Outcome
 from mcpload.mcp.session import OutcomeObserver, Session
+from mcpload.redaction import safe_url
 from mcpload.transports.base import Transport
 from mcpload.transports.http1 import Origin, Pool
 from mcpload.transports.legacy_sse import LegacySSE
@@ -71,17 +73,18 @@ class Target:
             raise ValueError(f"unknown transport {self.transport!r}: use one of {', '.join(TRANSPORTS)}")
         eras.check_protocol(self.protocol)
         if self.url is not None:
-            parts = urlsplit(self.url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError(f"not an http(s) URL: {self.url!r}")
-            try:
-                parts.port  # noqa: B018 - urllib checks the port only when asked
-            except ValueError as exc:
-                raise ValueError(f"{self.url!r}: {exc}") from None
+            problem = url_problem(self.url)  # mcpload.inputs: spaces, controls, port 0, not http(s)
+            if problem:
+                shown = repr(safe_url(self.url)[:200])  # never a password or api_key in a message
+                raise ValueError(f"{problem}: {shown}" if problem.startswith("not an") else f"{shown}: {problem}")
             if self.transport == "stdio":
                 raise ValueError("transport stdio needs a command, not a URL")
         elif self.transport in ("http", "sse"):
             raise ValueError(f"transport {self.transport} needs a URL, not a command")
+        for name, value in self.headers.items():
+            problem = header_problem(name, value)
+            if problem:
+                raise ValueError(f"header {problem}")
         self.pool_size = parse_connections(self.connections)
         if self.bearer_env is not None and not os.environ.get(self.bearer_env):
             raise ValueError(f"environment variable {self.bearer_env} (bearer token) is not set")
@@ -147,9 +150,11 @@ async def connect(
     target: Target, on_outcome: OutcomeObserver | None = None, **session_options
 ) -> tuple[Session, Outcome]:
     """Open a session, trying the candidate transports in order. The outcome says whether it worked;
-    on failure the session is already closed."""
+    on failure the session is already closed, and the outcome is the first ``protocol`` one if any (a
+    server that answered wrongly says more than the next transport's refusal), else the last."""
     session: Session | None = None
     out: Outcome | None = None
+    spoke: tuple[Session, Outcome] | None = None
     for kind in target.candidate_transports():
         session = Session(
             target.make_transport(kind), target.protocol, target.timeout, on_outcome=on_outcome, **session_options
@@ -158,7 +163,9 @@ async def connect(
         if out.ok:
             return session, out
         await session.close()
+        if out.kind == PROTOCOL and spoke is None:
+            spoke = session, out
         if out.kind not in (HTTP_ERROR, PROTOCOL, RPC_ERROR):
             break  # a network failure says nothing about which transport is right
     assert session is not None and out is not None
-    return session, out
+    return spoke or (session, out)

@@ -26,11 +26,13 @@ def load_results(path: str | Path) -> dict[str, Any]:
     Raises:
         ValueError: the file cannot be read or is neither; the message names the file.
     """
+    from mcpload.inputs import InputError, read_bytes
+
     path = Path(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        raw = read_bytes(path, "results")  # a regular file of at most 2 GiB: never /dev/zero or a FIFO
+    except InputError as exc:
+        raise ValueError(f"{path}: {exc}") from None
     if _looks_like_log(raw):
         meta, intervals, summary = read_intervals(path)
         return results_from_intervals(meta, intervals, summary)

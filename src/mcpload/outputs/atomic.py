@@ -8,6 +8,7 @@ write fails.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -29,9 +30,13 @@ def write_atomic(path: str | Path, write: Callable[[Path], object]) -> Path:
         ``path`` as a ``Path``.
 
     Raises:
+        OSError: ``path`` exists and is not a regular file (a device such as /dev/null, a FIFO, a
+            directory): it is never replaced.
         Whatever ``write`` or the rename raises; ``path`` is then unchanged and the temporary file gone.
     """
     path = Path(path)
+    if path.exists() and not path.is_file():  # never replace a device, a FIFO or a directory
+        raise OSError(errno.EINVAL, "not a regular file (outputs never replace a device or a directory)")
     tmp = temp_path(path)
     try:
         write(tmp)

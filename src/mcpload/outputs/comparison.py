@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mcpload.compare import LATENCIES, Comparison, Side
+from mcpload.redaction import neutralise
 
 # Changes smaller than these are shown without colour (noise between two runs).
 RELATIVE_NOISE = 5.0  # percent
@@ -41,7 +42,7 @@ def _pair(base: str, new: str, delta: str) -> str:
 def comparison_table(comparison: Comparison, base_name: str = "base", new_name: str = "new") -> Table:
     """A rich table: per row, calls/s, success rate and p50/p95/p99 as ``base → new (delta)``."""
     table = Table(
-        title=f"{escape(base_name)} → {escape(new_name)}",
+        title=f"{escape(neutralise(base_name))} → {escape(neutralise(new_name))}",
         title_justify="left",
         show_edge=False,
     )
@@ -53,7 +54,7 @@ def comparison_table(comparison: Comparison, base_name: str = "base", new_name: 
     empty = Side()
     for row in comparison.rows:
         b, n, d = row.base or empty, row.new or empty, row.deltas
-        name = escape(row.operation)
+        name = escape(neutralise(row.operation))
         if row.base is None:
             name += " [dim](new only)[/]"
         elif row.new is None:
@@ -92,6 +93,14 @@ def render_comparison(
     """Print the table, then one line per assertion (``verdicts``: ``(assertion, passed, value)``)."""
     console = console or _wide_console()
     console.print(comparison_table(comparison, base_name, new_name))
+    lists = (("new", "bold red", comparison.new_findings), ("gone", "green", comparison.gone_findings))
+    for label, style, found in lists:
+        for f in found:
+            console.print(
+                f"[{style}]finding {label}[/] {escape(str(f.get('severity')))} [bold]{escape(str(f.get('id')))}[/]: "
+                f"{escape(str(f.get('title')))}",
+                highlight=False,
+            )
     for assertion, passed, value in verdicts:
         mark = "[green]✓[/]" if passed else "[bold red]✗[/]"
         console.print(f"{mark} {escape(assertion.text)}  (value {assertion.shown(value)})", highlight=False)

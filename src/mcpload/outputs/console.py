@@ -1,7 +1,8 @@
 """Terminal output of a run: a live view while it runs, a summary when it ends.
 
 Reads interval and results dicts only. Everything the server sent (operation names, error
-messages) is escaped before it reaches rich markup.
+messages) is escaped before it reaches rich markup, and its terminal control characters (ESC,
+CSI, OSC 8 links, other C0/C1 controls) are made visible (``mcpload.redaction.neutralise``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from rich.markup import escape
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
+
+from mcpload.outputs.findings_text import render_findings
+from mcpload.redaction import terminal_safe
 
 
 def _ms(value: float | None) -> str:
@@ -55,6 +59,7 @@ class LiveView:
     def update(self, interval: dict[str, Any], snapshot: dict[str, Any] | None = None) -> None:
         if self.quiet:
             return
+        interval = terminal_safe(interval)  # error kinds and operation names may come from the server
         if self._live is not None:
             self._live.update(self._render(interval))
         elif round(interval["t"]) % self.every_s == 0:
@@ -107,8 +112,12 @@ def _split_line(execution: dict[str, Any]) -> str | None:
 
 
 def render_summary(results: dict[str, Any], console: Console | None = None) -> None:
-    """The end-of-run summary: per operation, sessions, conversations, errors, thresholds."""
+    """The end-of-run summary: per operation, sessions, conversations, errors, thresholds.
+
+    Every string from the results is shown with its control characters made visible: a server's
+    error text or name cannot move the cursor, retitle the terminal or plant an OSC 8 link."""
     console = console or _wide_console()
+    results = terminal_safe(results)
     totals = results.get("totals", {})
     target = results.get("target", {})
     where = escape(str(target.get("url") or target.get("command")))
@@ -174,6 +183,7 @@ def render_summary(results: dict[str, Any], console: Console | None = None) -> N
         console.print(f"{mark} {escape(str(th.get('metric')))}: {escape(str(th.get('expr')))}  (value {shown})")
     if results.get("aborted_by"):
         console.print(f"[bold red]aborted[/]: threshold {escape(results['aborted_by'])} failed")
+    render_findings(results.get("findings"), console)
 
 
 def _wide_console() -> Console:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 import re
 
+from mcpload.inputs import MAX_DURATION_S
+
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 # One or more number+unit parts, e.g. "1h", "1m30s", "1.5m", "250ms"; "ms" before "m" so that it wins.
 _PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ms|s|m|h)")
@@ -54,12 +56,19 @@ def parse_duration(value: object, path: str = "") -> float:
         raise DurationError(path, f"expected a finite duration, got {value!r}")
     if seconds < 0:
         raise DurationError(path, f"must not be negative, got {value!r}")
-    return seconds
+    if seconds > MAX_DURATION_S:
+        raise DurationError(path, f"must be at most 720h (30 days), got {_shown(value)}")
+    return seconds + 0.0  # -0.0 is 0.0
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:30]}…"
 
 
 def _parse_text(text: str, path: str) -> float:
     if text.startswith("-"):
-        raise DurationError(path, f"must not be negative, got {text!r}")
+        raise DurationError(path, f"must not be negative, got {_shown(text)}")
     try:
         return float(text)  # a bare number of seconds
     except ValueError:
@@ -75,7 +84,7 @@ def _parse_text(text: str, path: str) -> float:
         total += float(match.group(1)) * _UNITS[unit]
         pos = match.end()
     if pos == 0 or pos != len(text):
-        raise DurationError(path, f"invalid duration {text!r} ({_HINT})")
+        raise DurationError(path, f"invalid duration {_shown(text)} ({_HINT})")
     return total
 
 

@@ -13,6 +13,7 @@ from dataclasses import MISSING, field
 from difflib import get_close_matches
 from typing import Any
 
+from mcpload.inputs import MAX_COUNT, MAX_RATE, show_number
 from mcpload.profiles.durations import DurationError, parse_duration
 from mcpload.profiles.errors import ProfileError
 
@@ -26,6 +27,11 @@ def did_you_mean(word: str, choices: Sequence[str]) -> str:
     """A " (did you mean 'x'?)" suffix when ``word`` is close to one of ``choices``, else ""."""
     close = get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _short(value: Any) -> str:
+    text = show_number(value) if isinstance(value, int | float) else repr(value)
+    return text if len(text) <= 40 else f"{text[:30]}…"
 
 
 def _kind(value: Any) -> str:
@@ -45,9 +51,11 @@ def read_count(value: Any, path: str) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ProfileError([(path, f"expected a whole number, got {value!r} ({_kind(value)})")])
+        raise ProfileError([(path, f"expected a whole number, got {_short(value)} ({_kind(value)})")])
     if value < 0:
-        raise ProfileError([(path, f"must not be negative, got {value}")])
+        raise ProfileError([(path, f"must not be negative, got {show_number(value)}")])
+    if value > MAX_COUNT:
+        raise ProfileError([(path, f"must be at most {MAX_COUNT:,}, got {show_number(value)}")])
     return value
 
 
@@ -58,8 +66,10 @@ def read_number(value: Any, path: str) -> float:
     if not math.isfinite(value):
         raise ProfileError([(path, f"expected a finite number, got {value!r}")])
     if value < 0:
-        raise ProfileError([(path, f"must not be negative, got {value}")])
-    return float(value)
+        raise ProfileError([(path, f"must not be negative, got {show_number(value)}")])
+    if value > MAX_RATE:
+        raise ProfileError([(path, f"must be at most {MAX_RATE:,.0f}, got {show_number(value)}")])
+    return float(value) + 0.0
 
 
 def read_text(value: Any, path: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from mcpload.scenario.checks import (
 from mcpload.scenario.distributions import Constant, Distribution, parse_distribution
 from mcpload.scenario.errors import ScenarioError
 from mcpload.scenario.personas import expand_persona
-from mcpload.scenario.scripted import ScriptedAgent, load_agent_class
+from mcpload.scenario.scripted import ScriptedAgent, split_spec
 from mcpload.scenario.steps import Step
 from mcpload.scenario.workflow import parse_workflow
 
@@ -34,6 +34,7 @@ KEYS = (
     "tokens_per_step",
     "persona",
     "calls",
+    "on_end",
 )
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")  # names become metric labels: keep them plain
 _NO_IDLE = Constant(0.0)
@@ -55,6 +56,8 @@ class AgentSpec:
             conversations); None: no limit.
         idle: The gap between two conversations.
         tokens_per_step: Prompt and reasoning tokens the emulated model spends before each request.
+        abandon_share: The share of sessions ended without DELETE (``on_end``), as clients that go
+            away do; the server keeps them until they expire. 0: every session is deleted.
     """
 
     name: str
@@ -66,6 +69,7 @@ class AgentSpec:
     session_lifetime: float | None = None
     idle: Distribution = _NO_IDLE
     tokens_per_step: int = 0
+    abandon_share: float = 0.0
 
     @property
     def scripted(self) -> bool:
@@ -86,7 +90,8 @@ def parse_agents(value: Any, path: str, base_dir: Path, data_names: Collection[s
 
 
 def parse_agent(name: str, value: Any, path: str, base_dir: Path, data_names: Collection[str]) -> AgentSpec:
-    """One agent type; ``python:`` files are imported now, relative to ``base_dir``."""
+    """One agent type; a ``python:`` class is not imported here (see ``Scenario.from_dict``): only the
+    agent types a profile runs are, once the whole scenario is valid."""
     if not _NAME.match(name):
         raise ScenarioError(f"agent names may hold letters, digits, '_', '-' and '.', got {name!r}", path)
     spec = expect_mapping(value, path)
@@ -107,7 +112,7 @@ def parse_agent(name: str, value: Any, path: str, base_dir: Path, data_names: Co
         workflow = parse_workflow(spec["workflow"], join(path, "workflow"), data_names)
     elif "python" in spec:
         python = expect_str(spec["python"], join(path, "python"))
-        agent_class = load_agent_class(python, base_dir, join(path, "python"))
+        split_spec(python, join(path, "python"))
     else:
         raise ScenarioError("missing a workflow (a list of steps), python (file.py:ClassName) or persona", path)
     conversations = spec.get("conversations_per_session")
@@ -127,4 +132,25 @@ def parse_agent(name: str, value: Any, path: str, base_dir: Path, data_names: Co
         session_lifetime=lifetime,
         idle=parse_distribution(spec["idle"], join(path, "idle")) if "idle" in spec else _NO_IDLE,
         tokens_per_step=tokens,
+        abandon_share=_abandon_share(spec.get("on_end", "delete"), join(path, "on_end")),
     )
+
+
+def _abandon_share(value: Any, path: str) -> float:
+    """``delete`` (0), ``abandon`` (1) or ``{abandon: 30%}`` / ``{abandon: 0.3}``: the share abandoned."""
+    if value == "delete":
+        return 0.0
+    if value == "abandon":
+        return 1.0
+    if isinstance(value, Mapping) and set(value) == {"abandon"}:
+        share = value["abandon"]
+        if isinstance(share, str) and share.strip().endswith("%"):
+            try:
+                share = float(share.strip()[:-1]) / 100
+            except ValueError:
+                raise ScenarioError(f"expected a share like 30% or 0.3, got {value['abandon']!r}", path) from None
+        share = expect_number(share, join(path, "abandon"), minimum=0)
+        if share > 1:
+            raise ScenarioError(f"a share is at most 1 (100%), got {value['abandon']!r}", join(path, "abandon"))
+        return share
+    raise ScenarioError(f"expected delete, abandon or {{abandon: SHARE}} (e.g. {{abandon: 30%}}), got {value!r}", path)

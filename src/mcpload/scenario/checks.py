@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from mcpload.inputs import MAX_FLOAT, number_problem, show_number
 from mcpload.profiles.durations import DurationError, parse_duration
 from mcpload.scenario.errors import ScenarioError
 
@@ -83,22 +84,32 @@ def expect_bool(value: Any, path: str) -> bool:
     return value
 
 
-def expect_int(value: Any, path: str, *, minimum: int | None = None) -> int:
+#: the largest integer a scenario value may be unless its field says otherwise (exact as a float)
+MAX_SCENARIO_INT = 2**53
+
+
+def expect_int(value: Any, path: str, *, minimum: int | None = None, maximum: int = MAX_SCENARIO_INT) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ScenarioError(f"expected an integer, got {type_name(value)}", path)
     if minimum is not None and value < minimum:
-        raise ScenarioError(f"must be at least {minimum}, got {value}", path)
+        raise ScenarioError(f"must be at least {minimum}, got {show_number(value)}", path)
+    if abs(value) > maximum:
+        raise ScenarioError(f"out of range (at most {maximum:,} in absolute value), got {show_number(value)}", path)
     return value
 
 
 def expect_number(value: Any, path: str, *, positive: bool = False, minimum: float | None = None) -> float:
+    """A finite int or float of at most ``MAX_FLOAT`` in absolute value (NaN and infinities refused)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ScenarioError(f"expected a number, got {type_name(value)}", path)
+    problem = number_problem(float(value) if isinstance(value, float) or abs(value) <= 2**64 else value)
+    if problem or abs(value) > MAX_FLOAT:
+        raise ScenarioError(f"{problem or f'out of range (at most {MAX_FLOAT:g})'}, got {show_number(value)}", path)
     if positive and not value > 0:
         raise ScenarioError(f"must be greater than 0, got {value}", path)
     if minimum is not None and value < minimum:
         raise ScenarioError(f"must be at least {minimum}, got {value}", path)
-    return float(value)
+    return float(value) + 0.0
 
 
 def check_keys(mapping: Mapping[str, Any], allowed: Iterable[str], path: str, *, required: Iterable[str] = ()) -> None:

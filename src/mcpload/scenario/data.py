@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+from mcpload.inputs import InputError, loads_json, open_text
 from mcpload.scenario.checks import check_keys, expect_mapping, expect_str, join, suggestion
 from mcpload.scenario.errors import ScenarioError
 
@@ -84,8 +85,10 @@ def _load(path: Path) -> list[dict[str, Any]]:
     if kind is None:
         raise ValueError(f"{path}: unknown data file type {path.suffix!r} (use .csv or .jsonl)")
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
+        with open_text(path, "data", newline="") as handle:
             rows = _csv_rows(handle, path) if kind == "csv" else _jsonl_rows(handle, path)
+    except InputError as exc:
+        raise ValueError(f"{path}: {exc}") from None
     except OSError as exc:
         raise ValueError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
@@ -121,9 +124,11 @@ def _jsonl_rows(handle: Any, path: Path) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            row = json.loads(line.rstrip("\r\n"))
+            row = loads_json(line.rstrip("\r\n"))
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path} line {number}: invalid JSON: {exc.msg} (column {exc.colno})") from None
+        except InputError as exc:
+            raise ValueError(f"{path} line {number}: {exc}") from None
         if not isinstance(row, dict):
             raise ValueError(f"{path} line {number}: expected a JSON object, got {type(row).__name__}")
         rows.append(row)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mcpload.inputs import MAX_COUNT, show_number
 from mcpload.profiles.durations import format_duration
 from mcpload.scenario.checks import (
     check_keys,
@@ -315,12 +316,15 @@ class RoundedCount(CountDistribution):
 
 
 def _whole(value: Any, path: str) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 18:
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ScenarioError(f"expected a whole number ≥ 0, a range like 1..4 or a distribution, got {value!r}", path)
+        shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:30]}…"
+        raise ScenarioError(f"expected a whole number ≥ 0, a range like 1..4 or a distribution, got {shown}", path)
     if value < 0:
-        raise ScenarioError(f"a count cannot be negative, got {value}", path)
+        raise ScenarioError(f"a count cannot be negative, got {show_number(value)}", path)
+    if value > MAX_COUNT:
+        raise ScenarioError(f"must be at most {MAX_COUNT:,}, got {show_number(value)}", path)
     return value
 
 

@@ -7,17 +7,22 @@ its path.
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mcpload.inputs import MAX_INT, depth_error
+from mcpload.redaction import target_secrets
 from mcpload.scenario.agents import AgentSpec, parse_agents
+from mcpload.scenario.canary import CanarySpec, parse_canary
 from mcpload.scenario.checks import (
     check_keys,
     expect_duration,
     expect_int,
+    expect_list,
     expect_mapping,
     expect_number,
     expect_str,
@@ -29,6 +34,7 @@ from mcpload.scenario.data import DataSource, parse_data
 from mcpload.scenario.errors import ScenarioError
 from mcpload.scenario.interpolation import interpolate
 from mcpload.scenario.markov import Markov
+from mcpload.scenario.scripted import check_python_place, load_agent_class, split_spec
 from mcpload.scenario.steps import (
     Branch,
     Call,
@@ -76,7 +82,19 @@ __all__ = [
     "Think",
 ]
 
-KEYS = ("name", "description", "seed", "target", "data", "tokens", "agents", "profiles", "thresholds", "options")
+KEYS = (
+    "name",
+    "description",
+    "seed",
+    "target",
+    "allow_hosts",
+    "data",
+    "tokens",
+    "agents",
+    "profiles",
+    "thresholds",
+    "options",
+)
 DEFAULT_GRACE_PERIOD = 30.0  # seconds, as k6's gracefulStop
 
 
@@ -86,9 +104,11 @@ class Options:
 
     Attributes:
         grace_period: Seconds in-flight conversations may take to finish once the run stops.
+        canary: A cheap call made at a fixed rate beside the load (``scenario.canary``), or None.
     """
 
     grace_period: float = DEFAULT_GRACE_PERIOD
+    canary: CanarySpec | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +129,7 @@ class Scenario:
         price_per_1k: Price of 1,000 tokens, for the cost estimate (None: no estimate).
         options: Run options.
         secrets: Every non-empty value that ``${VAR}`` took from the environment: outputs redact them.
+        allow_hosts: Hosts a run may target besides loopback (``mcpload.host_guard``); () allows any.
     """
 
     name: str
@@ -124,6 +145,7 @@ class Scenario:
     price_per_1k: float | None = None
     options: Options = Options()
     secrets: frozenset[str] = frozenset()
+    allow_hosts: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(
@@ -133,8 +155,14 @@ class Scenario:
         *,
         base_dir: str | Path | None = None,
         env: Mapping[str, str] | None = None,
+        allow_python: bool = True,
+        on_python: Callable[[str], None] | None = None,
+        import_python: bool = True,
     ) -> Scenario:
         """Validate a scenario given as plain data (the shape of the YAML file).
+
+        ``python:`` agents run code when imported. Only the agent types that some profile runs are
+        imported, after everything else is valid, and ``on_python`` hears of it first.
 
         Args:
             data: The scenario mapping.
@@ -142,6 +170,12 @@ class Scenario:
             base_dir: Where relative paths start (default: the folder of ``source`` when it is a
                 file, else the current directory).
             env: The variables for ``${VAR}`` (default: ``os.environ``).
+            allow_python: False refuses ``python:`` files outside ``base_dir`` and module imports
+                (``load_scenario`` defaults to False: a scenario file may come from anyone; a Python
+                caller already runs code, so here it defaults to True).
+            on_python: Called with one line (which files will run) before any agent code runs.
+            import_python: False leaves ``python:`` agents unimported (``agent_class`` None): for
+                commands that only read the scenario's thresholds.
 
         Raises:
             ScenarioError: the first problem found; ``str()`` is ``source: path: message``.
@@ -149,7 +183,10 @@ class Scenario:
         if base_dir is None:
             base_dir = Path(source).parent if Path(source).is_file() else Path.cwd()
         try:
-            return _build(data, source, Path(base_dir), os.environ if env is None else env)
+            scenario = _build(data, source, Path(base_dir), os.environ if env is None else env)
+            if import_python:
+                scenario = _import_python(scenario, allow_python, on_python)
+            return scenario
         except ScenarioError as exc:
             raise exc.with_source(source) from None
 
@@ -189,6 +226,9 @@ def _build(data: Any, source: str, base_dir: Path, env: Mapping[str, str]) -> Sc
         raise ScenarioError("the scenario is empty (expected a mapping with target, agents and profiles)")
     if not isinstance(data, Mapping):
         raise ScenarioError(f"expected a mapping at the top level, got {type_name(data)}")
+    deep = depth_error(data)  # iterative: a dict built in Python may nest 50,000 deep
+    if deep:
+        raise ScenarioError(deep)
     data, secrets = interpolate(expect_mapping(data, ""), env)
     check_keys(data, KEYS, "")
     for key in ("agents", "profiles"):
@@ -199,7 +239,7 @@ def _build(data: Any, source: str, base_dir: Path, env: Mapping[str, str]) -> Sc
     name = expect_str(data.get("name", default_name), "name")
     seed = data.get("seed")
     if seed is not None:
-        seed = expect_int(seed, "seed")
+        seed = expect_int(seed, "seed", maximum=MAX_INT)
 
     target = parse_target(data["target"], "target") if data.get("target") is not None else None
     sources = parse_data(data["data"], "data", base_dir) if data.get("data") is not None else {}
@@ -217,8 +257,43 @@ def _build(data: Any, source: str, base_dir: Path, env: Mapping[str, str]) -> Sc
         description=expect_str(data.get("description", ""), "description", non_empty=False),
         price_per_1k=_price(data.get("tokens")),
         options=_options(data.get("options")),
-        secrets=secrets,
+        # values written in the file are secrets too: URL credentials and query keys, header values
+        secrets=secrets | (target_secrets(target) if target is not None else frozenset()),
+        allow_hosts=_allow_hosts(data.get("allow_hosts")),
     )
+
+
+def _allow_hosts(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = expect_list(value, "allow_hosts", non_empty=True)
+    return tuple(expect_str(host, join("allow_hosts", i)) for i, host in enumerate(items))
+
+
+def _import_python(scenario: Scenario, allow: bool, on_python: Callable[[str], None] | None) -> Scenario:
+    """Import the ``python:`` agent classes that a profile runs; the others are never imported."""
+    runs: set[str] = set()
+    for profile in scenario.profiles:
+        names = getattr(profile, "agent_types", None)
+        runs.update(names if names else scenario.agents)
+    wanted = [s for s in scenario.agents.values() if s.python is not None and s.name in runs]
+    if not wanted:
+        return scenario
+    places = []
+    for spec in wanted:
+        at = join(join("agents", spec.name), "python")
+        places.append(
+            split_spec(spec.python, at)[0] if allow else check_python_place(spec.python, scenario.base_dir, at)
+        )
+    if on_python is not None:
+        files = ", ".join(dict.fromkeys(places))
+        on_python(f"{scenario.source}: runs Python code: {files} (python: agents, imported now)")
+    agents = dict(scenario.agents)
+    for spec in wanted:
+        at = join(join("agents", spec.name), "python")
+        cls = load_agent_class(spec.python, scenario.base_dir, at)  # type: ignore[arg-type]
+        agents[spec.name] = dataclasses.replace(spec, agent_class=cls)
+    return dataclasses.replace(scenario, agents=agents)
 
 
 def _price(value: Any) -> float | None:
@@ -232,9 +307,11 @@ def _price(value: Any) -> float | None:
 def _options(value: Any) -> Options:
     if value is None:
         return Options()
-    check_keys(expect_mapping(value, "options"), ("grace_period",), "options")
+    check_keys(expect_mapping(value, "options"), ("grace_period", "canary"), "options")
     grace = value.get("grace_period", DEFAULT_GRACE_PERIOD)
-    return Options(grace_period=expect_duration(grace, "options.grace_period"))
+    return Options(
+        grace_period=expect_duration(grace, "options.grace_period"), canary=parse_canary(value.get("canary"))
+    )
 
 
 def _profiles(value: Any, agents: Mapping[str, AgentSpec]) -> tuple[Profile, ...]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import importlib.util
 import inspect
 import random
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from mcpload.inputs import InputError, read_text
 from mcpload.scenario.checks import suggestion
 from mcpload.scenario.errors import ScenarioError
 
@@ -54,18 +54,52 @@ class ScriptedAgent(ABC):
         """
 
 
+ALLOW_HINT = "--allow-python (Python API: allow_python=True)"
+
+
+def split_spec(spec: str, path: str) -> tuple[str, str, bool]:
+    """``(where, class name, is a file)`` of ``file.py:ClassName`` or ``module:ClassName``.
+
+    Raises:
+        ScenarioError: a malformed spec.
+    """
+    where, sep, class_name = spec.rpartition(":")
+    if not sep or not where or not class_name.isidentifier():
+        raise ScenarioError(f"expected file.py:ClassName or module:ClassName, got {spec!r}", path)
+    return where, class_name, where.endswith(".py") or "/" in where or "\\" in where
+
+
+def check_python_place(spec: str, base_dir: Path, path: str) -> str:
+    """What ``spec`` will run, for the notice; refuses code outside ``base_dir`` (see ``load_agent_class``).
+
+    Raises:
+        ScenarioError: a malformed spec, a module import, or a file outside the scenario's folder.
+    """
+    where, _, is_file = split_spec(spec, path)
+    if not is_file:
+        raise ScenarioError(
+            f"module {where} is outside the scenario's folder: imports of installed modules need {ALLOW_HINT}", path
+        )
+    folder = base_dir.resolve()
+    file = (base_dir / where).resolve()
+    if not file.is_relative_to(folder):
+        raise ScenarioError(f"{where} is outside the scenario's folder {folder}: running it needs {ALLOW_HINT}", path)
+    return where
+
+
 def load_agent_class(spec: str, base_dir: Path, path: str) -> type[ScriptedAgent]:
     """The class named by ``file.py:ClassName`` (relative to ``base_dir``) or ``package.module:ClassName``.
+
+    Importing runs the file's code: whether it may run is the caller's decision (``check_python_place``).
+    A file is read as a scenario input (a regular file of at most 8 MiB); whatever its top level
+    raises (also ``SystemExit`` or ``KeyboardInterrupt``) becomes one ``ScenarioError``.
 
     Raises:
         ScenarioError: a malformed spec, a file or module that does not import (one line, with
             the line number in the file where it failed), a missing class, or a class that is not
             a ``ScriptedAgent`` with an ``async def run``.
     """
-    where, sep, class_name = spec.rpartition(":")
-    if not sep or not where or not class_name.isidentifier():
-        raise ScenarioError(f"expected file.py:ClassName or module:ClassName, got {spec!r}", path)
-    is_file = where.endswith(".py") or "/" in where or "\\" in where
+    where, class_name, is_file = split_spec(spec, path)
     module = _import_file(where, base_dir / where, path) if is_file else _import_module(where, path)
     cls = getattr(module, class_name, None)
     if cls is None:
@@ -80,22 +114,22 @@ def load_agent_class(spec: str, base_dir: Path, path: str) -> type[ScriptedAgent
 
 def _import_file(shown: str, file: Path, path: str) -> ModuleType:
     file = file.resolve()
-    if not file.is_file():
+    if not file.exists():
         raise ScenarioError(f"cannot import {shown}: no such file", path)
+    try:
+        source = read_text(file, "python")  # the code run is the code checked: a regular file, bounded
+    except InputError as exc:
+        raise ScenarioError(f"cannot import {shown}: {exc}", path) from None
     # A private, stable module name: the same file loaded twice replaces itself, two files never clash.
     digest = hashlib.sha1(str(file).encode()).hexdigest()[:10]
     name = f"_mcpload_agent_{file.stem}_{digest}"
-    module_spec = importlib.util.spec_from_file_location(name, file)
-    if module_spec is None or module_spec.loader is None:
-        raise ScenarioError(f"cannot import {shown}: not a Python file", path)
-    module = importlib.util.module_from_spec(module_spec)
+    module = ModuleType(name)
+    module.__file__ = str(file)
     sys.modules[name] = module  # dataclasses and pickling look their module up here
     try:
-        module_spec.loader.exec_module(module)
-    except BaseException as exc:
+        exec(compile(source, str(file), "exec"), module.__dict__)  # the user's agent: its place was checked
+    except BaseException as exc:  # SystemExit, KeyboardInterrupt… from the agent's top level too
         sys.modules.pop(name, None)
-        if not isinstance(exc, Exception):
-            raise
         raise ScenarioError(f"cannot import {shown}{_line_in(exc, file)}: {_one_line(exc)}", path) from None
     return module
 
@@ -103,11 +137,11 @@ def _import_file(shown: str, file: Path, path: str) -> ModuleType:
 def _import_module(name: str, path: str) -> ModuleType:
     try:
         return importlib.import_module(name)
-    except Exception as exc:
+    except BaseException as exc:
         raise ScenarioError(f"cannot import module {name}: {_one_line(exc)}", path) from None
 
 
-def _line_in(exc: Exception, file: Path) -> str:
+def _line_in(exc: BaseException, file: Path) -> str:
     """`` (line N)``: where in ``file`` the import failed, when the file is to blame."""
     if isinstance(exc, SyntaxError) and exc.filename and Path(exc.filename).resolve() == file:
         return f" (line {exc.lineno})"
@@ -115,6 +149,10 @@ def _line_in(exc: Exception, file: Path) -> str:
     return f" (line {frames[-1].lineno})" if frames else ""
 
 
-def _one_line(exc: Exception) -> str:
-    message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
-    return f"{type(exc).__name__}: {' '.join(str(message).split())}"
+def _one_line(exc: BaseException) -> str:
+    try:
+        message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+    except Exception:  # an exception whose __str__ fails
+        message = "(no message)"
+    text = " ".join(str(message).split())[:300]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

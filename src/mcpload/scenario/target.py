@@ -7,9 +7,10 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
+from mcpload.inputs import header_problem, url_problem
 from mcpload.mcp import eras
+from mcpload.redaction import safe_url
 from mcpload.scenario.checks import (
     check_keys,
     expect_bool,
@@ -141,13 +142,11 @@ def parse_target(value: Any, path: str = "target") -> TargetSpec:
         raise ScenarioError("give either url or command, not both", path)
     if "url" in value:
         url = expect_str(value["url"], join(path, "url"))
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ScenarioError(f"not an http(s) URL: {url!r}", join(path, "url"))
-        try:
-            parts.port  # noqa: B018 - urllib checks the port only when asked
-        except ValueError as exc:
-            raise ScenarioError(f"{url!r}: {exc}", join(path, "url")) from None
+        problem = url_problem(url)
+        if problem:
+            shown = repr(safe_url(url)[:200])  # never a password or api_key in a message
+            message = f"{problem}: {shown}" if problem.startswith("not an") else f"{shown}: {problem}"
+            raise ScenarioError(message, join(path, "url"))
     elif "command" in value:
         command = _command(value["command"], join(path, "command"))
     transport = expect_str(value.get("transport", "auto"), join(path, "transport"))
@@ -212,8 +211,9 @@ def _strings(value: Any, path: str, *, header: bool = False) -> dict[str, str]:
         if isinstance(item, bool) or not isinstance(item, str | int | float):
             raise ScenarioError(f"expected a string, got {type_name(item)}", at)
         text = str(item)
-        if header and (any(c in key + text for c in "\r\n") or ":" in key or not key.strip()):
-            raise ScenarioError("a header name needs no ':' and neither part may hold a line break", at)
+        problem = header_problem(key, text) if header else None
+        if problem:
+            raise ScenarioError(problem, at)
         result[key] = text
     return result
 

@@ -1,0 +1,123 @@
+"""``mcpload init`` and ``mcpload schema``: the first-contact commands. Thin: the work is in
+``mcpload.init`` and ``mcpload.scenario.schema``; nothing here reads argv."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mcpload.cli_support import EXIT_UNREACHABLE, _fail, _parse_headers
+
+
+def init(
+    url: Annotated[str | None, typer.Argument(help="MCP endpoint URL (Streamable HTTP or legacy /sse)")] = None,
+    stdio_cmd: Annotated[str | None, typer.Option("--stdio-cmd", help="Start this command as a stdio server")] = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Scenario file to write ('-': standard output)")
+    ] = Path("scenario.yaml"),
+    from_trace: Annotated[
+        Path | None,
+        typer.Option("--from-trace", metavar="TRACE.jsonl", help="Take arguments from recorded tools/call lines"),
+    ] = None,
+    persona: Annotated[
+        str, typer.Option(help="Think and idle times: support (default), chat, coding, research")
+    ] = "support",
+    agents: Annotated[int, typer.Option(help="Agents at the spike of the profile (a third of it held)")] = 30,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the output file")] = False,
+    no_calls: Annotated[
+        bool, typer.Option("--no-calls", help="Do not try the read-only tools' arguments against the server")
+    ] = False,
+    transport: Annotated[str, typer.Option(help="auto | http | sse | stdio")] = "auto",
+    protocol: Annotated[str, typer.Option(help="auto, or a protocol version such as 2025-11-25")] = "auto",
+    header: Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra HTTP header 'Name: value'")] = None,
+    bearer_env: Annotated[
+        str | None, typer.Option(help="Name of an environment variable holding a bearer token")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Per-request timeout, seconds")] = 30.0,
+    connect_timeout: Annotated[float, typer.Option(help="Connect timeout, seconds")] = 10.0,
+    call_timeout: Annotated[float, typer.Option(help="Timeout of each trial tool call, seconds")] = 10.0,
+    insecure: Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates")] = False,
+    schema_ref: Annotated[
+        str | None,
+        typer.Option(help="The $schema reference written at the top (default: the schema installed with mcpload)"),
+    ] = None,
+) -> None:
+    """Connect to a server and write a commented, runnable scenario for it (read-only tools called)."""
+    from mcpload import init as scaffold
+    from mcpload._loop import run
+    from mcpload.mcp.target import Target
+
+    if (url is None) == (stdio_cmd is None):
+        raise _fail("init needs a URL or --stdio-cmd CMD (not both)")
+    to_stdout = str(output) == "-"
+    if not to_stdout:
+        if output.exists() and not force:
+            raise _fail(f"{output}: already exists (--force overwrites it, -o names another file)")
+        if not output.parent.is_dir():
+            raise _fail(f"--output {output}: no such directory {output.parent}")
+    try:
+        target = Target(
+            url=url,
+            command=shlex.split(stdio_cmd) if stdio_cmd is not None else None,
+            transport="stdio" if stdio_cmd is not None and transport == "auto" else transport,
+            protocol=protocol,
+            headers=_parse_headers(header),
+            bearer_env=bearer_env,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            verify_tls=not insecure,
+        )
+        options = scaffold.InitOptions(
+            persona=persona,
+            agents=agents,
+            trace=from_trace,
+            try_calls=not no_calls,
+            call_timeout=call_timeout,
+            origin=scaffold.origin(url, stdio_cmd),
+            bearer_env=bearer_env,
+            schema_ref=schema_ref,
+        )
+        result = run(scaffold.build_scenario(target, options))
+    except scaffold.DiscoveryError as exc:
+        raise _fail(str(exc), EXIT_UNREACHABLE) from None
+    except ValueError as exc:  # TraceError included: it names the file and line
+        raise _fail(str(exc)) from None
+    if to_stdout:
+        typer.echo(result.text, nl=False)
+    else:
+        from mcpload.outputs.atomic import write_text_atomic
+
+        try:
+            write_text_atomic(output, result.text)
+        except OSError as exc:
+            raise _fail(f"{output}: cannot write the scenario ({exc.strerror or exc})") from None
+    where = "standard output" if to_stdout else str(output)
+    typer.echo(
+        f"scenario: {where} — {len(result.called)} tools called, {len(result.disabled)} commented out "
+        f"(side effects, or arguments to write); next: mcpload run {where if not to_stdout else 'FILE'} --dry-run",
+        err=True,
+    )
+
+
+def schema(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the schema to this file (default: standard output)")
+    ] = None,
+) -> None:
+    """Print the JSON Schema of the scenario format (for editors: completion and checks)."""
+    from mcpload.scenario.schema import schema_text
+
+    text = schema_text()
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    from mcpload.outputs.atomic import write_text_atomic
+
+    try:
+        write_text_atomic(output, text)
+    except OSError as exc:
+        raise _fail(f"{output}: cannot write the schema ({exc.strerror or exc})") from None
+    typer.echo(f"schema: {output}", err=True)

@@ -1,0 +1,173 @@
+"""Each finding fires on a demo server that has its flaw, and a healthy demo server run draws none.
+
+Runs are a few seconds of load on loopback; the flaws are tuned to show at once and the same way
+every time (fixed latencies, limits far from the healthy figures)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.flawed import ids, run_demo, run_with_restart, scenario
+
+SEARCH = {"call": "search_docs", "args": {"query": "x", "limit": 2}}
+GET_DOC = {"call": "get_doc", "args": {"doc_id": "d"}}
+CANARY = {"call": "ping", "every": "100ms"}
+RAMP = {"type": "ramping-agents", "start_agents": 2, "stages": [{"duration": "4s", "target": 6}]}
+
+
+async def test_a_healthy_demo_server_draws_no_finding():
+    # The same shapes the flaw tests use: a ramp (load findings), a session per conversation (leak,
+    # affinity), monitoring (RSS): a healthy server shows none of the signatures.
+    results = await run_demo(
+        ["--latency", "5"],
+        lambda url: scenario(url, [SEARCH, GET_DOC], RAMP, canary=CANARY, conversations_per_session=1, idle="200ms"),
+    )
+    assert results["canary"]["calls"] >= 10
+    assert results["totals"]["calls"] > 100 and results["totals"]["failed"] == 0
+    # generator-bound is about the machine running mcpload (a busy test host), not the server
+    server_findings = [f for f in results["findings"] if f["id"] != "generator-bound"]
+    assert server_findings == [], server_findings
+    assert all(iv["loop_lag_ms"] >= 0 for iv in results["intervals"])
+
+
+async def test_timeout_cliff_names_the_cut():
+    results = await run_demo(
+        ["--latency", "get_doc=400", "--flaw", "timeout-at=400ms"],
+        lambda url: scenario(url, [GET_DOC], {"type": "constant-agents", "agents": 6, "duration": "3s"}),
+    )
+    (cliff,) = [f for f in results["findings"] if f["id"] == "timeout-cliff"]
+    assert 400 <= cliff["evidence"]["cliff_ms"] <= 440
+    assert cliff["evidence"]["failures"] >= 5 and "0.4" in cliff["title"]
+
+
+async def test_session_leak_reports_the_memory_kept_per_session():
+    results = await run_demo(
+        ["--latency", "2", "--flaw", "leak-sessions=256KiB"],
+        lambda url: scenario(
+            url, [SEARCH], {"type": "constant-agents", "agents": 8, "duration": "5s"}, conversations_per_session=1,
+            idle="50ms",
+        ),
+    )  # fmt: skip
+    (leak,) = [f for f in results["findings"] if f["id"] == "session-leak"]
+    per_session = leak["evidence"]["retained_bytes_per_session"]
+    assert 128 * 1024 <= per_session <= 384 * 1024  # 256 KiB kept per session, give or take the sampling
+    assert leak["evidence"]["sessions_opened"] >= 100
+
+
+async def test_connection_limit_states_the_number():
+    results = await run_demo(
+        ["--latency", "5", "--flaw", "max-connections=10"],
+        lambda url: scenario(
+            url, [SEARCH], {"type": "ramping-agents", "start_agents": 2, "stages": [{"duration": "4s", "target": 20}]},
+            idle="20ms",
+        ),
+    )  # fmt: skip
+    assert "connection-limit" in ids(results)
+    (limit,) = [f for f in results["findings"] if f["id"] == "connection-limit"]
+    assert 10 <= limit["evidence"]["server_peak_connections"] <= 12  # sampled: a closing one may count
+    assert 6 <= limit["evidence"]["first_failure_at_agents"] <= 14
+    assert "error-burst-at-spike" not in ids(results)  # transport failures are the limit's, not a burst
+
+
+async def test_error_burst_follows_the_load():
+    results = await run_demo(
+        ["--latency", "20", "--latency-sigma", "0", "--max-concurrency", "4", "--reject-above", "2"],
+        lambda url: scenario(
+            url, [SEARCH], {"type": "ramping-agents", "start_agents": 1, "stages": [{"duration": "4s", "target": 20}]}
+        ),
+    )
+    (burst,) = [f for f in results["findings"] if f["id"] == "error-burst-at-spike"]
+    # 4 running + 2 waiting: no failure at 5 agents or fewer, failures from the next level on
+    assert burst["evidence"]["baseline_error_rate"] == 0
+    assert 6 <= burst["evidence"]["starts_at_agents"] <= 12
+
+
+async def test_capacity_knee_follows_the_load():
+    results = await run_demo(
+        ["--latency", "50", "--latency-sigma", "0", "--max-concurrency", "2"],
+        lambda url: scenario(
+            url,
+            [SEARCH],
+            {
+                "type": "ramping-agents",
+                "start_agents": 1,
+                "stages": [{"duration": "2s", "target": 2}, {"duration": "3s", "target": 14}],
+            },
+        ),
+    )
+    (knee,) = [f for f in results["findings"] if f["id"] == "capacity-knee"]
+    assert knee["evidence"]["max_p95_ms"] >= 3 * knee["evidence"]["baseline_p95_ms"]
+    assert 2 <= knee["evidence"]["starts_at_agents"] <= 9  # 2 slots of 50 ms: queueing from 3 agents
+    assert results["totals"]["failed"] == 0
+
+
+async def test_restart_recovery_times_the_outage():
+    results = await run_with_restart(
+        lambda url: scenario(url, [SEARCH], {"type": "constant-agents", "agents": 6, "duration": "7s"}, idle="20ms"),
+        down_at=2.2,
+        down_for=1.5,
+        server_args=("--latency", "5"),
+    )
+    (restart,) = [f for f in results["findings"] if f["id"] == "restart-recovery"]
+    evidence = restart["evidence"]
+    assert evidence["recovered"] is True
+    assert 1 <= evidence["down_at_s"] <= 3.5
+    assert 1 <= evidence["time_to_recover_s"] <= 5  # 1.5 s down, a server start, interval granularity
+    assert evidence["sessions_expired"] + evidence["sessions_reopened"] >= 6  # each agent lost its session
+
+
+async def test_session_affinity_behind_a_front_without_it():
+    # Two replicas behind a round-robin front; the sessions share a pool of connections (a gateway),
+    # so a session's requests reach the replica that never saw its initialize.
+    def build(url: str):
+        profile = {"type": "constant-agents", "agents": 6, "duration": "4s"}
+        return scenario(url, [SEARCH, GET_DOC], profile, connections="shared:8", idle="20ms")
+
+    results = await run_demo(["--latency", "5", "--replicas", "2"], build, monitor=False)
+    (affinity,) = [f for f in results["findings"] if f["id"] == "session-affinity"]
+    assert affinity["evidence"]["first_at_s"] <= 2
+    assert affinity["evidence"]["share_of_calls"] >= 0.05
+    assert "restart-recovery" not in ids(results)
+
+
+async def test_unknown_session_status_seen_in_a_run_after_a_restart():
+    # After the restart every session is unknown: this server says so with 400 instead of 404.
+    results = await run_with_restart(
+        lambda url: scenario(url, [SEARCH], {"type": "constant-agents", "agents": 4, "duration": "6s"}, idle="20ms"),
+        down_at=1.5,
+        down_for=1.0,
+        server_args=("--latency", "5", "--flaw", "unknown-session-400"),
+    )
+    (status,) = [f for f in results["findings"] if f["id"] == "unknown-session-status"]
+    assert status["evidence"]["statuses"] == {"400": status["evidence"]["statuses"]["400"]}
+    assert "restart-recovery" in ids(results)
+
+
+@pytest.mark.parametrize(
+    ("flaws", "expected"),
+    [((), set()), (("--flaw", "unknown-session-400"), {"unknown-session-status"})],
+)
+async def test_diagnose_probes_the_unknown_session_status(flaws, expected):
+    from mcpload.demo.launch import demo_server
+    from mcpload.diagnose import diagnose
+    from mcpload.mcp.target import Target
+
+    with demo_server(extra_args=("--latency", "1", *flaws)) as url:
+        diag = await diagnose(Target(url=url, protocol="2025-11-25"), call_tools=False)
+    assert {f["id"] for f in diag.findings} == expected
+    names = {c.name: c.status for c in diag.checks}
+    assert names["probe: unknown session"] == ("WARN" if expected else "PASS")
+    assert names["probe: DELETE"] == "PASS" and names["probe: Origin"] == "PASS"
+    assert not diag.failed  # a spec deviation is a warning, the server still works
+
+
+async def test_event_loop_blocking_seen_by_the_canary():
+    results = await run_demo(
+        ["--latency", "search_docs=150,get_doc=2", "--latency-sigma", "0", "--flaw", "blocking-tool=search_docs"],
+        lambda url: scenario(
+            url, [SEARCH], {"type": "constant-agents", "agents": 2, "duration": "3s"}, canary=CANARY, idle="50ms"
+        ),
+    )
+    (blocking,) = [f for f in results["findings"] if f["id"] == "event-loop-blocking"]
+    assert blocking["evidence"]["slow_operation"] == "tools/call search_docs"
+    assert blocking["evidence"]["canary_p95_ms"] >= 75  # waits for a 150 ms synchronous sleep
