@@ -170,6 +170,12 @@ def replay(
     speed: Annotated[float, typer.Option(help="Compress time: 2 replays twice as fast (gaps and offsets ÷ 2)")] = 1.0,
     scale: Annotated[int, typer.Option(help="Clone each recorded session N times")] = 1,
     jitter: Annotated[str, typer.Option(help="Clones of a session arrive spread over this long")] = "1s",
+    args: Annotated[
+        str,
+        typer.Option(
+            "--args", help="recorded (each call as recorded) or varied (drawn from the tool's recorded values)"
+        ),
+    ] = "recorded",
     protocol: Annotated[str | None, typer.Option(help="auto, or a protocol version")] = None,
     header: Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra HTTP header 'Name: value'")] = None,
     bearer_env: Annotated[str | None, typer.Option(help="Environment variable holding a bearer token")] = None,
@@ -186,19 +192,27 @@ def replay(
     """Replay the recorded sessions with their recorded timing (faster with --speed, more with --scale)."""
     import json
 
+    import orjson
+
     from mcpload.traffic.replay import divergence, divergence_lines, replay_scenario
 
     if (url is None) == (stdio_cmd is None):
         raise _fail("replay needs --url URL or --stdio-cmd CMD (not both)")
     trace = _read(trace_files)
     scenario_file = out.with_name(f"{out.stem}-scenario.yaml")
+    data_file = out.with_name(f"{out.stem}-scenario-args.jsonl")
+    if args not in ("recorded", "varied"):
+        raise _fail(f"--args {args!r}: use recorded or varied")
     try:
-        text = replay_scenario(trace, speed=speed, scale=scale, jitter=_seconds(jitter, "--jitter") or 0.0)
+        text, rows = replay_scenario(trace, speed=speed, scale=scale, jitter=_seconds(jitter, "--jitter") or 0.0,
+                                     data_file=data_file.name if args == "varied" else None)  # fmt: skip
+        if rows:
+            data_file.write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
         scenario_file.write_text(text)
     except ValueError as exc:
         raise _fail(str(exc)) from None
     except OSError as exc:
-        raise _fail(f"{scenario_file}: cannot write ({exc.strerror or exc})") from None
+        raise _fail(f"{exc.filename or scenario_file}: cannot write ({exc.strerror or exc})") from None
     typer.echo(f"replay scenario: {scenario_file}", err=True)
     from mcpload.cli import run_cmd  # the same path as `mcpload run`: outputs, thresholds, workers unchanged
 

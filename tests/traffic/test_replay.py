@@ -12,6 +12,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+import yaml
 
 from mcpload.demo.launch import demo_server
 from mcpload.scenario import RenderContext, Scenario
@@ -39,8 +40,9 @@ def trace_file(path: Path, sessions: int = 3, gap: float = 0.4) -> Path:
 
 def test_replay_scenario_keeps_timing_batches_and_literal_arguments(tmp_path):
     trace = read_trace(trace_file(tmp_path / "t.jsonl"))
-    text = replay_scenario(trace, speed=2, scale=3)
-    scenario = Scenario.from_dict(__import__("yaml").safe_load(text))
+    text, rows = replay_scenario(trace, speed=2, scale=3)
+    assert rows == []
+    scenario = Scenario.from_dict(yaml.safe_load(text))
     assert len(scenario.agents) == 3 and len(scenario.profiles) == 3
     first = scenario.agents["session-00001"].workflow
     assert [s.kind for s in first] == ["call", "think", "parallel"]
@@ -51,6 +53,21 @@ def test_replay_scenario_keeps_timing_batches_and_literal_arguments(tmp_path):
     starts = sorted(p.start for p in scenario.profiles)
     assert starts == pytest.approx([0, 0.25, 0.5])  # recorded offsets ÷ speed
     assert all(p.rate == 3 for p in scenario.profiles)
+
+
+def test_varied_arguments_draw_from_the_tools_recorded_values(tmp_path):
+    trace = read_trace(trace_file(tmp_path / "t.jsonl"))
+    text, rows = replay_scenario(trace, data_file="args.jsonl")
+    (tmp_path / "args.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    (tmp_path / "r.yaml").write_text(text)
+    scenario = Scenario.from_dict(yaml.safe_load(text), str(tmp_path / "r.yaml"), base_dir=tmp_path)
+    get_doc = next(s for s in scenario.agents["session-00001"].workflow if s.kind == "parallel").steps[0]
+    ctx = RenderContext(random.Random(0), agent={"id": "a", "type": "t", "index": 0}, data=scenario.data)
+    drawn = set()
+    for n in range(40):
+        ctx.start_conversation(f"c{n}", n)
+        drawn.add(get_doc.args.render(ctx)["doc_id"])
+    assert drawn == {"a", "b"}  # both recorded values, whichever session recorded them
 
 
 @pytest.mark.parametrize(("speed", "scale", "jitter"), [(0, 1, 1), (1, 0, 1), (1, 1, 0)])

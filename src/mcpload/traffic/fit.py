@@ -51,11 +51,13 @@ def _state_name(state: str) -> str:
     return state.replace("+", "_and_")
 
 
-def _data_name(tool: str) -> str:
+def data_name(tool: str) -> str:
     return "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in tool)
 
 
-def _arguments(tool: str, info: dict[str, Any], data_source: str) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
+def recorded_arguments(
+    tool: str, info: dict[str, Any], data_source: str
+) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
     """(args for the call step, notes, the data-row part for this tool)."""
     sets = [s for s in info["argument_sets"] if isinstance(s, dict)]
     if not info["argument_variety"]["recorded"] or not sets:
@@ -72,11 +74,11 @@ def _arguments(tool: str, info: dict[str, Any], data_source: str) -> tuple[dict[
             vals = [vals[int(i * step)] for i in range(MAX_VALUES)]
         if len({orjson.dumps(v) for v in vals}) == 1:
             args[key] = (
-                vals[0] if not _templated(vals[0]) else f"{{{{ data('{data_source}').{_data_name(tool)}.{key}[0] }}}}"
+                vals[0] if not _templated(vals[0]) else f"{{{{ data('{data_source}').{data_name(tool)}.{key}[0] }}}}"
             )
             row[key] = vals[:1]
         else:
-            args[key] = f"{{{{ random_choice(data('{data_source}').{_data_name(tool)}.{key}) }}}}"
+            args[key] = f"{{{{ random_choice(data('{data_source}').{data_name(tool)}.{key}) }}}}"
             row[key] = vals
         if any(isinstance(v, str) and v.startswith("redacted:") for v in vals):
             notes.append(f"{tool}.{key}: values were redacted when recorded (sent as their hash): replace them")
@@ -110,10 +112,10 @@ def _state_steps(state: str, sizes: dict[str, int], calls: dict[str, dict[str, A
 def _markov(p: dict[str, Any], data_source: str, notes: list[str], rows: dict[str, Any]) -> dict[str, Any]:
     calls = {}
     for tool, info in p["tools"].items():
-        args, tool_notes, row = _arguments(tool, info, data_source)
+        args, tool_notes, row = recorded_arguments(tool, info, data_source)
         notes.extend(n for n in tool_notes if n not in notes)
         if row:
-            rows[_data_name(tool)] = row
+            rows[data_name(tool)] = row
         calls[tool] = {"call": tool, "args": args} if args else {"call": tool}
     transitions = p["transitions"]
     states = {}
@@ -246,10 +248,10 @@ def _agent(p: dict[str, Any], profile: str, persona: str | None, data_source: st
         out.append("    calls:   # the trace's calls, weighted by their count")
         calls = []
         for tool, info in p["tools"].items():
-            args, tool_notes, row = _arguments(tool, info, data_source)
+            args, tool_notes, row = recorded_arguments(tool, info, data_source)
             notes.extend(n for n in tool_notes if n not in notes)
             if row:
-                rows[_data_name(tool)] = row
+                rows[data_name(tool)] = row
             call = {"call": tool, "args": args} if args else {"call": tool}
             calls.append({"weight": info["calls"], "steps": [call]})
         return out + _block(calls, 6)

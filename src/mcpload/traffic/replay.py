@@ -36,9 +36,11 @@ def _literal(value: Any) -> Any:
     return value
 
 
-def _step(call: dict[str, Any]) -> dict[str, Any] | None:
+def _step(call: dict[str, Any], varied: dict[str, dict[str, Any]] | None = None) -> dict[str, Any] | None:
     method = call["method"]
     args = call.get("arguments") if isinstance(call.get("arguments"), dict) else {}
+    if varied is not None and method == "tools/call" and call.get("tool") in varied:
+        return {"call": call["tool"], "args": varied[call["tool"]]} if varied[call["tool"]] else {"call": call["tool"]}
     if method == "tools/call" and isinstance(call.get("tool"), str):
         return {"call": call["tool"], "args": _literal(args)} if args else {"call": call["tool"]}
     if method == "prompts/get" and isinstance(call.get("prompt"), str):
@@ -48,8 +50,14 @@ def _step(call: dict[str, Any]) -> dict[str, Any] | None:
     return {_BARE[method]: {}} if method in _BARE else None
 
 
-def replay_scenario(trace: Trace, *, speed: float = 1.0, scale: int = 1, jitter: float = 1.0) -> str:
-    """The replay scenario's YAML text.
+def replay_scenario(
+    trace: Trace, *, speed: float = 1.0, scale: int = 1, jitter: float = 1.0, data_file: str | None = None
+) -> tuple[str, list[dict[str, Any]]]:
+    """The replay scenario's YAML text, and the rows of its data file (empty unless ``data_file``).
+
+    Args:
+        data_file: None: every call sends its recorded arguments. A file name: each call draws each
+            argument from the values recorded for its tool (``fit``'s data file), so clones vary.
 
     Raises:
         ValueError: ``speed`` or ``jitter`` not positive, ``scale`` < 1, or no request to replay.
@@ -67,6 +75,7 @@ def replay_scenario(trace: Trace, *, speed: float = 1.0, scale: int = 1, jitter:
     if not by_session:
         raise ValueError(f"{trace.path}: no request to replay (tools/call, resources/read, prompts/get, lists, ping)")
     origin = min(c["t"] for calls in by_session.values() for c in calls)
+    varied, rows, notes = _varied(trace) if data_file is not None else (None, {}, [])
     agents: dict[str, Any] = {}
     profiles = []
     last_end = 0.0
@@ -79,7 +88,7 @@ def replay_scenario(trace: Trace, *, speed: float = 1.0, scale: int = 1, jitter:
                 gap = max(0.0, batch.start - previous.end) / speed
                 if gap >= 0.001:
                     workflow.append({"think": f"{gap * 1000:.0f}ms"})
-            steps = [s for s in map(_step, batch.calls) if s is not None]
+            steps = [s for s in (_step(c, varied) for c in batch.calls) if s is not None]
             if steps:
                 workflow.append(steps[0] if len(steps) == 1 else {"parallel": steps})
             previous = batch
@@ -102,6 +111,12 @@ def replay_scenario(trace: Trace, *, speed: float = 1.0, scale: int = 1, jitter:
         f"name: replay of {trace.path}",
         "target:",
         "  url: http://127.0.0.1:9/mcp   # replaced by --url or --stdio-cmd",
+        *(
+            ["data:", f"  recorded: {{file: {data_file}, mode: sequential}}   # the values recorded per tool"]
+            if data_file is not None
+            else []
+        ),
+        *(f"# {note}" for note in notes),
         "options:",
         f"  grace_period: {last_end + 30:.0f}s   # the longest replayed session can finish",
         "agents:",
@@ -109,7 +124,23 @@ def replay_scenario(trace: Trace, *, speed: float = 1.0, scale: int = 1, jitter:
         "profiles:",
         *_block(profiles, 2),
     ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", [rows] if rows else []
+
+
+def _varied(trace: Trace) -> tuple[dict[str, dict[str, Any]], dict[str, Any], list[str]]:
+    """Per tool: arguments as templates drawing from the recorded values (as ``fit`` writes them)."""
+    from mcpload.traffic.analysis import analyze
+    from mcpload.traffic.fit import data_name, recorded_arguments
+
+    tools = analyze(trace)["tools"]
+    varied, rows, notes = {}, {}, []
+    for tool, info in tools.items():
+        args, tool_notes, row = recorded_arguments(tool, info, "recorded")
+        varied[tool] = args
+        notes += tool_notes
+        if row:
+            rows[data_name(tool)] = row
+    return varied, rows, notes
 
 
 def recorded_by_operation(trace: Trace) -> dict[str, dict[str, Any]]:
