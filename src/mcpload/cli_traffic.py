@@ -188,6 +188,14 @@ def replay(
     workers: Annotated[str, typer.Option(help="Worker processes: auto or a number (as for run)")] = "auto",
     allow_host: cli_plan.AllowHost = None,
     dry_run: cli_plan.DryRun = False,
+    per_call: Annotated[
+        bool,
+        typer.Option(
+            "--per-call",
+            help="Also record the replay through the recording proxy and compare calls one by one "
+            "(which succeeded when recorded and fail now, and the reverse)",
+        ),
+    ] = False,
 ) -> None:
     """Replay the recorded sessions with their recorded timing (faster with --speed, more with --scale)."""
     import json
@@ -216,6 +224,10 @@ def replay(
     typer.echo(f"replay scenario: {scenario_file}", err=True)
     from mcpload.cli import run_cmd  # the same path as `mcpload run`: outputs, thresholds, workers unchanged
 
+    now_dir = out.with_name(f"{out.stem}-now")
+    recorder = None
+    if per_call and not dry_run:
+        url, stdio_cmd, recorder = _through_recorder(url, stdio_cmd, now_dir)
     code = 0
     try:
         run_cmd(scenario_file, url=url, stdio_cmd=stdio_cmd, protocol=protocol, header=header,
@@ -226,6 +238,9 @@ def replay(
                 segment=None, start_at=None, ray=None, allow_host=allow_host, dry_run=dry_run)  # fmt: skip
     except typer.Exit as exc:
         code = exc.exit_code
+    finally:
+        if recorder is not None:
+            _stop(recorder)
     if dry_run:
         raise typer.Exit(code)
     try:
@@ -234,7 +249,58 @@ def replay(
         raise typer.Exit(code) from None
     for line in divergence_lines(divergence(trace, results, scale)):
         typer.echo(line)
+    if per_call:
+        from mcpload.traffic.replay import per_call_divergence, per_call_lines
+        from mcpload.traffic.trace import TraceError, read_traces
+
+        try:
+            now = read_traces(sorted(now_dir.glob("*.jsonl")))
+        except (TraceError, ValueError) as exc:
+            typer.echo(f"mcpload: per-call comparison skipped: {exc}", err=True)
+        else:
+            for line in per_call_lines(per_call_divergence(trace, now)):
+                typer.echo(line)
     raise typer.Exit(code)
+
+
+def _through_recorder(url: str | None, stdio_cmd: str | None, folder: Path):
+    """Point the replay at a recording proxy (its trace goes to ``folder``): a child process for HTTP,
+    a wrapped command for stdio. Returns (url, stdio_cmd, the child process or None)."""
+    import subprocess
+    import sys
+
+    from mcpload.demo.launch import free_port, wait_for_port
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.jsonl"):
+        old.unlink()
+    me = [sys.executable, "-m", "mcpload.cli", "record"]
+    if stdio_cmd is not None:
+        return None, shlex.join([*me, "--stdio-cmd", stdio_cmd, "-o", str(folder / "now-{pid}.jsonl")]), None
+    port = free_port()
+    command = [*me, "--upstream", str(url), "--listen", f"127.0.0.1:{port}", "-o", str(folder / "now.jsonl")]
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port("127.0.0.1", port, 30, child)
+    except (RuntimeError, TimeoutError) as exc:
+        _stop(child)
+        raise _fail(f"--per-call: the recording proxy did not start ({exc})") from None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(str(url))
+    return f"http://127.0.0.1:{port}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else ""), None, child
+
+
+def _stop(child) -> None:
+    import signal
+    import subprocess
+
+    child.send_signal(signal.SIGINT)  # the recorder's clean stop: open sessions end, the trace is complete
+    try:
+        child.wait(15)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
 
 
 import_app = typer.Typer(help="Import traces from other tools into the mcpload trace format.", no_args_is_help=True)

@@ -16,7 +16,7 @@ import yaml
 
 from mcpload.demo.launch import demo_server
 from mcpload.scenario import RenderContext, Scenario
-from mcpload.traffic.replay import replay_scenario
+from mcpload.traffic.replay import per_call_divergence, replay_scenario
 from mcpload.traffic.trace import FORMAT, read_trace
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -94,3 +94,37 @@ def test_replay_against_the_demo_server_with_speed_scale_and_divergence(tmp_path
     assert took < 30  # 2 s of recorded traffic at speed 4, plus start-up
     line = next(x for x in done.stdout.splitlines() if "tools/call get_doc" in x and "errors" in x)
     assert "0.0 % → 100.0 %" in line and "fails more now" in line
+
+
+def test_per_call_divergence_pairs_clones_with_their_original(tmp_path):
+    recorded = read_trace(trace_file(tmp_path / "t.jsonl", sessions=2))
+    lines = [{"type": "header", "format": FORMAT, "started": 0}]
+    call = {"type": "call", "direction": "client", "method": "tools/call", "latency": 0.01}
+    for clone in range(2):  # two clones of each recorded session; in the second, get_doc fails now
+        for s in range(2):
+            sid, t0 = f"n{clone}{s}", 10 * clone + s
+            lines.append({**call, "session": sid, "t": t0, "tool": "search_docs", "outcome": "ok"})
+            lines.append({**call, "session": sid, "t": t0 + 0.5, "tool": "get_doc",
+                          "outcome": "tool_error" if clone else "ok"})  # fmt: skip
+            if not clone:
+                lines.append({**call, "session": sid, "t": t0 + 0.5, "tool": "get_doc", "outcome": "ok"})
+    lines.append({**call, "session": "stranger", "t": 30, "tool": "send_message", "outcome": "ok"})
+    (tmp_path / "now.jsonl").write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    found = per_call_divergence(recorded, read_trace(tmp_path / "now.jsonl"))
+    assert found["ok_then_fail_now"] == {"get_doc": 2} and found["fail_then_ok_now"] == {}
+    assert found["matched"] == 2 * 3 + 2 * 2 and found["not_sent"] == 2 and found["unmatched_sessions"] == 1
+
+
+@pytest.mark.slow
+def test_replay_per_call_through_the_recording_proxy(tmp_path):
+    trace = trace_file(tmp_path / "t.jsonl", sessions=2, gap=0.2)
+    with demo_server(extra_args=("--latency", "2", "--failure-rate", "get_doc=1")) as url:
+        done = subprocess.run(
+            [sys.executable, "-m", "mcpload.cli", "replay", str(trace), "--url", url, "--protocol", "2025-11-25",
+             "--per-call", "-q", "--out", str(tmp_path / "r.json")],
+            env=ENV, capture_output=True, text=True, timeout=90,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    line = next(x for x in done.stdout.splitlines() if x.startswith("per call"))
+    assert "0 sessions unmatched" in line and "4 succeeded when recorded and fail now" in line
+    assert "fail now: get_doc × 4" in done.stdout

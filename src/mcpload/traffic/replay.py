@@ -202,3 +202,63 @@ def divergence_lines(rows: list[dict[str, Any]]) -> list[str]:
 
 def dumps(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_INDENT_2)
+
+
+def _sequences(trace: Trace) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for call in trace.tool_calls():
+        if isinstance(call.get("tool"), str):
+            out.setdefault(call["session"], []).append(call)
+    return out
+
+
+def per_call_divergence(recorded: Trace, now: Trace) -> dict[str, Any]:
+    """Calls matched one by one: each session of the replay (recorded through the proxy) is paired with
+    the recorded session whose tool sequence starts like it (clones pair with their original), and
+    the i-th calls compared.
+
+    Returns:
+        ``{"matched": n, "unmatched_sessions": n, "ok_then_fail_now": {tool: n}, "fail_then_ok_now": {tool: n},
+        "not_sent": n, "examples": [...]}`` (examples: up to 10 calls that fail now, with both outcomes).
+    """
+    originals = list(_sequences(recorded).values())
+    by_first: dict[str, list[list[dict[str, Any]]]] = {}
+    for calls in originals:
+        by_first.setdefault(calls[0]["tool"], []).append(calls)
+    worse: Counter = Counter()
+    better: Counter = Counter()
+    matched = unmatched = not_sent = 0
+    examples: list[dict[str, Any]] = []
+    for calls in _sequences(now).values():
+        tools = [c["tool"] for c in calls]
+        candidates = [o for o in by_first.get(tools[0], []) if [c["tool"] for c in o[: len(tools)]] == tools]
+        if not candidates:
+            unmatched += 1
+            continue
+        original = max(candidates, key=len)
+        for then, current in zip(original, calls, strict=False):
+            matched += 1
+            was_ok, is_ok = then.get("outcome") == "ok", current.get("outcome") == "ok"
+            if was_ok and not is_ok:
+                worse[then["tool"]] += 1
+                if len(examples) < 10:
+                    examples.append({"tool": then["tool"], "recorded": then.get("outcome"),
+                                     "now": current.get("outcome"), "at_offset_s": round(current["t"], 3)})  # fmt: skip
+            elif is_ok and not was_ok:
+                better[then["tool"]] += 1
+        not_sent += max(0, len(original) - len(calls))
+    return {"matched": matched, "unmatched_sessions": unmatched, "ok_then_fail_now": dict(worse),
+            "fail_then_ok_now": dict(better), "not_sent": not_sent, "examples": examples}  # fmt: skip
+
+
+def per_call_lines(d: dict[str, Any]) -> list[str]:
+    """The per-call divergence for the terminal."""
+    worse, better = sum(d["ok_then_fail_now"].values()), sum(d["fail_then_ok_now"].values())
+    lines = [f"per call ({d['matched']} calls matched one by one, {d['unmatched_sessions']} sessions unmatched, "
+             f"{d['not_sent']} not sent after an earlier failure): {worse} succeeded when recorded and fail now, "
+             f"{better} failed when recorded and succeed now"]  # fmt: skip
+    for tool, n in sorted(d["ok_then_fail_now"].items(), key=lambda kv: -kv[1]):
+        lines.append(f"  fail now: {tool} × {n}")
+    for tool, n in sorted(d["fail_then_ok_now"].items(), key=lambda kv: -kv[1]):
+        lines.append(f"  succeed now: {tool} × {n}")
+    return lines
