@@ -227,3 +227,50 @@ async def test_a_broken_upstream_answer_is_classified_and_the_proxy_keeps_servin
         observer.close()
         writer.close()
     assert [c["outcome"] for c in read_trace(tmp_path / "t.jsonl").tool_calls()] == [kind, kind]
+
+
+async def test_a_kept_alive_upstream_connection_closed_while_idle_is_replaced(tmp_path):
+    """Servers close idle keep-alive connections (uvicorn after 5 s): an agent's next call, after its
+    think time, must go out on a fresh connection, not fail."""
+    answered = asyncio.Event()
+
+    async def upstream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        msg = orjson.loads(await reader.readexactly(length))
+        body = orjson.dumps({"jsonrpc": "2.0", "id": msg["id"], "result": {"content": []}})
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n" % len(body))
+        writer.write(body)
+        await writer.drain()
+        answered.set()
+        writer.close()  # the idle timeout, at once
+
+    up_port = free_port()
+    server = await asyncio.start_server(upstream, "127.0.0.1", up_port)
+    writer = TraceWriter(tmp_path / "t.jsonl", {})
+    observer = Observer(writer, Redactor())
+    proxy = RecordingProxy(Upstream(f"http://127.0.0.1:{up_port}/mcp"), observer)
+    port, ready = free_port(), asyncio.Event()
+    serving = asyncio.create_task(proxy.serve("127.0.0.1", port, ready))
+    await asyncio.wait_for(ready.wait(), 5)
+    try:
+        reader, client = await asyncio.open_connection("127.0.0.1", port)
+        for i in range(3):  # one client connection, kept alive; each call after the upstream closed the last
+            answered.clear()
+            body = orjson.dumps(dict(CALL, id=i))
+            client.write(b"POST /mcp HTTP/1.1\r\nhost: x\r\ncontent-length: %d\r\n\r\n" % len(body) + body)
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+            assert head.startswith(b"HTTP/1.1 200"), head
+            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            await asyncio.wait_for(reader.readexactly(length), 5)
+            await asyncio.wait_for(answered.wait(), 5)
+            await asyncio.sleep(0.05)  # the upstream's FIN reaches the proxy while the agent thinks
+        client.close()
+    finally:
+        serving.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await serving
+        server.close()
+        observer.close()
+        writer.close()
+    assert [c["outcome"] for c in read_trace(tmp_path / "t.jsonl").tool_calls()] == ["ok", "ok", "ok"]

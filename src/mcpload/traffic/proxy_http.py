@@ -139,37 +139,65 @@ class RecordingProxy:
         session = self.session_key(sid) if sid else self.session_key(legacy_sid.encode()) if legacy_sid else None
         payload = _json(bytes(req.body)) if req.body else None
         head = _request_head(req, self.upstream)
-        if up is None or up[1].is_closing():
+        for attempt in range(2):
+            reused = up is not None and not up[1].is_closing() and not up[0].at_eof()
+            if not reused:
+                if up is not None:
+                    up[1].close()
+                try:
+                    up = await asyncio.open_connection(
+                        self.upstream.host, self.upstream.port, ssl=self.upstream.ssl, limit=READ
+                    )
+                except (OSError, ssl.SSLError):
+                    up = None
+            if up is None:
+                self._note_request(session or conn, payload, t, len(req.body))
+                self.observer.failed(session or conn, _request_ids(payload), TRANSPORT, self.observer.writer.now())
+                writer.write(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n")
+                await writer.drain()
+                return None, True
+            response = _Response(self, writer, session, conn, req, payload, t)
             try:
-                up = await asyncio.open_connection(
-                    self.upstream.host, self.upstream.port, ssl=self.upstream.ssl, limit=READ
-                )
-            except (OSError, ssl.SSLError):
+                return await self._forward(up, head, req, response, writer)
+            except _Stale as exc:
+                up[1].close()
                 up = None
-        if up is None:
-            self._note_request(session or conn, payload, t, len(req.body))
-            self.observer.failed(session or conn, _request_ids(payload), TRANSPORT, self.observer.writer.now())
-            writer.write(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n")
-            await writer.drain()
-            return None, True
+                if not reused or attempt:  # a fresh connection said nothing: the upstream is at fault
+                    response.broken(exc.__cause__ or ConnectionResetError("upstream closed without a response"))
+                    return None, False
+                # else a kept-alive connection the server had closed while idle: once more, on a fresh one
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _forward(
+        self, up: Any, head: bytes, req: Message, response: _Response, writer: asyncio.StreamWriter
+    ) -> tuple[Any, bool]:
         up_reader, up_writer = up
-        up_writer.write(head + bytes(req.body))
-        response = _Response(self, writer, session, conn, req, payload, t)
         parser = response.parser = httptools.HttpResponseParser(response)
+        received = False
         try:
+            up_writer.write(head + bytes(req.body))
             await up_writer.drain()
             while not response.done:
                 chunk = await up_reader.read(READ)
                 if not chunk:
+                    if not received:
+                        raise _Stale
                     parser.feed_data(b"")  # lets a read-until-close body complete
                     response.flush()
                     if not response.done:
                         raise ConnectionResetError("upstream closed the connection")
                     break
+                received = True
                 parser.feed_data(chunk)
                 response.flush()  # one write per upstream read: head, body and end of a response together
                 await writer.drain()
-        except (ConnectionError, OSError, httptools.HttpParserError, asyncio.IncompleteReadError) as exc:
+        except (ConnectionError, OSError) as exc:
+            if not received:
+                raise _Stale from exc
+            up_writer.close()
+            response.broken(exc)
+            return None, False
+        except (httptools.HttpParserError, asyncio.IncompleteReadError) as exc:
             up_writer.close()
             response.broken(exc)
             return None, False
@@ -179,7 +207,7 @@ class RecordingProxy:
             raise
         if not response.keep_alive:  # the upstream closes: the client's connection stays, the next gets a new one
             up_writer.close()
-            up = None
+            return None, req.keep_alive
         return up, req.keep_alive
 
     def _note_request(self, session: str, payload: Any, t: float, size: int) -> list[Any]:
@@ -187,6 +215,10 @@ class RecordingProxy:
             return []
         self.observer.session(session)
         return self.observer.client(session, payload, t, size)
+
+
+class _Stale(Exception):
+    """The upstream connection gave no byte of a response: closed while idle, or refused on the way."""
 
 
 class _Response:
