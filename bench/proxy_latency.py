@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -84,6 +85,12 @@ def _start(cmd: list[str], ready: bytes | None = None) -> tuple[subprocess.Popen
     return proc, line.decode()
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))] * 1e6
@@ -97,18 +104,20 @@ def main() -> None:
     args = ap.parse_args()
     stub, line = _start([sys.executable, str(ROOT / "bench" / "stub_server.py"), "--mode", "sse"], b"READY")
     stub_port = int(line.split()[1])
-    proxy_port = stub_port + 1
+    proxy_port = _free_port()
     with tempfile.TemporaryDirectory() as tmp:
         trace = Path(tmp) / "trace.jsonl"
         proxy = subprocess.Popen([sys.executable, "-m", "mcpload.cli", "record", "--upstream",
                                   f"http://127.0.0.1:{stub_port}/mcp", "--listen", f"127.0.0.1:{proxy_port}",
                                   "-o", str(trace)], env=ENV, stderr=subprocess.DEVNULL)  # fmt: skip
         try:
-            for _ in range(100):
+            for _ in range(300):
                 try:
                     asyncio.run(_batch(proxy_port, 10, 1))
                     break
                 except OSError:
+                    if proxy.poll() is not None:
+                        sys.exit(f"the recording proxy exited with code {proxy.returncode}")
                     time.sleep(0.1)
             straight, through = [], []
             per = args.calls // args.rounds

@@ -100,3 +100,18 @@ def test_legacy_sse_traffic_is_recorded_per_session(tmp_path):
     assert {c["tool"] for c in tools} >= {"search_docs", "get_doc"}
     assert all(c["outcome"] == "ok" and c["session"].startswith("s-") for c in tools)
     assert len({c["session"] for c in tools}) == 1
+
+
+def test_record_on_a_taken_port_is_one_line_and_exit_2(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "mcpload.cli", "record", "--upstream", "http://127.0.0.1:9/mcp",
+             "--listen", f"127.0.0.1:{port}", "-o", str(tmp_path / "t.jsonl")],
+            env=ENV, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert done.returncode == 2 and f"127.0.0.1:{port}" in done.stderr and "Traceback" not in done.stderr

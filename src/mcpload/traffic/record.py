@@ -53,7 +53,13 @@ def record_http(upstream_url: str, listen: str, out: Path, redactor: Redactor, a
         ready = asyncio.Event()
         task = asyncio.create_task(proxy.serve(host, port, ready))
         await _until_signal(task)
-        await ready.wait()
+        started = asyncio.create_task(ready.wait())
+        await asyncio.wait([task, started], return_when=asyncio.FIRST_COMPLETED)
+        if task.done():  # it could not listen (the port is taken…), or a signal came first
+            started.cancel()
+            if not task.cancelled():
+                task.result()  # raises the OSError for the CLI to report
+            return
         if announce:
             path = urlpath(upstream.path)
             print(f"recording {upstream.public()} → point your agent host at http://{host}:{port}{path}"
