@@ -24,6 +24,10 @@ _EXPORTS = {
     "LegacySSE": "mcpload.transports.legacy_sse",
     "Stdio": "mcpload.transports.stdio",
     "StreamableHTTP": "mcpload.transports.streamable_http",
+    "Results": "mcpload.testing.results",
+    "LoadTestFailed": "mcpload.testing.results",
+    "run_load": "mcpload.testing.run",
+    "run_load_async": "mcpload.testing.run",
 }
 
 
@@ -46,7 +50,9 @@ __all__ = [
     "KINDS",
     "Agent",
     "LegacySSE",
+    "LoadTestFailed",
     "Outcome",
+    "Results",
     "Scenario",
     "ScenarioError",
     "Segment",
@@ -59,5 +65,7 @@ __all__ = [
     "connect",
     "load_scenario",
     "merge_results",
+    "run_load",
+    "run_load_async",
     "run_scenario",
 ]

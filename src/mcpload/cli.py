@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from mcpload import __version__, cli_distributed, cli_init, cli_monitor, cli_plan, cli_traffic
+from mcpload import __version__, cli_distributed, cli_init, cli_integrations, cli_monitor, cli_plan, cli_traffic
 from mcpload.cli_support import (
     DEBUG,
     DEMO_HTML,
@@ -288,6 +288,9 @@ def run_cmd(
     allow_host: cli_plan.AllowHost = None,
     dry_run: cli_plan.DryRun = False,
     allow_python: AllowPython = False,
+    summary_md: cli_integrations.SummaryMd = None,
+    trace_context: cli_integrations.TraceContext = None,
+    dashboard: cli_integrations.Dashboard = None,
 ) -> None:
     """Run a scenario (or an ad-hoc load with --url/--tool) and report; exit 99 if a threshold fails."""
     from mcpload.scenario import ScenarioError
@@ -297,22 +300,25 @@ def run_cmd(
             scenario_file, url, stdio_cmd, tool, args, think, agents, duration, allow_python=allow_python
         )
         target = _override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env, connections)
+        target = cli_integrations.with_trace_context(target, trace_context)
         monitor = cli_monitor.monitor_config(
             target, monitor_pid, monitor_name, server_cmd, scrape_metrics, scrape_series, extrapolate_agents
         )
         recipe = dict(scenario_file=scenario_file, url=url, stdio_cmd=stdio_cmd, tool=tool, args=args, think=think)
         recipe.update(agents=agents, duration=duration, transport=transport, protocol=protocol, header=header)
         recipe.update(bearer_env=bearer_env, connections=connections, allow_python=allow_python)
+        recipe.update(trace_context=trace_context)
         split = cli_distributed.distribution(scenario, workers, segment, start_at, ray, recipe)
     except (ScenarioError, ValueError) as exc:
         raise _fail(str(exc)) from None
     cli_plan.guard_host(scenario, target, allow_host)
     if dry_run:
         raise typer.Exit(cli_plan.dry_run(scenario, target))
-    outputs = _prometheus_outputs(prometheus) + _otlp_outputs(otlp)
+    cli_integrations.check_summary_md(summary_md)
+    outputs = _prometheus_outputs(prometheus) + _otlp_outputs(otlp) + cli_integrations.dashboard_outputs(dashboard)
     code = _execute(
         scenario, target, seed, out, quiet, outputs=outputs, html=html, junit=junit, csv=csv, monitor=monitor,
-        split=split,
+        split=split, summary_md=summary_md,
     )  # fmt: skip
     raise typer.Exit(code)
 
@@ -359,6 +365,7 @@ def compare_cmd(
         ),
     ] = None,
     html: Annotated[Path | None, typer.Option("--html", metavar="PATH", help="Also write an HTML diff")] = None,
+    summary_md: cli_integrations.SummaryMd = None,
 ) -> None:
     """Compare two runs: calls/s, success rate and p50/p95/p99 per operation; exit 99 if an --assert fails."""
     from mcpload.compare import CompareError, compare, load_results, parse_assertion
@@ -367,6 +374,7 @@ def compare_cmd(
     try:
         parsed = [parse_assertion(text) for text in assertions or []]
         _check_html(html)
+        cli_integrations.check_summary_md(summary_md)
         base_results, new_results = load_results(base), load_results(new)
         comparison = compare(base_results, new_results)
         verdicts = [(a, *a.check(comparison)) for a in parsed]
@@ -383,6 +391,8 @@ def compare_cmd(
         except OSError as exc:
             raise _fail(f"{html}: cannot write the HTML diff ({exc.strerror or exc})") from None
         typer.echo(f"diff: {html}", err=True)
+    names = (base.name, new.name)
+    cli_integrations.write_summary_md(summary_md, new_results, comparison=comparison, assertions=verdicts, names=names)
     raise typer.Exit(EXIT_THRESHOLDS if any(not passed for _, passed, _ in verdicts) else 0)
 
 
@@ -406,6 +416,7 @@ def demo(
     capacity: Annotated[
         bool, typer.Option("--capacity", help="Then run a short capacity search (about a minute more)")
     ] = False,
+    dashboard: cli_integrations.Dashboard = None,
 ) -> None:
     """Start the demo server and run the built-in bursty multi-agent scenario against it."""
     from mcpload.demo.answers import print_answers
@@ -414,7 +425,14 @@ def demo(
     from mcpload.monitor import MonitorConfig
     from mcpload.monitor.processes import own_child
 
-    outputs = _prometheus_outputs(prometheus) + _otlp_outputs(otlp)
+    if duration is not None:  # checked before the demo server starts: a bad one is one line
+        from mcpload.profiles.durations import DurationError, parse_duration
+
+        try:
+            parse_duration(duration, "--duration")
+        except DurationError as exc:
+            raise _fail(str(exc)) from None
+    outputs = _prometheus_outputs(prometheus) + _otlp_outputs(otlp) + cli_integrations.dashboard_outputs(dashboard)
     capacity_out = out.with_name(f"{out.stem}-capacity.json") if capacity else None
 
     with demo_server(extra_args=("--failure-rate", "send_message=0.02")) as url:

@@ -12,8 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
-from mcpload import cli_monitor, cli_plan
-from mcpload.cli_support import AllowPython, _check_files, _with_target_secrets
+from mcpload import cli_integrations, cli_monitor, cli_plan
+from mcpload.cli_support import EXIT_OUTPUT_LOST, AllowPython, _check_files, _with_target_secrets
 
 EXIT_GENERATOR_BOUND, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 1, 2, 3, 130
 PANEL = "Search"
@@ -80,6 +80,7 @@ def capacity(
     extrapolate_agents: cli_monitor.ExtrapolateAgents = None,
     allow_host: cli_plan.AllowHost = None,
     allow_python: AllowPython = False,
+    summary_md: cli_integrations.SummaryMd = None,
 ) -> None:
     """Find the highest load (agents or sessions/s) the server sustains under the SLOs: steps, then bisection."""
     from mcpload import cli
@@ -115,11 +116,20 @@ def capacity(
         raise typer.Exit(EXIT_USAGE) from None
     unit = "agents" if by == "agents" else "new sessions/s"
     cli_plan.guard_host(scenario, target, allow_host, f"capacity search from {start:g} up to {max_load:g} {unit}")
-    raise typer.Exit(execute_capacity(scenario, target, slos, settings, seed, out, quiet, monitor))
+    cli_integrations.check_summary_md(summary_md)
+    raise typer.Exit(execute_capacity(scenario, target, slos, settings, seed, out, quiet, monitor, summary_md))
 
 
 def execute_capacity(
-    scenario: Any, target: Any, slos, settings, seed: int | None, out: Path | None, quiet: bool, monitor=None
+    scenario: Any,
+    target: Any,
+    slos,
+    settings,
+    seed: int | None,
+    out: Path | None,
+    quiet: bool,
+    monitor=None,
+    summary_md: Path | None = None,
 ) -> int:
     """Run the search (monitoring the target when asked), print the table and answers, write ``out``;
     return the exit code. Also used by ``mcpload demo --capacity``."""
@@ -130,12 +140,13 @@ def execute_capacity(
     from mcpload.engine.preflight import PreflightError
     from mcpload.monitor import ServerStartError, monitoring
     from mcpload.monitor.render import render_resources
+    from mcpload.redaction import terminal_safe
 
     scenario = _with_target_secrets(scenario, target)
 
     def on_step(step: dict[str, Any]) -> None:
         if not quiet:
-            typer.echo(step_line(step, settings.unit), err=True)
+            typer.echo(step_line(terminal_safe(step), settings.unit), err=True)
 
     try:
         with monitoring(monitor, cli_monitor.target_url(scenario, target)) as mon:
@@ -149,16 +160,25 @@ def execute_capacity(
     except ServerStartError as exc:
         typer.echo(f"mcpload: {exc}", err=True)
         return EXIT_UNREACHABLE
-    render_capacity(found)
+    render_capacity(terminal_safe(found))  # what the server said, made harmless for the terminal
+    lost = False
     if results is not None:
         if results.get("resources"):
             typer.echo("at the ceiling:" if found.get("ceiling") else "in the last step:")
-            render_resources(results)
+            render_resources(terminal_safe(results))
         if out is not None:
-            write_results(results, out, getattr(scenario, "secrets", frozenset()))
-            typer.echo(f"results: {out}", err=True)
+            try:  # after the table: a full disk loses the file, not what was shown
+                write_results(results, out, getattr(scenario, "secrets", frozenset()))
+                typer.echo(f"results: {out}", err=True)
+            except OSError as exc:
+                typer.echo(f"mcpload: {out}: cannot write the results ({exc.strerror or exc}); it is lost", err=True)
+                lost = True
+    if not cli_integrations.write_summary_md(summary_md, results if results is not None else {"capacity": found}):
+        lost = True
     if found["stopped"] == "interrupted":
         return EXIT_INTERRUPTED
+    if lost:
+        return EXIT_OUTPUT_LOST
     return EXIT_GENERATOR_BOUND if found["stopped"] == "generator-bound" else 0
 
 

@@ -57,6 +57,12 @@ Ray = Annotated[
 ]
 
 
+#: the most worker processes one machine may be asked for (more would be a fork bomb, not a load test)
+MAX_WORKERS = 1024
+#: the furthest ``--start-at`` may lie in the future
+START_AT_HORIZON_S = 366 * 24 * 3600.0
+
+
 def peak_agents(scenario: Any) -> int:
     """An upper bound of the agents the scenario runs at once (profiles summed)."""
     total = 0
@@ -79,6 +85,8 @@ def resolve_workers(text: str, scenario: Any, ray: str | None) -> int:
         raise ValueError(f"--workers {text!r}: expected a number of processes or auto") from None
     if n < 1:
         raise ValueError(f"--workers {n}: must be at least 1")
+    if n > MAX_WORKERS:
+        raise ValueError(f"--workers {n}: at most {MAX_WORKERS} processes on one machine")
     return n
 
 
@@ -87,9 +95,13 @@ def parse_start_at(text: str | None) -> float | None:
     if text is None:
         return None
     try:
-        return float(text)
+        at: float | None = float(text)
     except ValueError:
-        pass
+        at = None
+    if at is not None:
+        if not math.isfinite(at) or not time.time() - 3600 <= at <= time.time() + START_AT_HORIZON_S:
+            raise ValueError(f"--start-at {text[:40]!r}: expected a time within the next year")
+        return at
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -99,6 +111,8 @@ def parse_start_at(text: str | None) -> float | None:
     at = when.timestamp()
     if at < time.time() - 3600:
         raise ValueError(f"--start-at {text!r}: more than an hour in the past")
+    if at > time.time() + START_AT_HORIZON_S:
+        raise ValueError(f"--start-at {text[:40]!r}: expected a time within the next year")
     return at
 
 
@@ -143,6 +157,10 @@ def build_scenario_and_target(args: dict) -> tuple[Any, Any]:
         scenario, args["url"], args["stdio_cmd"], args["transport"], args["protocol"], args["header"],
         args["bearer_env"], args.get("connections"),
     )  # fmt: skip
+    if args.get("trace_context"):
+        import dataclasses
+
+        target = dataclasses.replace(target, trace_context=args["trace_context"])
     return scenario, target
 
 

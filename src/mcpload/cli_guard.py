@@ -3,8 +3,9 @@
 ``main`` runs the Typer app in non-standalone mode so that Click's usage errors (an unknown option,
 ``--agents x``) become one line, ``mcpload: …``, and exit 2 like every other bad input, instead of
 a framed box. ``guard_numbers`` wraps every command so that no number option may be NaN, infinite
-or absurd (``--timeout nan``, ``--seed`` with 27 digits, ``--agents 10**23``): each option keeps its
-own finer checks, this is the floor for all of them, present and future.
+or absurd (``--timeout nan``, ``--seed`` with 27 digits, ``--agents 10**23``), no ``--port`` outside
+1 … 65535 and no ``--*timeout`` that is not positive: each option keeps its own finer checks, this is
+the floor for all of them, present and future.
 """
 
 from __future__ import annotations
@@ -31,6 +32,17 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def _rule_problem(name: str, value: Any) -> str | None:
+    """Rules by option name, for every command alike: a port is 1 … 65535, a timeout is positive."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if name == "port" and not 1 <= value <= 65535:
+        return "a port must be in 1 … 65535"
+    if name.endswith("timeout") and not value > 0:
+        return "a timeout must be positive"
+    return None
+
+
 def guard_numbers(command: Any) -> None:
     """Wrap the callback of ``command`` and of every subcommand to refuse NaN, inf and absurd numbers."""
     for sub in (getattr(command, "commands", None) or {}).values():
@@ -45,7 +57,7 @@ def guard_numbers(command: Any) -> None:
     def checked(*args: Any, **kwargs: Any) -> Any:
         for key, value in kwargs.items():
             for item in value if isinstance(value, list | tuple) else (value,):
-                problem = number_problem(item)
+                problem = number_problem(item) or _rule_problem(key, item)
                 if problem:
                     typer.echo(f"mcpload: {names.get(key, key)} {show_number(item)}: {problem}", err=True)
                     raise typer.Exit(EXIT_USAGE)

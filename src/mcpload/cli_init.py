@@ -58,6 +58,9 @@ def init(
             raise _fail(f"{output}: already exists (--force overwrites it, -o names another file)")
         if not output.parent.is_dir():
             raise _fail(f"--output {output}: no such directory {output.parent}")
+        _check_input_and_output(from_trace, output)
+    elif from_trace is not None:
+        _check_input_and_output(from_trace, None)
     try:
         target = Target(
             url=url,
@@ -100,6 +103,22 @@ def init(
         f"(side effects, or arguments to write); next: mcpload run {where if not to_stdout else 'FILE'} --dry-run",
         err=True,
     )
+
+
+def _check_input_and_output(trace: Path | None, output: Path | None) -> None:
+    """The trace must be a bounded regular file (never /dev/zero or a FIFO: reading would not end)
+    and the output a place a regular file can be written (never a device); one line, exit 2."""
+    from mcpload.inputs import InputError, check_file
+    from mcpload.outputs.paths import output_problem
+
+    if trace is not None:
+        try:
+            check_file(trace, "trace")
+        except InputError as exc:
+            raise _fail(f"--from-trace {trace}: {exc}") from None
+    problem = output_problem(output) if output is not None else None
+    if problem:
+        raise _fail(f"--output {output}: {problem}")
 
 
 def schema(

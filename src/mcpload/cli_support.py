@@ -34,9 +34,11 @@ DEBUG = {"on": os.environ.get("MCPLOAD_DEBUG") == "1"}
 def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     """The one-line failure (``mcpload: …``) and its exit; with ``--debug`` the exception being handled,
     if any, is printed first."""
+    from mcpload.redaction import CONSOLE_SECRETS, redact
+
     if DEBUG["on"] and sys.exc_info()[0] is not None:
         traceback.print_exc()
-    typer.echo(f"mcpload: {message}", err=True)
+    typer.echo(f"mcpload: {redact(message, CONSOLE_SECRETS)}", err=True)  # also when echo bypasses sys.stderr
     return typer.Exit(code)
 
 
@@ -74,6 +76,7 @@ def _execute(
     csv: Path | None = None,
     monitor=None,
     split: dict | None = None,
+    summary_md: Path | None = None,
 ) -> int:
     """Run a loaded scenario with the live view and ``outputs``; print the summary; return the exit code.
 
@@ -82,16 +85,17 @@ def _execute(
     from mcpload.engine.execute import planned_duration, run_scenario
     from mcpload.engine.preflight import PreflightError
     from mcpload.outputs.console import LiveView, render_summary
-
-    scenario = _with_target_secrets(scenario, target)
     from mcpload.outputs.paths import check_outputs
+    from mcpload.redaction import terminal_safe
 
+    scenario = _with_target_secrets(scenario, target)  # every output (and the console) masks them
     if intervals is None and out is not None:
         intervals = out.with_suffix(".ndjson")
     _check_html(html)
     problem = check_outputs(
-        [("--out", out), ("--out (its interval log)", intervals), ("--html", html), ("--junit", junit), ("--csv", csv)]
-    )
+        [("--out", out), ("--out (its interval log)", intervals), ("--html", html), ("--junit", junit), ("--csv", csv),
+         ("--summary-md", summary_md)]
+    )  # fmt: skip
     if problem:
         raise _fail(problem)
     view = LiveView(planned_duration(scenario), quiet=quiet)
@@ -125,13 +129,14 @@ def _execute(
         typer.echo(f"mcpload: {exc}", err=True)
         return EXIT_UNREACHABLE
     render_summary(report.results)
-    render_resources(report.results)
+    render_resources(terminal_safe(report.results))
     from mcpload.cli_distributed import report_lost
 
     report_lost(report.results)
     lost = _write_outputs(
-        report.results, scenario.secrets, out=out, intervals=intervals, html=html, junit=junit, csv=csv
-    )
+        report.results, scenario.secrets, out=out, intervals=intervals, html=html, junit=junit, csv=csv,
+        summary_md=summary_md,
+    )  # fmt: skip
     for output in outputs or []:
         problem = output.problem() if hasattr(output, "problem") else None
         if problem:
@@ -143,7 +148,7 @@ def _execute(
     return EXIT_OUTPUT_LOST if lost else 0
 
 
-def _write_outputs(results: dict, secrets, *, out, intervals, html, junit, csv) -> list[str]:
+def _write_outputs(results: dict, secrets, *, out, intervals, html, junit, csv, summary_md=None) -> list[str]:
     """Write the results file and the report files, each on its own: one that fails (a full disk, a
     folder gone) is named in one line and costs only itself. Returns those lines."""
     from mcpload.engine.execute import write_results
@@ -151,6 +156,8 @@ def _write_outputs(results: dict, secrets, *, out, intervals, html, junit, csv) 
     from mcpload.outputs.html import write_html
     from mcpload.outputs.junit import write_junit
     from mcpload.outputs.paths import write_each
+    from mcpload.outputs.summary_md import render as render_summary_md
+    from mcpload.outputs.summary_md import write_summary_md
 
     lost = write_each(
         [
@@ -158,6 +165,7 @@ def _write_outputs(results: dict, secrets, *, out, intervals, html, junit, csv) 
             ("HTML report", html, lambda p: write_html(results, p)),
             ("JUnit report", junit, lambda p: write_junit(results, p)),
             ("CSV intervals", csv, lambda p: write_csv(results.get("intervals") or [], p)),
+            ("Markdown summary", summary_md, lambda p: write_summary_md(p, render_summary_md(results))),
         ]
     )
     for line in lost:
@@ -169,6 +177,8 @@ def _write_outputs(results: dict, secrets, *, out, intervals, html, junit, csv) 
         typer.echo(f"intervals: {intervals} (mcpload report {intervals} rebuilds the results from it)", err=True)
     if html is not None and str(html) not in failed:
         typer.echo(f"report: {html}", err=True)
+    if summary_md is not None and str(summary_md) not in failed:
+        typer.echo(f"summary: {summary_md}", err=True)
     return lost
 
 

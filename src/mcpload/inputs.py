@@ -16,6 +16,7 @@ python             8 MiB       a ``python:`` agent file
 data               256 MiB     a ``data:`` CSV or JSON Lines file
 results            2 GiB       results JSON and NDJSON interval logs read back
                                (``report``, ``compare``, ``merge``)
+trace              2 GiB       ``init --from-trace`` recorded calls
 =================  ==========  ===========================================
 """
 
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 MiB = 1024 * 1024
-LIMITS = {"scenario": 8 * MiB, "python": 8 * MiB, "data": 256 * MiB, "results": 2048 * MiB}
+LIMITS = {"scenario": 8 * MiB, "python": 8 * MiB, "data": 256 * MiB, "results": 2048 * MiB, "trace": 2048 * MiB}
 #: the deepest nesting of any parsed document (YAML scenario, JSON arguments, data rows, results)
 MAX_DEPTH = 100
 #: the most numbers that an option or a scenario value may be, in absolute value (floats)
@@ -81,6 +82,13 @@ def _open(path: str | Path, kind: str) -> tuple[int, int]:
         os.close(fd)
         raise
     return fd, limit
+
+
+def check_file(path: str | Path, kind: str) -> None:
+    """Raise ``InputError`` unless ``path`` is a readable regular file within ``LIMITS[kind]``
+    (for readers that open the file themselves)."""
+    fd, _ = _open(path, kind)
+    os.close(fd)
 
 
 def read_bytes(path: str | Path, kind: str) -> bytes:
@@ -213,6 +221,8 @@ def _short(value: int) -> str:
     return f"a number of about {int(value.bit_length() * 0.30103) + 1} digits"
 
 
+#: the longest URL or header line accepted (most servers refuse more than 8 KiB)
+MAX_LINE = 8192
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # RFC 9110 field-name
 #: headers mcpload sets itself (framing, connection, the MCP session): a second one would break the exchange
 MANAGED_HEADERS = frozenset(
@@ -225,6 +235,8 @@ def url_problem(url: str) -> str | None:
     """Why ``url`` cannot be a target URL (the URL itself is not repeated: it may hold a secret), else None."""
     from urllib.parse import urlsplit
 
+    if len(url) > MAX_LINE:
+        return f"longer than {MAX_LINE:,} characters"
     for i, char in enumerate(url):
         if ord(char) <= 0x20 or 0x7F <= ord(char) <= 0x9F:
             what = "a space" if char == " " else f"a control character ({ord(char):#04x})"
@@ -247,6 +259,8 @@ def header_problem(name: str, value: str) -> str | None:
         return f"invalid header name {name[:40]!r} (letters, digits and !#$%&'*+-.^_`|~ only)"
     if name.lower() in MANAGED_HEADERS:
         return f"{name} is set by mcpload itself"
+    if len(name) + len(value) > MAX_LINE:
+        return f"{name[:40]} is longer than {MAX_LINE:,} characters (servers refuse such headers)"
     for char in value:
         if (ord(char) < 0x20 and char != "\t") or ord(char) == 0x7F:
             return f"the value of {name} holds a control character ({ord(char):#04x})"

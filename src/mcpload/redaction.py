@@ -6,7 +6,8 @@ What counts as a secret (collected by ``target_secrets``, redacted as ``***`` by
 * every header value given with ``-H`` or ``target.headers`` (bar a few harmless ones such as
   ``Accept``), also without its scheme (``Bearer abc`` → ``abc`` too);
 * the bearer token read from ``--bearer-env``;
-* the user name and password of a URL (``https://user:pass@host``);
+* the user name and password of a URL (``https://user:pass@host``), also as HTTP Basic
+  credentials (base64 of ``user:pass``), and the decoded ``user:pass`` of a ``Basic`` header;
 * the values of URL query parameters whose name hints at a credential (``api_key``, ``token``,
   ``key``, ``secret``, ``password``, ``sig``, ``auth``…), raw, decoded and re-encoded, since a
   server may echo any of those forms.
@@ -22,6 +23,7 @@ A leaf: it imports nothing of ours.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -52,6 +54,8 @@ def url_secrets(url: str | None) -> set[str]:
         for value in (parts.username, parts.password):
             if value:
                 found |= _forms(value)
+        if parts.username and parts.password:  # as HTTP Basic credentials would carry them
+            found |= _forms(base64.b64encode(f"{unquote(parts.username)}:{unquote(parts.password)}".encode()).decode())
         for name, value in parse_qsl(parts.query, keep_blank_values=False):
             if _SENSITIVE.search(name) and value:
                 found |= _forms(value)
@@ -77,6 +81,12 @@ def header_secrets(headers: Mapping[str, str] | Iterable[tuple[str, str]] | None
         scheme, _, rest = text.partition(" ")
         if rest.strip() and scheme.isalpha():
             found |= _forms(rest.strip())
+            if scheme.lower() == "basic":  # the decoded user:password, and the password alone
+                try:
+                    decoded = base64.b64decode(rest.strip(), validate=True).decode()
+                except ValueError:
+                    decoded = ""
+                found |= _forms(decoded) | _forms(decoded.partition(":")[2])
     return found
 
 

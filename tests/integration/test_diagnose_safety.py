@@ -160,3 +160,101 @@ def test_call_tools_bad_values(bad: str):
         env={**os.environ},
     )
     assert res.returncode == 2 and res.stderr.startswith("mcpload: --call-tools"), res.stderr
+
+
+# --- every shape of annotations, against a server that records what it receives -------------------------
+
+ANNOTATED = str(ROOT / "tests" / "stdio_annotated.py")
+
+
+def recorded_calls(record: Path) -> list[dict]:
+    return [json.loads(line) for line in record.read_text().splitlines()] if record.exists() else []
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        ((), "safe"),  # the default: read-only and closed-world only
+        (("--call-tools", "read-only"), "safe"),
+        (("--call-tools", "destroys"), {"destroys"}),
+        (("--call-tools", "read-only,writes", "--call-tools", "none_such"), "safe+writes"),
+        (("--call-tools", "none"), set()),
+        (("--no-calls",), set()),
+        (("--call-tools", "all", "--yes"), "all"),
+        (("--call-tools", "all", "--yes", "--skip-tool", "destroys"), "all-destroys"),
+    ],
+)
+def test_only_the_tools_the_policy_allows_reach_the_server(tmp_path: Path, policy, expected):
+    from tests.stdio_annotated import ANNOTATIONS, SAFE
+
+    if isinstance(expected, str):
+        expected = {
+            "safe": SAFE,
+            "safe+writes": SAFE | {"writes"},
+            "all": set(ANNOTATIONS),
+            "all-destroys": set(ANNOTATIONS) - {"destroys"},
+        }[expected]
+    record = tmp_path / "calls.jsonl"
+    cmd = shlex.join([sys.executable, ANNOTATED, str(record)])
+    rc, diag = diagnose(cmd, "--protocol", "2025-11-25", *policy)
+    calls = recorded_calls(record)
+    assert {c["name"] for c in calls} == expected
+    assert len(calls) == len(expected)  # each once
+    checks = tool_checks(diag)
+    assert set(checks) >= set(ANNOTATIONS) or policy == ("--no-calls",)  # --no-calls: listed, no call checks
+    for name in ANNOTATIONS:
+        sent = checks.get(name, {}).get("arguments")
+        assert (sent is not None) == (name in expected), checks.get(name)
+        if sent is not None:  # what the table shows is what the server received
+            assert sent == next(c["arguments"] for c in calls if c["name"] == name) == {"q": "test"}
+    assert set(diag["not_called"]) <= set(ANNOTATIONS) - expected
+    if "none_such" in policy:
+        assert checks["none_such"]["status"] == "WARN"
+    assert rc == 0, diag
+
+
+def test_call_tools_all_on_a_terminal_asks_and_no_calls_nothing(tmp_path: Path):
+    """Answering no (here: end of input on the prompt) calls none of the tools with side effects."""
+    from tests.stdio_annotated import SAFE
+
+    record = tmp_path / "calls.jsonl"
+    cmd = shlex.join([sys.executable, ANNOTATED, str(record)])
+    # --yes absent and stdin not a terminal is refused outright; the question itself is asked through the
+    # CLI's confirm callback, which the diagnosis calls with the names before any risky call
+    import asyncio
+
+    from mcpload.diagnose import diagnose as run_diagnosis
+    from mcpload.mcp.target import Target
+    from mcpload.mcp.tool_safety import CallPolicy
+
+    asked: list[list[str]] = []
+
+    def refuse(names: list[str]) -> bool:
+        asked.append(names)
+        return False
+
+    target = Target(command=shlex.split(cmd), transport="stdio", protocol="2025-11-25")
+    diag = asyncio.run(run_diagnosis(target, policy=CallPolicy.parse(["all"]), confirm=refuse))
+    assert len(asked) == 1 and SAFE.isdisjoint(asked[0]) and len(asked[0]) == 10
+    assert {c["name"] for c in recorded_calls(record)} == SAFE
+    assert all("not confirmed" in c.detail for c in diag.checks if c.name.removeprefix("tools/call ") in asked[0])
+
+
+def test_call_tools_all_names_the_risky_tools_before_calling(tmp_path: Path):
+    from tests.stdio_annotated import ANNOTATIONS, SAFE
+
+    record = tmp_path / "calls.jsonl"
+    cmd = shlex.join([sys.executable, ANNOTATED, str(record)])
+    res = subprocess.run(
+        [MCPLOAD, "diagnose", "--stdio-cmd", cmd, "--protocol", "2025-11-25", "--call-tools", "all", "--yes"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert res.returncode == 0, res.stderr
+    (line,) = [x for x in res.stderr.splitlines() if "about to call" in x]
+    risky = sorted(set(ANNOTATIONS) - SAFE)
+    assert line == f"mcpload: about to call {len(risky)} tools that may have side effects: " + ", ".join(
+        name for name in ANNOTATIONS if name in risky
+    )

@@ -37,6 +37,8 @@ def init_then_run(tmp_path: Path, *target: str, init_args: tuple[str, ...] = ())
     load_scenario(scenario)  # valid as written
     schema = jsonschema.Draft202012Validator(scenario_schema())
     assert not [e.message for e in schema.iter_errors(read_yaml(text))]  # and for editors
+    planned = mcpload("run", str(scenario), "--dry-run")  # the file exactly as written: preflight passes
+    assert planned.returncode == 0 and "duration 3m ·" in " ".join(planned.stdout.split()), planned.stderr
     out = tmp_path / "r.json"
     ran = mcpload("run", str(scenario), "--agents", "2", "--duration", "3s", "-q", "--out", str(out), "--seed", "1")
     assert ran.returncode == 0, ran.stdout + ran.stderr
@@ -139,3 +141,12 @@ def test_init_unreachable_is_exit_3(tmp_path):
     out = tmp_path / "s.yaml"
     res = mcpload("init", f"http://127.0.0.1:{free_port()}/mcp", "--connect-timeout", "2", "-o", str(out))
     assert res.returncode == 3 and "not reachable" in res.stderr and not out.exists()
+
+
+async def test_trial_calls_stop_when_their_budget_is_spent(demo_url, monkeypatch):
+    from mcpload.init import discovery
+    from mcpload.mcp.target import Target
+
+    monkeypatch.setattr(discovery, "TRIAL_BUDGET_S", 0.0)
+    found = await discovery.discover(Target(url=demo_url), lambda tool: {"query": "x"}, try_calls=True)
+    assert found.trials == {} and set(found.untried) == {"search_docs", "get_doc", "get_delivery_report"}

@@ -217,3 +217,32 @@ def test_cli_run_with_otlp(demo_url, receiver, tmp_path):
     calls = got.last_points()["mcpload.calls"][1:]
     assert sum(p.as_int for p in calls) == results["totals"]["calls"] > 0
     assert attrs(got.requests[-1].resource_metrics[0].resource)["mcpload.scenario"] == "ad-hoc search_docs"
+
+
+def test_otlp_export_holds_no_secret_even_when_the_server_echoes_it(receiver, tmp_path):
+    """Issue 18 §6: the resource attributes (the target) and every exported label are redacted."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.integration.test_run_cli import mcpload
+    from tests.integration.test_security import ALL_SECRETS, BEARER, ECHO_SERVER, HEADER_SECRET, _leaks, _secret_url
+
+    endpoint, got = receiver
+    server = subprocess.Popen([sys.executable, ECHO_SERVER], stdout=subprocess.PIPE, text=True)
+    try:
+        url = _secret_url(int(server.stdout.readline()))
+        res = mcpload(
+            "run", "--url", url, "--tool", "leak", "--think", "20ms", "--agents", "1", "--duration", "2s",
+            "--bearer-env", "MCPLOAD_TEST_TOKEN", "-H", f"X-Api-Key: {HEADER_SECRET}", "--otlp", endpoint, "-q",
+            cwd=tmp_path, env={"MCPLOAD_TEST_TOKEN": BEARER},
+        )  # fmt: skip
+    finally:
+        server.kill()
+        server.wait(10)
+    assert res.returncode == 0, res.stderr
+    with got.lock:
+        exported = "\n".join(str(request) for request in got.requests)
+    assert "mcpload.target" in exported and "127.0.0.1" in exported and "***" in exported
+    assert _leaks(exported) == [] and ALL_SECRETS
+    assert _leaks((Path(tmp_path) / "mcpload-results.json").read_text()) == []

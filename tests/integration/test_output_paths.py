@@ -180,3 +180,22 @@ def test_write_outputs_names_each_loss_and_writes_the_rest(tmp_path, capsys):
     assert (tmp_path / "i.csv").exists()
     err = capsys.readouterr().err
     assert "mcpload report" in err and "results:" not in err  # points at the interval log instead
+
+
+@pytest.mark.parametrize("kind", ["directory", "device", "device-symlink", "fifo", "read-only-place"])
+@pytest.mark.parametrize("command", ["init", "schema"])
+def test_init_and_schema_outputs(tmp_path, command, kind):
+    path = _place(tmp_path, kind)
+    argv = ["init", "http://127.0.0.1:1/mcp", "--force", "-o", path] if command == "init" else ["schema", "-o", path]
+    line = one_line(*mcpload(*argv, cwd=tmp_path))
+    assert path in line, line
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+@pytest.mark.parametrize("kind", ["dev-zero-symlink", "fifo", "directory", "too-large-trace"])
+def test_init_trace_that_is_not_a_plain_file(tmp_path, kind):
+    from tests.integration.test_input_limits import _special
+
+    _special(tmp_path, kind, "t.jsonl")
+    line = one_line(*mcpload("init", "http://127.0.0.1:1/mcp", "--from-trace", "t.jsonl", "-o", "-", cwd=tmp_path))
+    assert line.startswith("mcpload: --from-trace t.jsonl: "), line

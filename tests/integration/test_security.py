@@ -241,6 +241,7 @@ def test_no_secret_in_the_diagnosis_nor_in_load_time_errors(tmp_path, echo_serve
         ["diagnose", url, *auth, "--json"],
         ["--debug", "run", "--url", bad_port, "--tool", "echo", *auth],  # refused at load time, traceback shown
         ["--debug", "run", "s.yaml"],  # the same from the scenario file
+        ["run", "--url", url.replace(f":{echo_server}/", ":1/"), "--tool", "echo", *auth],  # preflight: unreachable
         ["run", "--url", url, "--tool", "echo", "-H", f"X-Key: {HEADER_SECRET}\x01"],  # a bad header value
         ["run", "--url", url, "--tool", "echo", "--agents", "x", *auth],  # a usage error
     ]
@@ -263,6 +264,14 @@ def test_server_escape_sequences_are_neutralised_in_the_console(tmp_path, echo_s
         for control in ("\x1b", "\x9b", "\x07", "\x08"):  # ESC (CSI, OSC 8 links, titles), 8-bit CSI, BEL, BS
             assert control not in console, (argv, repr(control))
         assert "^[]8;;http://evil.example/" in console  # shown, harmless
+    doc = json.loads((tmp_path / "r.json").read_text())  # a results file edited to carry escapes
+    doc["operations"] = {f"{name}\x1b]8;;http://evil/\x07x\x9b2J": op for name, op in doc["operations"].items()}
+    (tmp_path / "evil.json").write_text(json.dumps(doc))
+    res = subprocess.run(
+        [MCPLOAD, "compare", "r.json", "evil.json"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert res.returncode == 0, res.stderr
+    assert "^[]8;;http://evil/" in res.stdout and not any(c in res.stdout + res.stderr for c in "\x1b\x9b\x07")
 
 
 @pytest.mark.parametrize(
@@ -300,7 +309,7 @@ def test_neutralised_text_has_no_terminal_control(text):
 @pytest.mark.parametrize(
     ("url", "secrets", "plain"),
     [
-        ("https://user:pa55word@h/mcp", {"pa55word", "user"}, "h/mcp"),
+        ("https://user:pa55word@h/mcp", {"pa55word", "user", "dXNlcjpwYTU1d29yZA=="}, "h/mcp"),
         ("https://h/mcp?api_key=k3y-value&page=2", {"k3y-value"}, "page=2"),
         ("https://h/mcp?access_token=a%2Fb%2Bc", {"a%2Fb%2Bc", "a/b+c"}, "access_token"),
         ("https://h/mcp?X-Amz-Signature=abcd1234&X-Amz-Credential=cred5678", {"abcd1234", "cred5678"}, "X-Amz"),
@@ -314,6 +323,22 @@ def test_url_secrets_and_safe_url(url, secrets, plain):
     assert secrets <= found
     for text in (safe_url(url), redact(url, found)):
         assert not any(s in text for s in secrets) and plain in text
+
+
+@pytest.mark.parametrize(
+    ("headers", "secrets"),
+    [
+        ({"Authorization": "Bearer abc.def.ghi"}, {"Bearer abc.def.ghi", "abc.def.ghi"}),
+        ({"Authorization": "Basic bWU6aHVudGVyMjI="}, {"bWU6aHVudGVyMjI=", "me:hunter22", "hunter22"}),
+        ({"X-Api-Key": "k/e+y=1"}, {"k/e+y=1", "k%2Fe%2By%3D1"}),
+        ({"Accept": "application/json", "User-Agent": "agent-x"}, set()),
+    ],
+)
+def test_header_secrets(headers, secrets):
+    from mcpload.redaction import header_secrets
+
+    found = header_secrets(headers)
+    assert secrets <= found and (found or not secrets) and ("application/json" not in found)
 
 
 # --------------------------------------------------------------------------- issue 18 §6: code and listeners

@@ -363,3 +363,28 @@ def test_counter_helper_keeps_existing_names_counting():
         shapes.count_name(counter, f"n{i}")
     shapes.count_name(counter, "n0")
     assert counter["n0"] == 2 and len(counter) == shapes.MAX_NAMES
+
+
+# Preflight checks a scenario's literal arguments against the server's inputSchema: a broken or hostile
+# schema is the server's problem, never a crash of `run` (issue 18 §3).
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "object", "properties": {"n": {"type": "integer", "minimum": "x"}}},
+        {"type": "object", "properties": {"s": {"type": "string", "minLength": 1e9}}},
+        {"type": "object", "properties": {"s": {"type": "string", "pattern": "(unclosed"}}},
+        {"type": "object", "properties": {"a": {"type": "array", "minItems": "many"}}},
+        {"type": "object", "properties": {"r": {"$ref": "#/nowhere"}}},
+        {"type": "object", "properties": {"r": {"$ref": "#"}}},
+        {"type": 7},
+        {"type": "object", "required": "n"},
+        {"type": "object", "properties": {"e": {"enum": list(range(200_000))}}},
+        {"$schema": "not a uri", "type": "object", "properties": {"n": {"maximum": [1]}}},
+    ],
+)
+def test_preflight_schema_check_never_crashes_on_a_hostile_schema(schema):
+    from mcpload.engine.preflight import schema_problem
+
+    for args in ({"n": 1, "s": "x", "a": [], "r": 1, "e": 3}, {}, {"n": "1"}):
+        problem = schema_problem(schema, args)
+        assert problem is None or isinstance(problem, str)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from mcpload.init import InitOptions, compose
 from mcpload.init import trace as trace_mod
-from mcpload.init.discover import Discovery
+from mcpload.init.discovery import Discovery
 from mcpload.init.groups import MAX_GROUPS, OTHER, group_tools, nouns
 from mcpload.init.personas import PERSONAS
 from mcpload.init.trace import TraceError, read_trace

@@ -7,6 +7,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from mcpload.inputs import MAX_COUNT, MAX_RATE
 from mcpload.profiles.durations import DurationError, parse_duration
 
 AGENTS, RATE = "agents", "rate"
@@ -65,11 +66,11 @@ class Resolution:
         try:
             if raw.endswith("%"):
                 value = float(raw[:-1]) / 100
-                if value <= 0:
+                if not 0 < value <= 1e9:  # NaN fails too
                     raise ValueError
                 return cls(relative=value)
             value = float(raw)
-            if value <= 0:
+            if not 0 < value <= 1e9:
                 raise ValueError
             return cls(absolute=value, relative=None)
         except ValueError:
@@ -116,6 +117,11 @@ class Settings:
             raise ValueError("--warmup and --recovery-timeout must not be negative")
         if self.min_calls < 0 or self.max_agents < 1:
             raise ValueError("--min-calls must not be negative and --max-agents must be at least 1")
+        if self.max_agents > MAX_COUNT or self.max_load > MAX_RATE or self.min_calls > MAX_COUNT:
+            raise ValueError(
+                f"--max-agents, --max-load and --min-calls go up to {MAX_COUNT:,} (got {self.max_agents:,}, "
+                f"{self.max_load:g}, {self.min_calls:,})"
+            )
         if self.max_load < self.start:
             raise ValueError(f"--max-load {self.max_load:g}: below --start {self.start:g}")
 

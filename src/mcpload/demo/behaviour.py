@@ -27,6 +27,8 @@ def _parse_map(spec: str, what: str) -> tuple[float | None, dict[str, float]]:
             number = float(value)
         except ValueError:
             raise SpecError(f"{what}: {part!r} is not a number (expected NAME=VALUE or VALUE)") from None
+        if not math.isfinite(number) or number > 1e9:
+            raise SpecError(f"{what}: {part!r} must be a finite number (at most 1e9)")
         if number < 0:
             raise SpecError(f"{what}: {part!r} must not be negative")
         if sep:

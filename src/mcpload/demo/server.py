@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import time
 import uuid
 from typing import Any, Literal
@@ -115,6 +116,9 @@ def build_server(
         await work("get_delivery_report")
         return DeliveryReport(message_id=message_id, status="delivered", attempts=1)
 
+    if os.environ.get(ECHO_TRACE_ENV) == "1":
+        _add_trace_echo(server, reads)
+
     @server.resource("docs://index", description="Index of the documentation topics.", mime_type="text/plain")
     def docs_index() -> str:
         return "\n".join(_TOPICS)
@@ -124,6 +128,27 @@ def build_server(
         return f"Summarise document {doc_id} in three bullet points."
 
     return server
+
+
+#: ``MCPLOAD_DEMO_ECHO_TRACE=1`` adds the ``trace_echo`` tool (the tests of ``--trace-context``)
+ECHO_TRACE_ENV = "MCPLOAD_DEMO_ECHO_TRACE"
+
+
+def _add_trace_echo(server: Any, annotations: Any) -> None:
+    """``trace_echo``: the ``traceparent`` the SDK handed the tool from ``params._meta``, and the HTTP header's."""
+    from mcp.server.mcpserver import Context
+
+    async def trace_echo(ctx):
+        meta = ctx.request_context.meta or {}
+        request = ctx.request_context.request
+        headers = getattr(request, "headers", None)
+        return {"meta": meta.get("traceparent"), "header": headers.get("traceparent") if headers else None}
+
+    # real objects, not the strings of ``from __future__ import annotations``: the SDK resolves them
+    trace_echo.__annotations__ = {"ctx": Context, "return": dict[str, str | None]}
+    server.tool(description="The trace context this request carried (_meta and HTTP header).", annotations=annotations)(
+        trace_echo
+    )
 
 
 def serve(

@@ -44,7 +44,9 @@ class _SegmentActor:
         self.task: asyncio.Task | None = None
 
     async def ready(self) -> dict[str, Any]:
-        return {"pid": os.getpid(), "host": socket.gethostname()}
+        import ray
+
+        return {"pid": os.getpid(), "host": socket.gethostname(), "node": ray.get_runtime_context().get_node_id()}
 
     async def start(self, epoch: float) -> None:
         self.task = asyncio.ensure_future(self._run(epoch))

@@ -98,7 +98,7 @@ class RemoteLoad:
             "workers": len(self.handles),
             "segments": [str(h.segment) for h in self.handles],
             "per_worker": [
-                {"name": h.name, "segment": str(h.segment), "calls": calls, "ok": ok}
+                {"name": h.name, "segment": str(h.segment), "calls": calls, "ok": ok, **_node(h)}
                 for h, (calls, ok) in zip(self.handles, self._calls, strict=True)
             ],
             "lost": list(self._lost),
@@ -153,3 +153,9 @@ class RemoteLoad:
                 "at_s": round(time.perf_counter() - self.t0, 3),
             }
         )
+
+
+def _node(handle: Any) -> dict[str, Any]:
+    """Where a Ray actor ran (``{"node": id}``, for the results); nothing for worker processes."""
+    node = (getattr(handle, "where", None) or {}).get("node")
+    return {"node": node} if node else {}

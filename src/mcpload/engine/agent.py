@@ -57,6 +57,18 @@ class World:
     #: set (from any thread) when the run must end now: agents leave at their next step
     halted: bool = False
     t0: float = 0.0
+    #: ``mcp.trace_context.Tracer`` when the target asks for trace context (``--trace-context``), else None
+    traces: Any = None
+
+    def __post_init__(self) -> None:
+        rate = getattr(self.target, "trace_context", 0)
+        if rate and self.traces is None:
+            from mcpload.mcp.trace_context import Tracer
+
+            self.traces = Tracer(rate)
+            self.session_class = self.traces.session_class()
+        else:
+            self.session_class = Session
 
 
 class Halted(Exception):
@@ -92,6 +104,7 @@ class Agent:
         self._requests = 0  # requests sent, to tell a conversation that did nothing
         self._last_failure = ""  # the kind of the last failed outcome
         self._backoff = Backoff()
+        self._session_t0: float | None = None  # when the open session started (its lifetime, for OTel)
 
     def retire(self) -> None:
         """Stop after the current conversation; an agent that is idle leaves at once."""
@@ -130,7 +143,7 @@ class Agent:
 
     def _new_session(self) -> Session:
         world = self.world
-        self.session = Session(
+        self.session = world.session_class(
             world.target.make_transport(world.transport),
             world.protocol,
             world.target.timeout,
@@ -148,8 +161,9 @@ class Agent:
             session = self._new_session()
             opened = await session.open()
             now = _clock()
-            rec.session_opened(opened.ok, now - t0)
+            rec.session_opened(opened.ok, now - t0, opened.kind)
             if opened.ok:
+                self._session_t0 = t0
                 world.outages.opened(now - world.t0)
                 self._backoff.reset()
                 return session
@@ -178,7 +192,8 @@ class Agent:
         end = session.abandon if share and self.rng.random() < share else session.close
         with contextlib.suppress(TimeoutError, OSError):
             await asyncio.wait_for(end(), 5.0)
-        self.world.recorder.session_closed()
+        t0, self._session_t0 = self._session_t0, None
+        self.world.recorder.session_closed(None if t0 is None else _clock() - t0)
 
     async def _conversations(self, session: Session, t0: float) -> None:
         spec = self.spec

@@ -95,6 +95,7 @@ class LocalLoad:
             "scripted_errors": dict(world.scripted_errors),
             "backoffs": dict(world.backoffs),
             "outages": world.outages.summary(),
+            **({"slowest_traces": world.traces.summary()} if world.traces is not None else {}),
         }
 
     def execution(self) -> dict[str, Any]:

@@ -77,12 +77,16 @@ def schema_problem(schema: Any, args: Any) -> str | None:
         return None  # most tools' schemas: no need to import jsonschema (~50 ms of start-up CPU)
     import jsonschema
 
+    from mcpload.mcp.samples import schema_too_big
+
+    if schema_too_big(schema):
+        return None  # a server's schema too large to check: not the scenario's fault, and not worth the time
     try:
         validator_cls = jsonschema.validators.validator_for(schema)
         validator = validator_cls(schema)
         error = next(iter(sorted(validator.iter_errors(args), key=lambda e: list(e.path))), None)
-    except jsonschema.SchemaError:
-        return None  # the server's schema is broken: not the scenario's fault
+    except Exception:  # SchemaError, TypeError (minimum: "x"), RecursionError, re.error, an unresolvable $ref…
+        return None  # the server's schema is broken: not the scenario's fault, and never our crash
     if error is None:
         return None
     where = "/".join(str(p) for p in error.path)

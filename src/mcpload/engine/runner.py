@@ -211,6 +211,8 @@ def complete_results(
         results["scripted_errors"] = extras["scripted_errors"]
     results["backoffs"] = extras.get("backoffs", {"conversations": 0, "opens": 0})
     results["outages"] = extras.get("outages", {"count": 0, "list": []})
+    if extras.get("slowest_traces"):  # --trace-context: the trace ids of the slowest traced calls per operation
+        results["slowest_traces"] = extras["slowest_traces"]
     price = getattr(scenario, "price_per_1k", None)
     conv = results.get("conversations", {})
     if price:
@@ -228,6 +230,10 @@ def add_extras(total: dict[str, Any], part: dict[str, Any]) -> None:
         into = total.setdefault(key, {})
         for message, n in part.get(key, {}).items():
             into[message] = into.get(message, 0) + n
+    if part.get("slowest_traces"):
+        from mcpload.mcp.trace_context import merge_slowest
+
+        total["slowest_traces"] = merge_slowest(total.get("slowest_traces") or {}, part["slowest_traces"])
     if "outages" in part:  # each part saw the outage on its own: kept apart, counted once per part
         outages = total.setdefault("outages", {"count": 0, "list": []})
         outages["count"] += part["outages"].get("count", 0)

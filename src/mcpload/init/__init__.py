@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mcpload.init.discover import Discovery, DiscoveryError, discover
+from mcpload.init.discovery import TRIAL_BUDGET_S, Discovery, DiscoveryError, discover
 from mcpload.init.groups import group_tools
 from mcpload.init.personas import DEFAULT, PERSONAS, Persona
 from mcpload.init.trace import RecordedArguments, TraceError, read_trace
@@ -84,7 +84,8 @@ def _target_lines(target: Target, found: Discovery, bearer_env: str | None) -> l
         lines = [f"command: {flow([literal(word) for word in target.command or []])}"]
     lines.append(f"transport: {found.transport}    # detected")
     if found.protocol_version in eras.KNOWN_VERSIONS:
-        lines.append(f"protocol: {flow(found.protocol_version)}   # detected ({found.era} era); auto negotiates again")
+        version = flow(found.protocol_version)
+        lines.append(f"protocol: {version}   # detected ({found.era} era); auto: negotiate at each run")
     else:  # a version mcpload does not know cannot be pinned
         lines.append(f"protocol: auto   # the server answered {comment(found.protocol_version, 40)}")
     lines.append(f"timeout: {target.timeout:g}s")
@@ -178,6 +179,9 @@ def compose(
             notes.append("the trace is longer than init reads: only its first lines were used")
     if not options.try_calls:
         notes.append("--no-calls: the arguments were not tried against the server")
+    if found.untried:
+        names = ", ".join(comment(t, 40) for t in found.untried[:10])
+        notes.append(f"not tried (the {TRIAL_BUDGET_S:g} s budget of trial calls was spent): {names}")
     draft = Draft(
         schema_ref=options.schema_ref or schema_reference(),
         origin=f"`{options.origin}` on {datetime.now(UTC):%Y-%m-%d}",

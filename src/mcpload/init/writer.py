@@ -204,7 +204,7 @@ def render(draft: Draft) -> str:
     peak = draft.peak_agents
     lines += [
         "profiles:",
-        f"  - type: ramping-agents   # ramp to {n}, hold, spike to {peak}, recover, drain: 3m20s",
+        f"  - type: ramping-agents   # ramp to {n}, hold, spike to {peak}, recover, drain: 3m",
         "    start_agents: 0",
         "    stages:",
         f"      - {{duration: 30s, target: {n}}}",

@@ -296,6 +296,11 @@ def problem(schema: Any, value: Any) -> str | None:
     return f"{where + ': ' if where else ''}{_short(error.message)}"
 
 
+def schema_too_big(schema: dict[str, Any]) -> bool:
+    """True when ``schema`` has more than MAX_SCHEMA_NODES values (preflight skips checking against it)."""
+    return _too_big(schema)
+
+
 def _too_big(schema: dict[str, Any]) -> bool:
     """More than MAX_SCHEMA_NODES values in it, keys and list items included (counted without recursion,
     stopping early): jsonschema's time grows with the schema, and a 1,000,000-value enum is not worth it."""

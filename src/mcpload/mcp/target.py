@@ -36,9 +36,9 @@ def parse_connections(value: str) -> int | None:
     if mode == "shared":
         if not sep:
             return DEFAULT_SHARED_POOL
-        if size.isdigit() and int(size) >= 1:
+        if size.isdigit() and len(size) <= 6 and 1 <= int(size) <= 100_000:
             return int(size)
-    raise ValueError(f"connections {value!r}: use own, shared or shared:N (N ≥ 1 connections)")
+    raise ValueError(f"connections {value[:40]!r}: use own, shared or shared:N (1 ≤ N ≤ 100,000 connections)")
 
 
 @dataclass
@@ -63,12 +63,15 @@ class Target:
     inherit_env: bool = False  # stdio: pass mcpload's whole environment to the server
     max_response_bytes: int = 16 * 1024 * 1024  # a bigger response is a `protocol` error
     connections: str = "own"  # own | shared | shared:N (HTTP: sessions share a pool of N connections)
+    trace_context: float = 0.0  # share of requests given a W3C traceparent (mcp.trace_context); 0: none
     # the shared pools, one per event loop (made on first use, inside that loop)
     _pools: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if (self.url is None) == (self.command is None):
             raise ValueError("give either a URL or a stdio command")
+        if not 0 <= self.trace_context <= 1:
+            raise ValueError(f"trace context rate {self.trace_context:g}: use a share from 0 to 1")
         if self.transport not in TRANSPORTS:
             raise ValueError(f"unknown transport {self.transport!r}: use one of {', '.join(TRANSPORTS)}")
         eras.check_protocol(self.protocol)

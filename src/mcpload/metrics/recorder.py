@@ -16,6 +16,7 @@ from mcpload.metrics.histogram import (
     SUB_BUCKET_BITS,
     Timing,
 )
+from mcpload.metrics.semconv import SemconvTimings, error_type
 from mcpload.metrics.summary import operation_summary, run_summary
 
 MAX_MESSAGES = 200  # distinct (kind, operation, message) triples kept; later ones count as "other"
@@ -47,6 +48,7 @@ class Recorder:
         # latency of failed calls per outcome kind (findings: a timeout cliff); not in out_of_range,
         # as each of these values is also in an operation's timing
         self._failed: dict[str, Timing] = {}
+        self.semconv = SemconvTimings()  # OpenTelemetry's MCP metrics: failures by error.type, session lifetimes
         self._last_t = 0.0
 
     # --- the hot path -------------------------------------------------------------------------
@@ -90,6 +92,7 @@ class Recorder:
             if failed is None:
                 failed = self._failed[kind] = Timing()
             failed.add(outcome.latency)
+            self.semconv.call_failed(op, error_type(outcome), outcome.latency)
         if intended_start is not None:
             self._corrected.add(outcome.started + outcome.latency - intended_start)
 
@@ -107,17 +110,22 @@ class Recorder:
 
     # --- sessions, conversations, arrivals ----------------------------------------------------
 
-    def session_opened(self, ok: bool, setup_s: float) -> None:
-        """Count one session attempt; the setup time (initialize … ready) is timed when ``ok``."""
+    def session_opened(self, ok: bool, setup_s: float, kind: str | None = None) -> None:
+        """Count one session attempt; the setup time (initialize … ready) is timed when ``ok``; a failed
+        attempt is a session that ended with the error ``kind`` (its outcome kind) after ``setup_s``."""
         self._now.sessions_started += 1
         if ok:
             self._setup.add(setup_s)
         else:
             self._now.sessions_failed += 1
+            if kind is not None:
+                self.semconv.session_ended(setup_s, kind)
 
-    def session_closed(self) -> None:
-        """Count one session closed (completed)."""
+    def session_closed(self, lifetime_s: float | None = None) -> None:
+        """Count one session closed (completed); ``lifetime_s``: from its start to its close."""
         self._now.sessions_closed += 1
+        if lifetime_s is not None:
+            self.semconv.session_ended(lifetime_s)
 
     def conversation_finished(self, ok: bool, tokens: int = 0, wasted_tokens: int = 0) -> None:
         """Count one finished conversation and the model tokens it used (and wasted on failures)."""
@@ -152,6 +160,7 @@ class Recorder:
             timing.flush()
         for timing in self._failed.values():
             timing.flush()
+        self.semconv.flush()
 
     @property
     def out_of_range(self) -> int:
@@ -316,6 +325,9 @@ class Recorder:
         failed = {kind: drained for kind, t in self._failed.items() if (drained := t.drain()) is not None}
         if failed:
             out["failed"] = failed
+        semconv = self.semconv.drain()
+        if semconv:
+            out["semconv"] = semconv
         out["counters"] = {name: getattr(now, name) for name in Counters.__slots__ if getattr(now, name)}
         self._now = Counters()
         out["messages"] = [[kind, op, message, n] for (kind, op, message), n in self._messages.items()]
@@ -343,6 +355,8 @@ class Recorder:
             if timing is None:
                 timing = self._failed[kind] = Timing()
             timing.absorb(part)
+        if "semconv" in drained:
+            self.semconv.absorb(drained["semconv"])
         now = self._now
         for name, n in drained.get("counters", {}).items():
             setattr(now, name, getattr(now, name) + n)
@@ -378,6 +392,7 @@ class Recorder:
             if mine is None:
                 mine = self._failed[kind] = Timing()
             mine.merge(timing)
+        self.semconv.merge(other.semconv)
         self._now.add(other._now)
         self._run.add(other._run)
         for (kind, op, message), n in other._messages.items():

@@ -52,11 +52,12 @@ def render(diag: Diagnosis, console: Console | None = None) -> None:
         names = ", ".join(diag.not_called[:8]) + (
             f" and {len(diag.not_called) - 8} more" if len(diag.not_called) > 8 else ""
         )
+        n = len(diag.not_called)
         console.print(
-            f"[yellow]{len(diag.not_called)} tools listed, not called[/] (called {called}; policy "
-            f"{escape(diag.call_policy)}): {escape(names)} — their annotations allow side effects "
-            "(no readOnlyHint: true, or openWorldHint not false: the spec defaults assume side effects). "
-            "Opt in with --call-tools NAME, or --call-tools all."
+            f"[yellow]{n} tool{'s' * (n != 1)} listed, not called[/] (called {called}; policy "
+            f"{escape(diag.call_policy)}): {escape(names)}. A tool is called unasked only when its annotations "
+            "say readOnlyHint: true and openWorldHint: false (missing hints take the spec defaults: side "
+            "effects possible); opt in with --call-tools NAME, or --call-tools all."
         )
     render_findings(diag.findings, console)
 

@@ -136,6 +136,7 @@ def render_html(results: dict[str, Any]) -> str:
         thresholds=ctx.thresholds(results),
         operations=ctx.operations(results),
         top_errors=ctx.top_errors(results),
+        slowest_traces=ctx.slowest_traces(results),
         errors=ctx.errors_text(results.get("errors")),
         sessions=ctx.sessions(results),
         conversations=ctx.conversations(results),

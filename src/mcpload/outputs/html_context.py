@@ -202,6 +202,16 @@ def top_errors(results: dict) -> list[list[str]]:
     return rows
 
 
+def slowest_traces(results: dict) -> list[list[str]]:
+    """``--trace-context``: the slowest traced calls per operation, to look up in the server's traces."""
+    rows = []
+    for op, calls in sorted(as_dict(results.get("slowest_traces")).items()):
+        for call in as_list(calls)[:5]:
+            call = as_dict(call)
+            rows.append([str(op), str(call.get("trace_id")), ms(call.get("latency_ms")), fmt(call.get("outcome"))])
+    return rows[:200]
+
+
 def sessions(results: dict) -> list[tuple[str, str]]:
     s = as_dict(results.get("sessions"))
     setup = as_dict(s.get("setup_ms"))

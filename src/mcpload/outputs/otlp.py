@@ -100,6 +100,8 @@ class OTLPOutput(Output):
         # Replaced whole (never mutated) on the event loop; read by the SDK's exporter thread.
         self._figures: Figures = figures({}, {})
         self._durations: list[Duration] = []
+        self._semconv: tuple[list, list] = ([], [])  # outputs.otlp_semconv points (MCP conventions)
+        self._common: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._closing = False
         self._log = _LastMessage()
@@ -113,9 +115,11 @@ class OTLPOutput(Output):
         from opentelemetry.sdk.resources import Resource
 
         from mcpload import __version__
+        from mcpload.outputs.otlp_semconv import common_attributes
 
         self._recorder = recorder
         self._started_ns = time.time_ns()
+        self._common = common_attributes(meta.get("target") or {})
         self._capture_logs()
         target = meta.get("target") or {}
         resource = Resource.create(
@@ -213,11 +217,22 @@ class OTLPOutput(Output):
             data=Histogram(data_points=points, aggregation_temporality=AggregationTemporality.CUMULATIVE),
         )
 
+    def semconv_metrics(self) -> list[Any]:
+        """``mcp.client.operation.duration`` and ``mcp.client.session.duration`` (``outputs.otlp_semconv``)."""
+        from mcpload.outputs.otlp_semconv import sdk_metrics
+
+        with self._lock:
+            computed = self._semconv
+        return sdk_metrics(computed, self._started_ns, time.time_ns())
+
     def _update(self, summary: dict[str, Any], gauges: dict[str, Any]) -> None:
+        from mcpload.outputs.otlp_semconv import points
+
         new_figures = figures(summary, gauges)
         new_durations = durations(summary, self._recorder.histograms()) if self._recorder is not None else []
+        new_semconv = points(self._recorder, self._common) if self._recorder is not None else ([], [])
         with self._lock:
-            self._figures, self._durations = new_figures, new_durations
+            self._figures, self._durations, self._semconv = new_figures, new_durations, new_semconv
 
     def _exported(self, ok: bool) -> None:
         self.exports += 1
@@ -256,7 +271,7 @@ def _with_durations(exporter: Any, output: OTLPOutput, resource: Any) -> Any:
 
     from mcpload import __version__
 
-    def inject(data: Any, metric: Any) -> Any:
+    def inject(data: Any, metrics: list[Any]) -> Any:
         resources = list(data.resource_metrics) if data is not None else []
         if not resources:
             resources = [ResourceMetrics(resource, [], "")]
@@ -264,10 +279,10 @@ def _with_durations(exporter: Any, output: OTLPOutput, resource: Any) -> Any:
         scopes = list(first.scope_metrics)
         for i, scope in enumerate(scopes):
             if scope.scope.name == SCOPE:
-                scopes[i] = ScopeMetrics(scope.scope, [*scope.metrics, metric], scope.schema_url)
+                scopes[i] = ScopeMetrics(scope.scope, [*scope.metrics, *metrics], scope.schema_url)
                 break
         else:
-            scopes.append(ScopeMetrics(InstrumentationScope(SCOPE, __version__), [metric], ""))
+            scopes.append(ScopeMetrics(InstrumentationScope(SCOPE, __version__), metrics, ""))
         resources[0] = ResourceMetrics(first.resource, scopes, first.schema_url)
         return MetricsData(resources)
 
@@ -283,8 +298,9 @@ def _with_durations(exporter: Any, output: OTLPOutput, resource: Any) -> Any:
             if output._closing:
                 return MetricExportResult.SUCCESS
             metric = output.duration_metric()
-            if metric is not None:
-                metrics_data = inject(metrics_data, metric)
+            extra = ([metric] if metric is not None else []) + output.semconv_metrics()
+            if extra:
+                metrics_data = inject(metrics_data, extra)
             self.idle.clear()
             try:
                 result = exporter.export(metrics_data, timeout_millis=timeout_millis, **kwargs)

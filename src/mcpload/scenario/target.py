@@ -186,9 +186,11 @@ def parse_target(value: Any, path: str = "target") -> TargetSpec:
 def _connections(value: Any, path: str) -> str:
     """``own``, ``shared`` or ``shared:N`` (as ``mcpload.mcp.target.parse_connections``)."""
     mode, sep, size = value.partition(":") if isinstance(value, str) else ("", "", "")
-    if (mode == "own" and not sep) or (mode == "shared" and (not sep or (size.isdigit() and int(size) >= 1))):
+    pool = size.isdigit() and len(size) <= 6 and 1 <= int(size) <= 100_000
+    if (mode == "own" and not sep) or (mode == "shared" and (not sep or pool)):
         return value
-    raise ScenarioError(f"expected own, shared or shared:N (N ≥ 1 connections), got {value!r}", path)
+    shown = repr(value)[:40]
+    raise ScenarioError(f"expected own, shared or shared:N (1 ≤ N ≤ 100,000 connections), got {shown}", path)
 
 
 def _command(value: Any, path: str) -> tuple[str, ...]:

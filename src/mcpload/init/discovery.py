@@ -4,6 +4,7 @@ call with the chosen arguments succeeds."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +13,7 @@ from mcpload.mcp.target import Target, connect
 from mcpload.mcp.tool_safety import is_safe
 
 MAX_LISTED = 500  # tools, resources and prompts kept from each list (a server may list millions)
+TRIAL_BUDGET_S = 60.0  # all trial calls together; tools left when it is spent are written untried
 
 
 class DiscoveryError(Exception):
@@ -29,6 +31,7 @@ class Discovery:
     prompts: list[dict[str, Any]] = field(default_factory=list)
     #: tool name → None (the trial call succeeded) or what went wrong; absent: not tried
     trials: dict[str, str | None] = field(default_factory=dict)
+    untried: list[str] = field(default_factory=list)  # read-only tools not tried: the time budget was spent
     truncated: bool = False
 
 
@@ -73,11 +76,16 @@ async def discover(
             res = await session.list_prompts()
             found.prompts = _named(res.result.get("prompts"), "name") if res.ok else []
         if try_calls:
+            deadline = time.monotonic() + TRIAL_BUDGET_S
             for tool in found.tools:
                 args = arguments_for(tool) if is_safe(tool) else None
                 if args is None:
                     continue
-                out = await session.call_tool(tool["name"], args, timeout=call_timeout)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    found.untried.append(tool["name"])
+                    continue
+                out = await session.call_tool(tool["name"], args, timeout=min(call_timeout, left))
                 found.trials[tool["name"]] = None if out.ok else out.describe()
     finally:
         await session.close()
