@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from mcpload import __version__
-from mcpload.mcp.outcome import OK, RPC_ERROR, TOOL_ERROR
+from mcpload.mcp.outcome import KINDS, OK, RPC_ERROR, TOOL_ERROR
 from mcpload.traffic.redact import Redactor, shape
 from mcpload.traffic.trace import FORMAT
 
@@ -179,6 +179,6 @@ def _outcome(span: dict[str, Any], attrs: dict[str, Any]) -> str:
         return OK
     if error_type == "tool_error":
         return TOOL_ERROR
-    if error_type in ("timeout", "transport", "http_error", "protocol"):
+    if error_type in KINDS:  # the outcome kinds, as mcpload's own OTLP output names them
         return str(error_type)
     return RPC_ERROR  # a JSON-RPC error code, or an error the instrumentation did not name
