@@ -274,3 +274,42 @@ async def test_a_kept_alive_upstream_connection_closed_while_idle_is_replaced(tm
         observer.close()
         writer.close()
     assert [c["outcome"] for c in read_trace(tmp_path / "t.jsonl").tool_calls()] == ["ok", "ok", "ok"]
+
+
+async def test_a_client_leaving_a_get_stream_closes_it_upstream(tmp_path):
+    """An agent that hangs up its GET stream must not leave the proxy holding the server's stream open."""
+    upstream_closed = asyncio.Event()
+
+    async def upstream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        event = b'data: {"jsonrpc":"2.0","method":"notifications/tools/list_changed"}\n\n'
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n")
+        writer.write(b"%x\r\n%s\r\n" % (len(event), event))
+        await writer.drain()
+        if await reader.read() == b"":  # then idle: only the proxy closing ends this
+            upstream_closed.set()
+
+    up_port = free_port()
+    server = await asyncio.start_server(upstream, "127.0.0.1", up_port)
+    writer = TraceWriter(tmp_path / "t.jsonl", {})
+    observer = Observer(writer, Redactor())
+    proxy = RecordingProxy(Upstream(f"http://127.0.0.1:{up_port}/mcp"), observer)
+    port, ready = free_port(), asyncio.Event()
+    serving = asyncio.create_task(proxy.serve("127.0.0.1", port, ready))
+    await asyncio.wait_for(ready.wait(), 5)
+    try:
+        reader, client = await asyncio.open_connection("127.0.0.1", port)
+        client.write(b"GET /mcp HTTP/1.1\r\nhost: x\r\naccept: text/event-stream\r\nmcp-session-id: S\r\n\r\n")
+        received = b""
+        while b"list_changed" not in received:
+            received += await asyncio.wait_for(reader.read(4096), 5)
+        client.close()
+        await asyncio.wait_for(upstream_closed.wait(), 5)
+    finally:
+        serving.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await serving
+        server.close()
+        observer.close()
+        writer.close()
+    assert [n["method"] for n in read_trace(tmp_path / "t.jsonl").notifications] == ["notifications/tools/list_changed"]

@@ -118,7 +118,7 @@ class RecordingProxy:
                 if request == "too_large":
                     writer.write(b"HTTP/1.1 413 Payload Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
                     return
-                up, keep = await self._exchange(request, writer, up, conn)
+                up, keep = await self._exchange(request, writer, up, conn, requests)
                 if not keep:
                     return
         except (ConnectionError, asyncio.IncompleteReadError, httptools.HttpParserError):
@@ -131,7 +131,9 @@ class RecordingProxy:
             if task is not None:
                 self._tasks.discard(task)
 
-    async def _exchange(self, req: Message, writer: asyncio.StreamWriter, up: Any, conn: str) -> tuple[Any, bool]:
+    async def _exchange(
+        self, req: Message, writer: asyncio.StreamWriter, up: Any, conn: str, requests: Requests
+    ) -> tuple[Any, bool]:
         """Forward one request, stream its response back; returns the upstream connection and keep-alive."""
         t = self.observer.writer.now()
         sid = req.header(b"mcp-session-id")
@@ -158,7 +160,7 @@ class RecordingProxy:
                 return None, True
             response = _Response(self, writer, session, conn, req, payload, t)
             try:
-                return await self._forward(up, head, req, response, writer)
+                return await self._forward(up, head, req, response, writer, requests)
             except _Stale as exc:
                 up[1].close()
                 up = None
@@ -169,16 +171,21 @@ class RecordingProxy:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _forward(
-        self, up: Any, head: bytes, req: Message, response: _Response, writer: asyncio.StreamWriter
-    ) -> tuple[Any, bool]:
+        self, up: Any, head: bytes, req: Message, response: _Response, writer: asyncio.StreamWriter,
+        requests: Requests,
+    ) -> tuple[Any, bool]:  # fmt: skip
         up_reader, up_writer = up
         parser = response.parser = httptools.HttpResponseParser(response)
         received = False
+        watch: asyncio.Future | None = None  # GET streams: the client hanging up ends them
         try:
             up_writer.write(head + bytes(req.body))
             await up_writer.drain()
             while not response.done:
-                chunk = await up_reader.read(READ)
+                if req.method == b"GET":
+                    chunk, watch = await _upstream_or_client(up_reader, requests, watch)
+                else:
+                    chunk = await up_reader.read(READ)
                 if not chunk:
                     if not received:
                         raise _Stale
@@ -201,10 +208,19 @@ class RecordingProxy:
             up_writer.close()
             response.broken(exc)
             return None, False
+        except _ClientGone:
+            up_writer.close()  # the upstream sees its stream end: nothing held open for a client that left
+            response.broken(None)
+            if response.legacy_stream():
+                self.observer.end_session(response.session or response.conn, "stream_closed")
+            return None, False
         except asyncio.CancelledError:
             up_writer.close()
             response.broken(None)
             raise
+        finally:
+            if watch is not None:
+                watch.cancel()  # a pending read consumes nothing
         if not response.keep_alive:  # the upstream closes: the client's connection stays, the next gets a new one
             up_writer.close()
             return None, req.keep_alive
@@ -215,6 +231,37 @@ class RecordingProxy:
             return []
         self.observer.session(session)
         return self.observer.client(session, payload, t, size)
+
+
+class _ClientGone(Exception):
+    """The client closed its connection while a GET stream was open."""
+
+
+async def _upstream_or_client(
+    up_reader: asyncio.StreamReader, requests: Requests, watch: asyncio.Future | None
+) -> tuple[bytes, asyncio.Future | None]:
+    """The next chunk of a long-lived GET stream, watching the client meanwhile: its hang-up raises
+    ``_ClientGone``; bytes it sends (a next request) go to its parser, kept for after the stream."""
+    read = asyncio.ensure_future(up_reader.read(READ))
+    try:
+        while True:
+            if watch is None:
+                watch = asyncio.ensure_future(requests.reader.read(READ))
+            done, _ = await asyncio.wait({read, watch}, return_when=asyncio.FIRST_COMPLETED)
+            if watch in done:
+                try:
+                    data = watch.result()
+                except (ConnectionError, OSError):
+                    data = b""
+                watch = None
+                if not data:
+                    raise _ClientGone
+                requests.feed(data)
+            if read in done:
+                return read.result(), watch
+    finally:
+        if not read.done():
+            read.cancel()
 
 
 class _Stale(Exception):
@@ -303,10 +350,10 @@ class _Response:
                 self.observer.failed(session, self.ids, PROTOCOL, now, self.status)
             else:
                 self.observer.server(session, message, now, self.status, len(self.body))
-        elif self.sse is not None and self.req.method == b"GET" and self._legacy_stream():
+        elif self.sse is not None and self.req.method == b"GET" and self.legacy_stream():
             self.observer.end_session(session, "stream_closed")
 
-    def _legacy_stream(self) -> bool:
+    def legacy_stream(self) -> bool:
         return self.req.header(b"mcp-session-id") is None and self.session is not None and self.session != self.conn
 
     def _event(self, event: str, data: str) -> None:

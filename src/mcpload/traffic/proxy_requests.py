@@ -64,6 +64,14 @@ class Requests:
         self.ready.append(self.current)
         self.started = False
 
+    def feed(self, data: bytes) -> None:
+        """Bytes read elsewhere (while a GET stream was open): parsed into requests for ``next``."""
+        self.started = True
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            raise ConnectionResetError("protocol upgrades are not proxied") from None
+
     async def next(self) -> Message | str | None:
         """The next whole request; None at a clean end of the connection; ``"too_large"``."""
         while not self.ready:
