@@ -17,7 +17,6 @@ import hmac
 import itertools
 import os
 import ssl
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,50 +25,11 @@ import orjson
 
 from mcpload.mcp.outcome import HTTP_ERROR, PROTOCOL, TRANSPORT
 from mcpload.traffic.observer import Observer
-from mcpload.traffic.proxy_requests import Message, Requests
+from mcpload.traffic.proxy_requests import HOP_BY_HOP, Message, Requests, Upstream, request_head
 from mcpload.transports.sse import SSEParser
 
-HOP_BY_HOP = {b"connection", b"keep-alive", b"transfer-encoding", b"te", b"trailer", b"upgrade",
-              b"proxy-authorization", b"proxy-authenticate", b"proxy-connection", b"content-length"}  # fmt: skip
 MAX_OBSERVED = 8 * 1024 * 1024  # a JSON body longer than this is passed on but not parsed for the trace
 READ = 64 * 1024
-
-
-@dataclass
-class Upstream:
-    """Where the proxy sends requests: parsed once from ``--upstream``."""
-
-    url: str
-    host: str = ""
-    port: int = 0
-    path: str = "/"
-    host_header: bytes = b""
-    ssl: ssl.SSLContext | None = None
-
-    def __post_init__(self) -> None:
-        parts = urlsplit(self.url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"--upstream {self.url!r}: expected an http(s):// URL")
-        self.host = parts.hostname
-        self.port = parts.port or (443 if parts.scheme == "https" else 80)
-        self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        self.host_header = parts.netloc.rpartition("@")[2].encode()
-        if parts.scheme == "https":
-            self.ssl = ssl.create_default_context()
-
-    def public(self) -> str:
-        """The URL as written in the trace header: no credentials, no query (either may hold a secret)."""
-        parts = urlsplit(self.url)
-        return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}{parts.path}"
-
-    def target(self, raw: bytes) -> bytes:
-        """The upstream request-target for a client's: ``/`` and the upstream's own path map to it."""
-        path = raw.split(b"?", 1)[0]
-        if path in (b"/", b"") or path == self.path.split("?", 1)[0].encode():
-            query = raw.partition(b"?")[2]
-            base = self.path.encode()
-            return base + (b"&" if b"?" in base else b"?") + query if query else base
-        return raw
 
 
 class RecordingProxy:
@@ -140,7 +100,7 @@ class RecordingProxy:
         legacy_sid = _legacy_session(req.url.decode("latin-1"))
         session = self.session_key(sid) if sid else self.session_key(legacy_sid.encode()) if legacy_sid else None
         payload = _json(bytes(req.body)) if req.body else None
-        head = _request_head(req, self.upstream)
+        head = request_head(req, self.upstream)
         for attempt in range(2):
             reused = up is not None and not up[1].is_closing() and not up[0].at_eof()
             if not reused:
@@ -411,11 +371,3 @@ def _json(body: bytes) -> Any:
 def _request_ids(payload: Any) -> list[Any]:
     items = payload if isinstance(payload, list) else [payload]
     return [m["id"] for m in items if isinstance(m, dict) and isinstance(m.get("method"), str) and "id" in m]
-
-
-def _request_head(req: Message, upstream: Upstream) -> bytes:
-    out = [req.method + b" " + upstream.target(req.url) + b" HTTP/1.1\r\n", b"host: " + upstream.host_header + b"\r\n"]
-    out += [k + b": " + v + b"\r\n" for k, v in req.headers if k.lower() not in HOP_BY_HOP and k.lower() != b"host"]
-    if req.body or req.method in (b"POST", b"PUT", b"PATCH"):
-        out.append(b"content-length: %d\r\n" % len(req.body))
-    return b"".join(out) + b"\r\n"
