@@ -313,3 +313,38 @@ async def test_a_client_leaving_a_get_stream_closes_it_upstream(tmp_path):
         observer.close()
         writer.close()
     assert [n["method"] for n in read_trace(tmp_path / "t.jsonl").notifications] == ["notifications/tools/list_changed"]
+
+
+async def test_a_request_body_over_the_limit_is_refused_and_not_forwarded(tmp_path):
+    from mcpload.traffic.proxy_requests import MAX_REQUEST
+
+    forwarded = []
+
+    async def upstream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        forwarded.append(await reader.read(100))
+        writer.close()
+
+    up_port = free_port()
+    server = await asyncio.start_server(upstream, "127.0.0.1", up_port)
+    writer = TraceWriter(tmp_path / "t.jsonl", {})
+    proxy = RecordingProxy(Upstream(f"http://127.0.0.1:{up_port}/mcp"), Observer(writer, Redactor()))
+    port, ready = free_port(), asyncio.Event()
+    serving = asyncio.create_task(proxy.serve("127.0.0.1", port, ready))
+    await asyncio.wait_for(ready.wait(), 5)
+    try:
+        reader, client = await asyncio.open_connection("127.0.0.1", port)
+        size = MAX_REQUEST + 1024 * 1024
+        client.write(b"POST /mcp HTTP/1.1\r\nhost: x\r\ncontent-length: %d\r\n\r\n" % size)
+        with contextlib.suppress(ConnectionError):
+            for _ in range(size // 65536):
+                client.write(b"x" * 65536)
+                await client.drain()
+        assert (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)).startswith(b"HTTP/1.1 413")
+        client.close()
+    finally:
+        serving.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await serving
+        server.close()
+        writer.close()
+    assert forwarded == []
