@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from mcpload import __version__, cli_distributed, cli_init, cli_integrations, cli_monitor, cli_plan
+from mcpload import __version__, cli_distributed, cli_init, cli_integrations, cli_monitor, cli_plan, cli_traffic
 from mcpload.cli_support import (
     DEBUG,
     DEMO_HTML,
@@ -458,6 +458,7 @@ app.command("capacity")(_capacity_cmd)
 app.command("merge")(cli_distributed.merge)
 app.command("init")(cli_init.init)
 app.command("schema")(cli_init.schema)
+cli_traffic.register(app)
 
 
 def main() -> None:

@@ -131,8 +131,8 @@ def test_describe():
         ({"empirical": ["1s", "x"]}, f"think.empirical[1]: invalid duration 'x' {HINT}"),
         (
             {"exponential": {"mean": 1}, "uniform": {}},
-            "think: expected exactly one distribution (constant, uniform, exponential, lognormal, normal, empirical),"
-            " got 2 keys",
+            "think: expected exactly one distribution (constant, uniform, exponential, lognormal, gamma, normal,"
+            " empirical), got 2 keys",
         ),
     ],
 )
@@ -168,3 +168,19 @@ def test_count_errors(value, message):
     with pytest.raises(ScenarioError) as info:
         parse_count(value, "times")
     assert str(info.value) == message
+
+
+def test_gamma_has_its_mean_and_cv():
+    import random as _random
+    import statistics as _statistics
+
+    from mcpload.scenario.distributions import Gamma
+
+    dist = parse_distribution({"gamma": {"mean": "2s", "cv": 2}}, "idle")
+    assert dist == Gamma(2.0, 2.0) and dist.mean() == 2.0 and dist.describe() == "gamma(mean=2s, cv=2)"
+    rng = _random.Random(3)
+    draws = [dist.sample(rng) for _ in range(20_000)]
+    assert _statistics.fmean(draws) == pytest.approx(2.0, rel=0.06)
+    assert _statistics.pstdev(draws) / _statistics.fmean(draws) == pytest.approx(2.0, rel=0.08)
+    with pytest.raises(ScenarioError, match=r"idle\.gamma\.cv: expected a number from 0.01 to 100"):
+        parse_distribution({"gamma": {"mean": "2s", "cv": 0}}, "idle")

@@ -254,11 +254,11 @@ BAD = [
     ),
     (
         {"agents": {"r": {"weight": 1}}},
-        "<python>: agents.r: missing a workflow (a list of steps) or python (file.py:ClassName)",
+        "<python>: agents.r: missing a workflow (a list of steps), python (file.py:ClassName) or persona",
     ),
     (
         {"agents": {"r": {"workflow": ["ping"], "python": "a.py:A"}}},
-        "<python>: agents.r: give an agent either a workflow or a python class, not both",
+        "<python>: agents.r: give an agent one of a workflow, a python class or a persona",
     ),
     ({"agents": {"r": {"workflow": []}}}, "<python>: agents.r.workflow: expected a non-empty list"),
     (
@@ -284,7 +284,7 @@ BAD = [
     (workflow({"args": {}}), f"{W}: 'args' without a step: add call: <tool>"),
     (
         workflow({}),
-        f"{W}: empty step: expected one of call, think, parallel, repeat, choice, ping, list_tools,"
+        f"{W}: empty step: expected one of call, think, parallel, repeat, choice, markov, ping, list_tools,"
         " list_resources, list_prompts, read_resource, get_prompt",
     ),
     (workflow({"call": 3}), f"{W}.call: expected a string, got an integer"),

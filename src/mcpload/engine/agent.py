@@ -290,6 +290,8 @@ class Agent:
             return True
         if kind is m.Choice:
             return await self._steps(step.pick(self._rng).steps, session, conv, ctx)
+        if kind is m.Markov:
+            return await self._steps(step.expand(self._rng), session, conv, ctx)
         return await self._request(step, session, conv, ctx)
 
     async def _branch(self, step, seed: int, session: Session, conv: Conversation, ctx: RenderContext) -> bool:

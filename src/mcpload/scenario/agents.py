@@ -19,6 +19,7 @@ from mcpload.scenario.checks import (
 )
 from mcpload.scenario.distributions import Constant, Distribution, parse_distribution
 from mcpload.scenario.errors import ScenarioError
+from mcpload.scenario.personas import expand_persona
 from mcpload.scenario.scripted import ScriptedAgent, split_spec
 from mcpload.scenario.steps import Step
 from mcpload.scenario.workflow import parse_workflow
@@ -31,6 +32,8 @@ KEYS = (
     "session_lifetime",
     "idle",
     "tokens_per_step",
+    "persona",
+    "calls",
     "on_end",
 )
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")  # names become metric labels: keep them plain
@@ -93,17 +96,25 @@ def parse_agent(name: str, value: Any, path: str, base_dir: Path, data_names: Co
         raise ScenarioError(f"agent names may hold letters, digits, '_', '-' and '.', got {name!r}", path)
     spec = expect_mapping(value, path)
     check_keys(spec, KEYS, path)
-    if "workflow" in spec and "python" in spec:
-        raise ScenarioError("give an agent either a workflow or a python class, not both", path)
+    if sum(key in spec for key in ("workflow", "python", "persona")) > 1:
+        raise ScenarioError("give an agent one of a workflow, a python class or a persona", path)
+    if "calls" in spec and "persona" not in spec:
+        raise ScenarioError("calls: goes with persona: (a workflow lists its own calls)", join(path, "calls"))
     workflow: tuple[Step, ...] = ()
     python = agent_class = None
-    if "workflow" in spec:
+    if "persona" in spec:
+        steps, persona = expand_persona(spec["persona"], spec.get("calls"), join(path, "persona"), join(path, "calls"))
+        workflow = parse_workflow(steps, join(path, "persona"), data_names)
+        spec = {"conversations_per_session": persona.conversations_per_session, **spec}
+        if persona.idle is not None:
+            spec = {"idle": persona.idle, **spec}
+    elif "workflow" in spec:
         workflow = parse_workflow(spec["workflow"], join(path, "workflow"), data_names)
     elif "python" in spec:
         python = expect_str(spec["python"], join(path, "python"))
         split_spec(python, join(path, "python"))
     else:
-        raise ScenarioError("missing a workflow (a list of steps) or python (file.py:ClassName)", path)
+        raise ScenarioError("missing a workflow (a list of steps), python (file.py:ClassName) or persona", path)
     conversations = spec.get("conversations_per_session")
     if conversations is not None:
         conversations = expect_int(conversations, join(path, "conversations_per_session"), minimum=1)

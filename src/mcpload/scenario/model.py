@@ -33,6 +33,7 @@ from mcpload.scenario.checks import (
 from mcpload.scenario.data import DataSource, parse_data
 from mcpload.scenario.errors import ScenarioError
 from mcpload.scenario.interpolation import interpolate
+from mcpload.scenario.markov import Markov
 from mcpload.scenario.scripted import check_python_place, load_agent_class, split_spec
 from mcpload.scenario.steps import (
     Branch,
@@ -68,6 +69,7 @@ __all__ = [
     "ListPrompts",
     "ListResources",
     "ListTools",
+    "Markov",
     "Options",
     "Parallel",
     "Ping",

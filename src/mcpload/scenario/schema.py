@@ -57,6 +57,9 @@ def _defs() -> dict[str, Any]:
         "lognormal": _strict(
             {"median": _ref("duration"), "sigma": {"type": "number", "minimum": 0}}, ("median", "sigma")
         ),
+        "gamma": _strict(
+            {"mean": _ref("duration"), "cv": {"type": "number", "minimum": 0.01, "maximum": 100}}, ("mean", "cv")
+        ),
         "normal": _strict({k: _ref("duration") for k in ("mean", "stddev", "min", "max")}, ("mean", "stddev")),
         "empirical": {
             "anyOf": [
@@ -138,6 +141,8 @@ def _step_schema() -> dict[str, Any]:
     request = {"timeout": _ref("duration"), "retry": _ref("retry")}
     assert set(request) == set(REQUEST_KEYS)
     args = {"type": "object", "description": "the tool's arguments; strings may be Jinja2 templates"}
+    weights = {"type": "object", "description": "state (or end): relative weight",
+               "additionalProperties": {"type": "number", "minimum": 0}}  # fmt: skip
     bodies: dict[str, tuple[Any, dict[str, Any]]] = {
         "call": ({"type": "string", "minLength": 1, "description": "the tool's name"}, {
             "args": args,
@@ -153,6 +158,13 @@ def _step_schema() -> dict[str, Any]:
             "items": _strict({"weight": {"type": "number", "exclusiveMinimum": 0}, "steps": _ref("steps")},
                              ("steps",)),
         }, {}),
+        "markov": (_strict({
+            "think": _ref("distribution"),
+            "max_steps": {"type": "integer", "minimum": 1},
+            "start": {**weights, "minProperties": 1},
+            "states": {"type": "object", "minProperties": 1,
+                       "additionalProperties": _strict({"steps": _ref("steps"), "next": weights}, ("steps",))},
+        }, ("start", "states")), {}),
         "read_resource": ({"anyOf": [{"type": "string"}, _strict({"uri": {"type": "string"}}, ("uri",))]}, request),
         "get_prompt": ({"anyOf": [
             {"type": "string"},
@@ -192,6 +204,7 @@ def _target_schema(versions: tuple[str, ...]) -> dict[str, Any]:
 
 def _agent_schema() -> dict[str, Any]:
     from mcpload.scenario.agents import KEYS
+    from mcpload.scenario.personas import PERSONAS
 
     properties = {
         "weight": _env_or({"type": "number", "exclusiveMinimum": 0}),
@@ -201,6 +214,18 @@ def _agent_schema() -> dict[str, Any]:
         "session_lifetime": _ref("duration"),
         "idle": _ref("distribution"),
         "tokens_per_step": _env_or({"type": "integer", "minimum": 0}),
+        "persona": {"enum": list(PERSONAS), "description": "a built-in persona (docs/personas.md)"},
+        "calls": {
+            "type": "array",
+            "minItems": 1,
+            "description": "with persona: the steps its tool calls pick from (a plain step has weight 1)",
+            "items": {
+                "anyOf": [
+                    _strict({"weight": {"type": "number", "exclusiveMinimum": 0}, "steps": _ref("steps")}, ("steps",)),
+                    _ref("step"),
+                ]
+            },
+        },
         "on_end": {
             "anyOf": [
                 {"enum": ["delete", "abandon"]},

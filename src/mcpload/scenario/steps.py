@@ -177,3 +177,5 @@ def walk(steps: Iterable[Step]) -> Iterator[Step]:
         elif isinstance(step, Choice):
             for branch in step.branches:
                 yield from walk(branch.steps)
+        elif hasattr(step, "substeps"):  # steps defined in their own module (``markov``)
+            yield from walk(step.substeps())

@@ -26,6 +26,7 @@ from mcpload.scenario.checks import (
 )
 from mcpload.scenario.distributions import parse_count, parse_distribution
 from mcpload.scenario.errors import ScenarioError
+from mcpload.scenario.markov import Markov, parse_markov
 from mcpload.scenario.retry import parse_retry
 from mcpload.scenario.steps import (
     Branch,
@@ -48,7 +49,7 @@ from mcpload.scenario.templates import compile_args
 REQUEST_KEYS = ("timeout", "retry")
 CALL_KEYS = ("args", "save", *REQUEST_KEYS)
 BARE = {"ping": Ping, "list_tools": ListTools, "list_resources": ListResources, "list_prompts": ListPrompts}
-STEP_KINDS = ("call", "think", "parallel", "repeat", "choice", *BARE, "read_resource", "get_prompt")
+STEP_KINDS = ("call", "think", "parallel", "repeat", "choice", "markov", *BARE, "read_resource", "get_prompt")
 _REQUESTS = ("call", *BARE, "read_resource", "get_prompt")
 
 
@@ -192,6 +193,9 @@ class _Parser:
             weight = expect_number(item.get("weight", 1), join(where, "weight"), positive=True)
             branches.append(Branch(weight, self.steps(item["steps"], join(where, "steps"), non_empty=False)))
         return Choice(path=path, branches=tuple(branches))
+
+    def markov(self, mapping: Mapping[str, Any], path: str) -> Markov:
+        return parse_markov(mapping["markov"], join(path, "markov"), self.steps)
 
 
 def parse_workflow(value: Any, path: str, data_names: Collection[str] | None = None) -> tuple[Step, ...]:
