@@ -14,6 +14,8 @@ growth), calls, calls/s, success rate and sessions (from the results file).
     python bench/soak.py                         # 10 minutes, print the figures
     python bench/soak.py --duration 30 --warmup 10   # a quick check
     python bench/soak.py --write-docs            # ... and rewrite its section of docs/benchmarks.md
+    python bench/soak.py --duration 240 --memray /tmp/soak.bin   # a memray capture of the run
+    python bench/memray_growth.py /tmp/soak.bin --from 60 --to 235   # ... and what grew in it
 """
 
 from __future__ import annotations
@@ -123,6 +125,12 @@ def soak(args: argparse.Namespace) -> dict:
         scenario.write_text(yaml.safe_dump(scenario_dict(url, args), sort_keys=False))
         out = Path(tmp) / "results.json"
         cmd = [sys.executable, "-m", "mcpload.cli", "run", str(scenario), "--quiet", "--out", str(out)]
+        if args.memray:
+            # the same process under memray's tracker (native frames): bench/memray_growth.py reads it
+            tracker = ["-m", "memray", "run", "--native", "-q", "-f", "-o", str(args.memray)]
+            if args.memray_python:
+                tracker.append("--trace-python-allocators")
+            cmd[1:1] = tracker
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         log = open(Path(tmp) / "run.log", "w+")  # noqa: SIM115 - read back below
         run = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
@@ -235,6 +243,16 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--conversations", type=int, default=10, help="conversations per session (default 10)")
     ap.add_argument("--every", type=float, default=5.0, help="sampling period in seconds (default 5)")
     ap.add_argument("--verbose", "-v", action="store_true", help="print each sample")
+    ap.add_argument(
+        "--memray",
+        type=Path,
+        metavar="FILE",
+        help="run mcpload under memray (native frames) into FILE; read it with bench/memray_growth.py "
+        "(memray's overhead is in the RSS figures then: no --write-docs)",
+    )
+    ap.add_argument(
+        "--memray-python", action="store_true", help="with --memray: trace every Python object (pymalloc) too"
+    )
     ap.add_argument("--write-docs", action="store_true")
     ap.add_argument("--docs", type=Path, default=DOCS, help=argparse.SUPPRESS)
     return ap
@@ -245,6 +263,15 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     if args.warmup >= args.duration:
         ap.error("--warmup must be shorter than --duration")
+    if args.memray and args.write_docs:
+        ap.error("--memray distorts the RSS figures: not with --write-docs")
+    if args.memray_python and not args.memray:
+        ap.error("--memray-python needs --memray FILE")
+    if args.memray:
+        try:
+            import memray  # noqa: F401
+        except ImportError:
+            ap.error("--memray needs memray: pip install memray (Linux and macOS)")
     load0 = os.getloadavg()
     r = soak(args)
     print(json.dumps(r), file=sys.stderr, flush=True)

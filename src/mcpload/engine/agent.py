@@ -138,8 +138,16 @@ class Agent:
             key = "engine: an agent blocked the event loop past the end of the run and was stopped"
             self.world.scripted_errors[key] = self.world.scripted_errors.get(key, 0) + 1
         finally:
-            if self.session is not None:
-                await asyncio.shield(self._close(self.session))
+            session = self.session
+            if session is not None:
+                try:
+                    await asyncio.shield(self._close(session))
+                finally:
+                    # The session calls back into this agent (``on_outcome``): with the agent holding it,
+                    # the two formed a cycle that kept each finished agent (its session, transport and
+                    # ~2.5 KiB random state) until a full garbage collection. Dropped, a finished agent
+                    # is freed as soon as the load lets go of it.
+                    self.session = None
 
     def _new_session(self) -> Session:
         world = self.world

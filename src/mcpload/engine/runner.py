@@ -12,12 +12,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
 from mcpload.engine.looplag import LoopLag
 from mcpload.findings import analyze as analyze_findings
 from mcpload.findings.base import generator_bound
-from mcpload.metrics import IntervalWriter, Recorder, build_results, evaluate, percentiles_needed, should_abort
+from mcpload.metrics import (
+    IntervalSpool,
+    IntervalWriter,
+    Recorder,
+    build_results,
+    evaluate,
+    percentiles_needed,
+    should_abort,
+)
 
 _clock = time.perf_counter
 
@@ -74,10 +80,9 @@ class Runner:
         self.t0 = 0.0
         self.aborted_by: str | None = None
         self.interrupted = False
-        # Kept as JSON bytes: one malloc'd buffer per second instead of ~30 small dicts and strings that,
-        # long-lived among short-lived call objects, pin the allocator's pools (fragmentation: RSS crept
-        # up ~1 MiB a minute in the soak) and cost ~4x the memory over a long run.
-        self._intervals: list[bytes] = []
+        # Every interval, for the results: spooled to an unlinked temporary file, as memory that grew
+        # with the run's length was the soak's RSS growth (see IntervalSpool)
+        self._intervals = IntervalSpool()
         self._writer: IntervalWriter | None = None
         self._percentiles = percentiles_needed(scenario.thresholds)
         self._lag = LoopLag()  # mcpload's own event-loop lag, into every interval (findings: generator-bound)
@@ -118,7 +123,8 @@ class Runner:
         self._cut_interval()
         final = self._snapshot()
         thresholds = evaluate(self.scenario.thresholds, final)
-        intervals = [orjson.loads(raw) for raw in self._intervals]
+        intervals = self._intervals.read()
+        self._intervals.close()
         results = build_results(
             self.recorder, meta=meta, intervals=intervals, thresholds=thresholds, duration_s=duration
         )
@@ -186,7 +192,7 @@ class Runner:
             annotator.annotate_interval(interval)
         if self.options.keep_states and state is not None:
             interval["state"] = state
-        self._intervals.append(orjson.dumps(interval))
+        self._intervals.append(interval)
         if self._writer is not None:
             self._writer.write_interval(interval)
         return interval

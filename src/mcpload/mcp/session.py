@@ -85,6 +85,7 @@ class Session:
 
     async def open(self) -> Outcome:
         """Start the session: detect the era when ``protocol`` is auto. Returns the handshake outcome."""
+        self.transport.on_server_message = self._server_message  # close() let go of it
         try:
             await self.transport.start()
         except CallFailure as exc:
@@ -195,11 +196,18 @@ class Session:
         return out
 
     async def close(self) -> None:
-        """End the session (DELETE, stop the process, …). Never raises."""
+        """End the session (DELETE, stop the process, …). Never raises.
+
+        The transport lets go of the session (``on_server_message``, a bound method): the two pointed at
+        each other, so every closed session waited for a full garbage collection, which comes more
+        rarely the more a long run has allocated (the soak's RSS grew by them). A message that arrives
+        after the close is ignored, as for a transport that has no session. ``open`` sets it again.
+        """
         try:
             await self.transport.close()
         finally:
             self._opened = False
+            self.transport.on_server_message = None
 
     async def abandon(self) -> None:
         """End the session on this side only, as a client that goes away without DELETE: the server

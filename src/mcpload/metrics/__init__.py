@@ -2,7 +2,7 @@
 interval log, the results document and k6-style thresholds. A leaf: it imports nothing of ours but
 ``mcp.outcome``'s kind names."""
 
-from mcpload.metrics.intervals import IntervalWriter, read_intervals
+from mcpload.metrics.intervals import IntervalSpool, IntervalWriter, read_intervals
 from mcpload.metrics.recorder import Recorder
 from mcpload.metrics.results import SCHEMA, build_results, decode_histogram
 from mcpload.metrics.thresholds import (
@@ -16,6 +16,7 @@ from mcpload.metrics.thresholds import (
 
 __all__ = [
     "SCHEMA",
+    "IntervalSpool",
     "IntervalWriter",
     "Recorder",
     "Threshold",
