@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import socket
 import struct
 import time
@@ -14,8 +15,10 @@ from typing import Any
 
 import orjson
 
+from tests import hostile
+
 #: what the fault paths remember: times of the tools/call requests on ``/flaky429``, the sessions of ``/storm``
-STATE: dict[str, Any] = {"flaky429": [], "sessions": set(), "storm_calls": 0, "inits": 0}
+STATE: dict[str, Any] = {"flaky429": [], "sessions": set(), "storm_calls": 0, "inits": 0, "legacy": {}}
 STORM_AFTER = 20  # /storm forgets every session at once when this tools/call arrives
 ECHO_TOOL = {"name": "echo", "inputSchema": {"type": "object"}}
 INIT_RESULT = {
@@ -173,6 +176,34 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
                 sse = b"id: p1\nretry: 10\ndata: \n\nevent: message\ndata: " + note + b"\n\n"
                 sse += b"event: message\ndata: " + ok + b"\n\n"
                 writer.write(_response(200, sse, "text/event-stream"))
+            elif path.startswith(("/evil/", "/evil-sse/")):  # /evil/<slot>/<variant>: hostile there only
+                _, kind, slot, variant = path.split("/")
+                reply = hostile.answer(slot, variant, msg)
+                if reply is None:
+                    writer.write(_response(202, b""))
+                elif kind == "evil-sse":
+                    writer.write(_response(200, b"event: message\ndata: " + reply + b"\n\n", "text/event-stream"))
+                else:
+                    writer.write(_response(200, reply))
+            elif path.startswith("/flood/"):
+                await hostile.flood(path, rid, writer)
+                return
+            elif path.startswith("/sid/"):  # initialize answered with a hostile Mcp-Session-Id
+                reply = hostile.answer("", "", msg)
+                sid = hostile.SESSION_IDS[path[5:]]
+                head = b"HTTP/1.1 200 X\r\nContent-Type: application/json\r\nMcp-Session-Id: " + sid
+                writer.write(head + b"\r\nContent-Length: %d\r\n\r\n" % len(reply or b"") + (reply or b""))
+            elif path.startswith("/ctype/"):
+                ctype, body = _CTYPES[path[7:]]
+                head = f"HTTP/1.1 200 X\r\n{ctype}Content-Length: {len(body(ok))}\r\n\r\n"
+                writer.write(head.encode() + body(ok))
+            elif path.startswith("/legacy/"):  # /legacy/<slot>/<variant>/sse and …/messages
+                prefix, _, leaf = path.rpartition("/")
+                if leaf == "sse":
+                    await _legacy_stream(prefix, reader, writer)
+                    return
+                _legacy_post(prefix, msg)
+                writer.write(_response(202, b""))
             else:
                 writer.write(_response(404, b"not found", "text/plain"))
             await writer.drain()
@@ -181,9 +212,92 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
             writer.close()
 
 
+def _sse(data: bytes) -> bytes:
+    return b"event: message\ndata: " + data + b"\n\n"
+
+
+#: content types: (header line, body from the JSON response)
+_CTYPES = {
+    "upper-sse": ("Content-Type: TEXT/Event-Stream ; charset=utf-8\r\n", _sse),
+    "json-param-sse": ("Content-Type: application/json; profile=text/event-stream\r\n", lambda ok: ok),
+    "missing": ("", lambda ok: ok),
+    "empty": ("Content-Type: \r\n", lambda ok: ok),
+    "two": ("Content-Type: application/json\r\nContent-Type: text/event-stream\r\n", lambda ok: ok),
+    "sse-body-as-json": ("Content-Type: application/json\r\n", _sse),
+    "json-body-as-sse": ("Content-Type: text/event-stream\r\n", lambda ok: ok),
+}
+
+#: legacy SSE: what the stream announces as the endpoint, per variant of the "endpoint" slot
+ENDPOINTS = {
+    "two-lines": b"/messages\ndata: X-Injected: 1",  # SSE joins the data lines with a LF
+    "space": b"/messages?x=a b",
+    "other-origin": b"http://example.invalid/messages",
+    "long": b"/" + b"m" * 5000,
+    "non-ascii": "/m\u00e9ssages".encode(),
+    "invalid-utf8": b"/m\xffssages",
+    "bad-ipv6": b"http://[::1/messages",
+}
+
+
+def _legacy_post(prefix: str, msg: dict) -> None:
+    """A POST to a hostile legacy server: its reply goes to the event stream. Hostile in its slot for the
+    first such request only, so that a test sees the stream survive and the next call succeed."""
+    _, _, slot, variant = prefix.split("/")
+    state = STATE["legacy"].setdefault(prefix, {"queue": asyncio.Queue(), "calls": 0})
+    method, rid = msg.get("method"), msg.get("id")
+    if rid is None:
+        return
+    if method == "tools/call":
+        state["calls"] += 1
+    first = state["calls"] <= 1
+    if slot == "stream" and method == "tools/call" and first:
+        ok = hostile.OK_CALL(rid)
+        # the big events are written piece by piece: this server's memory is traced by the tests too
+        if variant == "oversize-event":  # many 1 KiB data: lines, 2 MiB in all (the client caps at 1 MiB)
+            line = b"data: " + b" " * 1024 + b"\n"
+            event = itertools.chain([b"event: message\n"], (line * 64 for _ in range(32)), [b"data: " + ok + b"\n\n"])
+        elif variant == "oversize-line":
+            pad = (b"p" * 65536 for _ in range(32))
+            event = itertools.chain([b"event: message\ndata: " + ok[:-1] + b',"pad":"'], pad, [b'"}\n\n'])
+        elif variant == "invalid-utf8":
+            event = _sse(ok.replace(b'"ok"', b'"\xff"'))
+        elif variant == "malformed":
+            event = _sse(b'{"jsonrpc":"2.0","id":' + orjson.dumps(rid) + b',"result":')
+        else:
+            raise ValueError(variant)
+    elif slot == "call" and method == "tools/call" and not first:
+        event = _sse(hostile.OK_CALL(rid))
+    else:
+        event = _sse(hostile.answer(slot, variant, msg))
+    state["queue"].put_nowait(event)
+
+
+async def _legacy_stream(prefix: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    _, _, slot, variant = prefix.split("/")
+    state = STATE["legacy"][prefix] = {"queue": asyncio.Queue(), "calls": 0}
+    endpoint = ENDPOINTS[variant] if slot == "endpoint" else prefix.encode() + b"/messages"
+    writer.write(hostile._sse_head() + b"event: endpoint\ndata: " + endpoint + b"\n\n")
+    gone = asyncio.ensure_future(reader.read())  # the client closes the stream: EOF
+    try:
+        while True:
+            get = asyncio.ensure_future(state["queue"].get())
+            await asyncio.wait({get, gone}, return_when=asyncio.FIRST_COMPLETED)
+            if not get.done():
+                get.cancel()
+                return
+            event = get.result()
+            for piece in [event] if isinstance(event, bytes) else event:
+                writer.write(piece)
+                await writer.drain()
+    except ConnectionError:
+        return
+    finally:
+        gone.cancel()
+
+
 @contextlib.asynccontextmanager
 async def bad_server():
-    STATE.update(flaky429=[], sessions=set(), storm_calls=0, inits=0)
+    STATE.update(flaky429=[], sessions=set(), storm_calls=0, inits=0, legacy={})
     server = await asyncio.start_server(_handle, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:

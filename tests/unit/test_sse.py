@@ -68,10 +68,42 @@ def test_utf8_split_across_chunks():
     assert evs[0].data == "héllo ✓"
 
 
-def test_oversize_line_raises():
+def test_oversize_line_is_an_error_event_and_the_stream_goes_on():
     p = SSEParser(max_event_bytes=100)
-    with pytest.raises(ValueError):
-        p.feed(b"data: " + b"x" * 200)
+    evs = p.feed(b"data: " + b"x" * 200)
+    assert [e.error for e in evs] == ["SSE event over 100 bytes"]
+    assert len(p._buf) <= 1  # the line is not kept while it is skipped
+    evs = p.feed(b"x" * 500 + b"\ndata: more of it\n\ndata: next\n\n")
+    assert [(e.data, e.error) for e in evs] == [("next", None)]
+
+
+@pytest.mark.parametrize("line", [1, 7, 1000])
+def test_many_data_lines_are_bounded_as_one_event(line):
+    """An event made of many short ``data:`` lines is bounded as a whole, whatever the line length."""
+    p = SSEParser(max_event_bytes=10_000)
+    chunk = (b"data: " + b"y" * line + b"\n") * 50
+    errors = []
+    for _ in range(2000 // line + 5):
+        errors += [e.error for e in p.feed(chunk)]
+        assert sum(len(d) for d in p._data) <= 10_000
+    assert errors == ["SSE event over 10000 bytes"]  # reported once, at once
+    assert [(e.data, e.error) for e in p.feed(b"\ndata: after\n\n")] == [("after", None)]
+
+
+def test_event_of_exactly_the_limit_is_accepted():
+    p = SSEParser(max_event_bytes=10)
+    assert [(e.data, e.error) for e in p.feed(b"data: 12345\ndata: 6789\n\n")] == [("12345\n6789", None)]
+    assert p.feed(b"data: 12345\ndata: 67890\n\n")[0].error is not None
+
+
+def test_invalid_utf8_is_an_error_event_with_the_text_replaced():
+    evs, _ = events(b'data: {"id":3,"t":"\xff"}\n\n')
+    assert evs[0].error == "invalid UTF-8 in an SSE event" and evs[0].data == '{"id":3,"t":"\ufffd"}'
+
+
+def test_absurd_retry_is_ignored():
+    _, p = events(b"retry: " + b"9" * 5000 + b"\ndata: x\n\n")
+    assert p.retry_ms is None
 
 
 def test_notifications_before_response_are_separate_events():

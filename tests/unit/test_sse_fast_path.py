@@ -91,7 +91,7 @@ NOTE = b'{"jsonrpc":"2.0","method":"notifications/progress","params":{}}'
         [b"data: " + NOTE + b"\n\n", b"data: " + RESPONSE + b"\n\n"],
         [b"data: {not json\n\n"],
         [b'data: {"jsonrpc":"2.0","id":8,"result":{}}\n\n'],  # another id
-        [b'data: {"jsonrpc":"2.0","id":7,"result":{"t":"\xff"}}\n\n'],  # invalid UTF-8: replaced, then parsed
+        [b'data: {"jsonrpc":"2.0","id":7,"result":{"t":"\xff"}}\n\n'],  # invalid UTF-8: protocol on both paths
         [b"data: \n\n", b"data: " + RESPONSE + b"\n\n"],
     ],
 )

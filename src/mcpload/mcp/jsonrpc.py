@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 import orjson
@@ -35,25 +36,36 @@ def classify(method: str, msg: dict[str, Any]) -> tuple[str, int | None, str | N
     """Outcome kind, error code and error message of a response to ``method``.
 
     ``isError: true`` is a tool error (the tool ran and failed), not a protocol error; a 2026-07-28
-    ``input_required`` result is declined by a load tester and counted as a tool error.
+    ``input_required`` result is declined by a load tester and counted as a tool error. The shape of
+    what is read is checked (cheaply, ``type`` of the few fields used): an ``error`` that is not an
+    object with an integer ``code`` and a string ``message``, a ``result`` that is not an object, a
+    ``tools/call`` ``content`` that is not a list are ``protocol``.
     """
     error = msg.get("error")
     if error is not None:
-        if not isinstance(error, dict):
+        if type(error) is not dict:
             return PROTOCOL, None, "error member is not an object"
         code = error.get("code")
         message = error.get("message")
-        return RPC_ERROR, code if isinstance(code, int) else None, str(message) if message is not None else None
+        if type(code) is not int:
+            return PROTOCOL, None, f"error code is not an integer: {reprlib.repr(code)}"
+        if type(message) is not str:
+            return PROTOCOL, code, f"error message is not a string: {reprlib.repr(message)}"
+        return RPC_ERROR, code, message
     result = msg.get("result")
-    if not isinstance(result, dict):
+    if type(result) is not dict:
         return PROTOCOL, None, "result is not an object"
     if result.get("resultType") == "input_required":
         return TOOL_ERROR, None, "input_required declined (a load tester answers no server questions)"
     if method == "tools/call":
         if result.get("isError") is True:
             return TOOL_ERROR, None, _first_text(result)
-        if "content" not in result and "structuredContent" not in result:
-            return PROTOCOL, None, "tools/call result without content"
+        content = result.get("content")
+        if content is None:
+            if "structuredContent" not in result:
+                return PROTOCOL, None, "tools/call result without content"
+        elif type(content) is not list:
+            return PROTOCOL, None, "tools/call content is not a list"
     return OK, None, None
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mcpload import __version__
-from mcpload.mcp import eras
+from mcpload.mcp import eras, shapes
 from mcpload.mcp.jsonrpc import classify, encode_notification, encode_request, error_response, result_response
 from mcpload.mcp.outcome import (
     HTTP_ERROR,
@@ -26,6 +26,7 @@ from mcpload.mcp.outcome import (
 from mcpload.transports.base import CallFailure, Transport
 
 _clock = time.perf_counter
+MAX_PAGES = 1000  # of one list request (tools/list, …)
 OutcomeObserver = Callable[[Outcome], None]
 
 
@@ -108,8 +109,9 @@ class Session:
             if out.kind not in (RPC_ERROR, HTTP_ERROR, PROTOCOL):
                 return out  # a network failure is not an era verdict
             if out.kind == RPC_ERROR and out.error_code == eras.UNSUPPORTED_PROTOCOL_VERSION and attempt == 0:
-                supported = ((out.result or {}).get("supported")) or []
-                mutual = [v for v in eras.MODERN_VERSIONS if v in supported]
+                data = out.result  # the error's data: any JSON a server sent
+                supported = data.get("supported") if type(data) is dict else None
+                mutual = [v for v in eras.MODERN_VERSIONS if v in supported] if type(supported) is list else []
                 if mutual:
                     version = mutual[-1]
                     continue
@@ -117,8 +119,9 @@ class Session:
         await self.transport.reset()
         return await self._initialize()
 
-    async def _discover(self, version: str, probing: bool = False) -> Outcome:
-        """``probing``: an auto-detection probe, whose failure is an era verdict and not reported."""
+    async def _discover(self, version: str, probing: bool = False, renegotiated: bool = False) -> Outcome:
+        """``probing``: an auto-detection probe, whose failure is an era verdict and not reported.
+        ``renegotiated``: this is the one retry at a version the server listed (never a second)."""
         self.transport.set_protocol(version, True)
         self._meta = {
             eras.META_PROTOCOL_VERSION: version,
@@ -127,22 +130,30 @@ class Session:
         }
         out = await self._send("server/discover", {}, None, self.timeout, emit=False)
         if out.ok:
-            supported = out.result.get("supportedVersions") or []
-            if version not in supported:
+            res = out.result
+            supported = res.get("supportedVersions") or []
+            meta = res.get("_meta")
+            info = meta.get(eras.META_SERVER_INFO) if type(meta) is dict else None
+            if type(supported) is not list:
+                problem = f"supportedVersions is not a list: {shapes.short(supported)}"
+            elif version not in supported:
                 mutual = [v for v in eras.MODERN_VERSIONS if v in supported]
-                if not mutual:
-                    out.kind = PROTOCOL
-                    out.error_message = f"server supports {supported}, no modern version"
-                    self._meta = None
-                    self.transport.set_protocol(None, False)
-                    return out
-                return await self._discover(mutual[-1])
-            self.era = eras.MODERN
-            self.protocol_version = version
-            self.server_capabilities = out.result.get("capabilities") or {}
-            self.server_info = (out.result.get("_meta") or {}).get(eras.META_SERVER_INFO) or {}
-            self.instructions = out.result.get("instructions")
-        else:
+                if mutual and not renegotiated:
+                    return await self._discover(mutual[-1], renegotiated=True)
+                problem = f"server supports {shapes.short(supported)}, no modern version"
+            elif meta is not None and type(meta) is not dict:
+                problem = f"_meta is not an object: {shapes.short(meta)}"
+            else:
+                problem = shapes.open_problem(res.get("capabilities"), info, res.get("instructions"))
+            if problem is None:
+                self.era = eras.MODERN
+                self.protocol_version = version
+                self.server_capabilities = res.get("capabilities") or {}
+                self.server_info = shapes.kept_server_info(info)
+                self.instructions = res.get("instructions")
+            else:
+                out.kind, out.error_message = PROTOCOL, f"server/discover: {problem}"
+        if not out.ok:
             self._meta = None
             self.transport.set_protocol(None, False)
         if self.on_outcome is not None and (out.ok or not probing):
@@ -156,15 +167,20 @@ class Session:
         self.transport.set_protocol(None, False)
         out = await self._send("initialize", params, None, self.timeout, emit=False)
         if out.ok:
-            version = out.result.get("protocolVersion")
-            if version not in eras.HANDSHAKE_VERSIONS:
-                out.kind, out.error_message = PROTOCOL, f"server chose unsupported protocol version {version!r}"
+            res = out.result
+            version = res.get("protocolVersion")
+            if type(version) is not str or version not in eras.HANDSHAKE_VERSIONS:
+                problem = f"server chose unsupported protocol version {shapes.short(version)}"
+            else:
+                problem = shapes.open_problem(res.get("capabilities"), res.get("serverInfo"), res.get("instructions"))
+            if problem is not None:
+                out.kind, out.error_message = PROTOCOL, problem
             else:
                 self.era = eras.HANDSHAKE
                 self.protocol_version = version
-                self.server_capabilities = out.result.get("capabilities") or {}
-                self.server_info = out.result.get("serverInfo") or {}
-                self.instructions = out.result.get("instructions")
+                self.server_capabilities = res.get("capabilities") or {}
+                self.server_info = shapes.kept_server_info(res.get("serverInfo"))
+                self.instructions = res.get("instructions")
                 self.transport.set_protocol(version, False)
                 try:
                     await self.transport.notify(encode_notification("notifications/initialized"), "")
@@ -241,11 +257,16 @@ class Session:
         return await self.request("prompts/get", params, name, timeout)
 
     async def _list(self, method: str, key: str, timeout: float | None) -> Outcome:
-        """Follow ``nextCursor``; the outcome spans all pages and its result holds every item."""
+        """Follow ``nextCursor``; the outcome spans all pages and its result holds every item.
+
+        Each page is shape-checked (``shapes.page_problem``); all pages together are bounded as one
+        response is (``max_response_bytes``), and a cursor that repeats ends the walk: ``protocol``.
+        """
         items: list[Any] = []
         cursor = None
         first: Outcome | None = None
-        for _ in range(1000):
+        size = 0
+        for _ in range(MAX_PAGES):
             out = await self.request(method, {"cursor": cursor} if cursor else None, None, timeout)
             if first is None:
                 first = out
@@ -255,15 +276,22 @@ class Session:
             if not out.ok:
                 return out
             page = out.result.get(key)
-            if not isinstance(page, list):
-                out.kind, out.error_message = PROTOCOL, f"{method} result has no {key!r} list"
+            problem = shapes.page_problem(key, page)
+            size += out.bytes_received
+            nxt = out.result.get("nextCursor")
+            if problem is None and size > self.transport.max_body:
+                problem = f"pages together over {self.transport.max_body} bytes"
+            if problem is None and nxt and (type(nxt) is not str or nxt == cursor):
+                problem = f"nextCursor {shapes.short(nxt)} is not a new string"
+            if problem is not None:
+                out.kind, out.error_message, out.result = PROTOCOL, f"{method}: {problem}", None
                 return out
             items.extend(page)
-            cursor = out.result.get("nextCursor")
-            if not cursor:
+            if not nxt:
                 out.result = {**out.result, key: items}
                 return out
-        out.kind, out.error_message = PROTOCOL, f"{method}: more than 1000 pages"
+            cursor = nxt
+        out.kind, out.error_message, out.result = PROTOCOL, f"{method}: more than {MAX_PAGES} pages", None
         return out
 
     # the hot path
@@ -288,13 +316,16 @@ class Session:
         else:
             msg = reply.message
             kind, code, message = classify(method, msg)
+            result = msg.get("result") if kind != RPC_ERROR else msg["error"].get("data")
+            if kind == PROTOCOL and type(result) is not dict:
+                result = None  # a list or a number where the result object should be: nothing to keep
             out = Outcome(
                 kind,
                 method,
                 name,
                 started,
                 _clock() - started,
-                msg.get("result") if kind != RPC_ERROR else msg["error"].get("data"),
+                result,
                 code,
                 message,
                 None,
@@ -324,15 +355,20 @@ class Session:
         return out
 
     # server → client
-    async def _server_message(self, msg: dict[str, Any]) -> dict[str, Any] | None:
-        method = msg.get("method")
-        if "id" not in msg:
-            self.server_notifications[str(method)] += 1
+    def _server_message(self, msg: dict[str, Any]) -> dict[str, Any] | None:
+        """Count a server notification or request (by method name, bounded: ``shapes.count_name``);
+        return the reply to a request. A request whose id is not an integer or a string is not answered."""
+        name = shapes.method_name(msg.get("method"))
+        rid = msg.get("id")
+        if rid is None:
+            shapes.count_name(self.server_notifications, name)
             return None
-        self.server_requests[str(method)] += 1
-        if method == "ping":
-            return result_response(msg["id"], {})
-        answer = self.server_answers.get(str(method))
+        shapes.count_name(self.server_requests, name)
+        if type(rid) is not int and type(rid) is not str:
+            return None
+        if name == "ping":
+            return result_response(rid, {})
+        answer = self.server_answers.get(name)
         if answer is not None:
-            return result_response(msg["id"], answer)
-        return error_response(msg["id"], -32601, f"mcpload does not answer {method}")
+            return result_response(rid, answer)
+        return error_response(rid, -32601, f"mcpload does not answer {name}")

@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import reprlib
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 
-ServerMessageHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
+#: sees a server request or notification at once (no task per message); returns the reply to send, if any
+ServerMessageHandler = Callable[[dict[str, Any]], dict[str, Any] | None]
+#: replies to server requests being sent at once; a server asking faster than that is not answered
+MAX_ANSWERS = 16
+
+
+def short(value: Any) -> str:
+    """A short ``repr`` of a server's value (which can be megabytes long, or nested deep)."""
+    return reprlib.repr(value)
 
 
 class CallFailure(Exception):
@@ -58,6 +67,10 @@ class Transport(ABC):
     on_server_message: ServerMessageHandler | None = None
     #: "http", "sse" or "stdio"
     name: str = ""
+    #: the largest response accepted (``target.max_response_bytes``)
+    max_body: int = 16 * 1024 * 1024
+    #: server requests left unanswered because MAX_ANSWERS replies were already being sent
+    answers_dropped: int = 0
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Open what the transport needs before the first request (a stream, a process)."""
@@ -90,16 +103,20 @@ class Transport(ABC):
         handler = self.on_server_message
         if handler is None:
             return
+        reply = handler(msg)
+        if reply is None:
+            return
         tasks = self.__dict__.setdefault("_answer_tasks", set())
-        task = asyncio.ensure_future(self._answer(handler, msg))
+        if len(tasks) >= MAX_ANSWERS:
+            self.answers_dropped += 1
+            return
+        task = asyncio.ensure_future(self._answer(reply))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
-    async def _answer(self, handler: ServerMessageHandler, msg: dict[str, Any]) -> None:
-        reply = await handler(msg)
-        if reply is not None:
-            with contextlib.suppress(CallFailure, OSError):
-                await self.notify(orjson.dumps(reply), "")
+    async def _answer(self, reply: dict[str, Any]) -> None:
+        with contextlib.suppress(CallFailure, OSError):
+            await self.notify(orjson.dumps(reply), "")
 
     def cancel_answers(self) -> None:
         for task in list(self.__dict__.get("_answer_tasks", ())):

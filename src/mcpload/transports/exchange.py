@@ -9,25 +9,36 @@ from typing import Any
 import orjson
 
 from mcpload.mcp.outcome import HTTP_ERROR, PROTOCOL, RPC_ERROR, SESSION_EXPIRED
-from mcpload.transports.base import CallFailure
-from mcpload.transports.sse import SSEEvent, SSEParser
+from mcpload.transports.base import CallFailure, short
+from mcpload.transports.sse import SSEEvent, SSEParser, decode_event
 
 #: resolves an exchange whose SSE stream ended before the response (resume with Last-Event-ID)
 STREAM_ENDED = object()
 
 MessageSink = Callable[[dict[str, Any]], None]
 StreamSink = Callable[[dict[str, Any], int], None]  # message and its size in bytes
+BadSink = Callable[[str, str], None]  # why an event is unusable, and what could be read of it
 
 
 def retry_after_seconds(value: str | None) -> float | None:
     """Seconds from a ``Retry-After`` header given as a number (an HTTP date is not honoured)."""
-    if not value:
+    if not value or len(value) > 32:
         return None
     try:
         seconds = float(value.strip())
     except ValueError:
         return None
+    if seconds != seconds:  # nan
+        return None
     return min(max(seconds, 0.0), 300.0)  # never let a server park an agent for longer
+
+
+def is_event_stream(content_type: str) -> bool:
+    """Whether a ``Content-Type`` value names ``text/event-stream`` (parameters allowed, any case)."""
+    if content_type.startswith("text/event-stream"):
+        rest = content_type[17:18]
+        return rest in ("", ";", " ", "\t")
+    return content_type.partition(";")[0].strip().lower() == "text/event-stream"
 
 
 def http_failure(status: int, body: bytes, session_known: bool, retry_after: str | None = None) -> CallFailure:
@@ -100,7 +111,7 @@ class Exchange:
         self.status = status
         self.mcp_session_id = headers.get("mcp-session-id")
         self._retry_after = headers.get("retry-after")
-        if 200 <= status < 300 and "text/event-stream" in headers.get("content-type", ""):
+        if 200 <= status < 300 and is_event_stream(headers.get("content-type", "")):
             if self.sse is None:
                 self.sse = SSEParser(self.max_body)
         else:
@@ -109,23 +120,20 @@ class Exchange:
     def body(self, chunk: bytes) -> None:
         if self.fut.done() and self.sse is None:
             return
+        # the whole body, an SSE stream too, is bounded: a stream of many small events as much as one big one
+        self._size += len(chunk)
+        if self._size > self.max_body:
+            self.failed(CallFailure(PROTOCOL, f"response body over {self.max_body} bytes"))
+            self._parts = []
+            self.sse = None
+            return
         if self.sse is not None:
             data = self.sse.whole_message(chunk)
             if data is not None:
                 self._message(data)
                 return
-            try:
-                events = self.sse.feed(chunk)
-            except ValueError as exc:
-                self.failed(CallFailure(PROTOCOL, str(exc)))
-                return
-            for ev in events:
+            for ev in self.sse.feed(chunk):
                 self._event(ev)
-            return
-        self._size += len(chunk)
-        if self._size > self.max_body:
-            self.failed(CallFailure(PROTOCOL, f"response body over {self.max_body} bytes"))
-            self._parts = []
             return
         self._parts.append(chunk)
 
@@ -161,8 +169,7 @@ class Exchange:
         try:
             msg = orjson.loads(data)
         except orjson.JSONDecodeError:
-            # the slow path decides: it decodes with replacement characters first, then reports
-            self._event(SSEEvent("message", data.decode("utf-8", "replace"), None))
+            self._event(decode_event("message", data, None))  # the slow path words the failure
             return
         if isinstance(msg, dict) and "method" in msg:
             self.on_server_message(msg)
@@ -170,6 +177,9 @@ class Exchange:
             self._response(msg)
 
     def _event(self, ev: SSEEvent) -> None:
+        if ev.error is not None:
+            self.failed(CallFailure(PROTOCOL, ev.error))
+            return
         if ev.event != "message" or not ev.data.strip():
             return
         try:
@@ -185,47 +195,63 @@ class Exchange:
     def _response(self, msg: Any) -> None:
         if not isinstance(msg, dict) or ("result" not in msg and "error" not in msg):
             self.fut.set_exception(CallFailure(PROTOCOL, "response has neither result nor error"))
-        elif msg.get("id") != self.msg_id and not (msg.get("id") is None and "error" in msg):
-            self.fut.set_exception(CallFailure(PROTOCOL, f"response id {msg.get('id')!r} != {self.msg_id!r}"))
-        else:
+            return
+        rid = msg.get("id")
+        # the type too: True and 1.0 equal 1 in Python, but are not the id 1 in JSON-RPC
+        if (rid == self.msg_id and type(rid) is type(self.msg_id)) or (rid is None and "error" in msg):
             self.fut.set_result(msg)
+        else:
+            self.fut.set_exception(CallFailure(PROTOCOL, f"response id {short(rid)} != {self.msg_id!r}"))
 
 
 class EventStream:
-    """Handler for a long-lived GET event stream: every JSON message goes to ``sink``."""
+    """Handler for a long-lived GET event stream: every JSON message goes to ``sink``.
 
-    __slots__ = ("closed", "endpoint", "on_endpoint", "sink", "sse", "status")
+    An unusable event (over ``max_event_bytes``, invalid UTF-8, malformed JSON) goes to ``on_bad``
+    with a reason and what could be read of it; the stream goes on.
+    """
 
-    def __init__(self, sink: StreamSink, on_endpoint: Callable[[str], None] | None = None) -> None:
+    __slots__ = ("closed", "endpoint", "on_bad", "on_endpoint", "sink", "sse", "status")
+
+    def __init__(
+        self,
+        sink: StreamSink,
+        on_endpoint: Callable[[str], None] | None = None,
+        max_event_bytes: int = 16 * 1024 * 1024,
+        on_bad: BadSink | None = None,
+    ) -> None:
         self.sink = sink
         self.on_endpoint = on_endpoint
-        self.sse = SSEParser()
+        self.on_bad = on_bad
+        self.sse = SSEParser(max_event_bytes)
         self.status = 0
         self.closed: asyncio.Future = asyncio.get_running_loop().create_future()
 
     def head(self, status: int, headers: dict[str, str]) -> None:
         self.status = status
         ctype = headers.get("content-type", "")
-        if status == 200 and "text/event-stream" not in ctype:
+        if status == 200 and not is_event_stream(ctype):
             self.status = -1
-            self.failed(CallFailure(PROTOCOL, f"not an event stream (content-type {ctype or 'missing'!r})"))
+            self.failed(CallFailure(PROTOCOL, f"not an event stream (content-type {short(ctype or 'missing')})"))
 
     def body(self, chunk: bytes) -> None:
         if self.status != 200:
             return
-        try:
-            events = self.sse.feed(chunk)
-        except ValueError as exc:
-            self.failed(CallFailure(PROTOCOL, str(exc)))
-            return
-        for ev in events:
-            if ev.event == "endpoint" and self.on_endpoint is not None:
+        for ev in self.sse.feed(chunk):
+            if ev.error is not None:
+                if ev.event == "endpoint":  # the stream is unusable without it
+                    self.failed(CallFailure(PROTOCOL, f"endpoint event: {ev.error}"))
+                elif ev.event == "message" and self.on_bad is not None:
+                    self.on_bad(ev.error, ev.data)
+            elif ev.event == "endpoint" and self.on_endpoint is not None:
                 self.on_endpoint(ev.data.strip())
             elif ev.event == "message" and ev.data.strip():
                 try:
                     msg = orjson.loads(ev.data)
-                except orjson.JSONDecodeError:
-                    continue  # counted by the session as a missing response, not a crash
+                except orjson.JSONDecodeError as exc:
+                    if self.on_bad is not None:
+                        self.on_bad(f"malformed JSON in SSE event: {exc}", ev.data)
+                    continue
                 if isinstance(msg, dict):
                     self.sink(msg, len(ev.data))
 

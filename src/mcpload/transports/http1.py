@@ -20,6 +20,15 @@ import httptools
 from mcpload.mcp.outcome import PROTOCOL, TIMEOUT, TRANSPORT
 from mcpload.transports.base import CallFailure
 
+#: a response head (status line and headers) or trailer section longer than this is a `protocol` error
+MAX_HEAD_BYTES = 64 * 1024
+#: and so is one with more header (or trailer) lines than this
+MAX_HEADERS = 128
+
+
+class _HeadTooBig(Exception):
+    """Raised from a parser callback to stop parsing a response whose head is over the limits."""
+
 
 class Handler(Protocol):
     """Receives one response. ``failed`` ends it early (reset, parse error, timeout)."""
@@ -64,9 +73,11 @@ class Connection(asyncio.Protocol):
 
     __slots__ = (
         "_handler",
+        "_header_count",
         "_headers",
         "_parser",
         "_pool",
+        "_stall",
         "_timer",
         "closed",
         "keep_alive",
@@ -79,6 +90,10 @@ class Connection(asyncio.Protocol):
         self._parser = httptools.HttpResponseParser(self)
         self._handler: Handler | None = None
         self._headers: dict[str, str] = {}
+        self._header_count = 0
+        # bytes fed since the parser last produced anything (a head, body bytes, a message end): what
+        # httptools may be holding in a header or trailer value under way; bounded by MAX_HEAD_BYTES
+        self._stall = 0
         self._timer: asyncio.TimerHandle | None = None
         self.transport: asyncio.Transport | None = None
         self.closed = False
@@ -91,12 +106,20 @@ class Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.received += len(data)
+        self._stall += len(data)
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             self._fail(CallFailure(PROTOCOL, "unexpected protocol upgrade"))
+        except httptools.HttpParserCallbackError as exc:
+            cause = exc.__context__
+            message = str(cause) if isinstance(cause, _HeadTooBig) else f"malformed HTTP response: {exc}"
+            self._fail(CallFailure(PROTOCOL, message))
         except httptools.HttpParserError as exc:
             self._fail(CallFailure(PROTOCOL, f"malformed HTTP response: {exc}"))
+        else:
+            if self._stall > MAX_HEAD_BYTES:
+                self._fail(CallFailure(PROTOCOL, f"response head or trailers over {MAX_HEAD_BYTES} bytes"))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -112,23 +135,30 @@ class Connection(asyncio.Protocol):
     # httptools callbacks
     def on_message_begin(self) -> None:
         self._headers = {}
+        self._header_count = 0
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_count += 1
+        if self._header_count > MAX_HEADERS:
+            raise _HeadTooBig(f"response with more than {MAX_HEADERS} header lines")
         key = name.decode("latin-1").lower()
         prev = self._headers.get(key)
         text = value.decode("latin-1")
         self._headers[key] = f"{prev}, {text}" if prev is not None else text
 
     def on_headers_complete(self) -> None:
+        self._stall = 0
         self.keep_alive = self._parser.should_keep_alive()
         if self._handler is not None:
             self._handler.head(self._parser.get_status_code(), self._headers)
 
     def on_body(self, body: bytes) -> None:
+        self._stall = 0
         if self._handler is not None:
             self._handler.body(body)
 
     def on_message_complete(self) -> None:
+        self._stall = 0
         handler = self._handler
         self._finish()
         if handler is not None:
@@ -141,6 +171,7 @@ class Connection(asyncio.Protocol):
             handler.failed(CallFailure(TRANSPORT, "connection closed before the request was sent"))
             return
         self._handler = handler
+        self._stall = 0
         if timeout is not None:
             self._timer = self._pool.loop.call_later(timeout, self._on_timeout)
         self.transport.write(data)  # type: ignore[union-attr]

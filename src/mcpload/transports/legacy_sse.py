@@ -14,10 +14,32 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from mcpload.mcp.outcome import PROTOCOL, SESSION_EXPIRED, TIMEOUT, TRANSPORT
-from mcpload.transports.base import CallFailure
+from mcpload.transports.base import CallFailure, short
 from mcpload.transports.correlated import Correlated
 from mcpload.transports.exchange import EventStream, Exchange, http_failure
 from mcpload.transports.http1 import Connection, Origin, Pool
+
+MAX_ENDPOINT_CHARS = 2048
+
+
+def endpoint_url(base: str, data: str) -> tuple[str, str | None]:
+    """The POST URL an ``endpoint`` event announces, and why it cannot be used (None when it can).
+
+    It must stay on the stream's origin and be plain visible ASCII: it becomes a request line, so a
+    space, a CR or a LF in it would let a server write the request's headers.
+    """
+    if len(data) > MAX_ENDPOINT_CHARS:
+        return "", f"endpoint event over {MAX_ENDPOINT_CHARS} characters"
+    if not (data.isascii() and data.isprintable()) or " " in data:
+        return "", f"endpoint {short(data)} is not a plain URL (control characters, spaces or non-ASCII)"
+    try:
+        url = urljoin(base, data)
+        same = urlsplit(url).netloc == urlsplit(base).netloc
+    except ValueError as exc:
+        return "", f"endpoint {short(data)} is not a URL: {exc}"
+    if not same:
+        return "", f"endpoint {short(url)} is on another origin"
+    return url, None
 
 
 class LegacySSE(Correlated):
@@ -67,7 +89,7 @@ class LegacySSE(Correlated):
 
         self._lost = None
         conn = await self._pool.acquire()
-        stream = EventStream(self._incoming, on_endpoint)
+        stream = EventStream(self._incoming, on_endpoint, self.max_body, self._bad_event)
         head = f"GET {Origin.target(self.url)} HTTP/1.1\r\n{self._common}Accept: text/event-stream\r\n\r\n"
         conn.send(head.encode(), stream, None)
         self._stream_conn, self._stream = conn, stream
@@ -86,15 +108,19 @@ class LegacySSE(Correlated):
                     else CallFailure(PROTOCOL, "event stream ended before the endpoint event")
                 )
             raise CallFailure(TIMEOUT, "no endpoint event on the SSE stream")
-        url = urljoin(self.url, endpoint.result())
-        if urlsplit(url).netloc != urlsplit(self.url).netloc:
+        url, problem = endpoint_url(self.url, endpoint.result())
+        if problem is not None:
             conn.abandon()
-            raise CallFailure(PROTOCOL, f"endpoint {url!r} is on another origin")
+            raise CallFailure(PROTOCOL, problem)
         self.endpoint = url
         self._post_prefix = (
             f"POST {Origin.target(url)} HTTP/1.1\r\n{self._common}Content-Type: application/json\r\n"
         ).encode()
         self._watch = asyncio.ensure_future(self._watch_stream(stream))
+
+    def _bad_event(self, reason: str, text: str) -> None:
+        # an oversize event is certainly a message meant for someone: blame the only call in flight
+        self._bad_message(reason, text, sole=reason.startswith("SSE event over"))
 
     async def _watch_stream(self, stream: EventStream) -> None:
         res = await stream.closed

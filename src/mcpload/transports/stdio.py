@@ -21,9 +21,9 @@ from typing import Any
 
 import orjson
 
-from mcpload.mcp.outcome import PROTOCOL, SESSION_EXPIRED, TRANSPORT
+from mcpload.mcp.outcome import SESSION_EXPIRED, TIMEOUT, TRANSPORT
 from mcpload.transports.base import CallFailure
-from mcpload.transports.correlated import Correlated
+from mcpload.transports.correlated import SNIFF_BYTES, Correlated
 
 STDERR_KEEP = 64 * 1024
 
@@ -85,6 +85,7 @@ class Stdio(Correlated):
         self.inherit_env = inherit_env
         self.cwd = cwd
         self.max_line = max_line
+        self.max_body = max_line  # the transports' common name for max_response_bytes
         self.shutdown_timeout = shutdown_timeout
         self.proc: asyncio.subprocess.Process | None = None
         self.stderr_tail: deque[bytes] = deque()
@@ -114,22 +115,37 @@ class Stdio(Correlated):
     async def _read_stdout(self) -> None:
         reader = self.proc.stdout
         reason = "server closed stdout"
+        head: bytes | None = None  # the first bytes of a line over the limit, while its rest is skipped
         while True:
             try:
-                line = await reader.readline()
-            except ValueError:  # a line over the limit: the stream cannot be resynchronised
-                reason = f"server wrote a line over {self.max_line} bytes"
-                self._fail_all(CallFailure(PROTOCOL, reason))
-                break
-            if not line:
-                break
-            try:
-                msg = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue  # servers print stray lines; the call it belonged to times out honestly
-            if not isinstance(msg, dict):
+                line = await reader.readuntil(b"\n")
+            except asyncio.IncompleteReadError as exc:  # end of output: a last line without LF, or none
+                line = exc.partial
+                if not line and head is None:
+                    break
+            except asyncio.LimitOverrunError as exc:
+                # a line over the limit: take what is buffered out of the reader, keep its first bytes
+                part = await reader.readexactly(exc.consumed)
+                if head is None:
+                    head = part[:SNIFF_BYTES]
                 continue
-            self._incoming(msg, len(line))
+            except (ValueError, ConnectionError) as exc:
+                reason = f"cannot read the server's stdout: {exc}"
+                break
+            if head is not None:  # the end of a line over the limit: the call it answers fails, reading goes on
+                self._bad_message(f"server wrote a line over {self.max_line} bytes", head + line[-SNIFF_BYTES:], True)
+                head = None
+            else:
+                try:
+                    msg = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    if line.strip():  # a stray line (a log on stdout): blamed only on a call whose id it names
+                        self._bad_message("malformed JSON-RPC message (or invalid UTF-8) on stdout", line)
+                else:
+                    if isinstance(msg, dict):
+                        self._incoming(msg, len(line))
+            if not line.endswith(b"\n"):
+                break
         code = await self.proc.wait() if self.proc is not None else None
         self._exited = f"{reason}; process exited with code {code}"
         self._fail_all(CallFailure(TRANSPORT, self._exited))
@@ -151,7 +167,10 @@ class Stdio(Correlated):
         try:
             stdin.write(body + b"\n")
             if stdin.transport.get_write_buffer_size() > 65536:
-                await stdin.drain()
+                async with asyncio.timeout(timeout):  # a server that stops reading stdin must not hold the call
+                    await stdin.drain()
+        except TimeoutError:
+            raise CallFailure(TIMEOUT, "timed out writing to the server (it does not read its stdin)") from None
         except (ConnectionError, RuntimeError) as exc:
             raise CallFailure(TRANSPORT, f"cannot write to the server: {exc}") from None
         return len(body) + 1

@@ -14,12 +14,23 @@ import contextlib
 from collections.abc import Callable
 
 from mcpload.mcp.outcome import PROTOCOL, TIMEOUT
-from mcpload.transports.base import CallFailure, Reply, Transport
+from mcpload.transports.base import CallFailure, Reply, Transport, short
 from mcpload.transports.exchange import STREAM_ENDED, EventStream, Exchange
 from mcpload.transports.http1 import Origin, Pool
 
 DEFAULT_RETRY_MS = 1000
 MAX_RESUMES = 10
+#: an Mcp-Session-Id or SSE event id longer than this is refused (it is sent back in every request)
+MAX_ECHOED_CHARS = 1024
+
+
+def echoable(value: str, space: bool = False) -> bool:
+    """Whether a server's value may be sent back as a header value: visible ASCII (0x21–0x7E; with
+    ``space``, also 0x20), at most MAX_ECHOED_CHARS. The spec asks this of Mcp-Session-Id; anything
+    else could split or forge the headers of every later request."""
+    return (
+        0 < len(value) <= MAX_ECHOED_CHARS and value.isascii() and value.isprintable() and (space or " " not in value)
+    )
 
 
 def header_value(text: str) -> str:
@@ -125,14 +136,23 @@ class StreamableHTTP(Transport):
             msg = await fut
             received += conn.received - start_rx
             if method == "initialize" and ex.mcp_session_id:
+                if not echoable(ex.mcp_session_id):
+                    raise CallFailure(
+                        PROTOCOL,
+                        f"Mcp-Session-Id {short(ex.mcp_session_id)} is not 1 to {MAX_ECHOED_CHARS} visible ASCII "
+                        "characters",
+                    )
                 self.session_id = ex.mcp_session_id  # echoed once the session calls set_protocol
             resumes = 0
             while msg is STREAM_ENDED:
                 sse = ex.sse
                 if sse is None or sse.last_event_id is None or resumes >= MAX_RESUMES:
                     raise CallFailure(PROTOCOL, "response stream ended without a response")
+                if not echoable(sse.last_event_id, space=True):
+                    raise CallFailure(PROTOCOL, f"SSE event id {short(sse.last_event_id)} cannot be sent back")
                 resumes += 1
-                await asyncio.sleep((sse.retry_ms if sse.retry_ms is not None else DEFAULT_RETRY_MS) / 1000)
+                delay = (sse.retry_ms if sse.retry_ms is not None else DEFAULT_RETRY_MS) / 1000
+                await asyncio.sleep(min(delay, max(deadline - loop.time(), 0.0)))  # never past the call's timeout
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     raise CallFailure(TIMEOUT, "timed out waiting to resume the response stream")
@@ -199,7 +219,7 @@ class StreamableHTTP(Transport):
         try:
             with contextlib.suppress(CallFailure, OSError):
                 conn = await (own or self._pool).acquire()
-                stream = EventStream(lambda msg, _size: self.dispatch_server_message(msg))
+                stream = EventStream(lambda msg, _size: self.dispatch_server_message(msg), None, self.max_body)
                 conn.send(self._get(), stream, None)
                 try:
                     await stream.closed
