@@ -282,7 +282,7 @@ class Agent:
                 if kind is m.Call:
                     sending = session.call_tool(step.tool, step.args.render(ctx), step.timeout)
                 elif kind is m.ReadResource:
-                    sending = session.read_resource(str(step.uri.render(ctx)), step.timeout)
+                    sending = session.read_resource(str(step.uri.render(ctx)), step.timeout, step.operation_name)
                 elif kind is m.GetPrompt:
                     sending = session.get_prompt(step.name, step.args.render(ctx) or None, step.timeout)
                 else:

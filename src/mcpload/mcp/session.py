@@ -245,8 +245,9 @@ class Session:
     async def list_prompts(self, timeout: float | None = None) -> Outcome:
         return await self._list("prompts/list", "prompts", timeout)
 
-    async def read_resource(self, uri: str, timeout: float | None = None) -> Outcome:
-        return await self.request("resources/read", {"uri": uri}, uri, timeout)
+    async def read_resource(self, uri: str, timeout: float | None = None, name: str | None = None) -> Outcome:
+        """``name``: the operation the metrics count it under (default: the URI itself)."""
+        return await self.request("resources/read", {"uri": uri}, name or uri, timeout)
 
     async def get_prompt(
         self, name: str, arguments: dict[str, str] | None = None, timeout: float | None = None

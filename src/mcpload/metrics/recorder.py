@@ -20,6 +20,7 @@ from mcpload.metrics.summary import operation_summary, run_summary
 
 MAX_MESSAGES = 200  # distinct (kind, operation, message) triples kept; later ones count as "other"
 MAX_MESSAGE_CHARS = 200
+MAX_OPERATIONS = 1000  # distinct operations timed; later ones share "<method> (other)"
 OTHER = "other"
 
 
@@ -60,7 +61,11 @@ class Recorder:
         table = self._retry_ops if retry else self._ops
         stats = table.get(op)
         if stats is None:
-            stats = table[op] = OpStats(self._retries_all if retry else self._all)
+            if len(table) >= MAX_OPERATIONS:  # bounded, whatever names scripted agents make up
+                op = f"{outcome.method} ({OTHER})"
+                stats = table.get(op)
+            if stats is None:
+                stats = table[op] = OpStats(self._retries_all if retry else self._all)
         timing = stats.timing
         # Timing.add, inlined: this runs 20k+ times a second.
         us = int(outcome.latency * 1e6 + 0.5)

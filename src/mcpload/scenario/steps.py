@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import functools
 import random
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -91,11 +92,27 @@ class ListPrompts(Request):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReadResource(Request):
-    """``resources/read``; ``uri`` always renders to a string."""
+    """``resources/read``; ``uri`` always renders to a string. Its metrics are grouped under
+    ``operation_name``: the URI as written, each template in it shown as ``{expression}`` (as RFC 6570
+    templates look), so that a step reading many rendered URIs is one operation, not one per URI."""
 
     kind: ClassVar[str] = "read_resource"
     method: ClassVar[str] = "resources/read"
     uri: Args
+    operation_name: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "operation_name", uri_template_name(str(self.uri.source)))
+
+
+_EXPRESSION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}|\{%.*?%\}", re.DOTALL)
+MAX_OPERATION_NAME = 160
+
+
+def uri_template_name(source: str) -> str:
+    """The operation name of a ``read_resource`` URI as written: ``docs://{{ id }}`` → ``docs://{id}``."""
+    name = _EXPRESSION.sub(lambda m: "{" + " ".join((m.group(1) or "…").split()) + "}", source)
+    return name if len(name) <= MAX_OPERATION_NAME else name[: MAX_OPERATION_NAME - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
