@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +15,9 @@ from mcpload import Session, Stdio
 from mcpload.engine.execute import run_scenario
 from mcpload.scenario import Scenario
 from tests.conftest import everything_cmd
+
+MCPLOAD = str(Path(sys.executable).parent / "mcpload")
+RUN_4S_2_AGENTS = ("--agents", "2", "--duration", "4s", "--quiet", "--out", "r.json")
 
 
 def make(target: dict[str, Any], workflow: list[Any], profile: dict[str, Any], **agent: Any) -> Scenario:
@@ -50,3 +57,29 @@ async def test_stdio_server_exiting_early_shows_its_stderr(mode):
     message = opened.error_message
     assert "exited with code 1" in message and f"Unknown transport: {mode}" in message, message
     assert "\n" not in message and len(message) < 500
+
+
+@pytest.mark.node
+def test_stdio_startup_is_kept_apart_from_the_steady_state(tmp_path):
+    """§2.3: each stdio session spawns a Node process (server-everything); that start-up is reported
+    apart (seconds, sessions, CPU) and the per-call CPU and extrapolation are the steady state's."""
+    cmd = " ".join(everything_cmd("stdio"))
+    proc = subprocess.run(
+        [MCPLOAD, "run", "--stdio-cmd", cmd, "--tool", "echo", "--args", '{"message": "x"}', *RUN_4S_2_AGENTS],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads((tmp_path / "r.json").read_text())
+    derived = res["resources"]["derived"]
+    startup = derived["startup"]
+    assert startup is not None, derived
+    assert startup["sessions"] == 2 and startup["cpu_seconds"] > 0 and startup["seconds"] > 0
+    steady_calls = res["totals"]["calls"] - startup["calls"]
+    assert steady_calls > 0 and derived["steady_state_s"] > 0
+    # the per-call figure counts only the steady state's CPU and calls
+    total_cpu = derived["cpu_seconds"] + startup["cpu_seconds"]
+    assert derived["cpu_seconds_per_1k_calls"] == pytest.approx(derived["cpu_seconds"] / steady_calls * 1000, rel=0.01)
+    assert total_cpu >= derived["cpu_seconds"]

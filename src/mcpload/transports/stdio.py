@@ -162,10 +162,12 @@ class Stdio(Correlated):
                         self._incoming(msg, len(line))
             if not line.endswith(b"\n"):
                 break
-        code = await self.proc.wait() if self.proc is not None else None
-        if len(self._tasks) > 1:  # let the stderr reader take the last words of a dying server
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(asyncio.shield(self._tasks[1]), 1.0)
+        proc, tasks = self.proc, self._tasks
+        code = await proc.wait() if proc is not None else None
+        if len(tasks) > 1:  # let the stderr reader take the last words of a dying server
+            await asyncio.wait((tasks[1],), timeout=1.0)
+        if self.proc is not proc:
+            return  # stopped (or restarted) meanwhile: _stop has failed what was in flight
         self._exited = f"{reason}; process exited with code {code}{stderr_excerpt(self.stderr_text())}"
         self._fail_all(CallFailure(TRANSPORT, self._exited))
 
@@ -192,8 +194,7 @@ class Stdio(Correlated):
             raise CallFailure(TIMEOUT, "timed out writing to the server (it does not read its stdin)") from None
         except (ConnectionError, RuntimeError) as exc:
             if self._tasks:  # the process is gone: say why, with its stderr, once the reader has seen it end
-                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                    await asyncio.wait_for(asyncio.shield(self._tasks[0]), 2.0)
+                await asyncio.wait((self._tasks[0],), timeout=2.0)
             raise CallFailure(TRANSPORT, self._exited or f"cannot write to the server: {exc}") from None
         return len(body) + 1
 
