@@ -4,17 +4,19 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from mcpload import Session, Stdio
 from mcpload.engine.execute import run_scenario
 from mcpload.scenario import Scenario
-from tests.conftest import everything_cmd
+from tests.conftest import ROOT, everything_cmd, need, node_binary
 
 MCPLOAD = str(Path(sys.executable).parent / "mcpload")
 RUN_4S_2_AGENTS = ("--agents", "2", "--duration", "4s", "--quiet", "--out", "r.json")
@@ -83,3 +85,62 @@ def test_stdio_startup_is_kept_apart_from_the_steady_state(tmp_path):
     total_cpu = derived["cpu_seconds"] + startup["cpu_seconds"]
     assert derived["cpu_seconds_per_1k_calls"] == pytest.approx(derived["cpu_seconds"] / steady_calls * 1000, rel=0.01)
     assert total_cpu >= derived["cpu_seconds"]
+
+
+def memory_cmd(tmp_path: Path) -> list[str]:
+    server = ROOT / ".npm-ref" / "node_modules" / ".bin" / "mcp-server-memory"
+    node = node_binary()
+    need(server.exists() and node is not None, "server-memory not installed (run `make npm-ref`)")
+    return [str(server)]
+
+
+def run_file(tmp_path: Path, scenario: dict[str, Any], *extra: str) -> subprocess.CompletedProcess:
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(scenario))
+    return subprocess.run(
+        [MCPLOAD, "run", "s.yaml", "--quiet", "--out", "r.json", *extra],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "MEMORY_FILE_PATH": str(tmp_path / "memory.json")},
+    )
+
+
+def one_agent(target: dict[str, Any], workflow: list[Any], duration: str = "1s") -> dict[str, Any]:
+    return {
+        "target": target,
+        "agents": {"a": {"workflow": workflow}},
+        "profiles": {"type": "constant-agents", "agents": 1, "duration": duration},
+    }
+
+
+@pytest.mark.node
+@pytest.mark.parametrize(
+    ("step", "capability"),
+    [("list_prompts", "prompts"), ({"get_prompt": "anything"}, "prompts"), ("list_tools", None)],
+)
+def test_preflight_refuses_steps_on_undeclared_capabilities(tmp_path, step, capability):
+    """§2.4: server-memory declares tools and resources but no prompts: a prompts step is refused before
+    any load (exit 2, one stderr line naming the step); a tools step is accepted."""
+    proc = run_file(tmp_path, one_agent({"command": memory_cmd(tmp_path), "env": {}}, [step], "0.5s"))
+    if capability is None:
+        assert proc.returncode == 0, proc.stderr
+        return
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "workflow[0]" in lines[0] and f"'{capability}' capability" in lines[0] and "resources, tools" in lines[0]
+    assert not (tmp_path / "r.json").exists()
+
+
+@pytest.mark.node
+def test_preflight_refuses_unknown_prompts_and_warns_about_unknown_resources(tmp_path, everything_url):
+    """§2.4: a prompt server-everything does not list is refused; a literal resource URI it neither lists
+    nor matches with a template is warned about (every read is bound to fail), and the run goes on."""
+    proc = run_file(tmp_path, one_agent({"url": everything_url}, [{"get_prompt": "simple-promt"}]))
+    assert proc.returncode == 2 and "did you mean 'simple-prompt'" in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    workflow = [{"read_resource": "demo://nowhere/1"}, {"read_resource": "demo://resource/dynamic/text/3"}]
+    proc = run_file(tmp_path, one_agent({"url": everything_url}, workflow, "0.5s"))
+    warnings = [line for line in proc.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "demo://nowhere/1" in warnings[0] and "workflow[0]" in warnings[0], proc.stderr

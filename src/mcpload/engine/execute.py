@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -78,9 +79,12 @@ async def run_scenario(
     for path, tool in scenario.tool_names_with_paths():
         tools.setdefault(tool, path)
     try:
-        info = await preflight(target, tools, scenario.literal_calls(), str(scenario.source))
+        steps = scenario.request_steps() if hasattr(scenario, "request_steps") else []
+        info = await preflight(target, tools, scenario.literal_calls(), str(scenario.source), steps)
     except PreflightError as exc:
         raise PreflightError(redact(str(exc), secrets), exc.code) from None
+    for warning in info.warnings:
+        print(f"mcpload: warning: {redact(warning, secrets)}", file=sys.stderr)
     if info.era == "modern":
         _refuse_ping(scenario, info.protocol_version)
     recorder = Recorder()

@@ -170,6 +170,10 @@ class Scenario:
             if isinstance(step, Call) and step.args.is_literal
         ]
 
+    def request_steps(self) -> list[Request]:
+        """Every request step of every workflow, in file order (preflight checks the server offers them)."""
+        return [step for step in self._steps() if isinstance(step, Request)]
+
     def to_target(self, overrides: Mapping[str, Any] | None = None) -> Target:
         """The ``mcpload.mcp.target.Target`` (see ``TargetSpec.to_target``); works without ``target:``
         when the overrides give a ``url`` or ``command``."""
