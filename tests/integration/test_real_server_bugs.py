@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
-from mcpload import Session, Stdio
+from mcpload import Session, Stdio, StreamableHTTP, Target
 from mcpload.engine.execute import run_scenario
+from mcpload.engine.preflight import PreflightError, preflight
 from mcpload.scenario import Scenario
 from tests.conftest import ROOT, everything_cmd, need, node_binary
 
@@ -144,3 +145,37 @@ def test_preflight_refuses_unknown_prompts_and_warns_about_unknown_resources(tmp
     proc = run_file(tmp_path, one_agent({"url": everything_url}, workflow, "0.5s"))
     warnings = [line for line in proc.stderr.splitlines() if "warning" in line]
     assert len(warnings) == 1 and "demo://nowhere/1" in warnings[0] and "workflow[0]" in warnings[0], proc.stderr
+
+
+@pytest.mark.node
+async def test_error_text_from_real_servers(everything_url):
+    """§2.5: server-everything (Express) answers a wrong path with an HTML page: the error is its one
+    line of text with the status once; its JSON-RPC error bodies keep their message; preflight hints
+    at /mcp and /sse on a 404."""
+    base = everything_url.rsplit("/", 1)[0]
+    session = Session(StreamableHTTP(base + "/wrong"), protocol="2025-11-25")
+    try:
+        opened = await session.open()
+    finally:
+        await session.close()
+    assert opened.describe() == "http_error: HTTP 404 Cannot POST /wrong", opened.describe()
+    stale = Session(StreamableHTTP(everything_url), protocol="2025-11-25")
+    try:
+        out = await stale.call_tool("echo", {"message": "x"})  # no initialize: the server refuses in JSON
+    finally:
+        await stale.close()
+    assert out.http_status == 400 and out.error_code == -32000 and "Server not initialized" in out.error_message
+    assert "{" not in out.error_message
+    with pytest.raises(PreflightError) as refused:
+        await preflight(Target(url=base + "/wrong"), {}, [], "s.yaml")
+    message = str(refused.value)
+    assert refused.value.code == 3 and "HTTP 404 Not Found" in message and "HTTP 404 HTTP 404" not in message
+    assert "/mcp" in message and "/sse" in message and "<" not in message
+
+
+async def test_demo_server_404_hint(demo_url):
+    """§2.5 on the Python SDK demo server (Starlette's plain-text 404)."""
+    with pytest.raises(PreflightError) as refused:
+        await preflight(Target(url=demo_url.rsplit("/", 1)[0] + "/api", transport="http"), {}, [], "s.yaml")
+    message = str(refused.value)
+    assert message.count("404") == 1 and "nothing answers at /api" in message and "/mcp" in message, message

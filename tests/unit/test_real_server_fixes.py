@@ -46,3 +46,41 @@ def test_operations_are_bounded():
     table = rec._ops
     assert len(table) == MAX_OPERATIONS + 1
     assert table["resources/read (other)"].kinds["ok"] == 50
+
+
+def test_error_text_shapes():
+    from mcpload.transports.exchange import error_text
+
+    page = b"<!DOCTYPE html><html><head><title>Error</title></head><body><pre>Cannot POST /x</pre></body></html>"
+    assert error_text(page) == (None, "Cannot POST /x")
+    assert error_text(b"<html><title>502 Bad Gateway</title><body>" + b"x" * 100_000) == (None, "502 Bad Gateway")
+    assert error_text(b'{"jsonrpc":"2.0","error":{"code":-32000,"message":"No valid session ID"},"id":null}') == (
+        -32000,
+        "No valid session ID",
+    )
+    assert error_text(b'{"detail": "Not authenticated"}') == (None, "Not authenticated")
+    assert error_text(b'{"error": "invalid_token", "error_description": "expired"}') == (None, "expired")
+    assert error_text(b"") == (None, "")
+    assert error_text(b"Not Found\n") == (None, "Not Found")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.binary(max_size=3000), st.text(max_size=3000).map(str.encode)))
+def test_error_text_is_one_bounded_line(body):
+    from mcpload.transports.exchange import ERROR_TEXT_CHARS, error_text
+
+    code, text = error_text(body)
+    assert len(text) <= ERROR_TEXT_CHARS and "\n" not in text and all(ch.isprintable() for ch in text)
+    assert code is None or isinstance(code, int)
+
+
+def test_http_errors_never_repeat_the_status():
+    from mcpload.transports.exchange import http_failure
+
+    for status in (404, 500, 503, 599):
+        failure = http_failure(status, b"", False)
+        out = Outcome(failure.kind, "initialize", None, 0.0, 0.0, None, None, failure.message, status)
+        assert out.describe().count(str(status)) == 1, out.describe()
+    expired = http_failure(404, b"", True)
+    out = Outcome(expired.kind, "tools/call", "x", 0.0, 0.0, None, None, expired.message, 404)
+    assert out.describe().count("404") == 1, out.describe()

@@ -7,6 +7,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from mcpload.mcp.target import Target, connect
 
@@ -55,7 +56,8 @@ async def preflight(
     """
     session, opened = await connect(target)
     if not opened.ok:
-        raise PreflightError(f"{target.describe()}: not reachable as an MCP server ({opened.describe()})", 3)
+        hint = path_hint(target.url, opened.http_status)
+        raise PreflightError(f"{target.describe()}: not reachable as an MCP server ({opened.describe()}){hint}", 3)
     caps = session.server_capabilities if isinstance(session.server_capabilities, dict) else None
     try:
         _check_capabilities(caps, steps, tool_names, source)
@@ -88,6 +90,14 @@ async def preflight(
         if problem:
             raise PreflightError(f"{source}: {path}: arguments do not match {tool}'s inputSchema: {problem}", 2)
     return info
+
+
+def path_hint(url: str | None, status: int | None) -> str:
+    """For a 404 on the URL itself: where MCP servers usually listen."""
+    if url is None or status != 404:
+        return ""
+    path = urlsplit(url).path or "/"
+    return f"; nothing answers at {path}: MCP servers usually listen at /mcp (Streamable HTTP) or /sse (legacy SSE)"
 
 
 def _check_capabilities(caps: dict[str, Any] | None, steps: list[Any], tool_names: dict[str, str], source: str) -> None:
