@@ -175,8 +175,12 @@ def run_cmd(
     tool: Annotated[str | None, typer.Option(help="Ad-hoc run: the tool every agent calls")] = None,
     args: Annotated[str, typer.Option(help="Ad-hoc run: its arguments as JSON (templates allowed)")] = "{}",
     think: Annotated[str | None, typer.Option(help="Ad-hoc run: think time between calls, e.g. 1s..3s")] = None,
-    agents: Annotated[int | None, typer.Option(help="Constant agents (replaces the scenario's profiles)")] = None,
-    duration: Annotated[str | None, typer.Option(help="Duration with --agents, e.g. 30s")] = None,
+    agents: Annotated[
+        int | None, typer.Option(help="Constant agents (replaces the scenario's profiles; its duration is kept)")
+    ] = None,
+    duration: Annotated[
+        str | None, typer.Option(help="Duration, e.g. 30s (replaces the scenario's profiles; its agents are kept)")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for every random choice")] = None,
     out: Annotated[Path, typer.Option(help="Results file (intervals go beside it as .ndjson)")] = Path(
         "mcpload-results.json"

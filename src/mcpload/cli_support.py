@@ -138,18 +138,24 @@ def _load_run_scenario(scenario_file, url, stdio_cmd, tool, args, think, agents,
     from mcpload.scenario import Scenario, load_scenario
 
     profile = None
-    if agents is not None or duration is not None:
-        if agents is None or duration is None:
-            raise ValueError("--agents and --duration go together")
-        if agents < 1:
-            raise ValueError(f"--agents {agents}: must be at least 1")
-        profile = {"type": "constant-agents", "agents": agents, "duration": duration}
+    if agents is not None and agents < 1:
+        raise ValueError(f"--agents {agents}: must be at least 1")
+    if scenario_file is None and (agents is not None or duration is not None):
+        # an ad-hoc run: one agent, or ten seconds, unless told
+        profile = {"type": "constant-agents", "agents": agents or 1, "duration": duration or "10s"}
     if scenario_file is not None:
         if tool is not None:
             raise ValueError("--tool is for ad-hoc runs without a scenario file")
         if not scenario_file.exists():
             raise ValueError(f"{scenario_file}: no such scenario file")
         scenario = load_scenario(scenario_file)
+        if agents is not None or duration is not None:
+            # either flag alone keeps the scenario's own value of the other
+            profile = {
+                "type": "constant-agents",
+                "agents": agents if agents is not None else _scenario_agents(scenario),
+                "duration": duration if duration is not None else _scenario_duration(scenario),
+            }
         if profile is not None:
             import dataclasses
 
@@ -175,6 +181,22 @@ def _load_run_scenario(scenario_file, url, stdio_cmd, tool, args, think, agents,
         "profiles": [profile or {"type": "constant-agents", "agents": 1, "duration": "10s"}],
     }
     return Scenario.from_dict(data, source="<command line>")
+
+
+def _scenario_duration(scenario) -> float:
+    from mcpload.engine.timing import planned_duration
+
+    seconds = planned_duration(scenario)
+    if not seconds:
+        raise ValueError(f"{scenario.source}: its profiles set no duration: give --duration with --agents")
+    return seconds
+
+
+def _scenario_agents(scenario) -> int:
+    counts = [n for p in scenario.profiles if isinstance(n := getattr(p, "agents", None), int)]
+    if not counts:
+        raise ValueError(f"{scenario.source}: its profiles set no agent count: give --agents with --duration")
+    return max(counts)
 
 
 def _override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env, connections=None):

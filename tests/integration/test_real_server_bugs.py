@@ -179,3 +179,29 @@ async def test_demo_server_404_hint(demo_url):
         await preflight(Target(url=demo_url.rsplit("/", 1)[0] + "/api", transport="http"), {}, [], "s.yaml")
     message = str(refused.value)
     assert message.count("404") == 1 and "nothing answers at /api" in message and "/mcp" in message, message
+
+
+def test_run_file_with_agents_keeps_its_duration_and_reports_tool_calls_apart(tmp_path, demo_url):
+    """§2.6 against the demo server: ``run s.yaml --agents 2`` runs the scenario's duration; threshold
+    values are printed with their units; the tools' own success (here: every call fails) is a row of its
+    own, apart from the session openings that succeed."""
+    scenario = one_agent({"url": demo_url}, [{"call": "search_docs", "args": {"query": "{{ 1 }}"}}], "1.5s")
+    scenario["thresholds"] = {
+        "success_rate": ["rate > 0.9"],
+        "latency": ["p(95) < 10s"],
+        "calls_per_s": ["value > 0"],
+    }
+    proc = run_file(tmp_path, scenario, "--agents", "2")
+    assert proc.returncode == 99, proc.stderr  # the success threshold fails
+    res = json.loads((tmp_path / "r.json").read_text())
+    assert [(p["type"], p["duration_s"]) for p in res["profiles"]] == [("constant-agents", 1.5)]
+    assert 1.4 <= res["duration_s"] <= 3.0 and res["sessions"]["started"] == 2
+    tool_row = next(line for line in proc.stdout.splitlines() if line.strip().startswith("tool calls"))
+    assert "0.00%" in tool_row and "tool_error=" in tool_row, proc.stdout
+    units = {th["metric"]: th["unit"] for th in res["thresholds"]}
+    assert units == {"success_rate": "ratio", "latency": "ms", "calls_per_s": "calls/s"}
+    shown = [line for line in proc.stdout.splitlines() if "(value " in line]
+    assert any(line.strip().endswith("ms)") for line in shown) and any("calls/s)" in line for line in shown)
+    assert any("%)" in line for line in shown), shown
+    # a tool's multi-line error message is one line in the summary
+    assert all("validation error" not in line or "Input should be" in line for line in proc.stdout.splitlines())

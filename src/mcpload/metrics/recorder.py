@@ -372,5 +372,6 @@ def _message(outcome: Outcome) -> str:
     if outcome.error_code is not None:
         parts.append(f"code {outcome.error_code}")
     if outcome.error_message:
-        parts.append(outcome.error_message)
+        # one line: tool errors and tracebacks come with newlines (cut first: messages can be long)
+        parts.append(" ".join(outcome.error_message[: MAX_MESSAGE_CHARS * 2].split()))
     return " ".join(parts)[:MAX_MESSAGE_CHARS]
