@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 NPM_REF := .npm-ref
-NPM_PKGS := @modelcontextprotocol/server-everything@2026.8.31 @modelcontextprotocol/conformance@0.1.16 node@22
+NPM_PKGS := @modelcontextprotocol/server-everything@2026.8.31 @modelcontextprotocol/conformance@0.1.16 node@22 \
+            @modelcontextprotocol/server-filesystem@2026.8.31 @modelcontextprotocol/server-memory@2026.8.31
 
 .PHONY: demo test test-fast lint bench bench-peers bench-agents bench-soak bench-latency bench-k6-memory npm-ref clean
 

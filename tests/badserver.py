@@ -169,6 +169,8 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
                 writer.write(b"THIS IS NOT HTTP\r\n\r\n")
             elif path == "/sse-truncated":
                 writer.write(_response(200, b'event: message\ndata: {"jsonrpc":\n\n', "text/event-stream"))
+            elif path == "/sse-long-retry":  # a primed stream that ends at once, asking for an 11-day pause
+                writer.write(_response(200, b"id: e1\nretry: 999999999\ndata: \n\n", "text/event-stream"))
             elif path == "/sse-ends":
                 writer.write(_response(200, b": nothing to see\n\n", "text/event-stream"))
             elif path == "/sse-notify-then-response":

@@ -35,6 +35,8 @@ def stream(variant: str, rid: int) -> bytes:
         return ok.replace(b'"ok"', b'"\xc3\x28"') + b"\n"
     if variant == "crlf":
         return ok + b"\r\n"
+    if variant == "batch":  # the response inside a JSON-RPC batch, with a stray entry
+        return b"[" + ok + b',"x"]\n'
     raise ValueError(variant)
 
 

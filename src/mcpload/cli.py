@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from mcpload import __version__, cli_distributed, cli_monitor
+from mcpload import __version__, cli_distributed, cli_monitor, cli_plan
 from mcpload.cli_support import (
     DEBUG,
     DEMO_HTML,
@@ -72,16 +72,33 @@ def diagnose(
     call_timeout: Annotated[float, typer.Option(help="Timeout of each sample tool call, seconds")] = 10.0,
     no_calls: Annotated[bool, typer.Option("--no-calls", help="List tools but do not call them")] = False,
     skip_tool: Annotated[list[str] | None, typer.Option("--skip-tool", help="Do not call this tool")] = None,
+    call_tools: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--call-tools",
+            metavar="read-only|all|none|NAME",
+            help="Which tools to call (repeatable, comma-separated): read-only (default: annotated readOnlyHint "
+            "true and openWorldHint false), all (asks first; --yes when not on a terminal), none, or tool names",
+        ),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before --call-tools all")] = False,
     insecure: Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the diagnosis as JSON")] = False,
 ) -> None:
-    """Connect to a server, detect transport and protocol era, and exercise every method and tool once."""
+    """Connect to a server, detect transport and protocol era, exercise every method, and call the read-only tools."""
     from mcpload._loop import run
     from mcpload.diagnose import diagnose as run_diagnosis
     from mcpload.mcp.target import Target
+    from mcpload.mcp.tool_safety import CallPolicy
 
     if (url is None) == (stdio_cmd is None):
         raise _fail("diagnose needs a URL or --stdio-cmd CMD (not both)")
+    try:
+        policy = CallPolicy.parse(call_tools)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    if policy.all and not yes and not no_calls and not sys.stdin.isatty():
+        raise _fail("--call-tools all may call tools with side effects: add --yes (stdin is not a terminal)")
     try:
         target = Target(
             url=url,
@@ -96,7 +113,7 @@ def diagnose(
         )
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    diag = run(run_diagnosis(target, not no_calls, call_timeout, tuple(skip_tool or ())))
+    diag = run(run_diagnosis(target, not no_calls, call_timeout, tuple(skip_tool or ()), policy, _confirm_calls(yes)))
     if as_json:
         typer.echo(json.dumps(diag.to_dict(), indent=2))
     else:
@@ -107,6 +124,23 @@ def diagnose(
         raise _fail(f"{target.describe()}: not reachable as an MCP server ({diag.error})", EXIT_UNREACHABLE)
     if diag.failed:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _confirm_calls(yes: bool):
+    """``--call-tools all``: name the tools with possible side effects about to be called, then ask (--yes: don't)."""
+
+    def confirm(names: list[str]) -> bool:
+        typer.echo(
+            f"mcpload: about to call {len(names)} tools that may have side effects: {', '.join(names)}", err=True
+        )
+        if yes:
+            return True
+        try:
+            return typer.confirm("Call them?", default=False, err=True)
+        except typer.Abort:  # end of input: no
+            return False
+
+    return confirm
 
 
 @app.command("serve-demo")
@@ -135,9 +169,19 @@ def serve_demo(
     reject_above: Annotated[
         int | None, typer.Option(help="With --max-concurrency: fail a call at once when this many already wait")
     ] = None,
+    flaw: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--flaw",
+            metavar="NAME[=VALUE]",
+            help="Misbehave on purpose (repeatable): leak-sessions[=512KiB], blocking-tool[=search_docs], "
+            "unknown-session-400, timeout-at=2s, max-connections=50",
+        ),
+    ] = None,
 ) -> None:
     """Run the demo MCP server (official Python SDK) with agent-like tools."""
     from mcpload.demo.behaviour import Behaviour, SpecError
+    from mcpload.demo.flaws import parse_flaws
     from mcpload.demo.limits import ConcurrencyLimit
 
     if transport not in ("http", "sse", "stdio"):
@@ -147,13 +191,16 @@ def serve_demo(
         if max_concurrency is None and (queue_timeout is not None or reject_above is not None):
             raise ValueError("--queue-timeout and --reject-above need --max-concurrency")
         limit = None if max_concurrency is None else ConcurrencyLimit(max_concurrency, queue_timeout, reject_above)
+        flaws = parse_flaws(flaw or [])
+        if flaws.needs_wrapping and transport != "http":
+            raise ValueError("--flaw: only blocking-tool works with --transport sse or stdio")
     except (SpecError, ValueError) as exc:
         raise _fail(str(exc)) from None
     from mcpload.demo.server import serve
 
     if transport != "stdio":
         typer.echo(f"mcpload demo server on http://{host}:{port}{'/sse' if transport == 'sse' else '/mcp'}", err=True)
-    serve(transport, host, port, stateless, json_response, behaviour, limit)  # type: ignore[arg-type]
+    serve(transport, host, port, stateless, json_response, behaviour, limit, flaws)  # type: ignore[arg-type]
 
 
 @app.command("run")
@@ -209,6 +256,8 @@ def run_cmd(
     segment: cli_distributed.SegmentOpt = None,
     start_at: cli_distributed.StartAt = None,
     ray: cli_distributed.Ray = None,
+    allow_host: cli_plan.AllowHost = None,
+    dry_run: cli_plan.DryRun = False,
 ) -> None:
     """Run a scenario (or an ad-hoc load with --url/--tool) and report; exit 99 if a threshold fails."""
     from mcpload.scenario import ScenarioError
@@ -225,6 +274,9 @@ def run_cmd(
         split = cli_distributed.distribution(scenario, workers, segment, start_at, ray, recipe)
     except (ScenarioError, ValueError) as exc:
         raise _fail(str(exc)) from None
+    cli_plan.guard_host(scenario, target, allow_host)
+    if dry_run:
+        raise typer.Exit(cli_plan.dry_run(scenario, target))
     outputs = _prometheus_outputs(prometheus) + _otlp_outputs(otlp)
     code = _execute(
         scenario, target, seed, out, quiet, outputs=outputs, html=html, junit=junit, csv=csv, monitor=monitor,

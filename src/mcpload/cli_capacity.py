@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from mcpload import cli_monitor
+from mcpload import cli_monitor, cli_plan
 
 EXIT_GENERATOR_BOUND, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 1, 2, 3, 130
 PANEL = "Search"
@@ -77,6 +77,7 @@ def capacity(
     scrape_metrics: cli_monitor.ScrapeMetrics = None,
     scrape_series: cli_monitor.ScrapeSeries = None,
     extrapolate_agents: cli_monitor.ExtrapolateAgents = None,
+    allow_host: cli_plan.AllowHost = None,
 ) -> None:
     """Find the highest load (agents or sessions/s) the server sustains under the SLOs: steps, then bisection."""
     from mcpload import cli
@@ -107,6 +108,8 @@ def capacity(
     except (SloError, ScenarioError, ValueError) as exc:
         typer.echo(f"mcpload: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
+    unit = "agents" if by == "agents" else "new sessions/s"
+    cli_plan.guard_host(scenario, target, allow_host, f"capacity search from {start:g} up to {max_load:g} {unit}")
     raise typer.Exit(execute_capacity(scenario, target, slos, settings, seed, out, quiet, monitor))
 
 

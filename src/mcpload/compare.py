@@ -21,7 +21,8 @@ from typing import Any
 ALL = "all"  # the row of every operation together
 LATENCIES = ("p50", "p95", "p99")
 LATENCY_METRICS = tuple(f"{p}_delta" for p in LATENCIES)
-METRICS = ("calls_per_s_delta", "success_rate_delta", *LATENCY_METRICS)
+NEW_FINDINGS = "new_findings"  # findings of NEW whose id BASE did not have (a count, no unit)
+METRICS = ("calls_per_s_delta", "success_rate_delta", *LATENCY_METRICS, NEW_FINDINGS)
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
     "<=": operator.le,
@@ -61,9 +62,12 @@ class Row:
 
 @dataclass(frozen=True)
 class Comparison:
-    """Every row, ``ALL`` first, then the operations of either run in name order."""
+    """Every row, ``ALL`` first, then the operations of either run in name order; and the findings
+    (``mcpload.findings``) of NEW whose id BASE lacks (``new_findings``), and those gone."""
 
     rows: list[Row]
+    new_findings: list[dict[str, Any]] = field(default_factory=list)
+    gone_findings: list[dict[str, Any]] = field(default_factory=list)
 
     def row(self, operation: str) -> Row:
         """The row of ``operation`` (``ALL`` for the totals).
@@ -93,6 +97,8 @@ class Assertion:
 
     def measure(self, comparison: Comparison) -> float | None:
         """The delta this assertion looks at, in its unit; None when there is no data."""
+        if self.metric == NEW_FINDINGS:
+            return float(len(comparison.new_findings))
         row = comparison.row(self.operation)
         key = self.metric if self.unit != "ms" else f"{self.metric}_ms"
         return row.deltas.get(key)
@@ -101,6 +107,8 @@ class Assertion:
         """``value`` as a user reads it: ``+12.3%``, ``-0.15pp``, ``+4.2ms`` or ``no data``."""
         if value is None:
             return "no data"
+        if self.metric == NEW_FINDINGS:
+            return f"{value:g}"
         unit = "pp" if self.metric == "success_rate_delta" else self.unit
         return f"{value:+.3g}{unit}"
 
@@ -181,7 +189,17 @@ def compare(base: dict[str, Any], new: dict[str, Any]) -> Comparison:
             _side(n, n.get("latency_ms")) if isinstance(n, dict) else None,
         )
         rows.append(Row(name, *pair, _deltas(*pair)))
-    return Comparison(rows)
+    return Comparison(rows, *findings_diff(base, new))
+
+
+def findings_diff(base: dict[str, Any], new: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``(new, gone)``: the findings of NEW whose id is not among BASE's, and those of BASE no longer
+    in NEW (each run's own findings, recomputed for results written before findings existed)."""
+    from mcpload.findings import findings_of
+
+    mine, theirs = findings_of(base), findings_of(new)
+    base_ids, new_ids = {f.get("id") for f in mine}, {f.get("id") for f in theirs}
+    return [f for f in theirs if f.get("id") not in base_ids], [f for f in mine if f.get("id") not in new_ids]
 
 
 def parse_assertion(text: str) -> Assertion:
@@ -207,6 +225,10 @@ def parse_assertion(text: str) -> Assertion:
         close = [f"{metric}_delta"] if f"{metric}_delta" in METRICS else difflib.get_close_matches(metric, METRICS, n=1)
         hint = f"did you mean {close[0]!r}?" if close else f"metrics: {', '.join(METRICS)}"
         raise CompareError(f"--assert {text!r}: unknown metric {metric!r} ({hint})")
+    if metric == NEW_FINDINGS:
+        if scope != ALL or unit:
+            raise CompareError(f"--assert {text!r}: new_findings is a count of the whole run, e.g. 'new_findings == 0'")
+        return Assertion(text, ALL, metric, op, float(match["num"]), "")
     if unit == "pp" and metric == "success_rate_delta":
         unit = "%"
     allowed = ("%", "ms", "s") if metric in LATENCY_METRICS else ("%",)

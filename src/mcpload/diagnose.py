@@ -1,10 +1,14 @@
-"""`mcpload diagnose`: connect, detect transport and era, exercise every method and tool once.
+"""`mcpload diagnose`: connect, detect transport and era, exercise every method once and call the tools
+the call policy allows (by default only those annotated read-only and closed-world: see
+``mcp/tool_safety.py``).
 
-Produces a list of checks (PASS/WARN/FAIL/SKIP with timings) that the CLI renders; no printing here.
+Produces a list of checks (PASS/WARN/FAIL/SKIP with timings, and the arguments sent) that the CLI
+renders; no printing here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -12,6 +16,7 @@ from mcpload.mcp import eras
 from mcpload.mcp.outcome import OK, TOOL_ERROR, Outcome
 from mcpload.mcp.samples import sample_arguments
 from mcpload.mcp.target import Target, connect
+from mcpload.mcp.tool_safety import CallPolicy
 
 PASS, WARN, FAIL, SKIP = "PASS", "WARN", "FAIL", "SKIP"
 
@@ -22,6 +27,8 @@ class Check:
     status: str
     ms: float | None = None
     detail: str = ""
+    #: the arguments sent (tools/call checks that called the tool); None when nothing was sent
+    arguments: dict[str, Any] | None = None
 
 
 @dataclass
@@ -34,6 +41,10 @@ class Diagnosis:
     server_info: dict[str, Any] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
     error: str | None = None
+    #: the ``--call-tools`` policy in force (``read-only``, ``all``, ``none`` or names)
+    call_policy: str = "read-only"
+    #: tools listed but not called because their annotations allow side effects
+    not_called: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -48,10 +59,29 @@ def _check(name: str, out: Outcome, detail: str = "", warn_kinds: tuple[str, ...
     return Check(name, status, round(out.latency * 1000, 2), detail if out.ok else out.describe())
 
 
+def _tool_name(tool: Any) -> str | None:
+    name = tool.get("name") if isinstance(tool, dict) else None
+    return name if isinstance(name, str) else None
+
+
 async def diagnose(
-    target: Target, call_tools: bool = True, call_timeout: float = 10.0, skip_tools: tuple[str, ...] = ()
+    target: Target,
+    call_tools: bool = True,
+    call_timeout: float = 10.0,
+    skip_tools: tuple[str, ...] = (),
+    policy: CallPolicy | None = None,
+    confirm: Callable[[list[str]], bool] | None = None,
 ) -> Diagnosis:
-    diag = Diagnosis(target.describe())
+    """Diagnose ``target``.
+
+    Args:
+        call_tools: False: list tools, call none (``--no-calls``).
+        policy: which listed tools to call (default: read-only and closed-world per their annotations).
+        confirm: asked with the names of the tools about to be called although their annotations
+            allow side effects (``--call-tools all``); False: none of those is called.
+    """
+    policy = policy or CallPolicy()
+    diag = Diagnosis(target.describe(), call_policy=policy.describe() if call_tools else "none")
     session, out = await connect(target)
     diag.transport = session.transport.name
     if not out.ok:
@@ -68,7 +98,7 @@ async def diagnose(
         else:
             diag.checks.append(_check("ping", await session.ping()))
         tools_out = await session.list_tools()
-        tools = tools_out.result.get("tools", []) if tools_out.ok else []
+        tools = [t for t in (tools_out.result.get("tools", []) if tools_out.ok else []) if _tool_name(t)]
         diag.checks.append(_check("tools/list", tools_out, f"{len(tools)} tools"))
         caps = session.server_capabilities
         for method, key, cap in (("resources/list", "resources", "resources"), ("prompts/list", "prompts", "prompts")):
@@ -80,17 +110,34 @@ async def diagnose(
             n = len(res.result.get(key, [])) if res.ok else 0
             diag.checks.append(_check(method, res, f"{n} {key}"))
         if call_tools:
-            for tool in tools:
-                name = tool.get("name")
-                if not isinstance(name, str):
-                    continue
-                if name in skip_tools:
-                    diag.checks.append(Check(f"tools/call {name}", SKIP, detail="skipped (--skip-tool)"))
-                    continue
-                args = sample_arguments(tool)
-                res = await session.call_tool(name, args, timeout=call_timeout)
-                detail = "ok" + (" (structuredContent)" if res.ok and "structuredContent" in res.result else "")
-                diag.checks.append(_check(f"tools/call {name}", res, detail, warn_kinds=(TOOL_ERROR,)))
+            await _call_tools(session, diag, tools, policy, call_timeout, skip_tools, confirm)
     finally:
         await session.close()
     return diag
+
+
+async def _call_tools(session, diag, tools, policy, call_timeout, skip_tools, confirm) -> None:
+    listed = {_tool_name(t) for t in tools}
+    for name in sorted(policy.names - listed):
+        diag.checks.append(Check(f"tools/call {name}", WARN, detail="named in --call-tools but not listed"))
+    risky = [n for n in policy.unsafe_to_call(tools) if n not in skip_tools]
+    confirmed = bool(risky) and confirm is not None and confirm(risky)
+    for tool in tools:
+        name = _tool_name(tool)
+        check = f"tools/call {name}"
+        if name in skip_tools:
+            diag.checks.append(Check(check, SKIP, detail="skipped (--skip-tool)"))
+            continue
+        reason = policy.skip_reason(tool)
+        if reason is None and name in risky and not confirmed:
+            reason = "listed, not called: side effects possible and the call was not confirmed"
+        if reason is not None:
+            diag.not_called.append(name)
+            diag.checks.append(Check(check, SKIP, detail=reason))
+            continue
+        args = sample_arguments(tool)
+        res = await session.call_tool(name, args, timeout=call_timeout)
+        detail = "ok" + (" (structuredContent)" if res.ok and "structuredContent" in res.result else "")
+        result = _check(check, res, detail, warn_kinds=(TOOL_ERROR,))
+        result.arguments = args
+        diag.checks.append(result)

@@ -62,7 +62,8 @@ def run_conformance(scenario: str, out_dir: Path) -> tuple[int, str]:
     node = str(local_node) if local_node.exists() else shutil.which("node")
     need(node is not None, "Node.js not found (run `make npm-ref`)")
     # the CLI splits the command on spaces and re-joins it for a shell (URL appended), so quoting survives
-    command = f"{shlex.quote(str(MCPLOAD))} diagnose --json"
+    # the conformance server's tools carry no annotations: diagnose calls them only when told to
+    command = f"{shlex.quote(str(MCPLOAD))} diagnose --json --call-tools all --yes"
     argv = [node, str(CONFORMANCE), "client", "--command", command, "--scenario", scenario]
     argv += ["--timeout", str(CLIENT_TIMEOUT_MS), "-o", str(out_dir)]
     # the pinned Node first on PATH: the conformance CLI needs Node 22

@@ -6,7 +6,9 @@ SSE) and ``tests/stdio_hostile.py``; the hostile messages are in ``tests/hostile
 
 from __future__ import annotations
 
+import asyncio
 import sys
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from mcpload import Session, StreamableHTTP
 from mcpload.engine.preflight import PreflightError, preflight
 from mcpload.mcp.shapes import MAX_NAMES
 from mcpload.mcp.target import Target, connect
+from mcpload.transports.base import CallFailure
 from mcpload.transports.legacy_sse import LegacySSE
 from mcpload.transports.stdio import Stdio
 from tests import hostile
@@ -58,6 +61,13 @@ async def test_hostile_initialize_fails_the_open_as_protocol(protocol):
             session, out = await connect(target)
             assert out.kind == "protocol", (variant, out)
             assert session.era is None and session.server_info == {}, variant
+
+
+async def test_hostile_initialize_with_transport_auto_reports_the_protocol_failure():
+    """The next transport tried (legacy SSE) fails too, differently: the server's wrong answer is reported."""
+    async with bad_server() as base:
+        _, out = await connect(Target(url=f"{base}/evil/init/serverinfo-string", protocol="2025-11-25"))
+    assert out.kind == "protocol" and "serverInfo" in out.error_message, out
 
 
 @pytest.mark.parametrize("variant", ["serverinfo-string", "capabilities-list", "version-list", "id-list", "deep"])
@@ -129,6 +139,7 @@ async def test_bad_response_on_a_shared_channel_fails_one_call_only(transport, v
         ("invalid-utf8", "protocol"),
         ("stray-log", "ok"),
         ("crlf", "ok"),
+        ("batch", "ok"),
     ],
 )
 async def test_stdio_line_over_the_limit_fails_its_call_and_reading_goes_on(variant, kind):
@@ -246,3 +257,25 @@ async def test_odd_content_types(variant, kind):
     async with bad_server() as base:
         out = await call(f"{base}/ctype/{variant}")
     assert out.kind == kind, out
+
+
+# time bounds a server cannot stretch
+
+
+async def test_sse_retry_never_waits_past_the_call_timeout():
+    async with bad_server() as base:
+        started = time.monotonic()
+        out = await call(base + "/sse-long-retry", timeout=0.5)
+    assert out.kind == "timeout" and time.monotonic() - started < 2, out
+
+
+async def test_a_stdio_server_that_does_not_read_stdin_times_out_the_call():
+    t = Stdio([sys.executable, "-c", "import time; time.sleep(30)"], shutdown_timeout=0.5)
+    await t.start()
+    try:
+        big = b'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"' + b"p" * 300_000 + b'"}}'
+        with pytest.raises(CallFailure) as err:  # not asyncio's TimeoutError: the call itself gave up
+            await asyncio.wait_for(t.request(1, big, "ping", None, 0.5), 5)
+    finally:
+        await t.close()
+    assert err.value.kind == "timeout", err.value

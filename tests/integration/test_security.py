@@ -133,7 +133,7 @@ def test_stdio_command_from_the_command_line_is_not_run_through_a_shell(tmp_path
     marker = tmp_path / "marker"
     cmd = f"{sys.executable} {ENV_SERVER} ; touch {marker}"
     res = subprocess.run(
-        [MCPLOAD, "diagnose", "--stdio-cmd", cmd, "--protocol", "2025-11-25", "--json"],
+        [MCPLOAD, "diagnose", "--stdio-cmd", cmd, "--protocol", "2025-11-25", "--json", "--call-tools", "env"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from mcpload.demo.behaviour import Behaviour
+from mcpload.demo.flaws import Flaws
 from mcpload.demo.limits import Busy, ConcurrencyLimit
 
 Transport = Literal["http", "sse", "stdio"]
@@ -44,7 +46,10 @@ def _doc_id(query: str, i: int) -> str:
 
 
 def build_server(
-    behaviour: Behaviour | None = None, name: str = "mcpload-demo", concurrency: ConcurrencyLimit | None = None
+    behaviour: Behaviour | None = None,
+    name: str = "mcpload-demo",
+    concurrency: ConcurrencyLimit | None = None,
+    flaws: Flaws | None = None,
 ):
     """Build the demo ``MCPServer`` (imported lazily: the SDK is heavy and never on the hot path).
 
@@ -52,16 +57,25 @@ def build_server(
         behaviour: latency and failure draws of the tools.
         name: the server name it reports.
         concurrency: caps concurrent tool executions (calls beyond queue); None: no cap.
+        flaws: deliberate flaws (``demo.flaws``); only ``blocking_tool`` acts here, the others wrap the app.
     """
     from mcp.server import MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
+    from mcp.types import ToolAnnotations
+
+    # annotated as a well-behaved server should be: `diagnose` and `init` call only read-only, closed-world tools
+    reads = ToolAnnotations(readOnlyHint=True, openWorldHint=False)
+    sends = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=True)
 
     beh = behaviour or Behaviour()
+    blocking = flaws.blocking_tool if flaws else None
     server = MCPServer(name, version="1.0.0", instructions="Demo server for mcpload load tests.")
 
     async def execute(tool: str) -> None:
         delay = beh.delay_s(tool)
-        if delay:
+        if delay and tool == blocking:
+            time.sleep(delay)  # the flaw: a synchronous wait that stalls every other request
+        elif delay:
             await asyncio.sleep(delay)
         if beh.fails(tool):
             raise ToolError(f"{tool}: simulated backend failure")
@@ -76,7 +90,7 @@ def build_server(
         except Busy as exc:
             raise ToolError(f"{tool}: {exc}") from None
 
-    @server.tool(description="Search the documentation; returns ranked document ids.")
+    @server.tool(description="Search the documentation; returns ranked document ids.", annotations=reads)
     async def search_docs(query: str, limit: int = 5) -> SearchResults:
         await work("search_docs")
         limit = max(1, min(limit, 20))
@@ -86,17 +100,17 @@ def build_server(
         ]
         return SearchResults(query=query, results=hits)
 
-    @server.tool(description="Fetch one document by id.")
+    @server.tool(description="Fetch one document by id.", annotations=reads)
     async def get_doc(doc_id: str) -> str:
         await work("get_doc")
         return f"# {doc_id}\n\n" + ("Lorem ipsum dolor sit amet. " * 20)
 
-    @server.tool(description="Send a message to a recipient; returns the message id.")
+    @server.tool(description="Send a message to a recipient; returns the message id.", annotations=sends)
     async def send_message(to: str, text: str) -> dict[str, str]:
         await work("send_message")
         return {"message_id": str(uuid.uuid4()), "to": to, "chars": str(len(text))}
 
-    @server.tool(description="Delivery status of a message sent earlier.")
+    @server.tool(description="Delivery status of a message sent earlier.", annotations=reads)
     async def get_delivery_report(message_id: str) -> DeliveryReport:
         await work("get_delivery_report")
         return DeliveryReport(message_id=message_id, status="delivered", attempts=1)
@@ -120,13 +134,18 @@ def serve(
     json_response: bool = False,
     behaviour: Behaviour | None = None,
     concurrency: ConcurrencyLimit | None = None,
+    flaws: Flaws | None = None,
 ) -> None:
-    """Run the demo server until interrupted (``concurrency``: see ``build_server``)."""
+    """Run the demo server until interrupted (``concurrency``, ``flaws``: see ``build_server``)."""
     import logging
 
     logging.getLogger("mcp").setLevel(logging.WARNING)
-    server = build_server(behaviour, concurrency=concurrency)
-    if transport == "stdio":
+    server = build_server(behaviour, concurrency=concurrency, flaws=flaws)
+    if flaws is not None and flaws.needs_wrapping:
+        if transport != "http":
+            raise ValueError("these --flaw options need --transport http")
+        _serve_flawed(server, host, port, stateless, json_response, flaws)
+    elif transport == "stdio":
         server.run("stdio")
     elif transport == "sse":
         server.run("sse", host=host, port=port)
@@ -138,3 +157,15 @@ def serve(
             stateless_http=stateless,
             json_response=json_response,
         )
+
+
+def _serve_flawed(server, host: str, port: int, stateless: bool, json_response: bool, flaws: Flaws) -> None:
+    """Streamable HTTP with the HTTP-level flaws: the SDK's app wrapped, uvicorn run here."""
+    import uvicorn
+
+    from mcpload.demo.flaws import FlawedApp, limited_protocol
+
+    app = server.streamable_http_app(stateless_http=stateless, json_response=json_response, host=host)
+    http: Any = limited_protocol(flaws.max_connections) if flaws.max_connections else "h11"
+    config = uvicorn.Config(FlawedApp(app, flaws), host=host, port=port, log_level="warning", http=http)
+    uvicorn.Server(config).run()

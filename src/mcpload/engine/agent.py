@@ -90,6 +90,7 @@ class Agent:
         self._first_outcome = True
         self._failures = 0
         self._requests = 0  # requests sent, to tell a conversation that did nothing
+        self._last_failure = ""  # the kind of the last failed outcome
         self._backoff = Backoff()
 
     def retire(self) -> None:
@@ -102,6 +103,7 @@ class Agent:
         self._requests += 1
         if not outcome.ok:
             self._failures += 1
+            self._last_failure = outcome.kind
         if self._first_outcome:
             self._first_outcome = False
             self.world.sink(outcome, self.intended_start)
@@ -207,13 +209,18 @@ class Agent:
             if (limit and n >= limit) or (lifetime and _clock() - t0 >= lifetime) or self.retiring:
                 return
             gap = idle.sample(self.rng)
-            if ok and self._requests > requests:
-                self._backoff.reset()
-            else:
-                # Failed, or sent nothing: back off as a real agent would (and never spin). The pause is
-                # a floor under the idle gap, so a scenario's own idle time is kept when it is longer.
+            # Back off when the conversation ended without the server having answered: it sent nothing,
+            # or failed in the agent itself (a template, a Python agent) or on a refused or reset
+            # connection. Such a conversation costs no time, so without a pause the agent would spin.
+            # A server that answers with errors is load as asked for: the idle gap alone, as always.
+            unanswered = self._requests == requests or (
+                not ok and (self._failures == failures or self._last_failure == TRANSPORT)
+            )
+            if unanswered:
                 world.backoffs["conversations"] += 1
-                gap = max(gap, self._backoff.next_delay())
+                gap = max(gap, self._backoff.next_delay())  # a floor under the scenario's own idle time
+            else:
+                self._backoff.reset()
             if gap > 0:
                 await self._pause(gap)
             else:

@@ -14,6 +14,9 @@ from typing import Any
 
 import orjson
 
+from mcpload.engine.looplag import LoopLag
+from mcpload.findings import analyze as analyze_findings
+from mcpload.findings.base import generator_bound
 from mcpload.metrics import IntervalWriter, Recorder, build_results, evaluate, percentiles_needed, should_abort
 
 _clock = time.perf_counter
@@ -77,6 +80,7 @@ class Runner:
         self._intervals: list[bytes] = []
         self._writer: IntervalWriter | None = None
         self._percentiles = percentiles_needed(scenario.thresholds)
+        self._lag = LoopLag()  # mcpload's own event-loop lag, into every interval (findings: generator-bound)
 
     # public
     def interrupt(self) -> None:
@@ -97,6 +101,7 @@ class Runner:
             output.start(meta, self.recorder)
         self.t0 = _clock()
         self.load.begin(self.t0)
+        self._lag.start()
         ticker = asyncio.ensure_future(self._tick())
         watchdog = self.options.watchdog
         if watchdog is not None and self.options.end_s is not None:
@@ -107,9 +112,11 @@ class Runner:
             ticker.cancel()
             if watchdog is not None:
                 watchdog.due_at(None)  # building the results may take long: that is no stall
+            self._lag.stop()
         duration = _clock() - self.t0
         self._cut_interval()
-        thresholds = evaluate(self.scenario.thresholds, self._snapshot())
+        final = self._snapshot()
+        thresholds = evaluate(self.scenario.thresholds, final)
         intervals = [orjson.loads(raw) for raw in self._intervals]
         results = build_results(
             self.recorder, meta=meta, intervals=intervals, thresholds=thresholds, duration_s=duration
@@ -125,6 +132,9 @@ class Runner:
         )
         for annotator in self.options.annotators:
             annotator.annotate_results(results)
+        # Findings read the whole results (resources included); thresholds may name them.
+        results["findings"] = analyze_findings(results)
+        results["thresholds"] = evaluate(self.scenario.thresholds, {**final, "findings": results["findings"]})
         if self.options.secrets:
             results = redact_all(results, self.options.secrets)
         if self._writer is not None:
@@ -165,6 +175,9 @@ class Runner:
             self.recorder.active_agents = state["active"]
             self.recorder.target_agents = state["target"]
         interval = self.recorder.interval(_clock() - self.t0)
+        interval.update(self._lag.cut())
+        if generator_bound(interval):
+            interval["generator_bound"] = True
         for annotator in self.options.annotators:
             annotator.annotate_interval(interval)
         if self.options.keep_states and state is not None:

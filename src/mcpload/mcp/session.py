@@ -148,9 +148,9 @@ class Session:
             if problem is None:
                 self.era = eras.MODERN
                 self.protocol_version = version
-                self.server_capabilities = res.get("capabilities") or {}
+                self.server_capabilities = shapes.kept_capabilities(res.get("capabilities"))
                 self.server_info = shapes.kept_server_info(info)
-                self.instructions = res.get("instructions")
+                self.instructions = shapes.kept_instructions(res.get("instructions"))
             else:
                 out.kind, out.error_message = PROTOCOL, f"server/discover: {problem}"
         if not out.ok:
@@ -178,9 +178,9 @@ class Session:
             else:
                 self.era = eras.HANDSHAKE
                 self.protocol_version = version
-                self.server_capabilities = res.get("capabilities") or {}
+                self.server_capabilities = shapes.kept_capabilities(res.get("capabilities"))
                 self.server_info = shapes.kept_server_info(res.get("serverInfo"))
-                self.instructions = res.get("instructions")
+                self.instructions = shapes.kept_instructions(res.get("instructions"))
                 self.transport.set_protocol(version, False)
                 try:
                     await self.transport.notify(encode_notification("notifications/initialized"), "")

@@ -21,6 +21,8 @@ INVALID = "(invalid method)"
 #: what is kept of ``serverInfo``: this many fields, scalar values only, strings cut to this length
 MAX_INFO_FIELDS = 32
 MAX_INFO_CHARS = 256
+#: ``instructions`` kept up to this many characters
+MAX_INSTRUCTIONS_CHARS = 64 * 1024
 
 #: the field every item of a list result must have as a string
 _ITEM_KEY = {"tools": "name", "prompts": "name", "resources": "uri", "resourceTemplates": "uriTemplate"}
@@ -59,6 +61,21 @@ def kept_server_info(server_info: dict[str, Any] | None) -> dict[str, Any]:
         elif type(value) in (int, float, bool):
             kept[str(key)[:MAX_INFO_CHARS]] = value
     return kept
+
+
+def kept_capabilities(capabilities: dict[str, Any] | None) -> dict[str, Any]:
+    """The bounded copy of the server's ``capabilities`` a session keeps: MAX_INFO_FIELDS capabilities,
+    each an object of at most MAX_INFO_FIELDS scalar settings (``listChanged``, ``subscribe``, …)."""
+    kept: dict[str, Any] = {}
+    for key, value in (capabilities or {}).items():
+        if len(kept) >= MAX_INFO_FIELDS:
+            break
+        kept[key[:MAX_INFO_CHARS]] = kept_server_info(value) if type(value) is dict else {}
+    return kept
+
+
+def kept_instructions(instructions: str | None) -> str | None:
+    return instructions[:MAX_INSTRUCTIONS_CHARS] if instructions is not None else None
 
 
 def page_problem(key: str, page: Any) -> str | None:

@@ -147,9 +147,11 @@ async def connect(
     target: Target, on_outcome: OutcomeObserver | None = None, **session_options
 ) -> tuple[Session, Outcome]:
     """Open a session, trying the candidate transports in order. The outcome says whether it worked;
-    on failure the session is already closed."""
+    on failure the session is already closed, and the outcome is the first ``protocol`` one if any (a
+    server that answered wrongly says more than the next transport's refusal), else the last."""
     session: Session | None = None
     out: Outcome | None = None
+    spoke: tuple[Session, Outcome] | None = None
     for kind in target.candidate_transports():
         session = Session(
             target.make_transport(kind), target.protocol, target.timeout, on_outcome=on_outcome, **session_options
@@ -158,7 +160,9 @@ async def connect(
         if out.ok:
             return session, out
         await session.close()
+        if out.kind == PROTOCOL and spoke is None:
+            spoke = session, out
         if out.kind not in (HTTP_ERROR, PROTOCOL, RPC_ERROR):
             break  # a network failure says nothing about which transport is right
     assert session is not None and out is not None
-    return session, out
+    return spoke or (session, out)

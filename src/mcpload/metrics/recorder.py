@@ -22,6 +22,7 @@ MAX_MESSAGES = 200  # distinct (kind, operation, message) triples kept; later on
 MAX_MESSAGE_CHARS = 200
 MAX_OPERATIONS = 1000  # distinct operations timed; later ones share "<method> (other)"
 OTHER = "other"
+FAILURE_PERCENTILES = (10.0, 50.0, 90.0, 99.0)  # a cliff is a narrow p10 … p90
 
 
 class Recorder:
@@ -44,6 +45,9 @@ class Recorder:
         self._now = Counters()  # this interval
         self._run = Counters()  # earlier intervals
         self._messages: dict[tuple[str, str, str], int] = {}
+        # latency of failed calls per outcome kind (findings: a timeout cliff); not in out_of_range,
+        # as each of these values is also in an operation's timing
+        self._failed: dict[str, Timing] = {}
         self._last_t = 0.0
 
     # --- the hot path -------------------------------------------------------------------------
@@ -87,6 +91,10 @@ class Recorder:
         now.bytes_received += outcome.bytes_received
         if kind != OK:
             self._count_message(kind, op, _message(outcome))
+            failed = self._failed.get(kind)
+            if failed is None:
+                failed = self._failed[kind] = Timing()
+            failed.add(outcome.latency)
         if intended_start is not None:
             self._corrected.add(outcome.started + outcome.latency - intended_start)
 
@@ -146,6 +154,8 @@ class Recorder:
 
     def _flush(self) -> None:
         for timing in self._timings():
+            timing.flush()
+        for timing in self._failed.values():
             timing.flush()
 
     @property
@@ -218,7 +228,7 @@ class Recorder:
         return out
 
     def _cut(self, t: float) -> None:
-        for timing in self._timings():
+        for timing in (*self._timings(), *self._failed.values()):
             timing.cut()
         for stats in (*self._ops.values(), *self._retry_ops.values()):
             if stats.kinds:
@@ -253,7 +263,7 @@ class Recorder:
                 again.timing.summary() if again else None,
                 elapsed,
             )
-        return run_summary(
+        summary = run_summary(
             operations=operations,
             counters=self._run.plus(self._now),
             elapsed_s=elapsed,
@@ -265,6 +275,11 @@ class Recorder:
             messages=self._messages,
             out_of_range=self.out_of_range,
         )
+        if self._failed:
+            summary["failure_latency_ms"] = {
+                kind: timing.summary(FAILURE_PERCENTILES) for kind, timing in sorted(self._failed.items())
+            }
+        return summary
 
     def histograms(self) -> dict[str, HdrHistogram]:
         """Run-so-far HdrHistograms (µs): first attempts per operation, ``__all__``, and
@@ -303,6 +318,9 @@ class Recorder:
             if drained is not None:
                 out[key[1:]] = drained
         now = self._now
+        failed = {kind: drained for kind, t in self._failed.items() if (drained := t.drain()) is not None}
+        if failed:
+            out["failed"] = failed
         out["counters"] = {name: getattr(now, name) for name in Counters.__slots__ if getattr(now, name)}
         self._now = Counters()
         out["messages"] = [[kind, op, message, n] for (kind, op, message), n in self._messages.items()]
@@ -325,6 +343,11 @@ class Recorder:
         for key in ("corrected", "setup", "late"):
             if key in drained:
                 getattr(self, f"_{key}").absorb(drained[key])
+        for kind, part in drained.get("failed", {}).items():
+            timing = self._failed.get(kind)
+            if timing is None:
+                timing = self._failed[kind] = Timing()
+            timing.absorb(part)
         now = self._now
         for name, n in drained.get("counters", {}).items():
             setattr(now, name, getattr(now, name) + n)
@@ -355,6 +378,11 @@ class Recorder:
                 dst.total_kinds = merged(dst.total_kinds, src.total_kinds)
         for attr in ("_all", "_retries_all", "_corrected", "_setup", "_late"):
             getattr(self, attr).merge(getattr(other, attr))
+        for kind, timing in other._failed.items():
+            mine = self._failed.get(kind)
+            if mine is None:
+                mine = self._failed[kind] = Timing()
+            mine.merge(timing)
         self._now.add(other._now)
         self._run.add(other._run)
         for (kind, op, message), n in other._messages.items():

@@ -32,8 +32,14 @@ METRICS: dict[str, _Metric] = {
     "calls_per_s": _Metric(("value",), ("op",)),
     "errors": _Metric(("rate", "count"), ("kind", "op")),
     "retries": _Metric(("rate", "count"), ("op",)),
+    # the findings of the run (mcpload.findings), known only at its end: "severity < warning", "count == 0"
+    "findings": _Metric(("severity", "count"), ("id",)),
 }
-AGGREGATIONS = ("rate", "count", "value", "avg", "min", "max", "med", "p(N)")
+AGGREGATIONS = ("rate", "count", "value", "severity", "avg", "min", "max", "med", "p(N)")
+#: Finding severities, least severe first, and the rank a ``findings`` threshold compares; "none" is
+#: the severity of a run without findings (``severity == none``).
+SEVERITIES = ("info", "warning", "critical")
+SEVERITY_RANK = {"none": 0, **{name: i + 1 for i, name in enumerate(SEVERITIES)}}
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
     "<=": operator.le,
@@ -139,7 +145,7 @@ def _parse_metric(expr: str, where: str, problems: list[str]) -> tuple[str, str,
     tags: list[tuple[str, str]] = []
     if tag_text is not None:
         # Split only at commas that start a known tag, so an operation name may hold commas.
-        parts = re.split(r",(?=\s*(?:" + "|".join(("op", "kind")) + r")\s*:)", tag_text)
+        parts = re.split(r",(?=\s*(?:" + "|".join(("op", "kind", "id")) + r")\s*:)", tag_text)
         for part in parts:
             key, sep, value = part.partition(":")
             key, value = key.strip(), value.strip()
@@ -218,6 +224,12 @@ def _parse_aggregation(text: str, where: str, problems: list[str]) -> tuple[str 
 def _parse_limit(text: str, name: str, aggregation: str, where: str, problems: list[str]) -> float | None:
     if aggregation in LATENCY_AGGREGATIONS:
         return _duration_ms(text, "ms", where, problems)
+    if aggregation == "severity":
+        if text in SEVERITY_RANK:
+            return float(SEVERITY_RANK[text])
+        known = ", ".join(SEVERITY_RANK)
+        problems.append(f"{where}: unknown severity {text!r}{_suggest(text, SEVERITY_RANK)} (severities: {known})")
+        return None
     match = _NUMBER.match(text)
     if not match:
         problems.append(f"{where}: expected a number, got {text!r}")
@@ -263,6 +275,8 @@ def measure(threshold: Threshold, snapshot: dict) -> float | None:
         KeyError: the snapshot lacks a percentile the threshold asks for (see ``percentiles_needed``).
     """
     name, agg, op = threshold.name, threshold.aggregation, threshold.tag("op")
+    if name == "findings":
+        return _findings(snapshot.get("findings"), threshold)
     if name == "conversation_success_rate":
         return snapshot["conversations"]["success_rate"]
     if name == "session_success_rate":
@@ -294,6 +308,18 @@ def measure(threshold: Threshold, snapshot: dict) -> float | None:
     if agg == "count":
         return n
     return n / source["calls"] if source["calls"] else None
+
+
+def _findings(findings: object, threshold: Threshold) -> float | None:
+    """How many findings (``count``) or the rank of the most severe (``severity``); None (no data)
+    while the run goes on: findings exist only in the results."""
+    if not isinstance(findings, list):
+        return None
+    wanted = threshold.tag("id")
+    chosen = [f for f in findings if isinstance(f, dict) and (wanted is None or f.get("id") == wanted)]
+    if threshold.aggregation == "count":
+        return len(chosen)
+    return max((SEVERITY_RANK.get(str(f.get("severity")), 0) for f in chosen), default=0)
 
 
 def _latency(section: dict | None, threshold: Threshold) -> float | None:

@@ -92,6 +92,14 @@ def render_comparison(
     """Print the table, then one line per assertion (``verdicts``: ``(assertion, passed, value)``)."""
     console = console or _wide_console()
     console.print(comparison_table(comparison, base_name, new_name))
+    lists = (("new", "bold red", comparison.new_findings), ("gone", "green", comparison.gone_findings))
+    for label, style, found in lists:
+        for f in found:
+            console.print(
+                f"[{style}]finding {label}[/] {escape(str(f.get('severity')))} [bold]{escape(str(f.get('id')))}[/]: "
+                f"{escape(str(f.get('title')))}",
+                highlight=False,
+            )
     for assertion, passed, value in verdicts:
         mark = "[green]✓[/]" if passed else "[bold red]✗[/]"
         console.print(f"{mark} {escape(assertion.text)}  (value {assertion.shown(value)})", highlight=False)

@@ -16,6 +16,8 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from mcpload.outputs.findings_text import render_findings
+
 
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
@@ -188,6 +190,7 @@ def render_summary(results: dict[str, Any], console: Console | None = None) -> N
         console.print(f"{mark} {escape(str(th.get('metric')))}: {escape(str(th.get('expr')))}  (value {shown})")
     if results.get("aborted_by"):
         console.print(f"[bold red]aborted[/]: threshold {escape(results['aborted_by'])} failed")
+    render_findings(results.get("findings"), console)
 
 
 def threshold_value(value: Any, unit: str | None) -> str:

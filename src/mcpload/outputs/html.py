@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from mcpload import __version__
+from mcpload.findings import findings_of
 from mcpload.outputs import html_charts as charts
 from mcpload.outputs import html_context as ctx
 from mcpload.outputs.atomic import write_text_atomic
 from mcpload.outputs.base import Output
+from mcpload.outputs.findings_text import evidence_text, span_text
 from mcpload.outputs.html_series import series_chart
 
 NEEDS_PLOTLY = "the HTML report needs plotly: pip install 'mcpload[report]'"
@@ -76,6 +78,7 @@ def _figures(results: dict[str, Any]) -> dict[str, Any]:
         "errors_time": charts.errors_over_time_chart(intervals),
         "errors_ops": charts.errors_by_operation_chart(operations),
         "sessions": charts.sessions_chart(intervals),
+        "loop_lag": charts.loop_lag_chart(intervals),
         "arrivals": charts.arrivals_chart(intervals) if results.get("arrivals") else None,
         "resources": series_chart(
             "Resources over time",
@@ -126,6 +129,7 @@ def render_html(results: dict[str, Any]) -> str:
         version=__version__,
         schema=str(results.get("schema", "")),
         verdict=ctx.verdict(results),
+        findings=finding_rows(findings_of(results), {k for k, fig in figures.items() if fig is not None}),
         notes=ctx.notes(results),
         glance=ctx.glance(results),
         headline=ctx.headline(results),
@@ -150,6 +154,26 @@ def render_html(results: dict[str, Any]) -> str:
         boot_js=Markup(BOOT_JS),
     )
     return page
+
+
+def finding_rows(findings: list[dict[str, Any]], drawn: set[str]) -> list[dict[str, Any]]:
+    """What the report's findings section shows of each finding: its texts, its scalar figures, the
+    time range, and links to the charts that hold its evidence (only those drawn)."""
+    rows = []
+    for f in findings:
+        charts_ = f.get("charts") if isinstance(f.get("charts"), list) else []
+        rows.append(
+            {
+                "id": str(f.get("id")),
+                "severity": str(f.get("severity")),
+                "title": str(f.get("title")),
+                "advice": str(f.get("advice") or ""),
+                "evidence": evidence_text(f.get("evidence")),
+                "span": span_text(f.get("interval")),
+                "links": [(f"#chart-{key}", str(key)) for key in charts_ if key in drawn],
+            }
+        )
+    return rows
 
 
 def write_html(results: dict[str, Any], path: str | Path) -> Path:

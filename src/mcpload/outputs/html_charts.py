@@ -330,3 +330,15 @@ def arrivals_chart(intervals: list[dict]):
         intervals,
         [("arrivals", "arrivals", None), ("dropped", "dropped", RED)],
     )
+
+
+def loop_lag_chart(intervals: list[dict]):
+    """mcpload's own event-loop lag in each interval (findings: generator-bound)."""
+    if not any(number(iv.get("loop_lag_ms")) is not None for iv in intervals):
+        return None
+    go, t = graph_objects(), _times(intervals)
+    fig = _figure("mcpload event-loop lag (the load generator's own delay)", "ms")
+    fig.add_trace(go.Scatter(x=t, y=[number(iv.get("loop_lag_ms")) for iv in intervals], name="worst"))
+    fig.add_trace(go.Scatter(x=t, y=[number(iv.get("loop_lag_mean_ms")) for iv in intervals], name="mean"))
+    _time_axis(fig)
+    return fig

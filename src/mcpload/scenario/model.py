@@ -18,6 +18,7 @@ from mcpload.scenario.checks import (
     check_keys,
     expect_duration,
     expect_int,
+    expect_list,
     expect_mapping,
     expect_number,
     expect_str,
@@ -74,7 +75,19 @@ __all__ = [
     "Think",
 ]
 
-KEYS = ("name", "description", "seed", "target", "data", "tokens", "agents", "profiles", "thresholds", "options")
+KEYS = (
+    "name",
+    "description",
+    "seed",
+    "target",
+    "allow_hosts",
+    "data",
+    "tokens",
+    "agents",
+    "profiles",
+    "thresholds",
+    "options",
+)
 DEFAULT_GRACE_PERIOD = 30.0  # seconds, as k6's gracefulStop
 
 
@@ -107,6 +120,7 @@ class Scenario:
         price_per_1k: Price of 1,000 tokens, for the cost estimate (None: no estimate).
         options: Run options.
         secrets: Every non-empty value that ``${VAR}`` took from the environment: outputs redact them.
+        allow_hosts: Hosts a run may target besides loopback (``mcpload.host_guard``); () allows any.
     """
 
     name: str
@@ -122,6 +136,7 @@ class Scenario:
     price_per_1k: float | None = None
     options: Options = Options()
     secrets: frozenset[str] = frozenset()
+    allow_hosts: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(
@@ -220,7 +235,15 @@ def _build(data: Any, source: str, base_dir: Path, env: Mapping[str, str]) -> Sc
         price_per_1k=_price(data.get("tokens")),
         options=_options(data.get("options")),
         secrets=secrets,
+        allow_hosts=_allow_hosts(data.get("allow_hosts")),
     )
+
+
+def _allow_hosts(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = expect_list(value, "allow_hosts", non_empty=True)
+    return tuple(expect_str(host, join("allow_hosts", i)) for i, host in enumerate(items))
 
 
 def _price(value: Any) -> float | None:

@@ -295,6 +295,10 @@ class EventStream:
                     continue
                 if isinstance(msg, dict):
                     self.sink(msg, len(ev.data))
+                elif isinstance(msg, list):  # a JSON-RPC batch (2025-03-26)
+                    for item in msg:
+                        if isinstance(item, dict):
+                            self.sink(item, len(ev.data) // len(msg))
 
     def complete(self) -> None:
         if not self.closed.done():

@@ -18,6 +18,7 @@ from mcpload.transports.base import CallFailure, short
 from mcpload.transports.correlated import Correlated
 from mcpload.transports.exchange import EventStream, Exchange, http_failure
 from mcpload.transports.http1 import Connection, Origin, Pool
+from mcpload.transports.sse import OVERSIZE
 
 MAX_ENDPOINT_CHARS = 2048
 
@@ -120,7 +121,7 @@ class LegacySSE(Correlated):
 
     def _bad_event(self, reason: str, text: str) -> None:
         # an oversize event is certainly a message meant for someone: blame the only call in flight
-        self._bad_message(reason, text, sole=reason.startswith("SSE event over"))
+        self._bad_message(reason, text, sole=reason.startswith(OVERSIZE))
 
     async def _watch_stream(self, stream: EventStream) -> None:
         res = await stream.closed

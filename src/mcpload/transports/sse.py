@@ -15,6 +15,8 @@ from __future__ import annotations
 
 #: bytes of an oversize event kept in its error event's ``data`` (enough to read a JSON-RPC id)
 HEAD_KEEP = 256
+#: how the error of an oversize event begins (a reader can tell it from an invalid one)
+OVERSIZE = "SSE event over"
 
 
 class SSEEvent:
@@ -126,12 +128,16 @@ class SSEParser:
             start = nl + 1
         else:
             start = 0
-        while True:
+        while True:  # _line, inlined: this loop is on the hot path
             nl = chunk.find(b"\n", start)
             if nl < 0:
                 break
-            self._line(chunk[start:nl], events)
+            line = chunk[start:nl]
             start = nl + 1
+            if not line:
+                self._dispatch(events)
+            elif not self._skipping:
+                self._field(line, events)
         if start < len(chunk):
             self._keep(chunk[start:], events)
         return events
@@ -185,7 +191,7 @@ class SSEParser:
                 self._event or "message",
                 head[:HEAD_KEEP].decode("utf-8", "replace"),
                 None,
-                f"SSE event over {self.max_event_bytes} bytes",
+                f"{OVERSIZE} {self.max_event_bytes} bytes",
             )
         )
         self._data = []

@@ -7,6 +7,10 @@ then ``env`` is laid over them; ``inherit_env=True`` passes mcpload's whole envi
 load tester's own secrets reach the server only when asked. stderr is kept in a bounded buffer (for
 diagnostics, never allowed to block the server). Shutdown follows the spec: close stdin, then SIGTERM,
 then SIGKILL.
+
+stdout is read line by line, each line at most ``max_line`` bytes (``max_response_bytes``): a longer
+one is read to its end and dropped, the call it answers fails as ``protocol`` and reading goes on
+(see ``Correlated`` for how that call is found). A line that is not JSON is a stray log line.
 """
 
 from __future__ import annotations
@@ -160,6 +164,10 @@ class Stdio(Correlated):
                 else:
                     if isinstance(msg, dict):
                         self._incoming(msg, len(line))
+                    elif isinstance(msg, list):  # a JSON-RPC batch (2025-03-26)
+                        for item in msg:
+                            if isinstance(item, dict):
+                                self._incoming(item, len(line) // len(msg))
             if not line.endswith(b"\n"):
                 break
         proc, tasks = self.proc, self._tasks
