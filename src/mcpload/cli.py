@@ -69,7 +69,9 @@ def diagnose(
     ] = None,
     timeout: Annotated[float, typer.Option(help="Per-request timeout, seconds")] = 30.0,
     connect_timeout: Annotated[float, typer.Option(help="Connect timeout, seconds")] = 10.0,
-    call_timeout: Annotated[float, typer.Option(help="Timeout of each sample tool call, seconds")] = 10.0,
+    call_timeout: Annotated[
+        float, typer.Option(help="Timeout of each sample tool call, seconds (from its latest progress, ≤ 300 s)")
+    ] = 30.0,
     no_calls: Annotated[bool, typer.Option("--no-calls", help="List tools but do not call them")] = False,
     skip_tool: Annotated[list[str] | None, typer.Option("--skip-tool", help="Do not call this tool")] = None,
     call_tools: Annotated[

@@ -7,6 +7,8 @@ The session never raises for what the server or the network does: every request 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -21,12 +23,15 @@ from mcpload.mcp.outcome import (
     PROTOCOL,
     RPC_ERROR,
     SESSION_EXPIRED,
+    TIMEOUT,
     Outcome,
 )
+from mcpload.mcp.progress import Progress, send_with_progress
 from mcpload.transports.base import CallFailure, Transport
 
 _clock = time.perf_counter
 MAX_PAGES = 1000  # of one list request (tools/list, …)
+MAX_CANCELS = 64  # notifications/cancelled in flight at once per session
 OutcomeObserver = Callable[[Outcome], None]
 
 
@@ -67,6 +72,10 @@ class Session:
         self.server_requests: Counter[str] = Counter()
         self._meta: dict[str, Any] | None = None
         self._next_id = 0
+        self._progress: dict[str, Progress] | None = None  # by token; made on the first progress call
+        self._progress_seq = 0
+        self._cancels: set[asyncio.Future] = set()
+        self.cancellations_sent = 0
         self._opened = False
         transport.on_server_message = self._server_message
 
@@ -229,9 +238,30 @@ class Session:
         return out
 
     async def call_tool(
-        self, name: str, arguments: dict[str, Any] | None = None, timeout: float | None = None
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        timeout: float | None = None,
+        progress: Progress | None = None,
     ) -> Outcome:
-        return await self.request("tools/call", {"name": name, "arguments": arguments or {}}, name, timeout)
+        """Call a tool. ``progress``: ask for progress notifications (a ``progressToken``) and count them
+        there; with its ``reset_timeout``, the timeout runs from the latest progress."""
+        if progress is None:
+            return await self.request("tools/call", {"name": name, "arguments": arguments or {}}, name, timeout)
+        params = {"name": name, "arguments": arguments or {}, "_meta": self._progress_meta(progress)}
+        try:
+            return await send_with_progress(self, "tools/call", params, name, timeout or self.timeout, progress)
+        finally:
+            del self._progress[progress.token]
+
+    def _progress_meta(self, progress: Progress) -> dict[str, Any]:
+        """``_meta`` with a new progress token (the era's own ``_meta`` kept), and ``progress`` registered."""
+        self._progress_seq += 1
+        progress.token = f"mcpload-{self._progress_seq}"
+        if self._progress is None:
+            self._progress = {}
+        self._progress[progress.token] = progress
+        return {**(self._meta or {}), "progressToken": progress.token}
 
     async def ping(self, timeout: float | None = None) -> Outcome:
         return await self.request("ping", None, None, timeout)
@@ -301,7 +331,7 @@ class Session:
     ) -> Outcome:
         self._next_id += 1
         msg_id = self._next_id
-        if self._meta is not None:
+        if self._meta is not None and (not params or "_meta" not in params):  # (a progress call merged its own)
             params = {**params, "_meta": self._meta} if params else {"_meta": self._meta}
         body = encode_request(msg_id, method, params)
         started = _clock()
@@ -309,8 +339,11 @@ class Session:
             reply = await self.transport.request(msg_id, body, method, name, timeout)
         except CallFailure as exc:
             out = self._failure(exc, method, name, started)
+            if exc.kind == TIMEOUT:
+                self._cancel_request(msg_id, method, "timed out")
         except BaseException:
             out = Outcome(INTERRUPTED, method, name, started, _clock() - started, bytes_sent=len(body))
+            self._cancel_request(msg_id, method, "abandoned by the client")
             if emit and self.on_outcome is not None:
                 self.on_outcome(out)
             raise
@@ -336,6 +369,24 @@ class Session:
         if emit and self.on_outcome is not None:
             self.on_outcome(out)
         return out
+
+    def _cancel_request(self, msg_id: int, method: str, reason: str) -> None:
+        """Tell the server to stop working on a request the client gave up on, as real clients do:
+        ``notifications/cancelled`` in the handshake era (never for ``initialize``, as the spec says); in
+        2026-07-28 closing the response stream is the cancellation (the HTTP transport closes it)."""
+        if self.era != eras.HANDSHAKE or method == "initialize" or not self._opened:
+            return
+        body = encode_notification("notifications/cancelled", {"requestId": msg_id, "reason": reason})
+        if len(self._cancels) >= MAX_CANCELS:
+            return  # a server that never answers: bounded, as the answers to server requests are
+        task = asyncio.ensure_future(self._notify_quietly(body))
+        self._cancels.add(task)
+        task.add_done_callback(self._cancels.discard)
+        self.cancellations_sent += 1
+
+    async def _notify_quietly(self, body: bytes) -> None:
+        with contextlib.suppress(CallFailure, OSError):
+            await self.transport.notify(body, "notifications/cancelled")
 
     @staticmethod
     def _failure(exc: CallFailure, method: str, name: str | None, started: float) -> Outcome:
@@ -363,6 +414,12 @@ class Session:
         rid = msg.get("id")
         if rid is None:
             shapes.count_name(self.server_notifications, name)
+            if self._progress and name == "notifications/progress":
+                params = msg.get("params")
+                token = params.get("progressToken") if type(params) is dict else None
+                progress = self._progress.get(token) if type(token) is str else None
+                if progress is not None:
+                    progress.notified()
             return None
         shapes.count_name(self.server_requests, name)
         if type(rid) is not int and type(rid) is not str:

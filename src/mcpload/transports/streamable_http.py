@@ -170,6 +170,10 @@ class StreamableHTTP(Transport):
             exc.bytes_sent = sent
             exc.bytes_received = received + conn.received - start_rx
             raise
+        except asyncio.CancelledError:
+            if not fut.done():  # abandoned while its response is coming: closing the stream cancels it
+                conn.abandon()
+            raise
         return Reply(msg, sent, received)
 
     async def notify(self, body: bytes, method: str) -> None:
