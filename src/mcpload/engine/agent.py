@@ -11,6 +11,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from mcpload.engine.calls import extended_call
 from mcpload.engine.pacing import Backoff, OutageTracker
 from mcpload.engine.recording import OutcomeSink, retrying
 from mcpload.engine.rng import AgentRandom
@@ -57,6 +58,8 @@ class World:
     #: set (from any thread) when the run must end now: agents leave at their next step
     halted: bool = False
     t0: float = 0.0
+    #: tools whose ``execution.taskSupport`` is required or optional: call steps call them as tasks
+    task_tools: frozenset[str] = frozenset()
 
 
 class Halted(Exception):
@@ -287,7 +290,10 @@ class Agent:
         for attempt in range(attempts):
             try:
                 if kind is m.Call:
-                    sending = session.call_tool(step.tool, step.args.render(ctx), step.timeout)
+                    if step.extended or step.tool in self.world.task_tools:
+                        sending = extended_call(self, step, step.args.render(ctx), session)
+                    else:
+                        sending = session.call_tool(step.tool, step.args.render(ctx), step.timeout)
                 elif kind is m.ReadResource:
                     sending = session.read_resource(str(step.uri.render(ctx)), step.timeout, step.operation_name)
                 elif kind is m.GetPrompt:

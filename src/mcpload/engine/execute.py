@@ -157,13 +157,26 @@ async def _make_load(scenario, target, info, seed, segment, workers, ray, recipe
         from mcpload.distributed.processes import start_process_workers
 
         def build(part: Segment) -> SegmentWorker:
-            return SegmentWorker(scenario, target, info.transport, info.protocol, seed, part, secrets)
+            worker = SegmentWorker(scenario, target, info.transport, info.protocol, seed, part, secrets)
+            worker.load.world.task_tools = task_tools(info.tools)
+            return worker
 
         return RemoteLoad(await start_process_workers(segment.split(workers), build), "processes")
     # A segment records into its own recorder, drained at each cut: the interval keeps the drained state.
     staging = recorder if segment.is_full else Recorder()
     world = World(scenario, target, info.transport, info.protocol, staging, OutcomeSink(staging, secrets))
+    world.task_tools = task_tools(info.tools)
     return LocalLoad(scenario, world, seed, segment)
+
+
+def task_tools(tools: dict[str, dict[str, Any]]) -> frozenset[str]:
+    """The tools a call step calls as tasks by default: ``execution.taskSupport`` required or optional."""
+    out = set()
+    for name, tool in tools.items():
+        execution = tool.get("execution")
+        if isinstance(execution, dict) and execution.get("taskSupport") in ("required", "optional"):
+            out.add(name)
+    return frozenset(out)
 
 
 def write_results(results: dict[str, Any], path: str | Path, secrets: frozenset[str] | set[str] = frozenset()) -> None:

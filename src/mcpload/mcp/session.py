@@ -27,6 +27,7 @@ from mcpload.mcp.outcome import (
     Outcome,
 )
 from mcpload.mcp.progress import Progress, send_with_progress
+from mcpload.mcp.tasks import DEFAULT_TTL_MS, TaskCall, call_tool_as_task
 from mcpload.transports.base import CallFailure, Transport
 
 _clock = time.perf_counter
@@ -253,6 +254,27 @@ class Session:
             return await send_with_progress(self, "tools/call", params, name, timeout or self.timeout, progress)
         finally:
             del self._progress[progress.token]
+
+    async def call_tool_as_task(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        timeout: float | None = None,
+        cost: TaskCall | None = None,
+        ttl_ms: int = DEFAULT_TTL_MS,
+    ) -> Outcome:
+        """Call a tool as a task (2025-11-25): one outcome from the call to its result; ``cost.polls``
+        counts the ``tasks/get`` polls. See ``mcpload.mcp.tasks``."""
+        return await call_tool_as_task(self, name, arguments or {}, timeout or self.timeout, ttl_ms, cost)
+
+    def _cancel_task(self, task_id: str) -> None:
+        """``tasks/cancel`` a task the client gave up on, in the background (best effort)."""
+        if len(self._cancels) >= MAX_CANCELS:
+            return
+        task = asyncio.ensure_future(self._send("tasks/cancel", {"taskId": task_id}, None, self.timeout, emit=False))
+        self._cancels.add(task)
+        task.add_done_callback(self._cancels.discard)
+        self.cancellations_sent += 1
 
     def _progress_meta(self, progress: Progress) -> dict[str, Any]:
         """``_meta`` with a new progress token (the era's own ``_meta`` kept), and ``progress`` registered."""

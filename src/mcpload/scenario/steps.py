@@ -52,6 +52,15 @@ def _interpreter() -> Any:
     return TreeInterpreter()
 
 
+@dataclass(frozen=True, slots=True)
+class Abandon:
+    """``abandon: {share: 0.1, after: 2s}``: with probability ``share`` a call still running ``after``
+    seconds is given up (the server is told, as real clients do) and counted as ``cancelled``."""
+
+    share: float
+    after: float
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Call(Request):
     """``tools/call``: call ``tool`` with ``args``; ``save`` maps names to JMESPath expressions
@@ -62,6 +71,17 @@ class Call(Request):
     tool: str
     args: Args
     save: Mapping[str, ParsedResult] = field(default_factory=dict)
+    #: send a progressToken; count the notifications and time the first (``progress: true``)
+    progress: bool = False
+    #: call as a task (2025-11-25): None = when the tool supports it (``execution.taskSupport``)
+    task: bool | None = None
+    #: abandon a share of the calls after a delay, as a user interrupting the agent
+    abandon: Abandon | None = None
+    #: True when any of the three above asks for more than a plain call (the agent's fast path test)
+    extended: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "extended", self.progress or self.task is not None or self.abandon is not None)
 
     def extract(self, result: Any) -> dict[str, Any]:
         """The values to save from a result (None where an expression matches nothing)."""

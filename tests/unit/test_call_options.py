@@ -1,0 +1,49 @@
+"""Call step options (progress, task, abandon): parsing, errors with their path, and the clamps on
+what a server says (a task's poll interval)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mcpload.mcp.tasks import MAX_POLL_S, MIN_POLL_S, poll_interval
+from mcpload.scenario import ScenarioError
+from mcpload.scenario.steps import Abandon
+from mcpload.scenario.workflow import parse_step
+
+
+def test_defaults_keep_the_plain_path():
+    step = parse_step({"call": "x"}, "w[0]")
+    assert (step.progress, step.task, step.abandon, step.extended) == (False, None, None, False)
+
+
+def test_options_parse():
+    step = parse_step({"call": "x", "progress": True, "task": False, "abandon": {"share": 0.2, "after": "2s"}}, "w")
+    assert step.progress and step.task is False and step.abandon == Abandon(0.2, 2.0) and step.extended
+    assert parse_step({"call": "x", "task": "auto"}, "w").task is None
+    assert parse_step({"call": "x", "task": True}, "w").extended
+
+
+@pytest.mark.parametrize(
+    ("extra", "where"),
+    [
+        ({"progress": "yes"}, "w.progress"),
+        ({"task": "sometimes"}, "w.task"),
+        ({"abandon": {"share": 2, "after": "1s"}}, "w.abandon.share"),
+        ({"abandon": {"share": 0.1}}, "w.abandon"),
+        ({"abandon": {"share": 0.1, "after": "soon"}}, "w.abandon.after"),
+        ({"abandon": 0.5}, "w.abandon"),
+    ],
+)
+def test_bad_options_name_their_path(extra, where):
+    with pytest.raises(ScenarioError) as err:
+        parse_step({"call": "x", **extra}, "w")
+    assert err.value.path == where, str(err.value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.none(), st.booleans(), st.text(max_size=5), st.integers(), st.floats(allow_nan=True)))
+def test_poll_interval_is_clamped(value):
+    wait = poll_interval({"pollInterval": value})
+    assert MIN_POLL_S <= wait <= MAX_POLL_S
