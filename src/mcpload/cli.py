@@ -21,6 +21,8 @@ from mcpload.cli_support import (
     EXIT_FAILED,
     EXIT_THRESHOLDS,
     EXIT_UNREACHABLE,
+    CaFile,
+    Insecure,
     _check_html,
     _demo_html,
     _execute,
@@ -84,7 +86,8 @@ def diagnose(
         ),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before --call-tools all")] = False,
-    insecure: Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates")] = False,
+    insecure: Insecure = False,
+    ca_file: CaFile = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the diagnosis as JSON")] = False,
 ) -> None:
     """Connect to a server, detect transport and protocol era, exercise every method, and call the read-only tools."""
@@ -112,6 +115,7 @@ def diagnose(
             timeout=timeout,
             connect_timeout=connect_timeout,
             verify_tls=not insecure,
+            ca_file=str(ca_file) if ca_file is not None else None,
         )
     except ValueError as exc:
         raise _fail(str(exc)) from None
@@ -260,19 +264,23 @@ def run_cmd(
     ray: cli_distributed.Ray = None,
     allow_host: cli_plan.AllowHost = None,
     dry_run: cli_plan.DryRun = False,
+    insecure: Insecure = False,
+    ca_file: CaFile = None,
 ) -> None:
     """Run a scenario (or an ad-hoc load with --url/--tool) and report; exit 99 if a threshold fails."""
     from mcpload.scenario import ScenarioError
 
     try:
         scenario = _load_run_scenario(scenario_file, url, stdio_cmd, tool, args, think, agents, duration)
-        target = _override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env, connections)
+        target = _override_target(
+            scenario, url, stdio_cmd, transport, protocol, header, bearer_env, connections, insecure, ca_file
+        )
         monitor = cli_monitor.monitor_config(
             target, monitor_pid, monitor_name, server_cmd, scrape_metrics, scrape_series, extrapolate_agents
         )
         recipe = dict(scenario_file=scenario_file, url=url, stdio_cmd=stdio_cmd, tool=tool, args=args, think=think)
         recipe.update(agents=agents, duration=duration, transport=transport, protocol=protocol, header=header)
-        recipe.update(bearer_env=bearer_env, connections=connections)
+        recipe.update(bearer_env=bearer_env, connections=connections, insecure=insecure, ca_file=ca_file)
         split = cli_distributed.distribution(scenario, workers, segment, start_at, ray, recipe)
     except (ScenarioError, ValueError) as exc:
         raise _fail(str(exc)) from None

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from mcpload import cli_monitor, cli_plan
+from mcpload.cli_support import CaFile, Insecure
 
 EXIT_GENERATOR_BOUND, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 1, 2, 3, 130
 PANEL = "Search"
@@ -78,6 +79,8 @@ def capacity(
     scrape_series: cli_monitor.ScrapeSeries = None,
     extrapolate_agents: cli_monitor.ExtrapolateAgents = None,
     allow_host: cli_plan.AllowHost = None,
+    insecure: Insecure = False,
+    ca_file: CaFile = None,
 ) -> None:
     """Find the highest load (agents or sessions/s) the server sustains under the SLOs: steps, then bisection."""
     from mcpload import cli
@@ -101,7 +104,9 @@ def capacity(
             guard_cpu=guard_cpu,
         )
         scenario = cli._load_run_scenario(scenario_file, url, stdio_cmd, tool, args, think, None, None)
-        target = cli._override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env)
+        target = cli._override_target(
+            scenario, url, stdio_cmd, transport, protocol, header, bearer_env, None, insecure, ca_file
+        )
         monitor = cli_monitor.monitor_config(
             target, monitor_pid, monitor_name, server_cmd, scrape_metrics, scrape_series, extrapolate_agents
         )

@@ -12,6 +12,7 @@ import shlex
 import sys
 import traceback
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -199,11 +200,19 @@ def _scenario_agents(scenario) -> int:
     return max(counts)
 
 
-def _override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env, connections=None):
+def _override_target(
+    scenario, url, stdio_cmd, transport, protocol, header, bearer_env, connections=None, insecure=False, ca_file=None
+):
     import dataclasses
 
+    if insecure and ca_file is not None:
+        raise ValueError("--insecure and --ca-file exclude each other")
     target = scenario.to_target()
     changes: dict = {}
+    if insecure:
+        changes.update(verify_tls=False, ca_file=None)
+    if ca_file is not None:
+        changes.update(ca_file=str(ca_file), verify_tls=True)
     if url is not None:
         changes.update(url=url, command=None)
     if stdio_cmd is not None:
@@ -221,6 +230,16 @@ def _override_target(scenario, url, stdio_cmd, transport, protocol, header, bear
     if url is not None and target.transport == "stdio" and transport is None:
         changes["transport"] = "auto"
     return dataclasses.replace(target, **changes) if changes else target
+
+
+#: ``--insecure`` and ``--ca-file``, the same on every command that connects
+Insecure = Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates")]
+CaFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--ca-file", metavar="PEM", help="Trust the CA certificates in this PEM file (a private CA, self-signed server)"
+    ),
+]
 
 
 DEMO_HTML = Path("mcpload-report.html")

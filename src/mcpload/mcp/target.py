@@ -12,7 +12,7 @@ from mcpload.mcp import eras
 from mcpload.mcp.outcome import HTTP_ERROR, PROTOCOL, RPC_ERROR, Outcome
 from mcpload.mcp.session import OutcomeObserver, Session
 from mcpload.transports.base import Transport
-from mcpload.transports.http1 import Origin, Pool
+from mcpload.transports.http1 import Origin, Pool, tls_context
 from mcpload.transports.legacy_sse import LegacySSE
 from mcpload.transports.stdio import Stdio
 from mcpload.transports.streamable_http import StreamableHTTP
@@ -56,6 +56,7 @@ class Target:
     connect_timeout: float = 10.0
     timeout: float = 30.0
     verify_tls: bool = True
+    ca_file: str | None = None  # PEM CA certificates to trust (a private CA, a self-signed server)
     listen: bool = False
     env: dict[str, str] | None = None  # stdio: over PATH, HOME, … only, unless inherit_env
     inherit_env: bool = False  # stdio: pass mcpload's whole environment to the server
@@ -82,6 +83,10 @@ class Target:
                 raise ValueError("transport stdio needs a command, not a URL")
         elif self.transport in ("http", "sse"):
             raise ValueError(f"transport {self.transport} needs a URL, not a command")
+        if self.ca_file is not None:
+            if not self.verify_tls:
+                raise ValueError("--insecure and --ca-file exclude each other")
+            tls_context(self.ca_file)  # a missing or unreadable file: one clear error before any load
         self.pool_size = parse_connections(self.connections)
         if self.bearer_env is not None and not os.environ.get(self.bearer_env):
             raise ValueError(f"environment variable {self.bearer_env} (bearer token) is not set")
@@ -89,6 +94,11 @@ class Target:
     @classmethod
     def stdio(cls, command: str | list[str], **kw) -> Target:
         return cls(command=shlex.split(command) if isinstance(command, str) else list(command), transport="stdio", **kw)
+
+    @property
+    def tls(self) -> bool | str:
+        """How transports verify TLS: the CA file, else ``verify_tls``."""
+        return self.ca_file if self.ca_file is not None else self.verify_tls
 
     def describe(self) -> str:
         return self.url if self.url is not None else shlex.join(self.command or [])
@@ -113,13 +123,13 @@ class Target:
         shared = self.shared_pool if self.pool_size is not None else None
         if kind == "sse":
             return LegacySSE(
-                self.url or "", headers, self.connect_timeout, self.verify_tls, max_body=limit, shared_pool=shared
+                self.url or "", headers, self.connect_timeout, self.tls, max_body=limit, shared_pool=shared
             )
         return StreamableHTTP(
             self.url or "",
             headers,
             self.connect_timeout,
-            self.verify_tls,
+            self.tls,
             listen=self.listen,
             max_body=limit,
             shared_pool=shared,
@@ -133,7 +143,7 @@ class Target:
             for key, (other, _) in list(self._pools.items()):
                 if other.is_closed():
                     del self._pools[key]
-            pool = Pool(Origin(self.url or "", self.verify_tls), self.connect_timeout, limit=self.pool_size or 1)
+            pool = Pool(Origin(self.url or "", self.tls), self.connect_timeout, limit=self.pool_size or 1)
             entry = self._pools[id(loop)] = (loop, pool)
         return entry[1]
 

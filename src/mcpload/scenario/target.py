@@ -37,6 +37,7 @@ KEYS = (
     "timeout",
     "connect_timeout",
     "insecure",
+    "ca_file",
     "env",
     "inherit_env",
     "max_response_bytes",
@@ -58,6 +59,7 @@ class TargetSpec:
         timeout: Per-request timeout, seconds.
         connect_timeout: Connect timeout, seconds.
         insecure: Do not verify TLS certificates.
+        ca_file: A PEM file of CA certificates to trust (a private CA, a self-signed server).
         env: Environment variables for a stdio server process, over the few it inherits (``PATH``,
             ``HOME``, … see ``mcpload.transports.stdio.INHERITED_ENV_VARS``).
         inherit_env: Pass mcpload's whole environment to a stdio server (default: only those few).
@@ -74,6 +76,7 @@ class TargetSpec:
     timeout: float = 30.0
     connect_timeout: float = 10.0
     insecure: bool = False
+    ca_file: str | None = None
     env: Mapping[str, str] | None = None
     inherit_env: bool = False
     max_response_bytes: int = DEFAULT_MAX_RESPONSE
@@ -117,6 +120,7 @@ class TargetSpec:
             "timeout": spec.timeout,
             "connect_timeout": spec.connect_timeout,
             "verify_tls": not given.pop("insecure", spec.insecure),
+            "ca_file": spec.ca_file,
             "env": dict(spec.env) if spec.env else None,
             "inherit_env": spec.inherit_env,
             "max_response_bytes": spec.max_response_bytes,
@@ -174,6 +178,7 @@ def parse_target(value: Any, path: str = "target") -> TargetSpec:
         timeout=_positive(value.get("timeout", 30.0), join(path, "timeout")),
         connect_timeout=_positive(value.get("connect_timeout", 10.0), join(path, "connect_timeout")),
         insecure=expect_bool(value.get("insecure", False), join(path, "insecure")),
+        ca_file=expect_str(value["ca_file"], join(path, "ca_file")) if value.get("ca_file") is not None else None,
         env=_strings(value["env"], join(path, "env")) if "env" in value else None,
         inherit_env=expect_bool(value.get("inherit_env", False), join(path, "inherit_env")),
         max_response_bytes=expect_int(
