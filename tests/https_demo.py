@@ -9,7 +9,6 @@ import ipaddress
 import sys
 from pathlib import Path
 
-
 KEY_USAGE = dict.fromkeys(
     ("content_commitment", "key_encipherment", "data_encipherment", "key_agreement", "encipher_only", "decipher_only"),
     False,
