@@ -66,3 +66,65 @@ async def test_abandoned_calls_are_cancelled_not_failed(everything_url):
     assert LONG not in res["operations"] and res["interrupted_calls"] == 0
     echo = res["operations"]["tools/call echo"]
     assert echo["calls"] == echo["ok"] >= cancelled - 1  # the workflow went on after each abandoned call
+
+
+def make_with_answers(url: str, workflow: list[Any], answers: dict[str, Any]) -> Scenario:
+    data = {
+        # listen: the server asks roots/list on the standalone GET stream, right after initialize
+        "target": {"url": url, "timeout": 20, "listen": True},
+        "agents": {"a": {"workflow": workflow}},
+        "profiles": {"type": "constant-agents", "agents": 2, "duration": "1s"},
+        "answers": answers,
+    }
+    return Scenario.from_dict(data, source="<test>")
+
+
+async def test_canned_answers_let_tools_that_ask_the_client_load(everything_url):
+    """server-everything offers its sampling, elicitation and roots tools only to clients declaring those
+    capabilities: with ``answers`` they are offered (preflight sees them) and every call succeeds,
+    carrying the canned answer."""
+    workflow = [
+        {"call": "trigger-sampling-request", "args": {"prompt": "capital of France?"}},
+        {"call": "trigger-elicitation-request", "args": {}},
+        {"call": "get-roots-list", "args": {}},
+    ]
+    answers = {
+        "sampling": "Paris, canned",
+        "elicitation": {"action": "accept", "content": {"name": "mcpload", "check": True}},
+        "roots": [{"uri": "file:///srv/project", "name": "project"}],
+    }
+    res = (await run_scenario(make_with_answers(everything_url, workflow, answers), seed=1)).results
+    for tool in ("trigger-sampling-request", "trigger-elicitation-request", "get-roots-list"):
+        op = res["operations"][f"tools/call {tool}"]
+        assert op["calls"] >= 2 and op["ok"] == op["calls"], (tool, op, res["top_errors"])
+
+
+async def test_without_answers_such_tools_are_refused_before_the_run(everything_url):
+    from mcpload.engine.preflight import PreflightError
+
+    scenario = make_with_answers(everything_url, [{"call": "trigger-sampling-request", "args": {"prompt": "x"}}], {})
+    with pytest.raises(PreflightError) as refused:
+        await run_scenario(scenario, seed=1)
+    assert refused.value.code == 2 and "trigger-sampling-request" in str(refused.value)
+
+
+async def test_the_canned_roots_reach_the_server(everything_url):
+    from mcpload import Target, connect
+
+    answers = Scenario.from_dict(
+        {
+            "target": {"url": everything_url, "listen": True},
+            "agents": {"a": {"workflow": ["ping"]}},
+            "profiles": {"type": "constant-agents", "agents": 1, "duration": "1s"},
+            "answers": {"roots": [{"uri": "file:///srv/project", "name": "project"}]},
+        }
+    ).to_target()
+    assert isinstance(answers, Target) and answers.listen
+    session, opened = await connect(answers)
+    try:
+        assert opened.ok and session.capabilities == {"roots": {}}
+        out = await session.call_tool("get-roots-list", {})
+        assert out.ok and "file:///srv/project" in out.result["content"][0]["text"], out.result
+        assert session.server_requests["roots/list"] >= 1
+    finally:
+        await session.close()

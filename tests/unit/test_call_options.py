@@ -47,3 +47,32 @@ def test_bad_options_name_their_path(extra, where):
 def test_poll_interval_is_clamped(value):
     wait = poll_interval({"pollInterval": value})
     assert MIN_POLL_S <= wait <= MAX_POLL_S
+
+
+def test_answers_parse_and_declare():
+    from mcpload.scenario.answers import parse_answers
+
+    answers = parse_answers({"sampling": "hi", "elicitation": "decline", "roots": [{"uri": "file:///x"}]})
+    assert answers["sampling/createMessage"]["content"] == {"type": "text", "text": "hi"}
+    assert answers["elicitation/create"] == {"action": "decline"}
+    assert answers["roots/list"] == {"roots": [{"uri": "file:///x"}]}
+    assert parse_answers(None) == {}
+
+
+@pytest.mark.parametrize(
+    ("value", "where"),
+    [
+        ({"samplin": "x"}, "answers"),
+        ({"elicitation": "maybe"}, "answers.elicitation"),
+        ({"elicitation": {"action": "decline", "content": {}}}, "answers.elicitation.content"),
+        ({"roots": [{"uri": "https://x"}]}, "answers.roots[0].uri"),
+        ({"sampling": {"content": "text"}}, "answers.sampling.content"),
+        ({"roots": "file:///x"}, "answers.roots"),
+    ],
+)
+def test_bad_answers_name_their_path(value, where):
+    from mcpload.scenario.answers import parse_answers
+
+    with pytest.raises(ScenarioError) as err:
+        parse_answers(value)
+    assert err.value.path == where, str(err.value)

@@ -138,6 +138,7 @@ class Agent:
             world.protocol,
             world.target.timeout,
             on_outcome=self._on_outcome,
+            server_answers=world.target.server_answers,
         )
         return self.session
 

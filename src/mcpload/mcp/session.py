@@ -33,6 +33,7 @@ from mcpload.transports.base import CallFailure, Transport
 _clock = time.perf_counter
 MAX_PAGES = 1000  # of one list request (tools/list, …)
 MAX_CANCELS = 64  # notifications/cancelled in flight at once per session
+LISTEN_WAIT_S = 5.0  # how long initialize waits for the standalone GET stream to be answered
 OutcomeObserver = Callable[[Outcome], None]
 
 
@@ -192,14 +193,16 @@ class Session:
                 self.server_info = shapes.kept_server_info(res.get("serverInfo"))
                 self.instructions = shapes.kept_instructions(res.get("instructions"))
                 self.transport.set_protocol(version, False)
+                opener = getattr(self.transport, "open_listener", None)
+                ready = opener() if opener is not None else None
+                if ready is not None:
+                    # the standalone stream open before `initialized`: what the server asks right after it
+                    # (roots/list) has a way to the client
+                    await asyncio.wait((ready,), timeout=min(self.timeout, LISTEN_WAIT_S))
                 try:
                     await self.transport.notify(encode_notification("notifications/initialized"), "")
                 except CallFailure as exc:
                     out = self._failure(exc, "initialize", None, out.started)
-                else:
-                    opener = getattr(self.transport, "open_listener", None)
-                    if opener is not None:
-                        opener()
         if self.on_outcome is not None:
             self.on_outcome(out)
         return out

@@ -6,6 +6,7 @@ import asyncio
 import os
 import shlex
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from mcpload.mcp import eras
@@ -62,6 +63,8 @@ class Target:
     inherit_env: bool = False  # stdio: pass mcpload's whole environment to the server
     max_response_bytes: int = 16 * 1024 * 1024  # a bigger response is a `protocol` error
     connections: str = "own"  # own | shared | shared:N (HTTP: sessions share a pool of N connections)
+    #: canned results for server requests (``{"roots/list": {"roots": [...]}}``), capabilities declared
+    server_answers: dict[str, dict[str, Any]] | None = None
     # the shared pools, one per event loop (made on first use, inside that loop)
     _pools: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -163,6 +166,8 @@ async def connect(
     out: Outcome | None = None
     spoke: tuple[Session, Outcome] | None = None
     for kind in target.candidate_transports():
+        if target.server_answers and "server_answers" not in session_options:
+            session_options["server_answers"] = target.server_answers
         session = Session(
             target.make_transport(kind), target.protocol, target.timeout, on_outcome=on_outcome, **session_options
         )

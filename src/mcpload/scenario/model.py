@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcpload.scenario.agents import AgentSpec, parse_agents
+from mcpload.scenario.answers import parse_answers
 from mcpload.scenario.checks import (
     check_keys,
     expect_duration,
@@ -87,6 +88,7 @@ KEYS = (
     "profiles",
     "thresholds",
     "options",
+    "answers",
 )
 DEFAULT_GRACE_PERIOD = 30.0  # seconds, as k6's gracefulStop
 
@@ -120,6 +122,7 @@ class Scenario:
         price_per_1k: Price of 1,000 tokens, for the cost estimate (None: no estimate).
         options: Run options.
         secrets: Every non-empty value that ``${VAR}`` took from the environment: outputs redact them.
+        answers: Canned results for server requests, by method (``mcpload.scenario.answers``).
         allow_hosts: Hosts a run may target besides loopback (``mcpload.host_guard``); () allows any.
     """
 
@@ -137,6 +140,7 @@ class Scenario:
     options: Options = Options()
     secrets: frozenset[str] = frozenset()
     allow_hosts: tuple[str, ...] = ()
+    answers: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_dict(
@@ -192,6 +196,8 @@ class Scenario:
     def to_target(self, overrides: Mapping[str, Any] | None = None) -> Target:
         """The ``mcpload.mcp.target.Target`` (see ``TargetSpec.to_target``); works without ``target:``
         when the overrides give a ``url`` or ``command``."""
+        if self.answers:
+            overrides = {"server_answers": dict(self.answers), **(overrides or {})}
         try:
             return (self.target or TargetSpec()).to_target(overrides)
         except ScenarioError as exc:
@@ -236,6 +242,7 @@ def _build(data: Any, source: str, base_dir: Path, env: Mapping[str, str]) -> Sc
         options=_options(data.get("options")),
         secrets=secrets,
         allow_hosts=_allow_hosts(data.get("allow_hosts")),
+        answers=parse_answers(data.get("answers")),
     )
 
 

@@ -38,6 +38,7 @@ KEYS = (
     "connect_timeout",
     "insecure",
     "ca_file",
+    "listen",
     "env",
     "inherit_env",
     "max_response_bytes",
@@ -60,6 +61,9 @@ class TargetSpec:
         connect_timeout: Connect timeout, seconds.
         insecure: Do not verify TLS certificates.
         ca_file: A PEM file of CA certificates to trust (a private CA, a self-signed server).
+        listen: Each session opens the standalone GET stream (Streamable HTTP, handshake era), as real
+            clients do: its cost on the server is part of the load, and server requests not tied to a
+            call (``roots/list`` after initialize) reach the client.
         env: Environment variables for a stdio server process, over the few it inherits (``PATH``,
             ``HOME``, … see ``mcpload.transports.stdio.INHERITED_ENV_VARS``).
         inherit_env: Pass mcpload's whole environment to a stdio server (default: only those few).
@@ -77,6 +81,7 @@ class TargetSpec:
     connect_timeout: float = 10.0
     insecure: bool = False
     ca_file: str | None = None
+    listen: bool = False
     env: Mapping[str, str] | None = None
     inherit_env: bool = False
     max_response_bytes: int = DEFAULT_MAX_RESPONSE
@@ -121,6 +126,7 @@ class TargetSpec:
             "connect_timeout": spec.connect_timeout,
             "verify_tls": not given.pop("insecure", spec.insecure),
             "ca_file": spec.ca_file,
+            "listen": spec.listen,
             "env": dict(spec.env) if spec.env else None,
             "inherit_env": spec.inherit_env,
             "max_response_bytes": spec.max_response_bytes,
@@ -179,6 +185,7 @@ def parse_target(value: Any, path: str = "target") -> TargetSpec:
         connect_timeout=_positive(value.get("connect_timeout", 10.0), join(path, "connect_timeout")),
         insecure=expect_bool(value.get("insecure", False), join(path, "insecure")),
         ca_file=expect_str(value["ca_file"], join(path, "ca_file")) if value.get("ca_file") is not None else None,
+        listen=expect_bool(value.get("listen", False), join(path, "listen")),
         env=_strings(value["env"], join(path, "env")) if "env" in value else None,
         inherit_env=expect_bool(value.get("inherit_env", False), join(path, "inherit_env")),
         max_response_bytes=expect_int(
