@@ -60,6 +60,8 @@ class World:
     t0: float = 0.0
     #: tools whose ``execution.taskSupport`` is required or optional: call steps call them as tasks
     task_tools: frozenset[str] = frozenset()
+    #: ``options.validate_output``: every session's ``output_check`` (None: off)
+    output_check: Any = None
 
 
 class Halted(Exception):
@@ -140,6 +142,7 @@ class Agent:
             on_outcome=self._on_outcome,
             server_answers=world.target.server_answers,
         )
+        self.session.output_check = world.output_check
         return self.session
 
     async def _open(self) -> Session | None:

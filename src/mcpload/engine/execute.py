@@ -16,6 +16,7 @@ from mcpload.distributed.remote import RemoteLoad
 from mcpload.distributed.worker import SegmentWorker
 from mcpload.engine.agent import World
 from mcpload.engine.load import LocalLoad
+from mcpload.engine.output_check import output_check
 from mcpload.engine.preflight import PreflightError, preflight
 from mcpload.engine.recording import OutcomeSink
 from mcpload.engine.runner import Runner, RunOptions, RunReport
@@ -159,6 +160,7 @@ async def _make_load(scenario, target, info, seed, segment, workers, ray, recipe
         def build(part: Segment) -> SegmentWorker:
             worker = SegmentWorker(scenario, target, info.transport, info.protocol, seed, part, secrets)
             worker.load.world.task_tools = task_tools(info.tools)
+            worker.load.world.output_check = output_check(info.tools, scenario.options.validate_output)
             return worker
 
         return RemoteLoad(await start_process_workers(segment.split(workers), build), "processes")
@@ -166,6 +168,7 @@ async def _make_load(scenario, target, info, seed, segment, workers, ray, recipe
     staging = recorder if segment.is_full else Recorder()
     world = World(scenario, target, info.transport, info.protocol, staging, OutcomeSink(staging, secrets))
     world.task_tools = task_tools(info.tools)
+    world.output_check = output_check(info.tools, scenario.options.validate_output)
     return LocalLoad(scenario, world, seed, segment)
 
 

@@ -20,8 +20,10 @@ from mcpload.mcp.jsonrpc import classify, encode_notification, encode_request, e
 from mcpload.mcp.outcome import (
     HTTP_ERROR,
     INTERRUPTED,
+    OK,
     PROTOCOL,
     RPC_ERROR,
+    SCHEMA_MISMATCH,
     SESSION_EXPIRED,
     TIMEOUT,
     Outcome,
@@ -78,6 +80,8 @@ class Session:
         self._progress_seq = 0
         self._cancels: set[asyncio.Future] = set()
         self.cancellations_sent = 0
+        #: checks a tool's result (``mcpload.engine.output_check``): a problem makes it ``schema_mismatch``
+        self.output_check: Callable[[str | None, Any], str | None] | None = None
         self._opened = False
         transport.on_server_message = self._server_message
 
@@ -391,6 +395,10 @@ class Session:
                 reply.bytes_sent,
                 reply.bytes_received,
             )
+            if self.output_check is not None and kind == OK and method == "tools/call":
+                problem = self.output_check(name, result)
+                if problem is not None:
+                    out.kind, out.error_message = SCHEMA_MISMATCH, problem
         if emit and self.on_outcome is not None:
             self.on_outcome(out)
         return out

@@ -99,9 +99,12 @@ class Options:
 
     Attributes:
         grace_period: Seconds in-flight conversations may take to finish once the run stops.
+        validate_output: Share of the calls (0 to 1) whose ``structuredContent`` is checked against the
+            tool's ``outputSchema`` (``mcpload.engine.output_check``); 0: none.
     """
 
     grace_period: float = DEFAULT_GRACE_PERIOD
+    validate_output: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,9 +267,15 @@ def _price(value: Any) -> float | None:
 def _options(value: Any) -> Options:
     if value is None:
         return Options()
-    check_keys(expect_mapping(value, "options"), ("grace_period",), "options")
+    check_keys(expect_mapping(value, "options"), ("grace_period", "validate_output"), "options")
     grace = value.get("grace_period", DEFAULT_GRACE_PERIOD)
-    return Options(grace_period=expect_duration(grace, "options.grace_period"))
+    share = value.get("validate_output", 0.0)
+    if isinstance(share, bool):
+        share = 1.0 if share else 0.0
+    share = expect_number(share, "options.validate_output", minimum=0)
+    if share > 1:
+        raise ScenarioError(f"a share is at most 1 (or true), got {share}", "options.validate_output")
+    return Options(grace_period=expect_duration(grace, "options.grace_period"), validate_output=share)
 
 
 def _profiles(value: Any, agents: Mapping[str, AgentSpec]) -> tuple[Profile, ...]:
