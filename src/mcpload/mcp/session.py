@@ -405,9 +405,12 @@ class Session:
 
     def _cancel_request(self, msg_id: int, method: str, reason: str) -> None:
         """Tell the server to stop working on a request the client gave up on, as real clients do:
-        ``notifications/cancelled`` in the handshake era (never for ``initialize``, as the spec says); in
-        2026-07-28 closing the response stream is the cancellation (the HTTP transport closes it)."""
-        if self.era != eras.HANDSHAKE or method == "initialize" or not self._opened:
+        ``notifications/cancelled`` in the handshake era (never for ``initialize``, as the spec says) and
+        over stdio; over HTTP in 2026-07-28 closing the response stream is the cancellation (the HTTP
+        transport closes it)."""
+        if method == "initialize" or not self._opened:
+            return
+        if self.era != eras.HANDSHAKE and self.transport.name != "stdio":
             return
         body = encode_notification("notifications/cancelled", {"requestId": msg_id, "reason": reason})
         if len(self._cancels) >= MAX_CANCELS:
