@@ -38,11 +38,14 @@ async def test_a_task_tool_loads_with_full_success(everything_url):
     assert 3 <= extras["task_polls_mean"] <= 6, extras  # honouring pollInterval 1000 ms
 
 
-async def test_task_false_calls_plainly_and_the_server_refuses(everything_url):
+async def test_task_false_calls_plainly_and_the_server_refuses(everything_url, capsys):
+    """Bound to fail: preflight warns (the step, the tool, why); the run goes on and measures it."""
     workflow = [{"call": "simulate-research-query", "args": {"topic": "x"}, "task": False}]
     res = (await run_scenario(make(everything_url, workflow, agents=1, duration="0.5s"), seed=1)).results
     op = res["operations"][RESEARCH]
     assert op["ok"] == 0 and op["calls"] >= 1 and "operation_extras" not in res
+    warning = capsys.readouterr().err
+    assert "workflow[0]: task: false, but simulate-research-query requires tasks" in warning, warning
 
 
 async def test_progress_steps_count_notifications(everything_url):

@@ -78,6 +78,7 @@ async def preflight(
             capabilities=caps,
         )
         await _check_prompts_and_resources(session, caps, steps, source, info.warnings)
+        _check_task_modes(tools, steps, source, info.warnings)
     finally:
         await session.close()
     for name, path in tool_names.items():
@@ -152,6 +153,22 @@ async def _check_prompts_and_resources(
                 f"{source}: {step.path}: resource {uri!r} is neither listed by the server nor matches one of "
                 "its URI templates: every read may fail"
             )
+
+
+def _check_task_modes(tools: dict[str, dict[str, Any]], steps: list[Any], source: str, warnings: list[str]) -> None:
+    """Warn about call steps whose ``task`` option contradicts the tool's ``execution.taskSupport``:
+    every such call is bound to fail."""
+    for step in steps:
+        tool = tools.get(getattr(step, "tool", None)) if step.method == "tools/call" else None
+        mode = getattr(step, "task", None)
+        if tool is None or mode is None:
+            continue
+        execution = tool.get("execution")
+        support = execution.get("taskSupport", "forbidden") if isinstance(execution, dict) else "forbidden"
+        if mode is False and support == "required":
+            warnings.append(f"{source}: {step.path}: task: false, but {step.tool} requires tasks: every call will fail")
+        elif mode is True and support == "forbidden":
+            warnings.append(f"{source}: {step.path}: task: true, but {step.tool} forbids tasks: every call will fail")
 
 
 def _template_pattern(template: str) -> re.Pattern[str]:
