@@ -205,3 +205,27 @@ def test_run_file_with_agents_keeps_its_duration_and_reports_tool_calls_apart(tm
     assert any("%)" in line for line in shown), shown
     # a tool's multi-line error message is one line in the summary
     assert all("validation error" not in line or "Input should be" in line for line in proc.stdout.splitlines())
+
+
+@pytest.mark.node
+def test_preflight_refuses_subscribe_on_a_server_without_resources(tmp_path):
+    """server-filesystem declares tools only: a subscribe step is refused before any load."""
+    server = ROOT / ".npm-ref" / "node_modules" / ".bin" / "mcp-server-filesystem"
+    need(server.exists(), "server-filesystem not installed (run `make npm-ref`)")
+    target = {"command": [str(server), str(tmp_path)]}
+    proc = run_file(tmp_path, one_agent(target, [{"subscribe": "file:///x"}], "0.5s"))
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "workflow[0]: resources/subscribe needs the 'resources' capability" in lines[0]
+
+
+def test_subscribe_needs_the_subscribe_flag():
+    from mcpload.engine.preflight import _check_capabilities
+    from mcpload.scenario.workflow import parse_step
+
+    step = parse_step({"subscribe": "docs://x"}, "w[0]")
+    _check_capabilities({"resources": {"subscribe": True}}, [step], {}, "s.yaml")
+    for caps in ({"resources": {}}, {"resources": {"subscribe": "yes"}}):
+        with pytest.raises(PreflightError) as refused:
+            _check_capabilities(caps, [step], {}, "s.yaml")
+        assert str(refused.value) == "s.yaml: w[0]: the server does not declare resources.subscribe"

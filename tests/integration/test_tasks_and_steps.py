@@ -131,3 +131,23 @@ async def test_the_canned_roots_reach_the_server(everything_url):
         assert session.server_requests["roots/list"] >= 1
     finally:
         await session.close()
+
+
+async def test_subscribe_steps_and_resource_updates_are_counted(everything_stdio_cmd):
+    """``subscribe`` sends resources/subscribe; server-everything's toggle-subscriber-updates then sends
+    notifications/resources/updated at once for each subscribed URI (stdio: no GET stream needed)."""
+    workflow = [
+        {"subscribe": "demo://resource/static/document/architecture.md"},
+        {"call": "toggle-subscriber-updates", "args": {}},
+        {"think": "0.2s"},
+    ]
+    data = {
+        "target": {"command": everything_stdio_cmd, "timeout": 20},
+        "agents": {"a": {"workflow": workflow, "conversations_per_session": 1}},
+        "profiles": {"type": "constant-agents", "agents": 1, "duration": "1s"},
+    }
+    res = (await run_scenario(Scenario.from_dict(data, source="<test>"), seed=1)).results
+    op = res["operations"]["resources/subscribe demo://resource/static/document/architecture.md"]
+    assert op["calls"] >= 1 and op["ok"] == op["calls"], op
+    counted = res["operation_extras"]["server notifications"]
+    assert counted.get("notifications/resources/updated", 0) >= 1, counted

@@ -182,7 +182,10 @@ class Agent:
     async def _close(self, session: Session) -> None:
         with contextlib.suppress(TimeoutError, OSError):
             await asyncio.wait_for(session.close(), 5.0)
-        self.world.recorder.session_closed()
+        rec = self.world.recorder
+        rec.session_closed()
+        for method, n in session.server_notifications.items():  # resources/updated, progress, logging …
+            rec.note(SERVER_NOTIFICATIONS, method, n)
 
     async def _conversations(self, session: Session, t0: float) -> None:
         spec = self.spec
@@ -300,6 +303,9 @@ class Agent:
                         sending = session.call_tool(step.tool, step.args.render(ctx), step.timeout)
                 elif kind is m.ReadResource:
                     sending = session.read_resource(str(step.uri.render(ctx)), step.timeout, step.operation_name)
+                elif kind is m.Subscribe:
+                    uri = str(step.uri.render(ctx))
+                    sending = session.request(step.method, {"uri": uri}, step.operation_name, step.timeout)
                 elif kind is m.GetPrompt:
                     sending = session.get_prompt(step.name, step.args.render(ctx) or None, step.timeout)
                 else:
@@ -329,6 +335,8 @@ def _is_outage(out: Outcome) -> bool:
     """A session that could not be opened for a reason of the network or of the server's availability."""
     return out.kind in (TRANSPORT, TIMEOUT) or (out.kind == HTTP_ERROR and (out.http_status or 0) in (502, 503, 504))
 
+
+SERVER_NOTIFICATIONS = "server notifications"  # the results' operation_extras entry counting them by method
 
 _SIMPLE = {
     m.ListTools: lambda s, t: s.list_tools(t),

@@ -116,6 +116,10 @@ def _check_capabilities(caps: dict[str, Any] | None, steps: list[Any], tool_name
                 f"(it declares: {declared})",
                 2,
             )
+        if method == "resources/subscribe":
+            resources = caps.get("resources")
+            if not (isinstance(resources, dict) and resources.get("subscribe") is True):
+                raise PreflightError(f"{source}: {path}: the server does not declare resources.subscribe", 2)
 
 
 async def _check_prompts_and_resources(

@@ -44,6 +44,7 @@ from mcpload.scenario.steps import (
     Repeat,
     Request,
     Step,
+    Subscribe,
     Think,
     walk,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "Request",
     "Scenario",
     "Step",
+    "Subscribe",
     "TargetSpec",
     "Think",
 ]

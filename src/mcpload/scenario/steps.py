@@ -125,6 +125,20 @@ class ReadResource(Request):
         object.__setattr__(self, "operation_name", uri_template_name(str(self.uri.source)))
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Subscribe(Request):
+    """``resources/subscribe`` to ``uri`` (a template allowed): the server then sends
+    ``notifications/resources/updated``, counted with every server notification of the run."""
+
+    kind: ClassVar[str] = "subscribe"
+    method: ClassVar[str] = "resources/subscribe"
+    uri: Args
+    operation_name: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "operation_name", uri_template_name(str(self.uri.source)))
+
+
 _EXPRESSION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}|\{%.*?%\}", re.DOTALL)
 MAX_OPERATION_NAME = 160
 

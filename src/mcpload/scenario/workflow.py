@@ -43,6 +43,7 @@ from mcpload.scenario.steps import (
     Repeat,
     Request,
     Step,
+    Subscribe,
     Think,
 )
 from mcpload.scenario.templates import compile_args
@@ -50,8 +51,8 @@ from mcpload.scenario.templates import compile_args
 REQUEST_KEYS = ("timeout", "retry")
 CALL_KEYS = ("args", "save", "progress", "task", "abandon", *REQUEST_KEYS)
 BARE = {"ping": Ping, "list_tools": ListTools, "list_resources": ListResources, "list_prompts": ListPrompts}
-STEP_KINDS = ("call", "think", "parallel", "repeat", "choice", *BARE, "read_resource", "get_prompt")
-_REQUESTS = ("call", *BARE, "read_resource", "get_prompt")
+STEP_KINDS = ("call", "think", "parallel", "repeat", "choice", *BARE, "read_resource", "get_prompt", "subscribe")
+_REQUESTS = ("call", *BARE, "read_resource", "get_prompt", "subscribe")
 
 
 class _Parser:
@@ -170,6 +171,14 @@ class _Parser:
             body, at = body["uri"], join(at, "uri")
         uri = compile_args(expect_str(body, at), at, data_names=self.data_names, native=False)
         return ReadResource(uri=uri, **self._request_options(mapping, path))
+
+    def subscribe(self, mapping: Mapping[str, Any], path: str) -> Subscribe:
+        body, at = mapping["subscribe"], join(path, "subscribe")
+        if isinstance(body, Mapping):
+            check_keys(body, ("uri",), at, required=("uri",))
+            body, at = body["uri"], join(at, "uri")
+        uri = compile_args(expect_str(body, at), at, data_names=self.data_names, native=False)
+        return Subscribe(uri=uri, **self._request_options(mapping, path))
 
     def get_prompt(self, mapping: Mapping[str, Any], path: str) -> GetPrompt:
         body, at = mapping["get_prompt"], join(path, "get_prompt")
