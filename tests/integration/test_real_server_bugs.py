@@ -84,7 +84,8 @@ def test_stdio_startup_is_kept_apart_from_the_steady_state(tmp_path):
     assert steady_calls > 0 and derived["steady_state_s"] > 0
     # the per-call figure counts only the steady state's CPU and calls
     total_cpu = derived["cpu_seconds"] + startup["cpu_seconds"]
-    assert derived["cpu_seconds_per_1k_calls"] == pytest.approx(derived["cpu_seconds"] / steady_calls * 1000, rel=0.01)
+    expected = derived["cpu_seconds"] / steady_calls * 1000  # (cpu_seconds is rounded to ms: a tolerance)
+    assert derived["cpu_seconds_per_1k_calls"] == pytest.approx(expected, rel=0.05, abs=0.0011 / steady_calls * 1000)
     assert total_cpu >= derived["cpu_seconds"]
 
 

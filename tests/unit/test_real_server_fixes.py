@@ -84,3 +84,17 @@ def test_http_errors_never_repeat_the_status():
     expired = http_failure(404, b"", True)
     out = Outcome(expired.kind, "tools/call", "x", 0.0, 0.0, None, None, expired.message, 404)
     assert out.describe().count("404") == 1, out.describe()
+
+
+def test_startup_end():
+    from mcpload.monitor.derive import startup_end
+
+    def iv(t, sessions, calls):
+        return {"t": t, "sessions_started": sessions, "calls": calls}
+
+    assert startup_end([iv(1, 2, 5), iv(2, 0, 9), iv(3, 0, 9)]) == 1
+    assert startup_end([iv(1, 0, 0), iv(2, 2, 3), iv(3, 0, 9)]) == 2  # a spawn slower than an interval
+    assert startup_end([iv(1, 1, 5), iv(2, 1, 9), iv(3, 1, 9)]) is None  # sessions open all along
+    assert startup_end([iv(1, 2, 5), iv(2, 0, 0)]) is None  # no steady state after it
+    assert startup_end([iv(1, 0, 4), iv(2, 0, 9)]) is None  # calls before any session: nothing to set apart
+    assert startup_end([]) is None

@@ -56,7 +56,9 @@ def derive(
     peak_agents = max((iv.get("active_agents") or 0 for iv in intervals), default=0)
     startup = None
     end = startup_end(intervals)
-    at_end = cpu_at(samples, end) if end is not None and cpu_s is not None else None
+    # the idle baseline stands for the CPU at the run's start, when no sample was taken before the end
+    points = ([{"t": 0.0, "cpu_s": start["cpu_s"]}] if start is not None else []) + samples
+    at_end = cpu_at(points, end) if end is not None and cpu_s is not None else None
     if at_end is not None:
         # Start-up (spawning stdio servers, initialize) apart: the per-call figures are the steady state's.
         startup_cpu = max(0.0, at_end - start["cpu_s"])
@@ -125,18 +127,21 @@ def extrapolate(
 
 
 def startup_end(intervals: list[dict[str, Any]]) -> float | None:
-    """The end (``t``) of the run's start-up: the leading intervals in which sessions were opened.
+    """The end (``t``) of the run's start-up: the leading intervals in which sessions were opened (and
+    those before the first one opened, when spawning a server takes longer than an interval).
 
     None when there is no such window, or no steady state after it (sessions opened in every
     interval: open profiles, whose every arrival is a new session, or a run shorter than its start-up).
     """
-    end = None
+    end, opened = None, False
     for i, iv in enumerate(intervals):
-        if not iv.get("sessions_started"):
-            if end is None or not any(later.get("calls") for later in intervals[i:]):
+        if iv.get("sessions_started"):
+            opened = True
+        elif opened or iv.get("calls"):
+            if not opened or not any(later.get("calls") for later in intervals[i:]):
                 return None
             return end
-        end = iv["t"]
+        end = iv["t"]  # (intervals before the first session opened, a slow spawn, are start-up too)
     return None
 
 
