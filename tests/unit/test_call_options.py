@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mcpload.mcp.tasks import MAX_POLL_S, MIN_POLL_S, poll_interval
-from mcpload.scenario import ScenarioError
+from mcpload.scenario import Scenario, ScenarioError
 from mcpload.scenario.steps import Abandon
 from mcpload.scenario.workflow import parse_step
 
@@ -75,4 +75,38 @@ def test_bad_answers_name_their_path(value, where):
 
     with pytest.raises(ScenarioError) as err:
         parse_answers(value)
+    assert err.value.path == where, str(err.value)
+
+
+def test_oauth_target_parses_and_its_secret_is_redacted():
+    from mcpload.mcp.oauth import OAuthConfig
+
+    data = {
+        "target": {"url": "https://mcp.example.com/mcp", "oauth": {"client_id": "c", "client_secret_env": "SEC"}},
+        "agents": {"a": {"workflow": ["ping"]}},
+        "profiles": {"type": "constant-agents", "agents": 1, "duration": "1s"},
+    }
+    scenario = Scenario.from_dict(data, env={"SEC": "hunter2"})
+    assert scenario.target.oauth == OAuthConfig("c", "SEC")
+    assert "hunter2" in scenario.secrets
+    assert scenario.to_target().candidate_transports() == ["http"]
+
+
+@pytest.mark.parametrize(
+    ("oauth", "where"),
+    [
+        ({"client_id": "c"}, "target.oauth"),
+        ({"client_id": "c", "client_secret_env": "not a var!"}, "target.oauth"),
+        ({"client_id": "c", "client_secret_env": "S", "token_url": "ftp://x"}, "target.oauth.token_url"),
+        ({"client_id": "c", "client_secret_env": "S", "shared": "yes"}, "target.oauth.shared"),
+    ],
+)
+def test_bad_oauth_names_its_path(oauth, where):
+    data = {
+        "target": {"url": "https://mcp.example.com/mcp", "oauth": oauth},
+        "agents": {"a": {"workflow": ["ping"]}},
+        "profiles": {"type": "constant-agents", "agents": 1, "duration": "1s"},
+    }
+    with pytest.raises(ScenarioError) as err:
+        Scenario.from_dict(data)
     assert err.value.path == where, str(err.value)

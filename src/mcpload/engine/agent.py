@@ -143,6 +143,7 @@ class Agent:
             server_answers=world.target.server_answers,
         )
         self.session.output_check = world.output_check
+        self.session.auth = world.target.make_auth()
         return self.session
 
     async def _open(self) -> Session | None:

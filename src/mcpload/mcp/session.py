@@ -17,6 +17,7 @@ from typing import Any
 from mcpload import __version__
 from mcpload.mcp import eras, shapes
 from mcpload.mcp.jsonrpc import classify, encode_notification, encode_request, error_response, result_response
+from mcpload.mcp.oauth import ClientCredentials, OAuthError
 from mcpload.mcp.outcome import (
     HTTP_ERROR,
     INTERRUPTED,
@@ -80,6 +81,10 @@ class Session:
         self._progress_seq = 0
         self._cancels: set[asyncio.Future] = set()
         self.cancellations_sent = 0
+        #: OAuth client credentials (``mcpload.mcp.oauth``), None without OAuth; 401s answered by a new token
+        self.auth: ClientCredentials | None = None
+        self.auth_retries = 0
+        self._bearer: str | None = None  # the token this session's requests carry
         #: checks a tool's result (``mcpload.engine.output_check``): a problem makes it ``schema_mismatch``
         self.output_check: Callable[[str | None, Any], str | None] | None = None
         self._opened = False
@@ -104,6 +109,11 @@ class Session:
             await self.transport.start()
         except CallFailure as exc:
             return self._failure(exc, "initialize", None, _clock())
+        if self.auth is not None:
+            problem = await self._authorize()
+            if problem is not None:
+                problem.method = "initialize"
+                return problem
         if self.protocol in eras.MODERN_VERSIONS:
             out = await self._discover(self.protocol)
         elif self.protocol in eras.HANDSHAKE_VERSIONS or not getattr(self.transport, "supports_modern", True):
@@ -234,6 +244,8 @@ class Session:
         timeout: float | None = None,
     ) -> Outcome:
         """Send one request; a forgotten session is re-initialized and the request retried once."""
+        if self.auth is not None:
+            return await self._request_authorized(method, params, name, timeout)
         out = await self._send(method, params, name, timeout or self.timeout)
         if out.kind == SESSION_EXPIRED and self.era == eras.HANDSHAKE:
             self.reinitializations += 1
@@ -244,6 +256,46 @@ class Session:
                 retry.retry_of = out
                 return retry
         return out
+
+    async def _request_authorized(
+        self, method: str, params: dict[str, Any] | None, name: str | None, timeout: float | None
+    ) -> Outcome:
+        """OAuth: a token refreshed before it expires; a 401 gets a new token and one retry (counted in
+        ``auth_retries``; the refused attempt is an outcome of its own, as a retry's first attempt is)."""
+        auth = self.auth
+        if not auth.fresh() or auth.access_token != self._bearer:  # (a shared token another session renewed)
+            problem = await self._authorize()
+            if problem is not None:
+                return problem
+        seen = self._bearer
+        out = await self._send(method, params, name, timeout or self.timeout)
+        if out.http_status == 401:
+            self.auth_retries += 1
+            problem = await self._authorize(force=True, stale=seen)
+            if problem is not None:
+                return problem
+            retry = await self._send(method, params, name, timeout or self.timeout)
+            retry.retry_of = out
+            return retry
+        return out
+
+    async def _authorize(self, force: bool = False, stale: str | None = None) -> Outcome | None:
+        """Put a (new) bearer token on the transport; an outcome when none could be had."""
+        setter = getattr(self.transport, "set_header", None)
+        started = _clock()
+        try:
+            if setter is None:
+                raise OAuthError(f"OAuth needs Streamable HTTP, not the {self.transport.name} transport")
+            token = await self.auth.token(force, stale)
+        except OAuthError as exc:
+            out = Outcome(HTTP_ERROR, "oauth/token", None, started, _clock() - started)
+            out.error_message = f"OAuth: {exc}"
+            if self.on_outcome is not None:
+                self.on_outcome(out)
+            return out
+        setter("Authorization", f"Bearer {token}")
+        self._bearer = token
+        return None
 
     async def call_tool(
         self,

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from mcpload.mcp import eras
+from mcpload.mcp.oauth import ClientCredentials, OAuthConfig
 from mcpload.mcp.outcome import HTTP_ERROR, PROTOCOL, RPC_ERROR, Outcome
 from mcpload.mcp.session import OutcomeObserver, Session
 from mcpload.transports.base import Transport
@@ -65,6 +66,9 @@ class Target:
     connections: str = "own"  # own | shared | shared:N (HTTP: sessions share a pool of N connections)
     #: canned results for server requests (``{"roots/list": {"roots": [...]}}``), capabilities declared
     server_answers: dict[str, dict[str, Any]] | None = None
+    #: OAuth client credentials (``mcpload.mcp.oauth.OAuthConfig``), None: no OAuth
+    oauth: OAuthConfig | None = None
+    _shared_auth: Any = field(default=None, init=False, repr=False, compare=False)
     # the shared pools, one per event loop (made on first use, inside that loop)
     _pools: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -90,6 +94,8 @@ class Target:
             if not self.verify_tls:
                 raise ValueError("--insecure and --ca-file exclude each other")
             tls_context(self.ca_file)  # a missing or unreadable file: one clear error before any load
+        if self.oauth is not None and (self.url is None or self.transport not in ("auto", "http")):
+            raise ValueError("oauth needs a Streamable HTTP URL (transport http)")
         self.pool_size = parse_connections(self.connections)
         if self.bearer_env is not None and not os.environ.get(self.bearer_env):
             raise ValueError(f"environment variable {self.bearer_env} (bearer token) is not set")
@@ -97,6 +103,18 @@ class Target:
     @classmethod
     def stdio(cls, command: str | list[str], **kw) -> Target:
         return cls(command=shlex.split(command) if isinstance(command, str) else list(command), transport="stdio", **kw)
+
+    def make_auth(self) -> ClientCredentials | None:
+        """The token source of a new session: its own, or the one every session shares."""
+        if self.oauth is None or self.url is None:
+            return None
+        if self.oauth.shared and self._shared_auth is not None:
+            return self._shared_auth
+        tls = tls_context(self.tls) if self.url.startswith("https:") else None
+        auth = ClientCredentials(self.oauth, self.url, tls)
+        if self.oauth.shared:
+            self._shared_auth = auth
+        return auth
 
     @property
     def tls(self) -> bool | str:
@@ -109,6 +127,8 @@ class Target:
     def candidate_transports(self) -> list[str]:
         if self.transport != "auto":
             return [self.transport]
+        if self.oauth is not None:
+            return ["http"]  # OAuth is for Streamable HTTP
         if self.command is not None:
             return ["stdio"]
         path = urlsplit(self.url).path.rstrip("/")
@@ -153,6 +173,7 @@ class Target:
     def __getstate__(self) -> dict:  # pools (and their loop) never travel to another process
         state = dict(self.__dict__)
         state["_pools"] = {}
+        state["_shared_auth"] = None
         return state
 
 
@@ -171,6 +192,7 @@ async def connect(
         session = Session(
             target.make_transport(kind), target.protocol, target.timeout, on_outcome=on_outcome, **session_options
         )
+        session.auth = target.make_auth()
         out = await session.open()
         if out.ok:
             return session, out

@@ -230,6 +230,8 @@ def _build(data: Any, source: str, base_dir: Path, env: Mapping[str, str]) -> Sc
         seed = expect_int(seed, "seed")
 
     target = parse_target(data["target"], "target") if data.get("target") is not None else None
+    if target is not None and target.oauth is not None and env.get(target.oauth.client_secret_env):
+        secrets = secrets | {env[target.oauth.client_secret_env]}  # redacted from every output, as ${VAR}s
     sources = parse_data(data["data"], "data", base_dir) if data.get("data") is not None else {}
     agents = parse_agents(data["agents"], "agents", base_dir, tuple(sources))
     return Scenario(

@@ -90,6 +90,13 @@ class StreamableHTTP(Transport):
         ).encode()
         self._common = common
 
+    def set_header(self, name: str, value: str) -> None:
+        """Set a request header for the later requests (a refreshed OAuth token)."""
+        if any(c in name + value for c in "\r\n"):
+            raise ValueError("a header holds no line break")
+        self.user_headers[name] = value
+        self._build_prefix()
+
     def set_protocol(self, protocol_version: str | None, modern: bool) -> None:
         self.protocol_version = protocol_version
         self.modern = modern
