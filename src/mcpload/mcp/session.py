@@ -223,6 +223,8 @@ class Session:
 
     async def close(self) -> None:
         """End the session (DELETE, stop the process, …). Never raises."""
+        for task in list(self._cancels):  # cancellations still being sent: the session ends anyway
+            task.cancel()
         try:
             await self.transport.close()
         finally:
