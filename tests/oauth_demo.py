@@ -32,7 +32,7 @@ def build_app(port: int):
 
     base = f"http://127.0.0.1:{port}"
     tokens: dict[str, float] = {}
-    stats = {"issued": 0, "refused": 0}
+    stats = {"issued": 0, "refused": 0, "metadata_via_challenge": 0}
 
     class Client(ClientMixin):
         def get_client_id(self):
@@ -83,6 +83,8 @@ def build_app(port: int):
         return server.create_token_response((request.method, str(request.url), headers, form))
 
     async def resource_metadata(request):
+        if request.url.path == "/meta/mcp":  # where only the 401's WWW-Authenticate points
+            stats["metadata_via_challenge"] += 1
         return JSONResponse({"resource": f"{base}/mcp", "authorization_servers": [base]})
 
     async def as_metadata(request):
@@ -116,7 +118,7 @@ def build_app(port: int):
                 live = tokens.get(auth.removeprefix("Bearer ")) if auth.startswith("Bearer ") else None
                 if live is None or live < time.monotonic():
                     stats["refused"] += 1
-                    challenge = f'Bearer resource_metadata="{base}/.well-known/oauth-protected-resource/mcp"'
+                    challenge = f'Bearer resource_metadata="{base}/meta/mcp"'
                     response = Response("unauthorized", 401, {"WWW-Authenticate": challenge})
                     await response(scope, receive, send)
                     return
@@ -125,6 +127,7 @@ def build_app(port: int):
     routes = [
         Route("/token", token, methods=["POST"]),
         Route("/.well-known/oauth-protected-resource/mcp", resource_metadata),
+        Route("/meta/mcp", resource_metadata),
         Route("/.well-known/oauth-authorization-server", as_metadata),
         Route("/admin/revoke", revoke, methods=["POST"]),
         Route("/admin/stats", show_stats),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 import ssl
 import time
 import urllib.error
@@ -21,6 +22,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+_RESOURCE_METADATA = re.compile(r'resource_metadata\s*=\s*(?:"([^"]{1,2000})"|([^\s,]{1,2000}))', re.IGNORECASE)
 REFRESH_MARGIN = 0.2  # refresh when less than this share of the token's life is left
 MAX_DOCUMENT = 256 * 1024
 
@@ -44,11 +46,19 @@ class OAuthConfig:
 class ClientCredentials:
     """Tokens for one agent (or for all, when shared)."""
 
-    def __init__(self, config: OAuthConfig, resource_url: str, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        config: OAuthConfig,
+        resource_url: str,
+        tls: ssl.SSLContext | None = None,
+        discovered: dict[str, str] | None = None,
+    ) -> None:
+        """``discovered``: shared by the token sources of one target, so that discovery runs once."""
         self.config = config
         self.resource_url = resource_url
         self.tls = tls
-        self.token_url = config.token_url
+        self.discovered = discovered if discovered is not None else {}
+        self.token_url = config.token_url or self.discovered.get("token_url")
         self.access_token: str | None = None
         self.expires_at = 0.0
         self.refresh_at = 0.0
@@ -78,7 +88,8 @@ class ClientCredentials:
         if not secret:
             raise OAuthError(f"environment variable {self.config.client_secret_env} (client secret) is not set")
         if self.token_url is None:
-            self.token_url = self._discover()
+            self.token_url = self.discovered.get("token_url") or self._discover()
+            self.discovered["token_url"] = self.token_url
         form = {"grant_type": "client_credentials", "resource": self.resource_url}
         if self.config.scope:
             form["scope"] = self.config.scope
@@ -104,11 +115,12 @@ class ClientCredentials:
         self.fetched += 1
 
     def _discover(self) -> str:
-        """The token endpoint: protected resource metadata (RFC 9728) → authorization server metadata
-        (RFC 8414)."""
+        """The token endpoint: protected resource metadata (RFC 9728: where the 401's ``WWW-Authenticate``
+        says, else at its well-known place) → authorization server metadata (RFC 8414)."""
         parts = urllib.parse.urlsplit(self.resource_url)
         origin = f"{parts.scheme}://{parts.netloc}"
-        prm = self._json(f"{origin}/.well-known/oauth-protected-resource{parts.path.rstrip('/')}", "discovery")
+        where = self._challenge() or f"{origin}/.well-known/oauth-protected-resource{parts.path.rstrip('/')}"
+        prm = self._json(where, "discovery")
         servers = prm.get("authorization_servers")
         if not isinstance(servers, list) or not servers or not isinstance(servers[0], str):
             raise OAuthError(f"{origin}: protected resource metadata names no authorization server")
@@ -121,6 +133,27 @@ class ClientCredentials:
         if not isinstance(endpoint, str) or urllib.parse.urlsplit(endpoint).scheme not in ("http", "https"):
             raise OAuthError(f"{servers[0]}: authorization server metadata has no token_endpoint")
         return endpoint
+
+    def _challenge(self) -> str | None:
+        """``resource_metadata`` of the ``WWW-Authenticate`` header of an unauthenticated request's 401."""
+        probe = urllib.request.Request(
+            self.resource_url,
+            data=b'{"jsonrpc": "2.0", "id": 0, "method": "ping"}',
+            headers={"Content-Type": "application/json", "Accept": "application/json, text/event-stream"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(probe, timeout=10, context=self.tls):
+                return None
+        except urllib.error.HTTPError as exc:
+            header = exc.headers.get("WWW-Authenticate", "") if exc.code == 401 else ""
+        except (urllib.error.URLError, OSError):
+            return None
+        match = _RESOURCE_METADATA.search(header[:4096])
+        if match is None:
+            return None
+        url = match.group(1) or match.group(2)
+        return url if urllib.parse.urlsplit(url).scheme in ("http", "https") else None
 
     def _json(self, request: str | urllib.request.Request, what: str) -> dict[str, Any]:
         url = request if isinstance(request, str) else request.full_url

@@ -69,6 +69,7 @@ class Target:
     #: OAuth client credentials (``mcpload.mcp.oauth.OAuthConfig``), None: no OAuth
     oauth: OAuthConfig | None = None
     _shared_auth: Any = field(default=None, init=False, repr=False, compare=False)
+    _oauth_discovered: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     # the shared pools, one per event loop (made on first use, inside that loop)
     _pools: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -111,7 +112,7 @@ class Target:
         if self.oauth.shared and self._shared_auth is not None:
             return self._shared_auth
         tls = tls_context(self.tls) if self.url.startswith("https:") else None
-        auth = ClientCredentials(self.oauth, self.url, tls)
+        auth = ClientCredentials(self.oauth, self.url, tls, self._oauth_discovered)
         if self.oauth.shared:
             self._shared_auth = auth
         return auth
