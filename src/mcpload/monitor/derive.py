@@ -77,7 +77,7 @@ def derive(
         agent_s += (iv.get("active_agents") or 0) * max(0.0, iv["t"] - last_t)
         last_t = iv["t"]
     base_rss = baseline["rss_bytes"] if baseline is not None else None
-    peak_rss = max((s["rss_bytes"] for s in samples), default=None)
+    peak_rss = max((s["rss_bytes"] for s in samples if s.get("rss_bytes") is not None), default=None)
     per_session = None
     if peak_rss is not None and peak_agents:
         per_session = max(0.0, (peak_rss - (base_rss or 0)) / peak_agents)
