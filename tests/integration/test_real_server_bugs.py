@@ -197,6 +197,8 @@ def test_run_file_with_agents_keeps_its_duration_and_reports_tool_calls_apart(tm
     res = json.loads((tmp_path / "r.json").read_text())
     assert [(p["type"], p["duration_s"]) for p in res["profiles"]] == [("constant-agents", 1.5)]
     assert 1.4 <= res["duration_s"] <= 3.0 and res["sessions"]["started"] == 2
+    totals = res["totals"]
+    assert totals["tool_success_rate"] == 0.0 and totals["tool_calls"] > 0 and totals["success_rate"] > 0, totals
     tool_row = next(line for line in proc.stdout.splitlines() if line.strip().startswith("tool calls"))
     assert "0.00%" in tool_row and "tool_error=" in tool_row, proc.stdout
     units = {th["metric"]: th["unit"] for th in res["thresholds"]}
