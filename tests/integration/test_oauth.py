@@ -94,3 +94,24 @@ async def test_a_run_refreshes_tokens_before_they_expire(oauth_base, secret, sha
     # refreshed before expiry: no call refused; the only 401 is the discovery probe, made once per run
     probes = after["metadata_via_challenge"] - before["metadata_via_challenge"]
     assert after["refused"] - before["refused"] == probes == 1, (before, after)
+
+
+async def test_a_401_mid_run_is_retried_and_counted(oauth_base, secret):
+    """Tokens revoked while a run goes on (at its first interval): each agent's next call gets a 401, a
+    new token, one retry; the refused attempts are http_error outcomes, and the results count them."""
+    data = {
+        "target": {"url": f"{oauth_base}/mcp", "oauth": {"client_id": "mcpload", "client_secret_env": SECRET_ENV}},
+        "agents": {"a": {"workflow": [{"call": "search_docs", "args": {"query": "x"}}, {"think": "50ms"}]}},
+        "profiles": {"type": "constant-agents", "agents": 2, "duration": "2.5s"},
+    }
+    revoked = []
+
+    def on_interval(interval, snapshot) -> None:
+        if not revoked:  # (a blocking loopback request of a few ms, once)
+            revoked.append(admin(oauth_base, "/admin/revoke", "POST"))
+
+    res = (await run_scenario(Scenario.from_dict(data, source="<test>"), seed=1, on_interval=on_interval)).results
+    assert revoked
+    op = res["operations"]["tools/call search_docs"]
+    retried = res["operation_extras"]["oauth"]["retried_after_401"]
+    assert retried == 2 and op["errors"] == {"http_error": 2} and op["ok"] == op["calls"] - 2, (op, retried)

@@ -187,6 +187,8 @@ class Agent:
         rec.session_closed()
         for method, n in session.server_notifications.items():  # resources/updated, progress, logging …
             rec.note(SERVER_NOTIFICATIONS, method, n)
+        if session.auth_retries:  # OAuth: 401s answered with a new token and a retry
+            rec.note("oauth", "retried_after_401", session.auth_retries)
 
     async def _conversations(self, session: Session, t0: float) -> None:
         spec = self.spec
