@@ -22,6 +22,8 @@ from mcpload.cli_support import (
     EXIT_THRESHOLDS,
     EXIT_UNREACHABLE,
     AllowPython,
+    CaFile,
+    Insecure,
     _check_files,
     _check_html,
     _demo_html,
@@ -72,7 +74,9 @@ def diagnose(
     ] = None,
     timeout: Annotated[float, typer.Option(help="Per-request timeout, seconds")] = 30.0,
     connect_timeout: Annotated[float, typer.Option(help="Connect timeout, seconds")] = 10.0,
-    call_timeout: Annotated[float, typer.Option(help="Timeout of each sample tool call, seconds")] = 10.0,
+    call_timeout: Annotated[
+        float, typer.Option(help="Timeout of each sample tool call, seconds (from its latest progress, ≤ 300 s)")
+    ] = 30.0,
     no_calls: Annotated[bool, typer.Option("--no-calls", help="List tools but do not call them")] = False,
     skip_tool: Annotated[list[str] | None, typer.Option("--skip-tool", help="Do not call this tool")] = None,
     call_tools: Annotated[
@@ -85,7 +89,8 @@ def diagnose(
         ),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before --call-tools all")] = False,
-    insecure: Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates")] = False,
+    insecure: Insecure = False,
+    ca_file: CaFile = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the diagnosis as JSON")] = False,
 ) -> None:
     """Connect to a server, detect transport and protocol era, exercise every method, and call the read-only tools."""
@@ -113,6 +118,7 @@ def diagnose(
             timeout=timeout,
             connect_timeout=connect_timeout,
             verify_tls=not insecure,
+            ca_file=str(ca_file) if ca_file is not None else None,
         )
     except ValueError as exc:
         raise _fail(str(exc)) from None
@@ -255,8 +261,12 @@ def run_cmd(
     tool: Annotated[str | None, typer.Option(help="Ad-hoc run: the tool every agent calls")] = None,
     args: Annotated[str, typer.Option(help="Ad-hoc run: its arguments as JSON (templates allowed)")] = "{}",
     think: Annotated[str | None, typer.Option(help="Ad-hoc run: think time between calls, e.g. 1s..3s")] = None,
-    agents: Annotated[int | None, typer.Option(help="Constant agents (replaces the scenario's profiles)")] = None,
-    duration: Annotated[str | None, typer.Option(help="Duration with --agents, e.g. 30s")] = None,
+    agents: Annotated[
+        int | None, typer.Option(help="Constant agents (replaces the scenario's profiles; its duration is kept)")
+    ] = None,
+    duration: Annotated[
+        str | None, typer.Option(help="Duration, e.g. 30s (replaces the scenario's profiles; its agents are kept)")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for every random choice")] = None,
     out: Annotated[Path, typer.Option(help="Results file (intervals go beside it as .ndjson)")] = Path(
         "mcpload-results.json"
@@ -291,6 +301,8 @@ def run_cmd(
     summary_md: cli_integrations.SummaryMd = None,
     trace_context: cli_integrations.TraceContext = None,
     dashboard: cli_integrations.Dashboard = None,
+    insecure: Insecure = False,
+    ca_file: CaFile = None,
 ) -> None:
     """Run a scenario (or an ad-hoc load with --url/--tool) and report; exit 99 if a threshold fails."""
     from mcpload.scenario import ScenarioError
@@ -299,7 +311,9 @@ def run_cmd(
         scenario = _load_run_scenario(
             scenario_file, url, stdio_cmd, tool, args, think, agents, duration, allow_python=allow_python
         )
-        target = _override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env, connections)
+        target = _override_target(
+            scenario, url, stdio_cmd, transport, protocol, header, bearer_env, connections, insecure, ca_file
+        )
         target = cli_integrations.with_trace_context(target, trace_context)
         monitor = cli_monitor.monitor_config(
             target, monitor_pid, monitor_name, server_cmd, scrape_metrics, scrape_series, extrapolate_agents
@@ -308,6 +322,7 @@ def run_cmd(
         recipe.update(agents=agents, duration=duration, transport=transport, protocol=protocol, header=header)
         recipe.update(bearer_env=bearer_env, connections=connections, allow_python=allow_python)
         recipe.update(trace_context=trace_context)
+        recipe.update(insecure=insecure, ca_file=ca_file)
         split = cli_distributed.distribution(scenario, workers, segment, start_at, ray, recipe)
     except (ScenarioError, ValueError) as exc:
         raise _fail(str(exc)) from None

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from mcpload import cli_integrations, cli_monitor, cli_plan
-from mcpload.cli_support import EXIT_OUTPUT_LOST, AllowPython, _check_files, _with_target_secrets
+from mcpload.cli_support import EXIT_OUTPUT_LOST, AllowPython, CaFile, Insecure, _check_files, _with_target_secrets
 
 EXIT_GENERATOR_BOUND, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 1, 2, 3, 130
 PANEL = "Search"
@@ -81,6 +81,8 @@ def capacity(
     allow_host: cli_plan.AllowHost = None,
     allow_python: AllowPython = False,
     summary_md: cli_integrations.SummaryMd = None,
+    insecure: Insecure = False,
+    ca_file: CaFile = None,
 ) -> None:
     """Find the highest load (agents or sessions/s) the server sustains under the SLOs: steps, then bisection."""
     from mcpload import cli
@@ -107,7 +109,9 @@ def capacity(
         scenario = cli._load_run_scenario(
             scenario_file, url, stdio_cmd, tool, args, think, None, None, allow_python=allow_python
         )
-        target = cli._override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env)
+        target = cli._override_target(
+            scenario, url, stdio_cmd, transport, protocol, header, bearer_env, None, insecure, ca_file
+        )
         monitor = cli_monitor.monitor_config(
             target, monitor_pid, monitor_name, server_cmd, scrape_metrics, scrape_series, extrapolate_agents
         )

@@ -155,7 +155,7 @@ def build_scenario_and_target(args: dict) -> tuple[Any, Any]:
     )  # fmt: skip
     target = _override_target(
         scenario, args["url"], args["stdio_cmd"], args["transport"], args["protocol"], args["header"],
-        args["bearer_env"], args.get("connections"),
+        args["bearer_env"], args.get("connections"), args.get("insecure", False), args.get("ca_file"),
     )  # fmt: skip
     if args.get("trace_context"):
         import dataclasses

@@ -238,12 +238,11 @@ def _load_run_scenario(
     from mcpload.scenario import Scenario, load_scenario
 
     profile = None
-    if agents is not None or duration is not None:
-        if agents is None or duration is None:
-            raise ValueError("--agents and --duration go together")
-        if agents < 1:
-            raise ValueError(f"--agents {agents}: must be at least 1")
-        profile = {"type": "constant-agents", "agents": agents, "duration": duration}
+    if agents is not None and agents < 1:
+        raise ValueError(f"--agents {agents}: must be at least 1")
+    if scenario_file is None and (agents is not None or duration is not None):
+        # an ad-hoc run: one agent, or ten seconds, unless told
+        profile = {"type": "constant-agents", "agents": agents or 1, "duration": duration or "10s"}
     if scenario_file is not None:
         if tool is not None:
             raise ValueError("--tool is for ad-hoc runs without a scenario file")
@@ -251,6 +250,13 @@ def _load_run_scenario(
             raise ValueError(f"{scenario_file}: no such scenario file")
         on_python = _python_notice if notice else None
         scenario = load_scenario(scenario_file, allow_python=allow_python, on_python=on_python)
+        if agents is not None or duration is not None:
+            # either flag alone keeps the scenario's own value of the other
+            profile = {
+                "type": "constant-agents",
+                "agents": agents if agents is not None else _scenario_agents(scenario),
+                "duration": duration if duration is not None else _scenario_duration(scenario),
+            }
         if profile is not None:
             import dataclasses
 
@@ -280,9 +286,29 @@ def _load_run_scenario(
     return Scenario.from_dict(data, source="<command line>")
 
 
-def _override_target(scenario, url, stdio_cmd, transport, protocol, header, bearer_env, connections=None):
+def _scenario_duration(scenario) -> float:
+    from mcpload.engine.timing import planned_duration
+
+    seconds = planned_duration(scenario)
+    if not seconds:
+        raise ValueError(f"{scenario.source}: its profiles set no duration: give --duration with --agents")
+    return seconds
+
+
+def _scenario_agents(scenario) -> int:
+    counts = [n for p in scenario.profiles if isinstance(n := getattr(p, "agents", None), int)]
+    if not counts:
+        raise ValueError(f"{scenario.source}: its profiles set no agent count: give --agents with --duration")
+    return max(counts)
+
+
+def _override_target(
+    scenario, url, stdio_cmd, transport, protocol, header, bearer_env, connections=None, insecure=False, ca_file=None
+):
     import dataclasses
 
+    if insecure and ca_file is not None:
+        raise ValueError("--insecure and --ca-file exclude each other")
     given = None  # a scenario without target: needs --url or --stdio-cmd to make one at all
     if scenario.target is None and url is not None:
         given = {"url": url}
@@ -290,6 +316,10 @@ def _override_target(scenario, url, stdio_cmd, transport, protocol, header, bear
         given = {"command": shlex.split(stdio_cmd)}
     target = scenario.to_target(given)
     changes: dict = {}
+    if insecure:
+        changes.update(verify_tls=False, ca_file=None)
+    if ca_file is not None:
+        changes.update(ca_file=str(ca_file), verify_tls=True)
     if url is not None:
         changes.update(url=url, command=None)
     if stdio_cmd is not None:
@@ -307,6 +337,16 @@ def _override_target(scenario, url, stdio_cmd, transport, protocol, header, bear
     if url is not None and target.transport == "stdio" and transport is None:
         changes["transport"] = "auto"
     return dataclasses.replace(target, **changes) if changes else target
+
+
+#: ``--insecure`` and ``--ca-file``, the same on every command that connects
+Insecure = Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates")]
+CaFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--ca-file", metavar="PEM", help="Trust the CA certificates in this PEM file (a private CA, self-signed server)"
+    ),
+]
 
 
 DEMO_HTML = Path("mcpload-report.html")

@@ -15,9 +15,12 @@ from typing import Any
 
 from mcpload.mcp import eras
 from mcpload.mcp.outcome import OK, TOOL_ERROR, Outcome
+from mcpload.mcp.progress import Progress
 from mcpload.mcp.samples import sample_arguments
 from mcpload.mcp.target import Target, connect
 from mcpload.mcp.tool_safety import CallPolicy
+
+MAX_CALL_S = 300.0  # a sample call reporting progress may take this long in all
 
 PASS, WARN, FAIL, SKIP = "PASS", "WARN", "FAIL", "SKIP"
 
@@ -69,7 +72,7 @@ def _tool_name(tool: Any) -> str | None:
 async def diagnose(
     target: Target,
     call_tools: bool = True,
-    call_timeout: float = 10.0,
+    call_timeout: float = 30.0,
     skip_tools: tuple[str, ...] = (),
     policy: CallPolicy | None = None,
     confirm: Callable[[list[str]], bool] | None = None,
@@ -140,7 +143,9 @@ async def _call_tools(session, diag, tools, policy, call_timeout, skip_tools, co
             diag.checks.append(Check(check, SKIP, detail=reason))
             continue
         args = sample_arguments(tool)
-        res = await session.call_tool(name, args, timeout=call_timeout)
+        # a long tool reporting progress is not timed out: its timeout runs from its latest progress
+        watch = Progress(reset_timeout=True, max_total=max(call_timeout, MAX_CALL_S))
+        res = await session.call_tool(name, args, timeout=call_timeout, progress=watch)
         detail = "ok" + (" (structuredContent)" if res.ok and "structuredContent" in res.result else "")
         result = _check(check, res, detail, warn_kinds=(TOOL_ERROR,))
         result.arguments = args

@@ -173,12 +173,12 @@ def test_bad_scenario_is_one_line_exit_2(demo_url, tmp_path, name, scenario, exp
     ("argv", "expected"),
     [
         (["run", "s.yaml", "--tool", "search_docs"], "--tool is for ad-hoc runs without a scenario file"),
-        (["run", "s.yaml", "--agents", "3"], "--agents and --duration go together"),
+        (["run", "s.yaml", "--agents", "0"], "--agents 0: must be at least 1"),
         (["run", "--url", URL, "--tool", "x", "--args", "{nope"], "--args: not valid JSON"),
         (["run", "--url", "http://127.0.0.1:99999/mcp", "--tool", "x"], "<command line>: target.url:"),
         (["run", "nothing-here.yaml"], "nothing-here.yaml: no such scenario file"),
     ],
-    ids=["tool-with-scenario", "agents-without-duration", "bad-args-json", "ad-hoc-port", "missing-file"],
+    ids=["tool-with-scenario", "no-agents", "bad-args-json", "ad-hoc-port", "missing-file"],
 )
 def test_conflicting_or_bad_options_are_one_line_exit_2(tmp_path, argv, expected):
     write_case(tmp_path, "s", change("target", "timeout", 5), URL)

@@ -199,11 +199,12 @@ def test_bad_scenario_exit_2_one_line(demo_url, tmp_path, workflow, extra, messa
     assert not (tmp_path / "r.json").exists()
 
 
-def test_agents_without_duration_exit_2(demo_url, tmp_path):
+def test_zero_agents_exit_2(demo_url, tmp_path):
+    # --agents alone keeps the scenario's duration (issue 14 §2.6: tests/integration/test_real_server_bugs.py)
     name = write_scenario(tmp_path, demo_url)
-    res = mcpload("run", name, "--agents", "3", "-q", cwd=tmp_path)
+    res = mcpload("run", name, "--agents", "0", "-q", cwd=tmp_path)
     assert res.returncode == 2
-    assert res.stderr.strip().splitlines() == ["mcpload: --agents and --duration go together"]
+    assert res.stderr.strip().splitlines() == ["mcpload: --agents 0: must be at least 1"]
 
 
 def test_unreachable_target_exit_3(tmp_path):

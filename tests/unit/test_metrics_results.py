@@ -52,6 +52,9 @@ def test_results_document_fields():
         "bytes_sent": 5000,
         "bytes_received": 10000,
         "out_of_range": 0,
+        "tool_calls": 52,
+        "tool_ok": 51,
+        "tool_success_rate": pytest.approx(51 / 52),
     }
     assert set(doc["latency_ms"]) == {"min", "mean", "p50", "p90", "p95", "p99", "p999", "max", "count"}
     assert doc["latency_ms"]["count"] == 52

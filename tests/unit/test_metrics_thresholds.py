@@ -184,7 +184,12 @@ def test_evaluate_pass_fail_and_units():
         "value": snap["latency_ms"]["p50"],
         "abort_on_fail": False,
         "no_data": False,
+        "unit": "ms",
     }
+    units = {(r["metric"], r["expr"]): r["unit"] for r in out}
+    assert units[("success_rate", "rate > 0.95")] == "ratio" and units[("calls", "count == 103")] == "count"
+    assert units[("calls_per_s", "value > 10")] == "calls/s"
+    assert units[("errors{kind:timeout}", "rate < 0.01")] == "ratio"
 
 
 def test_no_data_passes_and_says_so():

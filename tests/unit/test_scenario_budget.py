@@ -28,7 +28,7 @@ def refused(source: str) -> str:
     with pytest.raises(TemplateRenderError) as info:
         render(source)
     # a generous bound (a busy machine): only an unbounded render comes near it
-    assert time.perf_counter() - started < MAX_SECONDS + 5
+    assert time.perf_counter() - started < MAX_SECONDS + 15
     return str(info.value)
 
 
@@ -121,4 +121,4 @@ def test_any_composition_ends_within_the_budget(expr, in_loop):
     started = time.perf_counter()
     with contextlib.suppress(TemplateRenderError):
         render(source)
-    assert time.perf_counter() - started < MAX_SECONDS + 5
+    assert time.perf_counter() - started < MAX_SECONDS + 15

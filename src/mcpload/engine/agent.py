@@ -11,6 +11,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from mcpload.engine.calls import extended_call
 from mcpload.engine.pacing import Backoff, OutageTracker
 from mcpload.engine.recording import OutcomeSink, retrying
 from mcpload.engine.rng import AgentRandom
@@ -59,6 +60,10 @@ class World:
     t0: float = 0.0
     #: ``mcp.trace_context.Tracer`` when the target asks for trace context (``--trace-context``), else None
     traces: Any = None
+    #: tools whose ``execution.taskSupport`` is required or optional: call steps call them as tasks
+    task_tools: frozenset[str] = frozenset()
+    #: ``options.validate_output``: every session's ``output_check`` (None: off)
+    output_check: Any = None
 
     def __post_init__(self) -> None:
         rate = getattr(self.target, "trace_context", 0)
@@ -156,7 +161,10 @@ class Agent:
             world.protocol,
             world.target.timeout,
             on_outcome=self._on_outcome,
+            server_answers=world.target.server_answers,
         )
+        self.session.output_check = world.output_check
+        self.session.auth = world.target.make_auth()
         return self.session
 
     async def _open(self) -> Session | None:
@@ -201,7 +209,12 @@ class Agent:
         with contextlib.suppress(TimeoutError, OSError):
             await asyncio.wait_for(end(), 5.0)
         t0, self._session_t0 = self._session_t0, None
-        self.world.recorder.session_closed(None if t0 is None else _clock() - t0)
+        rec = self.world.recorder
+        rec.session_closed(None if t0 is None else _clock() - t0)
+        for method, n in session.server_notifications.items():  # resources/updated, progress, logging …
+            rec.note(SERVER_NOTIFICATIONS, method, n)
+        if session.auth_retries:  # OAuth: 401s answered with a new token and a retry
+            rec.note("oauth", "retried_after_401", session.auth_retries)
 
     async def _conversations(self, session: Session, t0: float) -> None:
         spec = self.spec
@@ -318,9 +331,15 @@ class Agent:
         for attempt in range(attempts):
             try:
                 if kind is m.Call:
-                    sending = session.call_tool(step.tool, step.args.render(ctx), step.timeout)
+                    if step.extended or step.tool in self.world.task_tools:
+                        sending = extended_call(self, step, step.args.render(ctx), session)
+                    else:
+                        sending = session.call_tool(step.tool, step.args.render(ctx), step.timeout)
                 elif kind is m.ReadResource:
-                    sending = session.read_resource(str(step.uri.render(ctx)), step.timeout)
+                    sending = session.read_resource(str(step.uri.render(ctx)), step.timeout, step.operation_name)
+                elif kind is m.Subscribe:
+                    uri = str(step.uri.render(ctx))
+                    sending = session.request(step.method, {"uri": uri}, step.operation_name, step.timeout)
                 elif kind is m.GetPrompt:
                     sending = session.get_prompt(step.name, step.args.render(ctx) or None, step.timeout)
                 else:
@@ -350,6 +369,8 @@ def _is_outage(out: Outcome) -> bool:
     """A session that could not be opened for a reason of the network or of the server's availability."""
     return out.kind in (TRANSPORT, TIMEOUT) or (out.kind == HTTP_ERROR and (out.http_status or 0) in (502, 503, 504))
 
+
+SERVER_NOTIFICATIONS = "server notifications"  # the results' operation_extras entry counting them by method
 
 _SIMPLE = {
     m.ListTools: lambda s, t: s.list_tools(t),

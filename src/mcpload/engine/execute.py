@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from mcpload.distributed.remote import RemoteLoad
 from mcpload.distributed.worker import SegmentWorker
 from mcpload.engine.agent import World
 from mcpload.engine.load import LocalLoad
+from mcpload.engine.output_check import output_check
 from mcpload.engine.preflight import PreflightError, preflight
 from mcpload.engine.recording import OutcomeSink
 from mcpload.engine.runner import Runner, RunOptions, RunReport
@@ -78,9 +80,12 @@ async def run_scenario(
     for path, tool in scenario.tool_names_with_paths():
         tools.setdefault(tool, path)
     try:
-        info = await preflight(target, tools, scenario.literal_calls(), str(scenario.source))
+        steps = scenario.request_steps() if hasattr(scenario, "request_steps") else []
+        info = await preflight(target, tools, scenario.literal_calls(), str(scenario.source), steps)
     except PreflightError as exc:
         raise PreflightError(redact(str(exc), secrets), exc.code) from None
+    for warning in info.warnings:
+        print(f"mcpload: warning: {redact(warning, secrets)}", file=sys.stderr)
     if info.era == "modern":
         _refuse_ping(scenario, info.protocol_version)
     canary = _canary(scenario, target, info)
@@ -158,13 +163,28 @@ async def _make_load(scenario, target, info, seed, segment, workers, ray, recipe
         from mcpload.distributed.processes import start_process_workers
 
         def build(part: Segment) -> SegmentWorker:
-            return SegmentWorker(scenario, target, info.transport, info.protocol, seed, part, secrets)
+            worker = SegmentWorker(scenario, target, info.transport, info.protocol, seed, part, secrets)
+            worker.load.world.task_tools = task_tools(info.tools)
+            worker.load.world.output_check = output_check(info.tools, scenario.options.validate_output)
+            return worker
 
         return RemoteLoad(await start_process_workers(segment.split(workers), build), "processes")
     # A segment records into its own recorder, drained at each cut: the interval keeps the drained state.
     staging = recorder if segment.is_full else Recorder()
     world = World(scenario, target, info.transport, info.protocol, staging, OutcomeSink(staging, secrets))
+    world.task_tools = task_tools(info.tools)
+    world.output_check = output_check(info.tools, scenario.options.validate_output)
     return LocalLoad(scenario, world, seed, segment)
+
+
+def task_tools(tools: dict[str, dict[str, Any]]) -> frozenset[str]:
+    """The tools a call step calls as tasks by default: ``execution.taskSupport`` required or optional."""
+    out = set()
+    for name, tool in tools.items():
+        execution = tool.get("execution")
+        if isinstance(execution, dict) and execution.get("taskSupport") in ("required", "optional"):
+            out.add(name)
+    return frozenset(out)
 
 
 def write_results(results: dict[str, Any], path: str | Path, secrets: frozenset[str] | set[str] = frozenset()) -> None:

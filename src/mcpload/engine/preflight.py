@@ -4,8 +4,10 @@ tool the scenario names exists and that its literal arguments match the tool's `
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from mcpload.mcp.target import Target, connect
 
@@ -18,6 +20,10 @@ class PreflightError(Exception):
         self.code = code
 
 
+#: the server capability each kind of request needs (by the first part of its method)
+CAPABILITY_OF = {"tools": "tools", "resources": "resources", "prompts": "prompts"}
+
+
 @dataclass
 class Preflight:
     transport: str
@@ -27,25 +33,40 @@ class Preflight:
     server_info: dict[str, Any]
     tools: dict[str, dict[str, Any]] = field(default_factory=dict)
     setup_ms: float = 0.0
+    capabilities: dict[str, Any] | None = None
+    #: what will probably fail every call (not refused: the server may know better than its lists)
+    warnings: list[str] = field(default_factory=list)
 
 
 async def preflight(
-    target: Target, tool_names: dict[str, str], literal_calls: list[tuple[str, str, Any]], source: str
+    target: Target,
+    tool_names: dict[str, str],
+    literal_calls: list[tuple[str, str, Any]],
+    source: str,
+    steps: list[Any] = (),
 ) -> Preflight:
     """Args:
     target: where the server is.
     tool_names: tool name → scenario path of a step naming it (for error messages).
     literal_calls: (scenario path, tool, literal arguments) to validate against the schemas.
     source: the scenario file, for error messages.
+    steps: the scenario's request steps (``Scenario.request_steps()``): a step on a capability the
+        server does not declare is refused, a prompt it does not list too; a literal resource URI it
+        neither lists nor matches a template of is warned about.
     """
     session, opened = await connect(target)
     if not opened.ok:
-        raise PreflightError(f"{target.describe()}: not reachable as an MCP server ({opened.describe()})", 3)
+        hint = path_hint(target.url, opened.http_status)
+        raise PreflightError(f"{target.describe()}: not reachable as an MCP server ({opened.describe()}){hint}", 3)
+    caps = session.server_capabilities if isinstance(session.server_capabilities, dict) else None
     try:
-        listed = await session.list_tools()
-        if not listed.ok:
-            raise PreflightError(f"{target.describe()}: tools/list failed ({listed.describe()})", 3)
-        tools = {t["name"]: t for t in listed.result.get("tools", []) if isinstance(t, dict) and "name" in t}
+        _check_capabilities(caps, steps, tool_names, source)
+        tools = {}
+        if caps is None or "tools" in caps:  # a server without tools (resources or prompts only) is fine
+            listed = await session.list_tools()
+            if not listed.ok:
+                raise PreflightError(f"{target.describe()}: tools/list failed ({listed.describe()})", 3)
+            tools = {t["name"]: t for t in listed.result.get("tools", []) if isinstance(t, dict) and "name" in t}
         info = Preflight(
             transport=session.transport.name,
             protocol=session.protocol_version,
@@ -54,7 +75,10 @@ async def preflight(
             server_info=session.server_info,
             tools=tools,
             setup_ms=round(opened.latency * 1000, 3),
+            capabilities=caps,
         )
+        await _check_prompts_and_resources(session, caps, steps, source, info.warnings)
+        _check_task_modes(tools, steps, source, info.warnings)
     finally:
         await session.close()
     for name, path in tool_names.items():
@@ -67,6 +91,94 @@ async def preflight(
         if problem:
             raise PreflightError(f"{source}: {path}: arguments do not match {tool}'s inputSchema: {problem}", 2)
     return info
+
+
+def path_hint(url: str | None, status: int | None) -> str:
+    """For a 404 on the URL itself: where MCP servers usually listen."""
+    if url is None or status != 404:
+        return ""
+    path = urlsplit(url).path or "/"
+    return f"; nothing answers at {path}: MCP servers usually listen at /mcp (Streamable HTTP) or /sse (legacy SSE)"
+
+
+def _check_capabilities(caps: dict[str, Any] | None, steps: list[Any], tool_names: dict[str, str], source: str) -> None:
+    """Refuse (code 2) a step whose method the server did not declare a capability for."""
+    if caps is None:
+        return  # capabilities of a shape we cannot read: let the calls tell
+    needs = [(step.path, step.method) for step in steps]
+    needs += [(path, "tools/call") for path in tool_names.values()]
+    for path, method in needs:
+        capability = CAPABILITY_OF.get(method.partition("/")[0])
+        if capability is not None and capability not in caps:
+            declared = ", ".join(sorted(caps)) or "none"
+            raise PreflightError(
+                f"{source}: {path}: {method} needs the {capability!r} capability, which the server does not declare "
+                f"(it declares: {declared})",
+                2,
+            )
+        if method == "resources/subscribe":
+            resources = caps.get("resources")
+            if not (isinstance(resources, dict) and resources.get("subscribe") is True):
+                raise PreflightError(f"{source}: {path}: the server does not declare resources.subscribe", 2)
+
+
+async def _check_prompts_and_resources(
+    session: Any, caps: dict[str, Any] | None, steps: list[Any], source: str, warnings: list[str]
+) -> None:
+    """Refuse a get_prompt step on a prompt the server does not list; warn about a literal resource URI
+    the server neither lists nor matches with a template (resources may exist unlisted)."""
+    prompts = [s for s in steps if s.method == "prompts/get"]
+    if prompts and (caps is None or "prompts" in caps):
+        listed = await session.list_prompts()
+        if listed.ok:
+            names = {p.get("name") for p in listed.result.get("prompts", []) if isinstance(p, dict)}
+            for step in prompts:
+                if step.name not in names:
+                    close = difflib.get_close_matches(step.name, [n for n in names if isinstance(n, str)], n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    raise PreflightError(f"{source}: {step.path}: prompt {step.name!r} is not offered{hint}", 2)
+    reads = [s for s in steps if s.method == "resources/read" and s.uri.is_literal]
+    if not reads or (caps is not None and "resources" not in caps):
+        return
+    listed = await session.list_resources()
+    if not listed.ok:
+        return
+    uris = {r.get("uri") for r in listed.result.get("resources", []) if isinstance(r, dict)}
+    templates = await session.request("resources/templates/list")
+    patterns = []
+    if templates.ok and isinstance(templates.result.get("resourceTemplates"), list):
+        for t in templates.result["resourceTemplates"][:1000]:
+            if isinstance(t, dict) and isinstance(t.get("uriTemplate"), str):
+                patterns.append(_template_pattern(t["uriTemplate"]))
+    for step in reads:
+        uri = str(step.uri.literal)
+        if uri not in uris and not any(p.fullmatch(uri) for p in patterns):
+            warnings.append(
+                f"{source}: {step.path}: resource {uri!r} is neither listed by the server nor matches one of "
+                "its URI templates: every read may fail"
+            )
+
+
+def _check_task_modes(tools: dict[str, dict[str, Any]], steps: list[Any], source: str, warnings: list[str]) -> None:
+    """Warn about call steps whose ``task`` option contradicts the tool's ``execution.taskSupport``:
+    every such call is bound to fail."""
+    for step in steps:
+        tool = tools.get(getattr(step, "tool", None)) if step.method == "tools/call" else None
+        mode = getattr(step, "task", None)
+        if tool is None or mode is None:
+            continue
+        execution = tool.get("execution")
+        support = execution.get("taskSupport", "forbidden") if isinstance(execution, dict) else "forbidden"
+        if mode is False and support == "required":
+            warnings.append(f"{source}: {step.path}: task: false, but {step.tool} requires tasks: every call will fail")
+        elif mode is True and support == "forbidden":
+            warnings.append(f"{source}: {step.path}: task: true, but {step.tool} forbids tasks: every call will fail")
+
+
+def _template_pattern(template: str) -> re.Pattern[str]:
+    """A regular expression for an RFC 6570 URI template (each ``{…}`` matches one or more characters)."""
+    parts = re.split(r"\{[^}]*\}", template[:500])
+    return re.compile(".+".join(re.escape(part) for part in parts), re.DOTALL)
 
 
 def schema_problem(schema: Any, args: Any) -> str | None:

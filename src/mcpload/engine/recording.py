@@ -10,6 +10,8 @@ from mcpload.mcp.outcome import INTERRUPTED, Outcome
 
 #: True while an agent re-sends a call under its retry policy
 retrying: ContextVar[bool] = ContextVar("mcpload_retrying", default=False)
+#: set by a call an agent may abandon (``abandon`` step option): ``[True]`` once it did
+abandoning: ContextVar[list[bool] | None] = ContextVar("mcpload_abandoning", default=None)
 
 
 class OutcomeSink:
@@ -28,7 +30,9 @@ class OutcomeSink:
 
     def __call__(self, outcome: Outcome, intended_start: float | None = None) -> None:
         if outcome.kind == INTERRUPTED:
-            self.interrupted += 1
+            flag = abandoning.get()
+            if flag is None or not flag[0]:  # an abandoned call is noted as "cancelled" by the agent
+                self.interrupted += 1
             return
         if self.secrets and outcome.error_message:
             # before the recorder truncates messages: a secret cut in two would escape redaction

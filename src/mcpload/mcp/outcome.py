@@ -17,8 +17,20 @@ TRANSPORT = "transport"  # refused, reset, EOF, DNS, process exited
 PROTOCOL = "protocol"  # malformed JSON/SSE, id mismatch, missing fields, oversize body
 SESSION_EXPIRED = "session_expired"  # the server forgot the session; the client re-initializes
 INTERRUPTED = "interrupted"  # cancelled by the load tester itself (run stopping)
+SCHEMA_MISMATCH = "schema_mismatch"  # structuredContent that breaks the tool's own outputSchema (when checked)
 
-KINDS = (OK, TOOL_ERROR, RPC_ERROR, HTTP_ERROR, TIMEOUT, TRANSPORT, PROTOCOL, SESSION_EXPIRED, INTERRUPTED)
+KINDS = (
+    OK,
+    TOOL_ERROR,
+    RPC_ERROR,
+    HTTP_ERROR,
+    TIMEOUT,
+    TRANSPORT,
+    PROTOCOL,
+    SESSION_EXPIRED,
+    INTERRUPTED,
+    SCHEMA_MISMATCH,
+)
 
 
 class Outcome:

@@ -7,6 +7,8 @@ The session never raises for what the server or the network does: every request 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -15,18 +17,26 @@ from typing import Any
 from mcpload import __version__
 from mcpload.mcp import eras, shapes
 from mcpload.mcp.jsonrpc import classify, encode_notification, encode_request, error_response, result_response
+from mcpload.mcp.oauth import ClientCredentials, OAuthError
 from mcpload.mcp.outcome import (
     HTTP_ERROR,
     INTERRUPTED,
+    OK,
     PROTOCOL,
     RPC_ERROR,
+    SCHEMA_MISMATCH,
     SESSION_EXPIRED,
+    TIMEOUT,
     Outcome,
 )
+from mcpload.mcp.progress import Progress, send_with_progress
+from mcpload.mcp.tasks import DEFAULT_TTL_MS, TaskCall, call_tool_as_task
 from mcpload.transports.base import CallFailure, Transport
 
 _clock = time.perf_counter
 MAX_PAGES = 1000  # of one list request (tools/list, …)
+MAX_CANCELS = 64  # notifications/cancelled in flight at once per session
+LISTEN_WAIT_S = 5.0  # how long initialize waits for the standalone GET stream to be answered
 OutcomeObserver = Callable[[Outcome], None]
 
 
@@ -67,6 +77,16 @@ class Session:
         self.server_requests: Counter[str] = Counter()
         self._meta: dict[str, Any] | None = None
         self._next_id = 0
+        self._progress: dict[str, Progress] | None = None  # by token; made on the first progress call
+        self._progress_seq = 0
+        self._cancels: set[asyncio.Future] = set()
+        self.cancellations_sent = 0
+        #: OAuth client credentials (``mcpload.mcp.oauth``), None without OAuth; 401s answered by a new token
+        self.auth: ClientCredentials | None = None
+        self.auth_retries = 0
+        self._bearer: str | None = None  # the token this session's requests carry
+        #: checks a tool's result (``mcpload.engine.output_check``): a problem makes it ``schema_mismatch``
+        self.output_check: Callable[[str | None, Any], str | None] | None = None
         self._opened = False
         transport.on_server_message = self._server_message
 
@@ -90,6 +110,11 @@ class Session:
             await self.transport.start()
         except CallFailure as exc:
             return self._failure(exc, "initialize", None, _clock())
+        if self.auth is not None:
+            problem = await self._authorize()
+            if problem is not None:
+                problem.method = "initialize"
+                return problem
         if self.protocol in eras.MODERN_VERSIONS:
             out = await self._discover(self.protocol)
         elif self.protocol in eras.HANDSHAKE_VERSIONS or not getattr(self.transport, "supports_modern", True):
@@ -183,14 +208,16 @@ class Session:
                 self.server_info = shapes.kept_server_info(res.get("serverInfo"))
                 self.instructions = shapes.kept_instructions(res.get("instructions"))
                 self.transport.set_protocol(version, False)
+                opener = getattr(self.transport, "open_listener", None)
+                ready = opener() if opener is not None else None
+                if ready is not None:
+                    # the standalone stream open before `initialized`: what the server asks right after it
+                    # (roots/list) has a way to the client
+                    await asyncio.wait((ready,), timeout=min(self.timeout, LISTEN_WAIT_S))
                 try:
                     await self.transport.notify(encode_notification("notifications/initialized"), "")
                 except CallFailure as exc:
                     out = self._failure(exc, "initialize", None, out.started)
-                else:
-                    opener = getattr(self.transport, "open_listener", None)
-                    if opener is not None:
-                        opener()
         if self.on_outcome is not None:
             self.on_outcome(out)
         return out
@@ -203,6 +230,8 @@ class Session:
         rarely the more a long run has allocated (the soak's RSS grew by them). A message that arrives
         after the close is ignored, as for a transport that has no session. ``open`` sets it again.
         """
+        for task in list(self._cancels):  # cancellations still being sent: the session ends anyway
+            task.cancel()
         try:
             await self.transport.close()
         finally:
@@ -232,6 +261,8 @@ class Session:
         timeout: float | None = None,
     ) -> Outcome:
         """Send one request; a forgotten session is re-initialized and the request retried once."""
+        if self.auth is not None:
+            return await self._request_authorized(method, params, name, timeout)
         out = await self._send(method, params, name, timeout or self.timeout)
         if out.kind == SESSION_EXPIRED and self.era == eras.HANDSHAKE:
             self.reinitializations += 1
@@ -243,10 +274,92 @@ class Session:
                 return retry
         return out
 
-    async def call_tool(
-        self, name: str, arguments: dict[str, Any] | None = None, timeout: float | None = None
+    async def _request_authorized(
+        self, method: str, params: dict[str, Any] | None, name: str | None, timeout: float | None
     ) -> Outcome:
-        return await self.request("tools/call", {"name": name, "arguments": arguments or {}}, name, timeout)
+        """OAuth: a token refreshed before it expires; a 401 gets a new token and one retry (counted in
+        ``auth_retries``; the refused attempt is an outcome of its own, as a retry's first attempt is)."""
+        auth = self.auth
+        if not auth.fresh() or auth.access_token != self._bearer:  # (a shared token another session renewed)
+            problem = await self._authorize()
+            if problem is not None:
+                return problem
+        seen = self._bearer
+        out = await self._send(method, params, name, timeout or self.timeout)
+        if out.http_status == 401:
+            self.auth_retries += 1
+            problem = await self._authorize(force=True, stale=seen)
+            if problem is not None:
+                return problem
+            retry = await self._send(method, params, name, timeout or self.timeout)
+            retry.retry_of = out
+            return retry
+        return out
+
+    async def _authorize(self, force: bool = False, stale: str | None = None) -> Outcome | None:
+        """Put a (new) bearer token on the transport; an outcome when none could be had."""
+        setter = getattr(self.transport, "set_header", None)
+        started = _clock()
+        try:
+            if setter is None:
+                raise OAuthError(f"OAuth needs Streamable HTTP, not the {self.transport.name} transport")
+            token = await self.auth.token(force, stale)
+        except OAuthError as exc:
+            out = Outcome(HTTP_ERROR, "oauth/token", None, started, _clock() - started)
+            out.error_message = f"OAuth: {exc}"
+            if self.on_outcome is not None:
+                self.on_outcome(out)
+            return out
+        setter("Authorization", f"Bearer {token}")
+        self._bearer = token
+        return None
+
+    async def call_tool(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        timeout: float | None = None,
+        progress: Progress | None = None,
+    ) -> Outcome:
+        """Call a tool. ``progress``: ask for progress notifications (a ``progressToken``) and count them
+        there; with its ``reset_timeout``, the timeout runs from the latest progress."""
+        if progress is None:
+            return await self.request("tools/call", {"name": name, "arguments": arguments or {}}, name, timeout)
+        params = {"name": name, "arguments": arguments or {}, "_meta": self._progress_meta(progress)}
+        try:
+            return await send_with_progress(self, "tools/call", params, name, timeout or self.timeout, progress)
+        finally:
+            del self._progress[progress.token]
+
+    async def call_tool_as_task(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        timeout: float | None = None,
+        cost: TaskCall | None = None,
+        ttl_ms: int = DEFAULT_TTL_MS,
+    ) -> Outcome:
+        """Call a tool as a task (2025-11-25): one outcome from the call to its result; ``cost.polls``
+        counts the ``tasks/get`` polls. See ``mcpload.mcp.tasks``."""
+        return await call_tool_as_task(self, name, arguments or {}, timeout or self.timeout, ttl_ms, cost)
+
+    def _cancel_task(self, task_id: str) -> None:
+        """``tasks/cancel`` a task the client gave up on, in the background (best effort)."""
+        if len(self._cancels) >= MAX_CANCELS:
+            return
+        task = asyncio.ensure_future(self._send("tasks/cancel", {"taskId": task_id}, None, self.timeout, emit=False))
+        self._cancels.add(task)
+        task.add_done_callback(self._cancels.discard)
+        self.cancellations_sent += 1
+
+    def _progress_meta(self, progress: Progress) -> dict[str, Any]:
+        """``_meta`` with a new progress token (the era's own ``_meta`` kept), and ``progress`` registered."""
+        self._progress_seq += 1
+        progress.token = f"mcpload-{self._progress_seq}"
+        if self._progress is None:
+            self._progress = {}
+        self._progress[progress.token] = progress
+        return {**(self._meta or {}), "progressToken": progress.token}
 
     async def ping(self, timeout: float | None = None) -> Outcome:
         return await self.request("ping", None, None, timeout)
@@ -260,8 +373,9 @@ class Session:
     async def list_prompts(self, timeout: float | None = None) -> Outcome:
         return await self._list("prompts/list", "prompts", timeout)
 
-    async def read_resource(self, uri: str, timeout: float | None = None) -> Outcome:
-        return await self.request("resources/read", {"uri": uri}, uri, timeout)
+    async def read_resource(self, uri: str, timeout: float | None = None, name: str | None = None) -> Outcome:
+        """``name``: the operation the metrics count it under (default: the URI itself)."""
+        return await self.request("resources/read", {"uri": uri}, name or uri, timeout)
 
     async def get_prompt(
         self, name: str, arguments: dict[str, str] | None = None, timeout: float | None = None
@@ -315,7 +429,7 @@ class Session:
     ) -> Outcome:
         self._next_id += 1
         msg_id = self._next_id
-        if self._meta is not None:
+        if self._meta is not None and (not params or "_meta" not in params):  # (a progress call merged its own)
             params = {**params, "_meta": self._meta} if params else {"_meta": self._meta}
         body = encode_request(msg_id, method, params)
         started = _clock()
@@ -323,8 +437,11 @@ class Session:
             reply = await self.transport.request(msg_id, body, method, name, timeout)
         except CallFailure as exc:
             out = self._failure(exc, method, name, started)
+            if exc.kind == TIMEOUT:
+                self._cancel_request(msg_id, method, "timed out")
         except BaseException:
             out = Outcome(INTERRUPTED, method, name, started, _clock() - started, bytes_sent=len(body))
+            self._cancel_request(msg_id, method, "abandoned by the client")
             if emit and self.on_outcome is not None:
                 self.on_outcome(out)
             raise
@@ -347,9 +464,34 @@ class Session:
                 reply.bytes_sent,
                 reply.bytes_received,
             )
+            if self.output_check is not None and kind == OK and method == "tools/call":
+                problem = self.output_check(name, result)
+                if problem is not None:
+                    out.kind, out.error_message = SCHEMA_MISMATCH, problem
         if emit and self.on_outcome is not None:
             self.on_outcome(out)
         return out
+
+    def _cancel_request(self, msg_id: int, method: str, reason: str) -> None:
+        """Tell the server to stop working on a request the client gave up on, as real clients do:
+        ``notifications/cancelled`` in the handshake era (never for ``initialize``, as the spec says) and
+        over stdio; over HTTP in 2026-07-28 closing the response stream is the cancellation (the HTTP
+        transport closes it)."""
+        if method == "initialize" or not self._opened:
+            return
+        if self.era != eras.HANDSHAKE and self.transport.name != "stdio":
+            return
+        body = encode_notification("notifications/cancelled", {"requestId": msg_id, "reason": reason})
+        if len(self._cancels) >= MAX_CANCELS:
+            return  # a server that never answers: bounded, as the answers to server requests are
+        task = asyncio.ensure_future(self._notify_quietly(body))
+        self._cancels.add(task)
+        task.add_done_callback(self._cancels.discard)
+        self.cancellations_sent += 1
+
+    async def _notify_quietly(self, body: bytes) -> None:
+        with contextlib.suppress(CallFailure, OSError):
+            await self.transport.notify(body, "notifications/cancelled")
 
     @staticmethod
     def _failure(exc: CallFailure, method: str, name: str | None, started: float) -> Outcome:
@@ -377,6 +519,12 @@ class Session:
         rid = msg.get("id")
         if rid is None:
             shapes.count_name(self.server_notifications, name)
+            if self._progress and name == "notifications/progress":
+                params = msg.get("params")
+                token = params.get("progressToken") if type(params) is dict else None
+                progress = self._progress.get(token) if type(token) is str else None
+                if progress is not None:
+                    progress.notified()
             return None
         shapes.count_name(self.server_requests, name)
         if type(rid) is not int and type(rid) is not str:

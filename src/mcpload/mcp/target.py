@@ -6,15 +6,17 @@ import asyncio
 import os
 import shlex
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from mcpload.inputs import header_problem, url_problem
 from mcpload.mcp import eras
+from mcpload.mcp.oauth import ClientCredentials, OAuthConfig
 from mcpload.mcp.outcome import HTTP_ERROR, PROTOCOL, RPC_ERROR, Outcome
 from mcpload.mcp.session import OutcomeObserver, Session
 from mcpload.redaction import safe_url
 from mcpload.transports.base import Transport
-from mcpload.transports.http1 import Origin, Pool
+from mcpload.transports.http1 import Origin, Pool, tls_context
 from mcpload.transports.legacy_sse import LegacySSE
 from mcpload.transports.stdio import Stdio
 from mcpload.transports.streamable_http import StreamableHTTP
@@ -58,12 +60,19 @@ class Target:
     connect_timeout: float = 10.0
     timeout: float = 30.0
     verify_tls: bool = True
+    ca_file: str | None = None  # PEM CA certificates to trust (a private CA, a self-signed server)
     listen: bool = False
     env: dict[str, str] | None = None  # stdio: over PATH, HOME, … only, unless inherit_env
     inherit_env: bool = False  # stdio: pass mcpload's whole environment to the server
     max_response_bytes: int = 16 * 1024 * 1024  # a bigger response is a `protocol` error
     connections: str = "own"  # own | shared | shared:N (HTTP: sessions share a pool of N connections)
     trace_context: float = 0.0  # share of requests given a W3C traceparent (mcp.trace_context); 0: none
+    #: canned results for server requests (``{"roots/list": {"roots": [...]}}``), capabilities declared
+    server_answers: dict[str, dict[str, Any]] | None = None
+    #: OAuth client credentials (``mcpload.mcp.oauth.OAuthConfig``), None: no OAuth
+    oauth: OAuthConfig | None = None
+    _shared_auth: Any = field(default=None, init=False, repr=False, compare=False)
+    _oauth_discovered: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     # the shared pools, one per event loop (made on first use, inside that loop)
     _pools: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -88,6 +97,12 @@ class Target:
             problem = header_problem(name, value)
             if problem:
                 raise ValueError(f"header {problem}")
+        if self.ca_file is not None:
+            if not self.verify_tls:
+                raise ValueError("--insecure and --ca-file exclude each other")
+            tls_context(self.ca_file)  # a missing or unreadable file: one clear error before any load
+        if self.oauth is not None and (self.url is None or self.transport not in ("auto", "http")):
+            raise ValueError("oauth needs a Streamable HTTP URL (transport http)")
         self.pool_size = parse_connections(self.connections)
         if self.bearer_env is not None and not os.environ.get(self.bearer_env):
             raise ValueError(f"environment variable {self.bearer_env} (bearer token) is not set")
@@ -96,12 +111,31 @@ class Target:
     def stdio(cls, command: str | list[str], **kw) -> Target:
         return cls(command=shlex.split(command) if isinstance(command, str) else list(command), transport="stdio", **kw)
 
+    def make_auth(self) -> ClientCredentials | None:
+        """The token source of a new session: its own, or the one every session shares."""
+        if self.oauth is None or self.url is None:
+            return None
+        if self.oauth.shared and self._shared_auth is not None:
+            return self._shared_auth
+        tls = tls_context(self.tls) if self.url.startswith("https:") else None
+        auth = ClientCredentials(self.oauth, self.url, tls, self._oauth_discovered)
+        if self.oauth.shared:
+            self._shared_auth = auth
+        return auth
+
+    @property
+    def tls(self) -> bool | str:
+        """How transports verify TLS: the CA file, else ``verify_tls``."""
+        return self.ca_file if self.ca_file is not None else self.verify_tls
+
     def describe(self) -> str:
         return self.url if self.url is not None else shlex.join(self.command or [])
 
     def candidate_transports(self) -> list[str]:
         if self.transport != "auto":
             return [self.transport]
+        if self.oauth is not None:
+            return ["http"]  # OAuth is for Streamable HTTP
         if self.command is not None:
             return ["stdio"]
         path = urlsplit(self.url).path.rstrip("/")
@@ -119,13 +153,13 @@ class Target:
         shared = self.shared_pool if self.pool_size is not None else None
         if kind == "sse":
             return LegacySSE(
-                self.url or "", headers, self.connect_timeout, self.verify_tls, max_body=limit, shared_pool=shared
+                self.url or "", headers, self.connect_timeout, self.tls, max_body=limit, shared_pool=shared
             )
         return StreamableHTTP(
             self.url or "",
             headers,
             self.connect_timeout,
-            self.verify_tls,
+            self.tls,
             listen=self.listen,
             max_body=limit,
             shared_pool=shared,
@@ -139,13 +173,14 @@ class Target:
             for key, (other, _) in list(self._pools.items()):
                 if other.is_closed():
                     del self._pools[key]
-            pool = Pool(Origin(self.url or "", self.verify_tls), self.connect_timeout, limit=self.pool_size or 1)
+            pool = Pool(Origin(self.url or "", self.tls), self.connect_timeout, limit=self.pool_size or 1)
             entry = self._pools[id(loop)] = (loop, pool)
         return entry[1]
 
     def __getstate__(self) -> dict:  # pools (and their loop) never travel to another process
         state = dict(self.__dict__)
         state["_pools"] = {}
+        state["_shared_auth"] = None
         return state
 
 
@@ -159,9 +194,12 @@ async def connect(
     out: Outcome | None = None
     spoke: tuple[Session, Outcome] | None = None
     for kind in target.candidate_transports():
+        if target.server_answers and "server_answers" not in session_options:
+            session_options["server_answers"] = target.server_answers
         session = Session(
             target.make_transport(kind), target.protocol, target.timeout, on_outcome=on_outcome, **session_options
         )
+        session.auth = target.make_auth()
         out = await session.open()
         if out.ok:
             return session, out

@@ -21,6 +21,7 @@ from mcpload.metrics.summary import operation_summary, run_summary
 
 MAX_MESSAGES = 200  # distinct (kind, operation, message) triples kept; later ones count as "other"
 MAX_MESSAGE_CHARS = 200
+MAX_OPERATIONS = 1000  # distinct operations timed; later ones share "<method> (other)"
 OTHER = "other"
 FAILURE_PERCENTILES = (10.0, 50.0, 90.0, 99.0)  # a cliff is a narrow p10 … p90
 
@@ -50,6 +51,7 @@ class Recorder:
         self._failed: dict[str, Timing] = {}
         self.semconv = SemconvTimings()  # OpenTelemetry's MCP metrics: failures by error.type, session lifetimes
         self._last_t = 0.0
+        self._extras: dict[str, dict[str, float]] = {}  # per operation: tasks, progress, cancelled (note)
 
     # --- the hot path -------------------------------------------------------------------------
 
@@ -66,7 +68,11 @@ class Recorder:
         table = self._retry_ops if retry else self._ops
         stats = table.get(op)
         if stats is None:
-            stats = table[op] = OpStats(self._retries_all if retry else self._all)
+            if len(table) >= MAX_OPERATIONS:  # bounded, whatever names scripted agents make up
+                op = f"{outcome.method} ({OTHER})"
+                stats = table.get(op)
+            if stats is None:
+                stats = table[op] = OpStats(self._retries_all if retry else self._all)
         timing = stats.timing
         # Timing.add, inlined: this runs 20k+ times a second.
         us = int(outcome.latency * 1e6 + 0.5)
@@ -107,6 +113,25 @@ class Recorder:
             # Bounded memory when a server puts ids or timestamps in every message.
             other = (kind, op, OTHER)
             messages[other] = messages.get(other, 0) + n
+
+    def note(self, op: str, key: str, value: float = 1) -> None:
+        """Add ``value`` to a run-wide figure of operation ``op`` beyond its calls (``task_polls``,
+        ``progress_notifications``, ``cancelled`` …); a key ending in ``_max`` keeps the largest value.
+        Only steps that ask for tasks, progress or cancellation note anything."""
+        table = self._extras.get(op)
+        if table is None:
+            if len(self._extras) >= MAX_OPERATIONS:
+                return
+            table = self._extras[op] = {}
+        if key.endswith("_max"):
+            table[key] = max(table.get(key, value), value)
+        else:
+            table[key] = table.get(key, 0) + value
+
+    def _merge_extras(self, extras: dict[str, dict[str, float]]) -> None:
+        for op, table in extras.items():
+            for key, value in table.items():
+                self.note(op, key, value)
 
     # --- sessions, conversations, arrivals ----------------------------------------------------
 
@@ -279,6 +304,8 @@ class Recorder:
             messages=self._messages,
             out_of_range=self.out_of_range,
         )
+        if self._extras:
+            summary["operation_extras"] = {op: _extras_summary(t) for op, t in sorted(self._extras.items())}
         if self._failed:
             summary["failure_latency_ms"] = {
                 kind: timing.summary(FAILURE_PERCENTILES) for kind, timing in sorted(self._failed.items())
@@ -332,6 +359,8 @@ class Recorder:
         self._now = Counters()
         out["messages"] = [[kind, op, message, n] for (kind, op, message), n in self._messages.items()]
         self._messages = {}
+        if self._extras:
+            out["extras"], self._extras = self._extras, {}
         return out
 
     def absorb(self, drained: dict) -> None:
@@ -362,6 +391,7 @@ class Recorder:
             setattr(now, name, getattr(now, name) + n)
         for kind, op, message, n in drained.get("messages", ()):
             self._count_message(kind, op, message, n)
+        self._merge_extras(drained.get("extras", {}))
 
     # --- merging ------------------------------------------------------------------------------
 
@@ -397,6 +427,7 @@ class Recorder:
         self._run.add(other._run)
         for (kind, op, message), n in other._messages.items():
             self._count_message(kind, op, message, n)
+        self._merge_extras(other._extras)
         self.active_agents += other.active_agents
         self.target_agents += other.target_agents
         self._last_t = max(self._last_t, other._last_t)
@@ -410,5 +441,18 @@ def _message(outcome: Outcome) -> str:
     if outcome.error_code is not None:
         parts.append(f"code {outcome.error_code}")
     if outcome.error_message:
-        parts.append(outcome.error_message)
+        # one line: tool errors and tracebacks come with newlines (cut first: messages can be long)
+        parts.append(" ".join(outcome.error_message[: MAX_MESSAGE_CHARS * 2].split()))
     return " ".join(parts)[:MAX_MESSAGE_CHARS]
+
+
+def _extras_summary(table: dict[str, float]) -> dict[str, float]:
+    """The noted figures of one operation, with means where a sum and its count were noted."""
+    out = {key: round(value, 3) for key, value in sorted(table.items()) if not key.endswith("_sum")}
+    firsts = table.get("first_progress_calls")
+    if firsts:
+        out["first_progress_ms_mean"] = round(table.get("first_progress_ms_sum", 0.0) / firsts, 3)
+    tasks = table.get("task_calls")
+    if tasks:
+        out["task_polls_mean"] = round(table.get("task_polls", 0) / tasks, 3)
+    return out

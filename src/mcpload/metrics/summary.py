@@ -98,6 +98,8 @@ def run_summary(
             kinds[kind] = kinds.get(kind, 0) + n
     started, failed = counters.sessions_started, counters.sessions_failed
     conv_ok, conv_failed = counters.conversations_ok, counters.conversations_failed
+    tool_calls = sum(op["calls"] for name, op in operations.items() if name.startswith("tools/call"))
+    tool_ok = sum(op["ok"] for name, op in operations.items() if name.startswith("tools/call"))
     out = {
         "totals": {
             "calls": calls,
@@ -109,6 +111,10 @@ def run_summary(
             "bytes_sent": counters.bytes_sent,
             "bytes_received": counters.bytes_received,
             "out_of_range": out_of_range,
+            # the tools' own success, apart from initialize, server/discover and listings
+            "tool_calls": tool_calls,
+            "tool_ok": tool_ok,
+            "tool_success_rate": ratio(tool_ok, tool_calls),
         },
         "latency_ms": latency,
     }

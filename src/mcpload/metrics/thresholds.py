@@ -332,6 +332,15 @@ def _latency(section: dict | None, threshold: Threshold) -> float | None:
     return section[key]
 
 
+def unit_of(threshold: Threshold) -> str:
+    """The unit of a threshold's value: ``ms`` (latencies), ``calls/s``, ``ratio`` (rates, 0 to 1) or ``count``."""
+    if threshold.name in ("latency", "latency_corrected"):
+        return "ms"
+    if threshold.name == "calls_per_s":
+        return "calls/s"
+    return "ratio" if threshold.aggregation == "rate" else "count"
+
+
 def evaluate(thresholds: Iterable[Threshold], snapshot: dict) -> list[dict]:
     """Evaluate thresholds against a snapshot (or a results document).
 
@@ -339,7 +348,8 @@ def evaluate(thresholds: Iterable[Threshold], snapshot: dict) -> list[dict]:
     data, …) passes, with ``value`` None and ``no_data`` True, as in k6.
 
     Returns:
-        One ``{"metric", "expr", "passed", "value", "abort_on_fail", "no_data"}`` per threshold.
+        One ``{"metric", "expr", "passed", "value", "abort_on_fail", "no_data", "unit"}`` per threshold
+        (``unit``: see ``unit_of``).
     """
     out = []
     for t in thresholds:
@@ -353,6 +363,7 @@ def evaluate(thresholds: Iterable[Threshold], snapshot: dict) -> list[dict]:
                 "value": value,
                 "abort_on_fail": t.abort_on_fail,
                 "no_data": value is None,
+                "unit": unit_of(t),
             }
         )
     return out

@@ -58,7 +58,7 @@ class RunAnnotator:
             "baseline": None if baseline is None else _figures(baseline),
             "samples": samples,
             "summary": summarize(samples),
-            "derived": derive(during, baseline, results, self.extrapolate_agents),
+            "derived": derive(samples, baseline, results, self.extrapolate_agents),
         }
         scraper = self.sampler.scraper
         if scraper is not None:

@@ -42,20 +42,42 @@ def derive(
 
     Returns:
         ``{"cpu_seconds", "cpu_seconds_per_1k_calls", "baseline_rss_bytes",
-        "rss_per_active_session_bytes", "peak_active_agents", "calls_per_agent_s", "extrapolation"}``;
-        a figure without the data it needs is None.
+        "rss_per_active_session_bytes", "peak_active_agents", "calls_per_agent_s", "startup",
+        "steady_state_s", "extrapolation"}``; a figure without the data it needs is None. When the run
+        opened its first sessions in a window of its own (see ``startup_end``), ``startup`` holds that
+        window's seconds, sessions, calls and CPU seconds, and the CPU and call figures (per call, per
+        agent-second, the extrapolation) are the steady state's after it: a stdio target spawns a
+        process per session, whose start-up cost says nothing about the cost of a call.
     """
     calls = (results.get("totals") or {}).get("calls") or 0
     intervals = results.get("intervals") or []
     start = baseline if baseline is not None else (samples[0] if samples else None)
     cpu_s = samples[-1]["cpu_s"] - start["cpu_s"] if samples and start is not None else None
     peak_agents = max((iv.get("active_agents") or 0 for iv in intervals), default=0)
-    agent_s, last_t = 0.0, 0.0
+    startup = None
+    end = startup_end(intervals)
+    # the idle baseline stands for the CPU at the run's start, when no sample was taken before the end
+    points = ([{"t": 0.0, "cpu_s": start["cpu_s"]}] if start is not None else []) + samples
+    at_end = cpu_at(points, end) if end is not None and cpu_s is not None else None
+    if at_end is not None:
+        # Start-up (spawning stdio servers, initialize) apart: the per-call figures are the steady state's.
+        startup_cpu = max(0.0, at_end - start["cpu_s"])
+        before = [iv for iv in intervals if iv["t"] <= end]
+        startup = {
+            "seconds": round(end, 3),
+            "sessions": sum(iv.get("sessions_started") or 0 for iv in before),
+            "calls": sum(iv.get("calls") or 0 for iv in before),
+            "cpu_seconds": round(startup_cpu, 3),
+        }
+        calls -= startup["calls"]
+        cpu_s = max(0.0, cpu_s - startup_cpu)
+        intervals = [iv for iv in intervals if iv["t"] > end]
+    agent_s, last_t = 0.0, end if startup is not None else 0.0
     for iv in intervals:
         agent_s += (iv.get("active_agents") or 0) * max(0.0, iv["t"] - last_t)
         last_t = iv["t"]
     base_rss = baseline["rss_bytes"] if baseline is not None else None
-    peak_rss = max((s["rss_bytes"] for s in samples), default=None)
+    peak_rss = max((s["rss_bytes"] for s in samples if s.get("rss_bytes") is not None), default=None)
     per_session = None
     if peak_rss is not None and peak_agents:
         per_session = max(0.0, (peak_rss - (base_rss or 0)) / peak_agents)
@@ -69,6 +91,8 @@ def derive(
         "peak_active_agents": peak_agents,
         "calls_per_agent_s": None if calls_per_agent_s is None else round(calls_per_agent_s, 4),
     }
+    derived["startup"] = startup
+    derived["steady_state_s"] = round(last_t - end, 3) if startup is not None else None
     derived["extrapolation"] = extrapolate(
         agents or 10 * peak_agents, cpu_per_call, calls_per_agent_s, base_rss or 0, per_session
     )
@@ -100,3 +124,34 @@ def extrapolate(
         ),
         "assumptions": list(ASSUMPTIONS),
     }
+
+
+def startup_end(intervals: list[dict[str, Any]]) -> float | None:
+    """The end (``t``) of the run's start-up: the leading intervals in which sessions were opened (and
+    those before the first one opened, when spawning a server takes longer than an interval).
+
+    None when there is no such window, or no steady state after it (sessions opened in every
+    interval: open profiles, whose every arrival is a new session, or a run shorter than its start-up).
+    """
+    end, opened = None, False
+    for i, iv in enumerate(intervals):
+        if iv.get("sessions_started"):
+            opened = True
+        elif opened or iv.get("calls"):
+            if not opened or not any(later.get("calls") for later in intervals[i:]):
+                return None
+            return end
+        end = iv["t"]  # (intervals before the first session opened, a slow spawn, are start-up too)
+    return None
+
+
+def cpu_at(samples: list[dict[str, Any]], t: float) -> float | None:
+    """The cumulative ``cpu_s`` at run time ``t``, interpolated between the samples around it."""
+    before = [s for s in samples if s["t"] <= t]
+    after = [s for s in samples if s["t"] > t]
+    if not before or not after:
+        return None
+    a, b = before[-1], after[0]
+    if b["t"] == a["t"]:
+        return a["cpu_s"]
+    return a["cpu_s"] + (b["cpu_s"] - a["cpu_s"]) * (t - a["t"]) / (b["t"] - a["t"])

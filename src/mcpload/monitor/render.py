@@ -39,6 +39,13 @@ def resource_lines(resources: dict[str, Any]) -> list[str]:
             more.append(f"{label} ≤ {peak:,}")
     if more:
         lines.append("  " + ", ".join(more))
+    startup = derived.get("startup")
+    if startup:
+        lines.append(
+            f"  start-up {startup['seconds']:.1f} s ({startup['sessions']:,} sessions, "
+            f"{startup['cpu_seconds']:.2f} CPU-s) kept apart: the figures below are the steady state's "
+            f"({_num(derived.get('steady_state_s'), '.1f')} s)"
+        )
     per_call = derived.get("cpu_seconds_per_1k_calls")
     per_session = derived.get("rss_per_active_session_bytes")
     if per_call is not None or per_session is not None:

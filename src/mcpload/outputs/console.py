@@ -144,8 +144,23 @@ def render_summary(results: dict[str, Any], console: Console | None = None) -> N
             style=style,
         )
 
-    for name, op in sorted(results.get("operations", {}).items()):
+    operations = results.get("operations", {})
+    for name, op in sorted(operations.items()):
         row(name, op)
+    tool_ops = [op for name, op in operations.items() if name.startswith("tools/call")]
+    if tool_ops and len(tool_ops) < len(operations):
+        # the headline that matters: the tools' own success, apart from initialize, listing, …
+        calls = sum(op.get("calls", 0) for op in tool_ops)
+        errors: dict[str, int] = {}
+        for op in tool_ops:
+            for kind, n in (op.get("errors") or {}).items():
+                errors[kind] = errors.get(kind, 0) + n
+        rate = sum(op.get("calls_per_s") or 0 for op in tool_ops)
+        row(
+            "tool calls",
+            {"calls": calls, "ok": sum(op.get("ok", 0) for op in tool_ops), "calls_per_s": rate, "errors": errors},
+            "bold",
+        )
     row("all", {**totals, "latency_ms": results.get("latency_ms", {}), "errors": results.get("errors", {})}, "bold")
     console.print(table)
     s, c = results.get("sessions", {}), results.get("conversations", {})
@@ -178,13 +193,22 @@ def render_summary(results: dict[str, Any], console: Console | None = None) -> N
         console.print(f"[dim]{results['interrupted_calls']} calls interrupted by the end of the run (not counted)[/]")
     for th in results.get("thresholds", []):
         mark = "[green]✓[/]" if th.get("passed") else "[bold red]✗[/]"
-        value = th.get("value")
-        shown = "no data" if value is None else (f"{value:.4g}" if isinstance(value, float) else str(value))
+        shown = threshold_value(th.get("value"), th.get("unit"))
         shown = severity_text(th) or shown  # findings: "warning", not its rank
         console.print(f"{mark} {escape(str(th.get('metric')))}: {escape(str(th.get('expr')))}  (value {shown})")
     if results.get("aborted_by"):
         console.print(f"[bold red]aborted[/]: threshold {escape(results['aborted_by'])} failed")
     render_findings(results.get("findings"), console)
+
+
+def threshold_value(value: Any, unit: str | None) -> str:
+    """A threshold's measured value with its unit: ``412.3 ms``, ``0.973 (97.30%)``, ``52.1 calls/s``."""
+    if value is None:
+        return "no data"
+    if unit == "ratio" and isinstance(value, int | float):
+        return f"{value:.4g} ({100 * value:.2f}%)"
+    shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+    return f"{shown} {unit}" if unit in ("ms", "calls/s") else shown
 
 
 def _wide_console() -> Console:

@@ -28,6 +28,7 @@ from mcpload.scenario.steps import (
     Repeat,
     Request,
     Step,
+    Subscribe,
     Think,
     walk,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "ScenarioError",
     "ScriptedAgent",
     "Step",
+    "Subscribe",
     "TargetSpec",
     "TemplateRenderError",
     "Think",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from mcpload.inputs import MAX_INT, depth_error
 from mcpload.redaction import target_secrets
 from mcpload.scenario.agents import AgentSpec, parse_agents
+from mcpload.scenario.answers import parse_answers
 from mcpload.scenario.canary import CanarySpec, parse_canary
 from mcpload.scenario.checks import (
     check_keys,
@@ -49,6 +50,7 @@ from mcpload.scenario.steps import (
     Repeat,
     Request,
     Step,
+    Subscribe,
     Think,
     walk,
 )
@@ -78,6 +80,7 @@ __all__ = [
     "Request",
     "Scenario",
     "Step",
+    "Subscribe",
     "TargetSpec",
     "Think",
 ]
@@ -94,6 +97,7 @@ KEYS = (
     "profiles",
     "thresholds",
     "options",
+    "answers",
 )
 DEFAULT_GRACE_PERIOD = 30.0  # seconds, as k6's gracefulStop
 
@@ -105,10 +109,13 @@ class Options:
     Attributes:
         grace_period: Seconds in-flight conversations may take to finish once the run stops.
         canary: A cheap call made at a fixed rate beside the load (``scenario.canary``), or None.
+        validate_output: Share of the calls (0 to 1) whose ``structuredContent`` is checked against the
+            tool's ``outputSchema`` (``mcpload.engine.output_check``); 0: none.
     """
 
     grace_period: float = DEFAULT_GRACE_PERIOD
     canary: CanarySpec | None = None
+    validate_output: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +136,7 @@ class Scenario:
         price_per_1k: Price of 1,000 tokens, for the cost estimate (None: no estimate).
         options: Run options.
         secrets: Every non-empty value that ``${VAR}`` took from the environment: outputs redact them.
+        answers: Canned results for server requests, by method (``mcpload.scenario.answers``).
         allow_hosts: Hosts a run may target besides loopback (``mcpload.host_guard``); () allows any.
     """
 
@@ -146,6 +154,7 @@ class Scenario:
     options: Options = Options()
     secrets: frozenset[str] = frozenset()
     allow_hosts: tuple[str, ...] = ()
+    answers: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_dict(
@@ -209,9 +218,15 @@ class Scenario:
             if isinstance(step, Call) and step.args.is_literal
         ]
 
+    def request_steps(self) -> list[Request]:
+        """Every request step of every workflow, in file order (preflight checks the server offers them)."""
+        return [step for step in self._steps() if isinstance(step, Request)]
+
     def to_target(self, overrides: Mapping[str, Any] | None = None) -> Target:
         """The ``mcpload.mcp.target.Target`` (see ``TargetSpec.to_target``); works without ``target:``
         when the overrides give a ``url`` or ``command``."""
+        if self.answers:
+            overrides = {"server_answers": dict(self.answers), **(overrides or {})}
         try:
             return (self.target or TargetSpec()).to_target(overrides)
         except ScenarioError as exc:
@@ -242,6 +257,8 @@ def _build(data: Any, source: str, base_dir: Path, env: Mapping[str, str]) -> Sc
         seed = expect_int(seed, "seed", maximum=MAX_INT)
 
     target = parse_target(data["target"], "target") if data.get("target") is not None else None
+    if target is not None and target.oauth is not None and env.get(target.oauth.client_secret_env):
+        secrets = secrets | {env[target.oauth.client_secret_env]}  # redacted from every output, as ${VAR}s
     sources = parse_data(data["data"], "data", base_dir) if data.get("data") is not None else {}
     agents = parse_agents(data["agents"], "agents", base_dir, tuple(sources))
     return Scenario(
@@ -260,6 +277,7 @@ def _build(data: Any, source: str, base_dir: Path, env: Mapping[str, str]) -> Sc
         # values written in the file are secrets too: URL credentials and query keys, header values
         secrets=secrets | (target_secrets(target) if target is not None else frozenset()),
         allow_hosts=_allow_hosts(data.get("allow_hosts")),
+        answers=parse_answers(data.get("answers")),
     )
 
 
@@ -307,10 +325,18 @@ def _price(value: Any) -> float | None:
 def _options(value: Any) -> Options:
     if value is None:
         return Options()
-    check_keys(expect_mapping(value, "options"), ("grace_period", "canary"), "options")
+    check_keys(expect_mapping(value, "options"), ("grace_period", "canary", "validate_output"), "options")
     grace = value.get("grace_period", DEFAULT_GRACE_PERIOD)
+    share = value.get("validate_output", 0.0)
+    if isinstance(share, bool):
+        share = 1.0 if share else 0.0
+    share = expect_number(share, "options.validate_output", minimum=0)
+    if share > 1:
+        raise ScenarioError(f"a share is at most 1 (or true), got {share}", "options.validate_output")
     return Options(
-        grace_period=expect_duration(grace, "options.grace_period"), canary=parse_canary(value.get("canary"))
+        grace_period=expect_duration(grace, "options.grace_period"),
+        canary=parse_canary(value.get("canary")),
+        validate_output=share,
     )
 
 

@@ -147,6 +147,11 @@ def _step_schema() -> dict[str, Any]:
         "call": ({"type": "string", "minLength": 1, "description": "the tool's name"}, {
             "args": args,
             "save": {"type": "object", "additionalProperties": {"type": "string"}},
+            "progress": _env_or({"type": "boolean"}),
+            "task": {"anyOf": [{"const": "auto"}, {"type": "boolean"}],
+                     "description": "call as a task (2025-11-25): auto follows the tool's taskSupport"},
+            "abandon": _strict({"share": {"type": "number", "minimum": 0, "maximum": 1}, "after": _ref("duration")},
+                               ("share", "after")),
             **request,
         }),
         "think": (_ref("distribution"), {}),
@@ -166,6 +171,7 @@ def _step_schema() -> dict[str, Any]:
                        "additionalProperties": _strict({"steps": _ref("steps"), "next": weights}, ("steps",))},
         }, ("start", "states")), {}),
         "read_resource": ({"anyOf": [{"type": "string"}, _strict({"uri": {"type": "string"}}, ("uri",))]}, request),
+        "subscribe": ({"anyOf": [{"type": "string"}, _strict({"uri": {"type": "string"}}, ("uri",))]}, request),
         "get_prompt": ({"anyOf": [
             {"type": "string"},
             _strict({"name": {"type": "string"}, "args": args}, ("name",)),
@@ -193,6 +199,18 @@ def _target_schema(versions: tuple[str, ...]) -> dict[str, Any]:
         "timeout": _ref("duration"),
         "connect_timeout": _ref("duration"),
         "insecure": _env_or({"type": "boolean"}),
+        "ca_file": {"type": "string", "description": "a PEM file of CA certificates to trust"},
+        "listen": _env_or({"type": "boolean"}),
+        "oauth": _strict(
+            {
+                "client_id": {"type": "string"},
+                "client_secret_env": {"type": "string", "pattern": "^[A-Za-z0-9_]+$"},
+                "token_url": {"type": "string", "pattern": "^https?://"},
+                "scope": {"type": "string"},
+                "shared": _env_or({"type": "boolean"}),
+            },
+            ("client_id", "client_secret_env"),
+        ),
         "env": strings,
         "inherit_env": _env_or({"type": "boolean"}),
         "max_response_bytes": _env_or({"type": "integer", "minimum": 1024}),
@@ -319,6 +337,17 @@ def scenario_schema() -> dict[str, Any]:
                         _strict({"call": {"type": "string"}, "every": _ref("duration"), "args": {"type": "object"}}),
                     ],
                 },
+                "validate_output": {
+                    "description": "share of calls whose structuredContent is checked against the outputSchema",
+                    "anyOf": [{"type": "boolean"}, {"type": "number", "minimum": 0, "maximum": 1}],
+                },
+            }
+        ),
+        "answers": _strict(
+            {
+                "sampling": {"anyOf": [{"type": "string"}, {"type": "object"}]},
+                "elicitation": {"anyOf": [{"enum": ["accept", "decline", "cancel"]}, {"type": "object"}]},
+                "roots": {"type": "array"},
             }
         ),
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import functools
 import random
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -51,6 +52,15 @@ def _interpreter() -> Any:
     return TreeInterpreter()
 
 
+@dataclass(frozen=True, slots=True)
+class Abandon:
+    """``abandon: {share: 0.1, after: 2s}``: with probability ``share`` a call still running ``after``
+    seconds is given up (the server is told, as real clients do) and counted as ``cancelled``."""
+
+    share: float
+    after: float
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Call(Request):
     """``tools/call``: call ``tool`` with ``args``; ``save`` maps names to JMESPath expressions
@@ -61,6 +71,17 @@ class Call(Request):
     tool: str
     args: Args
     save: Mapping[str, ParsedResult] = field(default_factory=dict)
+    #: send a progressToken; count the notifications and time the first (``progress: true``)
+    progress: bool = False
+    #: call as a task (2025-11-25): None = when the tool supports it (``execution.taskSupport``)
+    task: bool | None = None
+    #: abandon a share of the calls after a delay, as a user interrupting the agent
+    abandon: Abandon | None = None
+    #: True when any of the three above asks for more than a plain call (the agent's fast path test)
+    extended: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "extended", self.progress or self.task is not None or self.abandon is not None)
 
     def extract(self, result: Any) -> dict[str, Any]:
         """The values to save from a result (None where an expression matches nothing)."""
@@ -91,11 +112,41 @@ class ListPrompts(Request):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReadResource(Request):
-    """``resources/read``; ``uri`` always renders to a string."""
+    """``resources/read``; ``uri`` always renders to a string. Its metrics are grouped under
+    ``operation_name``: the URI as written, each template in it shown as ``{expression}`` (as RFC 6570
+    templates look), so that a step reading many rendered URIs is one operation, not one per URI."""
 
     kind: ClassVar[str] = "read_resource"
     method: ClassVar[str] = "resources/read"
     uri: Args
+    operation_name: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "operation_name", uri_template_name(str(self.uri.source)))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Subscribe(Request):
+    """``resources/subscribe`` to ``uri`` (a template allowed): the server then sends
+    ``notifications/resources/updated``, counted with every server notification of the run."""
+
+    kind: ClassVar[str] = "subscribe"
+    method: ClassVar[str] = "resources/subscribe"
+    uri: Args
+    operation_name: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "operation_name", uri_template_name(str(self.uri.source)))
+
+
+_EXPRESSION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}|\{%.*?%\}", re.DOTALL)
+MAX_OPERATION_NAME = 160
+
+
+def uri_template_name(source: str) -> str:
+    """The operation name of a ``read_resource`` URI as written: ``docs://{{ id }}`` → ``docs://{id}``."""
+    name = _EXPRESSION.sub(lambda m: "{" + " ".join((m.group(1) or "…").split()) + "}", source)
+    return name if len(name) <= MAX_OPERATION_NAME else name[: MAX_OPERATION_NAME - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -38,6 +38,9 @@ KEYS = (
     "timeout",
     "connect_timeout",
     "insecure",
+    "ca_file",
+    "listen",
+    "oauth",
     "env",
     "inherit_env",
     "max_response_bytes",
@@ -59,6 +62,10 @@ class TargetSpec:
         timeout: Per-request timeout, seconds.
         connect_timeout: Connect timeout, seconds.
         insecure: Do not verify TLS certificates.
+        ca_file: A PEM file of CA certificates to trust (a private CA, a self-signed server).
+        listen: Each session opens the standalone GET stream (Streamable HTTP, handshake era), as real
+            clients do: its cost on the server is part of the load, and server requests not tied to a
+            call (``roots/list`` after initialize) reach the client.
         env: Environment variables for a stdio server process, over the few it inherits (``PATH``,
             ``HOME``, … see ``mcpload.transports.stdio.INHERITED_ENV_VARS``).
         inherit_env: Pass mcpload's whole environment to a stdio server (default: only those few).
@@ -75,6 +82,9 @@ class TargetSpec:
     timeout: float = 30.0
     connect_timeout: float = 10.0
     insecure: bool = False
+    ca_file: str | None = None
+    listen: bool = False
+    oauth: Any = None  # mcpload.mcp.oauth.OAuthConfig
     env: Mapping[str, str] | None = None
     inherit_env: bool = False
     max_response_bytes: int = DEFAULT_MAX_RESPONSE
@@ -118,6 +128,9 @@ class TargetSpec:
             "timeout": spec.timeout,
             "connect_timeout": spec.connect_timeout,
             "verify_tls": not given.pop("insecure", spec.insecure),
+            "ca_file": spec.ca_file,
+            "listen": spec.listen,
+            "oauth": spec.oauth,
             "env": dict(spec.env) if spec.env else None,
             "inherit_env": spec.inherit_env,
             "max_response_bytes": spec.max_response_bytes,
@@ -173,6 +186,9 @@ def parse_target(value: Any, path: str = "target") -> TargetSpec:
         timeout=_positive(value.get("timeout", 30.0), join(path, "timeout")),
         connect_timeout=_positive(value.get("connect_timeout", 10.0), join(path, "connect_timeout")),
         insecure=expect_bool(value.get("insecure", False), join(path, "insecure")),
+        ca_file=expect_str(value["ca_file"], join(path, "ca_file")) if value.get("ca_file") is not None else None,
+        listen=expect_bool(value.get("listen", False), join(path, "listen")),
+        oauth=_oauth(value["oauth"], join(path, "oauth")) if value.get("oauth") is not None else None,
         env=_strings(value["env"], join(path, "env")) if "env" in value else None,
         inherit_env=expect_bool(value.get("inherit_env", False), join(path, "inherit_env")),
         max_response_bytes=expect_int(
@@ -181,6 +197,31 @@ def parse_target(value: Any, path: str = "target") -> TargetSpec:
         connections=_connections(value.get("connections", "own"), join(path, "connections")),
     )
     return spec
+
+
+def _oauth(value: Any, path: str) -> Any:
+    """``oauth: {client_id, client_secret_env, token_url?, scope?, shared?}`` (client credentials)."""
+    from mcpload.mcp.oauth import OAuthConfig
+
+    body = expect_mapping(value, path, "a mapping {client_id, client_secret_env, token_url, scope, shared}")
+    keys = ("client_id", "client_secret_env", "token_url", "scope", "shared")
+    check_keys(body, keys, path, required=("client_id", "client_secret_env"))
+    secret_env = expect_str(body["client_secret_env"], join(path, "client_secret_env"))
+    if not secret_env.replace("_", "").isalnum():
+        raise ScenarioError("the name of an environment variable (the secret stays out of files)", path)
+    token_url = body.get("token_url")
+    if token_url is not None:
+        token_url = expect_str(token_url, join(path, "token_url"))
+        if not token_url.startswith(("https://", "http://")):
+            raise ScenarioError(f"an http(s) URL, got {token_url!r}", join(path, "token_url"))
+    scope = body.get("scope")
+    return OAuthConfig(
+        client_id=expect_str(body["client_id"], join(path, "client_id")),
+        client_secret_env=secret_env,
+        token_url=token_url,
+        scope=None if scope is None else expect_str(scope, join(path, "scope")),
+        shared=expect_bool(body.get("shared", False), join(path, "shared")),
+    )
 
 
 def _connections(value: Any, path: str) -> str:

@@ -15,6 +15,7 @@ from jmespath.exceptions import JMESPathError
 
 from mcpload.scenario.checks import (
     check_keys,
+    expect_bool,
     expect_duration,
     expect_list,
     expect_mapping,
@@ -29,6 +30,7 @@ from mcpload.scenario.errors import ScenarioError
 from mcpload.scenario.markov import Markov, parse_markov
 from mcpload.scenario.retry import parse_retry
 from mcpload.scenario.steps import (
+    Abandon,
     Branch,
     Call,
     Choice,
@@ -42,15 +44,27 @@ from mcpload.scenario.steps import (
     Repeat,
     Request,
     Step,
+    Subscribe,
     Think,
 )
 from mcpload.scenario.templates import compile_args
 
 REQUEST_KEYS = ("timeout", "retry")
-CALL_KEYS = ("args", "save", *REQUEST_KEYS)
+CALL_KEYS = ("args", "save", "progress", "task", "abandon", *REQUEST_KEYS)
 BARE = {"ping": Ping, "list_tools": ListTools, "list_resources": ListResources, "list_prompts": ListPrompts}
-STEP_KINDS = ("call", "think", "parallel", "repeat", "choice", "markov", *BARE, "read_resource", "get_prompt")
-_REQUESTS = ("call", *BARE, "read_resource", "get_prompt")
+STEP_KINDS = (
+    "call",
+    "think",
+    "parallel",
+    "repeat",
+    "choice",
+    "markov",
+    *BARE,
+    "read_resource",
+    "get_prompt",
+    "subscribe",
+)
+_REQUESTS = ("call", *BARE, "read_resource", "get_prompt", "subscribe")
 
 
 class _Parser:
@@ -106,12 +120,28 @@ class _Parser:
             raise ScenarioError("a tool name cannot be a template (metrics and preflight need it)", join(path, "call"))
         args = mapping.get("args")
         args = {} if args is None else expect_mapping(args, join(path, "args"), "a mapping of arguments")
+        task = mapping.get("task", "auto")
+        if task != "auto":
+            task = expect_bool(task, join(path, "task"))
         return Call(
             tool=tool,
             args=compile_args(args, join(path, "args"), data_names=self.data_names),
             save=self._save(mapping.get("save"), join(path, "save")),
+            progress=expect_bool(mapping.get("progress", False), join(path, "progress")),
+            task=None if task == "auto" else task,
+            abandon=self._abandon(mapping.get("abandon"), join(path, "abandon")),
             **self._request_options(mapping, path),
         )
+
+    def _abandon(self, value: Any, path: str) -> Abandon | None:
+        if value is None:
+            return None
+        body = expect_mapping(value, path, "a mapping {share, after}")
+        check_keys(body, ("share", "after"), path, required=("share", "after"))
+        share = expect_number(body["share"], join(path, "share"), minimum=0)
+        if share > 1:
+            raise ScenarioError(f"a share is at most 1, got {share}", join(path, "share"))
+        return Abandon(share=share, after=expect_duration(body["after"], join(path, "after")))
 
     def _save(self, value: Any, path: str) -> dict[str, Any]:
         if value is None:
@@ -153,6 +183,14 @@ class _Parser:
             body, at = body["uri"], join(at, "uri")
         uri = compile_args(expect_str(body, at), at, data_names=self.data_names, native=False)
         return ReadResource(uri=uri, **self._request_options(mapping, path))
+
+    def subscribe(self, mapping: Mapping[str, Any], path: str) -> Subscribe:
+        body, at = mapping["subscribe"], join(path, "subscribe")
+        if isinstance(body, Mapping):
+            check_keys(body, ("uri",), at, required=("uri",))
+            body, at = body["uri"], join(at, "uri")
+        uri = compile_args(expect_str(body, at), at, data_names=self.data_names, native=False)
+        return Subscribe(uri=uri, **self._request_options(mapping, path))
 
     def get_prompt(self, mapping: Mapping[str, Any], path: str) -> GetPrompt:
         body, at = mapping["get_prompt"], join(path, "get_prompt")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 import orjson
@@ -52,21 +54,60 @@ def http_failure(status: int, body: bytes, session_known: bool, retry_after: str
 
 
 def _classify_http(status: int, body: bytes, session_known: bool) -> CallFailure:
-    code = message = None
-    try:
-        doc = orjson.loads(body) if body else None
-        err = doc.get("error") if isinstance(doc, dict) else None
-        if isinstance(err, dict):
-            code, message = err.get("code"), err.get("message")
-    except orjson.JSONDecodeError:
-        pass
-    text = message if isinstance(message, str) else body[:200].decode("utf-8", "replace").strip()
-    code = code if isinstance(code, int) else None
+    code, text = error_text(body)
     if session_known and (status == 404 or (status == 400 and "session" in text.lower())):
-        return CallFailure(SESSION_EXPIRED, f"session rejected with HTTP {status}: {text}", status, code, body)
+        return CallFailure(SESSION_EXPIRED, f"session rejected: {text or _phrase(status)}", status, code, body)
     if code is not None:  # a JSON-RPC error carried by an HTTP error status (the 2026-07-28 mapping)
         return CallFailure(RPC_ERROR, text, status, code, body)
-    return CallFailure(HTTP_ERROR, text or f"HTTP {status}", status, None, body)
+    # the status itself is shown beside the message (Outcome.describe): never "HTTP 404 HTTP 404"
+    return CallFailure(HTTP_ERROR, text or _phrase(status), status, None, body)
+
+
+ERROR_TEXT_CHARS = 200
+_SCAN_BYTES = 64 * 1024  # how much of an error body is looked at
+_TAG = re.compile(r"<[^>]{0,2000}>")
+_HTML_PART = re.compile(r"<(title|h1|pre|p)\b[^>]{0,500}>(.{0,2000}?)</\1\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def error_text(body: bytes) -> tuple[int | None, str]:
+    """The JSON-RPC error code (if any) and a one-line message from an HTTP error body.
+
+    A JSON body gives its error's message (JSON-RPC ``error.message``, or the usual ``message`` /
+    ``detail`` / ``error_description`` / ``error`` strings of web frameworks); an HTML page gives the
+    text of its title, heading or first paragraph, never the page; plain text its first characters.
+    At most ``ERROR_TEXT_CHARS`` characters, printable, on one line.
+    """
+    head = body[:_SCAN_BYTES]
+    stripped = head.lstrip()
+    code = message = None
+    if stripped[:1] in (b"{", b"["):
+        try:
+            doc = orjson.loads(body) if len(body) <= _SCAN_BYTES else None
+        except orjson.JSONDecodeError:
+            doc = None
+        if isinstance(doc, dict):
+            err = doc.get("error")
+            if isinstance(err, dict):
+                code, message = err.get("code"), err.get("message")
+            else:
+                keys = ("message", "detail", "error_description", "error")
+                message = next((doc[k] for k in keys if isinstance(doc.get(k), str)), None)
+    text = message if isinstance(message, str) else head.decode("utf-8", "replace")
+    if message is None and stripped[:1] == b"<":  # an HTML page (a proxy's, a framework's 404)
+        found = [(m.group(1).lower(), " ".join(_TAG.sub(" ", m.group(2)).split())) for m in _HTML_PART.finditer(text)]
+        body_parts = [p for tag, p in found if tag != "title" and p] or [p for _, p in found if p]
+        text = " — ".join(dict.fromkeys(body_parts)) or "an HTML page"
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in text[: ERROR_TEXT_CHARS * 4]).split())
+    if len(text) > ERROR_TEXT_CHARS:
+        text = text[: ERROR_TEXT_CHARS - 1] + "…"
+    return (code if isinstance(code, int) and not isinstance(code, bool) else None), text
 
 
 class Exchange:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import ssl
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -39,12 +40,42 @@ class Handler(Protocol):
     def failed(self, exc: CallFailure) -> None: ...
 
 
+@functools.lru_cache(maxsize=8)
+def tls_context(verify: bool | str = True) -> ssl.SSLContext:
+    """One TLS context per setting, shared by every session (loading the CA store costs milliseconds).
+
+    Raises:
+        ValueError: ``verify`` names a file that is not a readable PEM bundle of CA certificates.
+    """
+    try:
+        ctx = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(f"--ca-file {verify}: not a readable PEM file of CA certificates ({exc})") from None
+    if verify is False:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def tls_failure(exc: ssl.SSLError, host: str, port: int) -> str:
+    """A TLS error as one line that says what failed and which option helps."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        why = exc.verify_message or exc.reason or "certificate verification failed"
+        return (
+            f"TLS certificate of {host}:{port} not accepted ({why}): give its CA with --ca-file PEM "
+            "(target.ca_file), or --insecure (target.insecure) to skip verification"
+        )
+    return f"TLS error with {host}:{port}: {exc.reason or exc} (is it an https server? --insecure, --ca-file)"
+
+
 class Origin:
     """Where requests go: scheme, host, port, TLS context, and the Host header value."""
 
     __slots__ = ("host", "host_header", "port", "server_hostname", "ssl")
 
-    def __init__(self, url: str, verify_tls: bool = True) -> None:
+    def __init__(self, url: str, verify_tls: bool | str = True) -> None:
+        """``verify_tls``: True (the system's CAs), False (no verification: ``--insecure``) or the path of
+        a PEM file of CA certificates to trust (``--ca-file``)."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) URL: {url!r}")
@@ -54,11 +85,7 @@ class Origin:
         self.ssl: ssl.SSLContext | None = None
         self.server_hostname: str | None = None
         if parts.scheme == "https":
-            ctx = ssl.create_default_context()
-            if not verify_tls:
-                ctx.check_hostname = False
-                ctx.verify_mode = ssl.CERT_NONE
-            self.ssl = ctx
+            self.ssl = tls_context(verify_tls)
             self.server_hostname = self.host
 
     @staticmethod
@@ -254,7 +281,7 @@ class Pool:
         except TimeoutError:
             raise CallFailure(TIMEOUT, f"connect to {o.host}:{o.port} timed out") from None
         except ssl.SSLError as exc:
-            raise CallFailure(TRANSPORT, f"TLS error with {o.host}:{o.port}: {exc.reason or exc}") from None
+            raise CallFailure(TRANSPORT, tls_failure(exc, o.host, o.port)) from None
         except OSError as exc:
             raise CallFailure(TRANSPORT, f"cannot connect to {o.host}:{o.port}: {exc.strerror or exc}") from None
         finally:

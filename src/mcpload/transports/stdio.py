@@ -70,6 +70,22 @@ def server_environment(
     return {**base, **(env or {})}
 
 
+STDERR_EXCERPT = 300  # characters of a dying server's stderr that go into its one-line error
+
+
+def stderr_excerpt(text: str, limit: int = STDERR_EXCERPT) -> str:
+    """``"; stderr: …"`` with the last non-empty lines of ``text`` on one line (control characters
+    removed, at most ``limit`` characters, the end kept: a traceback's last line says what failed)."""
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    tail = " | ".join(line for line in lines[-8:] if line)
+    tail = "".join(ch if ch.isprintable() else " " for ch in tail)
+    if not tail:
+        return ""
+    if len(tail) > limit:
+        tail = "…" + tail[-(limit - 1) :]
+    return f"; stderr: {tail}"
+
+
 class Stdio(Correlated):
     name = "stdio"
 
@@ -154,8 +170,13 @@ class Stdio(Correlated):
                                 self._incoming(item, len(line) // len(msg))
             if not line.endswith(b"\n"):
                 break
-        code = await self.proc.wait() if self.proc is not None else None
-        self._exited = f"{reason}; process exited with code {code}"
+        proc, tasks = self.proc, self._tasks
+        code = await proc.wait() if proc is not None else None
+        if len(tasks) > 1:  # let the stderr reader take the last words of a dying server
+            await asyncio.wait((tasks[1],), timeout=1.0)
+        if self.proc is not proc:
+            return  # stopped (or restarted) meanwhile: _stop has failed what was in flight
+        self._exited = f"{reason}; process exited with code {code}{stderr_excerpt(self.stderr_text())}"
         self._fail_all(CallFailure(TRANSPORT, self._exited))
 
     async def _read_stderr(self) -> None:
@@ -180,7 +201,9 @@ class Stdio(Correlated):
         except TimeoutError:
             raise CallFailure(TIMEOUT, "timed out writing to the server (it does not read its stdin)") from None
         except (ConnectionError, RuntimeError) as exc:
-            raise CallFailure(TRANSPORT, f"cannot write to the server: {exc}") from None
+            if self._tasks:  # the process is gone: say why, with its stderr, once the reader has seen it end
+                await asyncio.wait((self._tasks[0],), timeout=2.0)
+            raise CallFailure(TRANSPORT, self._exited or f"cannot write to the server: {exc}") from None
         return len(body) + 1
 
     async def reset(self) -> None:

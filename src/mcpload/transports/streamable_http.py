@@ -90,6 +90,13 @@ class StreamableHTTP(Transport):
         ).encode()
         self._common = common
 
+    def set_header(self, name: str, value: str) -> None:
+        """Set a request header for the later requests (a refreshed OAuth token)."""
+        if any(c in name + value for c in "\r\n"):
+            raise ValueError("a header holds no line break")
+        self.user_headers[name] = value
+        self._build_prefix()
+
     def set_protocol(self, protocol_version: str | None, modern: bool) -> None:
         self.protocol_version = protocol_version
         self.modern = modern
@@ -170,6 +177,10 @@ class StreamableHTTP(Transport):
             exc.bytes_sent = sent
             exc.bytes_received = received + conn.received - start_rx
             raise
+        except asyncio.CancelledError:
+            if not fut.done():  # abandoned while its response is coming: closing the stream cancels it
+                conn.abandon()
+            raise
         return Reply(msg, sent, received)
 
     async def notify(self, body: bytes, method: str) -> None:
@@ -208,24 +219,31 @@ class StreamableHTTP(Transport):
                 self._pool.close()
             self._pool = None
 
-    def open_listener(self) -> None:
-        """Open the optional GET stream for server-initiated messages (a 405 just ends it)."""
+    def open_listener(self) -> asyncio.Future | None:
+        """Open the optional GET stream for server-initiated messages (a 405 just ends it). Returns a
+        future done once the server answered the GET (or the stream ended), None when not listening."""
         if self.listen and self._listener is None and not self.modern:
-            self._listener = asyncio.ensure_future(self._listen())
+            ready = asyncio.get_running_loop().create_future()
+            self._listener = asyncio.ensure_future(self._listen(ready))
+            return ready
+        return None
 
-    async def _listen(self) -> None:
+    async def _listen(self, ready: asyncio.Future) -> None:
         # A stream holds its connection for its whole life: with a shared pool it gets its own.
         own = Pool(self.origin, self.connect_timeout) if self.shared_pool is not None else None
         try:
             with contextlib.suppress(CallFailure, OSError):
                 conn = await (own or self._pool).acquire()
-                stream = EventStream(lambda msg, _size: self.dispatch_server_message(msg), None, self.max_body)
+                stream = _ListenStream(lambda msg, _size: self.dispatch_server_message(msg), None, self.max_body)
+                stream.ready = ready
                 conn.send(self._get(), stream, None)
                 try:
                     await stream.closed
                 finally:
                     conn.abandon()
         finally:
+            if not ready.done():
+                ready.set_result(None)
             if own is not None:
                 own.close()
 
@@ -233,3 +251,14 @@ class StreamableHTTP(Transport):
         if self._listener is not None:
             self._listener.cancel()
             self._listener = None
+
+
+class _ListenStream(EventStream):
+    """The standalone GET stream: says when the server has answered it (``ready``)."""
+
+    __slots__ = ("ready",)
+
+    def head(self, status: int, headers: dict[str, str]) -> None:
+        super().head(status, headers)
+        if not self.ready.done():
+            self.ready.set_result(status)
