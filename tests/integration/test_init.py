@@ -150,3 +150,16 @@ async def test_trial_calls_stop_when_their_budget_is_spent(demo_url, monkeypatch
     monkeypatch.setattr(discovery, "TRIAL_BUDGET_S", 0.0)
     found = await discovery.discover(Target(url=demo_url), lambda tool: {"query": "x"}, try_calls=True)
     assert found.trials == {} and set(found.untried) == {"search_docs", "get_doc", "get_delivery_report"}
+
+
+def test_from_a_trace_recorded_without_values(demo_url, tmp_path):
+    """A trace recorded with --no-args holds shapes only: init says so and takes arguments from the schemas,
+    never an empty object that the tools would refuse."""
+    trace = tmp_path / "trace.jsonl"
+    shape = {"type": "call", "method": "tools/call", "tool": "search_docs", "shape": {"query": "str"}}
+    trace.write_text("\n".join(json.dumps(shape) for _ in range(4)) + "\n")
+    text, results = init_then_run(tmp_path, demo_url, init_args=("--from-trace", str(trace)))
+    assert "4 recorded calls hold no argument values" in text
+    search = next(s for agent in yaml.safe_load(text)["agents"].values() for s in agent["workflow"] if "call" in s)
+    assert search["args"], search  # generated from the inputSchema, not {}
+    assert calls_by_tool(results)["search_docs"] > 0

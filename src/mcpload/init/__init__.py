@@ -173,6 +173,11 @@ def compose(
     if recorded is not None:
         unknown = [t for t in recorded.tools() if t not in calls]
         notes.append(f"arguments from {options.trace} ({recorded.calls} recorded calls)")
+        if recorded.without_values:
+            notes.append(
+                f"{recorded.without_values} recorded calls hold no argument values (a trace recorded with "
+                "--no-args): their arguments come from the tools' schemas"
+            )
         if unknown:
             notes.append(f"recorded but not listed by the server: {', '.join(comment(t, 40) for t in unknown[:10])}")
         if recorded.truncated:

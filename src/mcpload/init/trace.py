@@ -29,6 +29,7 @@ class RecordedArguments:
         self._counts: dict[str, Counter[str]] = {}
         self.calls = 0
         self.truncated = False
+        self.without_values = 0  # call lines with no arguments recorded (a trace made with --no-args)
 
     def add(self, tool: str, arguments: dict[str, Any]) -> None:
         key = json.dumps(arguments, sort_keys=True, separators=(",", ":"))
@@ -82,6 +83,9 @@ def read_trace(path: Path) -> RecordedArguments:
             tool, arguments = line.get("tool"), line.get("arguments", {})
             if not isinstance(tool, str) or not tool:
                 raise TraceError(f"{path}: line {number}: tool: expected a tool name")
+            if "arguments" not in line and "shape" in line:
+                recorded.without_values += 1  # recorded with --no-args: shapes only, no values to reuse
+                continue
             if not isinstance(arguments, dict):
                 raise TraceError(f"{path}: line {number}: arguments: expected an object")
             recorded.add(tool, arguments)
