@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from mcpload import cli_plan
-from mcpload.cli_support import _fail, _warn_if_exposed
+from mcpload.cli_support import CaFile, Insecure, _fail, _warn_if_exposed
 
 PANEL = "Traffic: record, analyse, fit, replay"
 
@@ -188,6 +188,8 @@ def replay(
     workers: Annotated[str, typer.Option(help="Worker processes: auto or a number (as for run)")] = "auto",
     allow_host: cli_plan.AllowHost = None,
     dry_run: cli_plan.DryRun = False,
+    insecure: Insecure = False,
+    ca_file: CaFile = None,
     per_call: Annotated[
         bool,
         typer.Option(
@@ -235,7 +237,8 @@ def replay(
                 transport=None, connections=None, tool=None, args="{}", think=None, agents=None, duration=None,
                 prometheus=None, junit=None, csv=None, otlp=None, monitor_pid=None, monitor_name=None,
                 server_cmd=None, scrape_metrics=None, scrape_series=None, extrapolate_agents=None,
-                segment=None, start_at=None, ray=None, allow_host=allow_host, dry_run=dry_run)  # fmt: skip
+                segment=None, start_at=None, ray=None, allow_host=allow_host, dry_run=dry_run,
+                insecure=insecure, ca_file=ca_file)  # fmt: skip
     except typer.Exit as exc:
         code = exc.exit_code
     finally:

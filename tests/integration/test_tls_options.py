@@ -88,3 +88,16 @@ def test_bad_ca_file_is_one_line_exit_2(https_server, tmp_path):
         assert f"--ca-file {path}" in proc.stderr
     both = mcpload("run", "--url", url, *AD_HOC, "--insecure", "--ca-file", "bad.pem", cwd=tmp_path)
     assert both.returncode == 2 and "exclude each other" in both.stderr
+
+
+def test_replay_takes_the_options(https_server, tmp_path):
+    from tests.traffic.test_replay import trace_file
+
+    url, cert = https_server
+    trace = trace_file(tmp_path / "t.jsonl", sessions=1, gap=0.1)
+    args = ("replay", str(trace), "--url", url, "--speed", "4", "-q", "--out", "r.json", "--workers", "1")
+    refused = mcpload(*args, cwd=tmp_path)
+    assert refused.returncode == 3 and "--ca-file" in refused.stderr, refused.stderr
+    ok = mcpload(*args, "--ca-file", str(cert), cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert '"tools/call search_docs"' in (tmp_path / "r.json").read_text()
