@@ -28,7 +28,7 @@ from typing import Any
 
 BEAT_S = 0.1
 STALL_S = 2.0  # the loop has not run for so long: stalled
-HARD_EXIT_S = 20.0  # stalled so long after the stop was due, the process exits
+HARD_EXIT_S = 10.0  # stalled so long after the stop was due, the process exits
 EXIT_CODE = 130
 
 _clock = time.perf_counter
