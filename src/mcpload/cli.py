@@ -6,21 +6,25 @@ unreachable or not an MCP server · 99 a threshold failed · 130 interrupted (re
 
 from __future__ import annotations
 
-import json
-import shlex
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from mcpload import __version__, cli_distributed, cli_init, cli_integrations, cli_monitor, cli_plan, cli_traffic
+from mcpload import (
+    __version__,
+    cli_diagnose,
+    cli_distributed,
+    cli_init,
+    cli_integrations,
+    cli_monitor,
+    cli_plan,
+    cli_traffic,
+)
 from mcpload.cli_support import (
     DEBUG,
     DEMO_HTML,
-    EXIT_FAILED,
     EXIT_THRESHOLDS,
-    EXIT_UNREACHABLE,
     AllowPython,
     CaFile,
     Insecure,
@@ -32,7 +36,6 @@ from mcpload.cli_support import (
     _load_run_scenario,
     _otlp_outputs,
     _override_target,
-    _parse_headers,
     _prometheus_outputs,
     _warn_if_exposed,
 )
@@ -60,99 +63,6 @@ def _options(
 def version() -> None:
     """Print the mcpload version."""
     typer.echo(__version__)
-
-
-@app.command()
-def diagnose(
-    url: Annotated[str | None, typer.Argument(help="MCP endpoint URL (Streamable HTTP or legacy /sse)")] = None,
-    stdio_cmd: Annotated[str | None, typer.Option("--stdio-cmd", help="Start this command as a stdio server")] = None,
-    transport: Annotated[str, typer.Option(help="auto | http | sse | stdio")] = "auto",
-    protocol: Annotated[str, typer.Option(help="auto, or a protocol version such as 2025-11-25")] = "auto",
-    header: Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra HTTP header 'Name: value'")] = None,
-    bearer_env: Annotated[
-        str | None, typer.Option(help="Name of an environment variable holding a bearer token")
-    ] = None,
-    timeout: Annotated[float, typer.Option(help="Per-request timeout, seconds")] = 30.0,
-    connect_timeout: Annotated[float, typer.Option(help="Connect timeout, seconds")] = 10.0,
-    call_timeout: Annotated[
-        float, typer.Option(help="Timeout of each sample tool call, seconds (from its latest progress, ≤ 300 s)")
-    ] = 30.0,
-    no_calls: Annotated[bool, typer.Option("--no-calls", help="List tools but do not call them")] = False,
-    skip_tool: Annotated[list[str] | None, typer.Option("--skip-tool", help="Do not call this tool")] = None,
-    call_tools: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--call-tools",
-            metavar="read-only|all|none|NAME",
-            help="Which tools to call (repeatable, comma-separated): read-only (default: annotated readOnlyHint "
-            "true and openWorldHint false), all (asks first; --yes when not on a terminal), none, or tool names",
-        ),
-    ] = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before --call-tools all")] = False,
-    insecure: Insecure = False,
-    ca_file: CaFile = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the diagnosis as JSON")] = False,
-) -> None:
-    """Connect to a server, detect transport and protocol era, exercise every method, and call the read-only tools."""
-    from mcpload._loop import run
-    from mcpload.diagnose import diagnose as run_diagnosis
-    from mcpload.mcp.target import Target
-    from mcpload.mcp.tool_safety import CallPolicy
-
-    if (url is None) == (stdio_cmd is None):
-        raise _fail("diagnose needs a URL or --stdio-cmd CMD (not both)")
-    try:
-        policy = CallPolicy.parse(call_tools)
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
-    if policy.all and not yes and not no_calls and not sys.stdin.isatty():
-        raise _fail("--call-tools all may call tools with side effects: add --yes (stdin is not a terminal)")
-    try:
-        target = Target(
-            url=url,
-            command=shlex.split(stdio_cmd) if stdio_cmd is not None else None,
-            transport="stdio" if stdio_cmd is not None and transport == "auto" else transport,
-            protocol=protocol,
-            headers=_parse_headers(header),
-            bearer_env=bearer_env,
-            timeout=timeout,
-            connect_timeout=connect_timeout,
-            verify_tls=not insecure,
-            ca_file=str(ca_file) if ca_file is not None else None,
-        )
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
-    from mcpload.redaction import CONSOLE_SECRETS, target_secrets
-
-    CONSOLE_SECRETS.update(target_secrets(target))  # the diagnosis shows what the server says
-    diag = run(run_diagnosis(target, not no_calls, call_timeout, tuple(skip_tool or ()), policy, _confirm_calls(yes)))
-    if as_json:
-        typer.echo(json.dumps(diag.to_dict(), indent=2))
-    else:
-        from mcpload.outputs.diagnosis import render
-
-        render(diag)
-    if not diag.connected:
-        raise _fail(f"{target.describe()}: not reachable as an MCP server ({diag.error})", EXIT_UNREACHABLE)
-    if diag.failed:
-        raise typer.Exit(EXIT_FAILED)
-
-
-def _confirm_calls(yes: bool):
-    """``--call-tools all``: name the tools with possible side effects about to be called, then ask (--yes: don't)."""
-
-    def confirm(names: list[str]) -> bool:
-        typer.echo(
-            f"mcpload: about to call {len(names)} tools that may have side effects: {', '.join(names)}", err=True
-        )
-        if yes:
-            return True
-        try:
-            return typer.confirm("Call them?", default=False, err=True)
-        except typer.Abort:  # end of input: no
-            return False
-
-    return confirm
 
 
 @app.command("serve-demo")
@@ -472,6 +382,7 @@ from mcpload.cli_capacity import capacity as _capacity_cmd  # noqa: E402 (it rea
 app.command("capacity")(_capacity_cmd)
 app.command("merge")(cli_distributed.merge)
 app.command("init")(cli_init.init)
+app.command("diagnose")(cli_diagnose.diagnose)
 app.command("schema")(cli_init.schema)
 cli_traffic.register(app)
 

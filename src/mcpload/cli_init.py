@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from mcpload.cli_support import EXIT_UNREACHABLE, _fail, _parse_headers
+from mcpload.cli_support import EXIT_UNREACHABLE, _fail, connection_target
 
 
 def init(
@@ -48,7 +47,6 @@ def init(
     """Connect to a server and write a commented, runnable scenario for it (read-only tools called)."""
     from mcpload import init as scaffold
     from mcpload._loop import run
-    from mcpload.mcp.target import Target
 
     if (url is None) == (stdio_cmd is None):
         raise _fail("init needs a URL or --stdio-cmd CMD (not both)")
@@ -62,16 +60,8 @@ def init(
     elif from_trace is not None:
         _check_input_and_output(from_trace, None)
     try:
-        target = Target(
-            url=url,
-            command=shlex.split(stdio_cmd) if stdio_cmd is not None else None,
-            transport="stdio" if stdio_cmd is not None and transport == "auto" else transport,
-            protocol=protocol,
-            headers=_parse_headers(header),
-            bearer_env=bearer_env,
-            timeout=timeout,
-            connect_timeout=connect_timeout,
-            verify_tls=not insecure,
+        target = connection_target(
+            url, stdio_cmd, transport, protocol, header, bearer_env, timeout, connect_timeout, insecure
         )
         options = scaffold.InitOptions(
             persona=persona,

@@ -339,6 +339,30 @@ def _override_target(
     return dataclasses.replace(target, **changes) if changes else target
 
 
+def connection_target(
+    url, stdio_cmd, transport, protocol, header, bearer_env, timeout, connect_timeout, insecure=False, ca_file=None
+):
+    """The ``Target`` of a command that connects without a scenario (``diagnose``, ``init``), from its options.
+
+    Raises:
+        ValueError: a bad URL, header, command or TLS option (one line for the user).
+    """
+    from mcpload.mcp.target import Target
+
+    return Target(
+        url=url,
+        command=shlex.split(stdio_cmd) if stdio_cmd is not None else None,
+        transport="stdio" if stdio_cmd is not None and transport == "auto" else transport,
+        protocol=protocol,
+        headers=_parse_headers(header),
+        bearer_env=bearer_env,
+        timeout=timeout,
+        connect_timeout=connect_timeout,
+        verify_tls=not insecure,
+        ca_file=str(ca_file) if ca_file is not None else None,
+    )
+
+
 #: ``--insecure`` and ``--ca-file``, the same on every command that connects
 Insecure = Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates")]
 CaFile = Annotated[
