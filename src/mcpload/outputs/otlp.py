@@ -23,7 +23,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from mcpload.outputs.base import Output
-from mcpload.outputs.otlp_metrics import BOUNDS_S, DURATION, INSTRUMENTS, Duration, Figures, durations, figures
+from mcpload.outputs.otlp_metrics import (
+    BOUNDS_S,
+    DURATION,
+    INSTRUMENTS,
+    Duration,
+    Figures,
+    durations,
+    figures,
+    sdk_histogram,
+)
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4318"
 METRICS_PATH = "/v1/metrics"
@@ -189,32 +198,17 @@ class OTLPOutput(Output):
 
     def duration_metric(self) -> Any:
         """The ``mcpload.call.duration`` metric as the SDK's export data, or None before any call."""
-        from opentelemetry.sdk.metrics.export import AggregationTemporality, Histogram, HistogramDataPoint, Metric
-
         with self._lock:
             rows = self._durations
         if not rows:
             return None
-        now = time.time_ns()
-        points = [
-            HistogramDataPoint(
-                attributes={"operation": op},
-                start_time_unix_nano=self._started_ns,
-                time_unix_nano=now,
-                count=count,
-                sum=total_s,
-                bucket_counts=buckets,
-                explicit_bounds=BOUNDS_S,
-                min=low,
-                max=high,
-            )
-            for op, count, total_s, buckets, low, high in rows
-        ]
-        return Metric(
-            name=DURATION,
-            description="Latency of first-attempt MCP calls, by operation",
-            unit="s",
-            data=Histogram(data_points=points, aggregation_temporality=AggregationTemporality.CUMULATIVE),
+        return sdk_histogram(
+            DURATION,
+            "Latency of first-attempt MCP calls, by operation",
+            [({"operation": op}, *rest) for op, *rest in rows],
+            BOUNDS_S,
+            self._started_ns,
+            time.time_ns(),
         )
 
     def semconv_metrics(self) -> list[Any]:

@@ -138,3 +138,32 @@ def durations(summary: dict[str, Any], histograms: dict[str, Any]) -> list[Durat
             )
         )
     return out
+
+
+def sdk_histogram(
+    name: str, description: str, rows: list[tuple], bounds: tuple[float, ...], start_ns: int, now_ns: int
+) -> Any:
+    """One cumulative histogram metric as the OpenTelemetry SDK's export data.
+
+    Args:
+        rows: ``(attributes, count, sum_s, bucket_counts, min_s, max_s)`` per data point.
+        bounds: the explicit bucket bounds (seconds) the bucket counts follow.
+    """
+    from opentelemetry.sdk.metrics.export import AggregationTemporality, Histogram, HistogramDataPoint, Metric
+
+    points = [
+        HistogramDataPoint(
+            attributes=attributes,
+            start_time_unix_nano=start_ns,
+            time_unix_nano=now_ns,
+            count=count,
+            sum=total_s,
+            bucket_counts=buckets,
+            explicit_bounds=bounds,
+            min=low,
+            max=high,
+        )
+        for attributes, count, total_s, buckets, low, high in rows
+    ]
+    histogram = Histogram(data_points=points, aggregation_temporality=AggregationTemporality.CUMULATIVE)
+    return Metric(name=name, description=description, unit="s", data=histogram)

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from mcpload.metrics.histogram import bucket_index, new_histogram
 from mcpload.metrics.semconv import SESSION_OK, attempt_histograms, cumulative
+from mcpload.outputs.otlp_metrics import sdk_histogram
 
 OPERATION_DURATION = "mcp.client.operation.duration"
 SESSION_DURATION = "mcp.client.session.duration"
@@ -145,8 +146,6 @@ def points(recorder: Any, common: dict[str, Any]) -> tuple[list[Point], list[Poi
 
 def sdk_metrics(computed: tuple[list[Point], list[Point]], start_ns: int, now_ns: int) -> list[Any]:
     """Both metrics as the OpenTelemetry SDK's export data (cumulative), leaving out empty ones."""
-    from opentelemetry.sdk.metrics.export import AggregationTemporality, Histogram, HistogramDataPoint, Metric
-
     out = []
     for name, description, rows in (
         (
@@ -157,22 +156,6 @@ def sdk_metrics(computed: tuple[list[Point], list[Point]], start_ns: int, now_ns
         ),
         (SESSION_DURATION, "The duration of the MCP session as observed on the MCP client.", computed[1]),
     ):
-        if not rows:
-            continue
-        data = [
-            HistogramDataPoint(
-                attributes=attributes,
-                start_time_unix_nano=start_ns,
-                time_unix_nano=now_ns,
-                count=count,
-                sum=total_s,
-                bucket_counts=buckets,
-                explicit_bounds=BOUNDS_S,
-                min=low,
-                max=high,
-            )
-            for attributes, count, total_s, buckets, low, high in rows
-        ]
-        histogram = Histogram(data_points=data, aggregation_temporality=AggregationTemporality.CUMULATIVE)
-        out.append(Metric(name=name, description=description, unit="s", data=histogram))
+        if rows:
+            out.append(sdk_histogram(name, description, rows, BOUNDS_S, start_ns, now_ns))
     return out
