@@ -16,8 +16,8 @@ from types import SimpleNamespace
 import pytest
 
 from mcpload.engine.runner import Runner, RunOptions
-from mcpload.mcp.outcome import Outcome
 from mcpload.metrics import IntervalSpool, Recorder
+from mcpload.outcome import Outcome
 
 OPS = ("search_docs", "get_doc", "send_message", "get_delivery_report")
 
