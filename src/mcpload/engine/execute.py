@@ -142,7 +142,7 @@ async def run_scenario(
 
 def write_results(results: dict[str, Any], path: str | Path, secrets: frozenset[str] | set[str] = frozenset()) -> None:
     """Write the results JSON atomically (temp file + rename): a half-written file would mislead."""
-    from mcpload.outputs.atomic import write_text_atomic
+    from mcpload.atomic import write_text_atomic
 
     data = orjson.dumps(results, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
     write_text_atomic(path, redact(data, secrets) + "\n")

@@ -8,7 +8,7 @@ import tempfile
 import time
 from urllib.parse import urlsplit
 
-from mcpload.demo.launch import stop_process, wait_for_port
+from mcpload.child_process import stop_process, wait_for_port
 
 
 class ServerStartError(Exception):

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from mcpload.atomic import write_atomic
 from mcpload.outcome import KINDS, OK
-from mcpload.outputs.atomic import write_atomic
 from mcpload.outputs.base import Output
 
 FIELDS = (
