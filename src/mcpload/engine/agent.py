@@ -45,7 +45,7 @@ class World:
     """What every agent of a run shares (read-only for agents, except the counters)."""
 
     scenario: Any
-    target: Any  # mcpload.mcp.target.Target, transport and protocol settled by preflight
+    target: Any  # mcpload.mcp.connect.Target, transport and protocol settled by preflight
     transport: str
     protocol: str
     recorder: Any

@@ -54,10 +54,10 @@ from mcpload.scenario.steps import (
     Think,
     walk,
 )
-from mcpload.scenario.target import TargetSpec, parse_target
+from mcpload.scenario.target_spec import TargetSpec, parse_target
 
 if TYPE_CHECKING:
-    from mcpload.mcp.target import Target
+    from mcpload.mcp.connect import Target
     from mcpload.metrics import Threshold
     from mcpload.profiles import Profile
 
@@ -223,7 +223,7 @@ class Scenario:
         return [step for step in self._steps() if isinstance(step, Request)]
 
     def to_target(self, overrides: Mapping[str, Any] | None = None) -> Target:
-        """The ``mcpload.mcp.target.Target`` (see ``TargetSpec.to_target``); works without ``target:``
+        """The ``mcpload.mcp.connect.Target`` (see ``TargetSpec.to_target``); works without ``target:``
         when the overrides give a ``url`` or ``command``."""
         if self.answers:
             overrides = {"server_answers": dict(self.answers), **(overrides or {})}

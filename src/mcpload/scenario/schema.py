@@ -187,7 +187,7 @@ def _step_schema() -> dict[str, Any]:
 
 
 def _target_schema(versions: tuple[str, ...]) -> dict[str, Any]:
-    from mcpload.scenario.target import KEYS, TRANSPORTS
+    from mcpload.scenario.target_spec import KEYS, TRANSPORTS
 
     strings = {"type": "object", "additionalProperties": {"type": ["string", "number"]}}
     properties = {

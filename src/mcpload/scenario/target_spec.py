@@ -1,4 +1,4 @@
-"""The ``target:`` section: where the server is and how to reach it; becomes an ``mcp.target.Target``."""
+"""The ``target:`` section: where the server is and how to reach it; becomes an ``mcp.connect.Target``."""
 
 from __future__ import annotations
 
@@ -26,9 +26,9 @@ from mcpload.scenario.checks import (
 from mcpload.scenario.errors import ScenarioError
 
 if TYPE_CHECKING:
-    from mcpload.mcp.target import Target
+    from mcpload.mcp.connect import Target
 
-TRANSPORTS = ("auto", "http", "sse", "stdio")  # as mcpload.mcp.target.TRANSPORTS
+TRANSPORTS = ("auto", "http", "sse", "stdio")  # as mcpload.mcp.connect.TRANSPORTS
 KEYS = (
     "url",
     "command",
@@ -91,7 +91,7 @@ class TargetSpec:
     connections: str = "own"
 
     def to_target(self, overrides: Mapping[str, Any] | None = None) -> Target:
-        """The ``mcpload.mcp.target.Target`` to connect to, with command-line overrides applied.
+        """The ``mcpload.mcp.connect.Target`` to connect to, with command-line overrides applied.
 
         Args:
             overrides: ``Target`` field names (``url``, ``command``, ``transport``, ``protocol``,
@@ -103,7 +103,7 @@ class TargetSpec:
             ScenarioError: no URL or command anywhere, or an invalid combination (path ``target``).
         """
         # Imported here: the scenario model stays importable without the transports stack.
-        from mcpload.mcp.target import Target
+        from mcpload.mcp.connect import Target
 
         given = {key: value for key, value in (overrides or {}).items() if value is not None}
         spec = self
@@ -225,7 +225,7 @@ def _oauth(value: Any, path: str) -> Any:
 
 
 def _connections(value: Any, path: str) -> str:
-    """``own``, ``shared`` or ``shared:N`` (as ``mcpload.mcp.target.parse_connections``)."""
+    """``own``, ``shared`` or ``shared:N`` (as ``mcpload.mcp.connect.parse_connections``)."""
     mode, sep, size = value.partition(":") if isinstance(value, str) else ("", "", "")
     pool = size.isdigit() and len(size) <= 6 and 1 <= int(size) <= 100_000
     if (mode == "own" and not sep) or (mode == "shared" and (not sep or pool)):
