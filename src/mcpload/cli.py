@@ -39,6 +39,7 @@ from mcpload.cli_support import (
     _prometheus_outputs,
     _warn_if_exposed,
 )
+from mcpload.transports.registry import CHOICES_HELP as TRANSPORT_CHOICES
 
 app = typer.Typer(
     name="mcpload",
@@ -157,7 +158,7 @@ def run_cmd(
     scenario_file: Annotated[Path | None, typer.Argument(metavar="SCENARIO", help="Scenario YAML file")] = None,
     url: Annotated[str | None, typer.Option(help="Target URL (overrides the scenario's)")] = None,
     stdio_cmd: Annotated[str | None, typer.Option("--stdio-cmd", help="Target stdio command")] = None,
-    transport: Annotated[str | None, typer.Option(help="auto | http | sse | stdio")] = None,
+    transport: Annotated[str | None, typer.Option(help=TRANSPORT_CHOICES)] = None,
     protocol: Annotated[str | None, typer.Option(help="auto, or a protocol version")] = None,
     header: Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra HTTP header 'Name: value'")] = None,
     bearer_env: Annotated[str | None, typer.Option(help="Environment variable holding a bearer token")] = None,

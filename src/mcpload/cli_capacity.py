@@ -14,6 +14,7 @@ import typer
 
 from mcpload import cli_integrations, cli_monitor, cli_plan
 from mcpload.cli_support import EXIT_OUTPUT_LOST, AllowPython, CaFile, Insecure, _check_files, _with_target_secrets
+from mcpload.transports.registry import CHOICES_HELP as TRANSPORT_CHOICES
 
 EXIT_GENERATOR_BOUND, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 1, 2, 3, 130
 PANEL = "Search"
@@ -31,7 +32,7 @@ def capacity(
     ] = None,
     url: Annotated[str | None, typer.Option(help="Target URL (overrides the scenario's)")] = None,
     stdio_cmd: Annotated[str | None, typer.Option("--stdio-cmd", help="Target stdio command")] = None,
-    transport: Annotated[str | None, typer.Option(help="auto | http | sse | stdio")] = None,
+    transport: Annotated[str | None, typer.Option(help=TRANSPORT_CHOICES)] = None,
     protocol: Annotated[str | None, typer.Option(help="auto, or a protocol version")] = None,
     header: Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra HTTP header 'Name: value'")] = None,
     bearer_env: Annotated[str | None, typer.Option(help="Environment variable holding a bearer token")] = None,

@@ -186,6 +186,12 @@ def _step_schema() -> dict[str, Any]:
     return {"description": f"one of: {', '.join(STEP_KINDS)}", "anyOf": variants}
 
 
+def _transports_help() -> str:
+    from mcpload.transports.registry import TRANSPORTS
+
+    return "auto (detected), " + ", ".join(f"{entry.name} ({entry.summary})" for entry in TRANSPORTS)
+
+
 def _target_schema(versions: tuple[str, ...]) -> dict[str, Any]:
     from mcpload.scenario.target_spec import KEYS, TRANSPORTS
 
@@ -193,7 +199,7 @@ def _target_schema(versions: tuple[str, ...]) -> dict[str, Any]:
     properties = {
         "url": {"type": "string", "pattern": "^(https?://|\\$\\{)", "description": "Streamable HTTP or legacy /sse"},
         "command": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]},
-        "transport": {"enum": list(TRANSPORTS)},
+        "transport": {"enum": list(TRANSPORTS), "description": _transports_help()},
         "protocol": {"anyOf": [{"enum": ["auto", *versions]}, _ENV]},
         "headers": strings,
         "timeout": _ref("duration"),

@@ -24,11 +24,12 @@ from mcpload.scenario.checks import (
     type_name,
 )
 from mcpload.scenario.errors import ScenarioError
+from mcpload.transports import registry
 
 if TYPE_CHECKING:
     from mcpload.mcp.connect import Target
 
-TRANSPORTS = ("auto", "http", "sse", "stdio")  # as mcpload.mcp.connect.TRANSPORTS
+TRANSPORTS = registry.NAMES  # the one table: mcpload.transports.registry
 KEYS = (
     "url",
     "command",
@@ -166,10 +167,9 @@ def parse_target(value: Any, path: str = "target") -> TargetSpec:
     if transport not in TRANSPORTS:
         hint = suggestion(transport, TRANSPORTS) or f" (use one of {', '.join(TRANSPORTS)})"
         raise ScenarioError(f"unknown transport '{transport}'{hint}", join(path, "transport"))
-    if transport == "stdio" and url is not None:
-        raise ScenarioError("transport stdio needs a command, not a url", join(path, "transport"))
-    if transport in ("http", "sse") and command is not None:
-        raise ScenarioError(f"transport {transport} needs a url, not a command", join(path, "transport"))
+    mismatch = registry.needs_problem(transport, has_url=url is not None, url_word="url")
+    if mismatch and (url is not None or command is not None):
+        raise ScenarioError(mismatch, join(path, "transport"))
     protocol = value.get("protocol", "auto")
     if isinstance(protocol, datetime.date):  # yaml.safe_load reads 2025-06-18 as a date
         protocol = protocol.isoformat()
