@@ -32,7 +32,7 @@ def test_names_are_unique_and_auto_is_not_a_transport() -> None:
     names = [entry.name for entry in registry.TRANSPORTS]
     assert len(names) == len(set(names))
     assert registry.AUTO not in names
-    assert registry.NAMES == (registry.AUTO, *names)
+    assert (registry.AUTO, *names) == registry.NAMES
 
 
 @ENTRIES
