@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from mcpload.engine.agent import Agent
-from mcpload.mcp.outcome import OK, Outcome
+from mcpload.outcome import OK, Outcome
 from mcpload.scenario import RenderContext, steps
 from mcpload.scenario.markov import Markov
 from mcpload.scenario.schema import scenario_schema

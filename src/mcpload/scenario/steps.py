@@ -23,8 +23,8 @@ from mcpload.scenario.retry import RetryPolicy
 from mcpload.scenario.templates import Args
 
 if TYPE_CHECKING:
-    from mcpload.mcp.outcome import Outcome
     from mcpload.mcp.session import Session
+    from mcpload.outcome import Outcome
     from mcpload.scenario.context import RenderContext
 
 Conv = TypeVar("Conv")  # the engine's conversation, passed through steps untouched

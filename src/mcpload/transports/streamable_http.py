@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Self
 
-from mcpload.mcp.outcome import PROTOCOL, TIMEOUT
+from mcpload.outcome import PROTOCOL, TIMEOUT
 from mcpload.transports.base import CallFailure, Reply, Transport, TransportSettings, short
 from mcpload.transports.exchange import STREAM_ENDED, EventStream, Exchange
 from mcpload.transports.http1 import Origin, Pool
