@@ -17,7 +17,7 @@ _EXPORTS = {
     "Monitor": "monitor",
     "MonitorConfig": "monitor",
     "monitoring": "monitor",
-    "Selection": "processes",
+    "Selection": "selection",
     "Sampler": "sampler",
     "Scraper": "scrape",
     "ServerStartError": "target_process",

@@ -9,8 +9,8 @@ from typing import Any
 
 import psutil
 
-from mcpload.monitor.processes import Selection, describe
 from mcpload.monitor.scrape import Scraper
+from mcpload.monitor.selection import Selection, describe
 
 _clock = time.perf_counter
 MAX_CONNECTION_COUNTS = 64  # above this many processes TCP connections are not counted (too costly)
