@@ -203,7 +203,7 @@ def demo_capacity(seed: int | None, out: Path, quiet: bool) -> int:
     from mcpload.demo import capacity as demo
     from mcpload.demo.launch import demo_server
     from mcpload.monitor import MonitorConfig
-    from mcpload.monitor.processes import own_child
+    from mcpload.monitor.selection import own_child
 
     with demo_server(extra_args=demo.SERVER_ARGS) as url:
         typer.echo(

@@ -52,7 +52,7 @@ class LegacySSE(Correlated):
         url: str,
         headers: dict[str, str] | None = None,
         connect_timeout: float = 10.0,
-        verify_tls: bool = True,
+        verify_tls: bool | str = True,
         max_body: int = 16 * 1024 * 1024,
         shared_pool: Callable[[], Pool] | None = None,
     ) -> None:

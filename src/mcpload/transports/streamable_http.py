@@ -53,7 +53,7 @@ class StreamableHTTP(Transport):
         url: str,
         headers: dict[str, str] | None = None,
         connect_timeout: float = 10.0,
-        verify_tls: bool = True,
+        verify_tls: bool | str = True,
         max_body: int = 16 * 1024 * 1024,
         listen: bool = False,
         shared_pool: Callable[[], Pool] | None = None,
