@@ -88,9 +88,10 @@ class Conversation:
     wasted: int = 0
 
 
-class Agent:
-    """Runs one session's life. The runner may ``retire`` it (finish the current conversation, then
-    leave) or cancel its task (in-flight calls then end as ``interrupted``)."""
+class RunningAgent:
+    """One agent of a run, running: any agent type (the user's ``mcpload.Agent`` base class is only a
+    scripted agent's behaviour). Runs one session's life. The runner may ``retire`` it (finish the
+    current conversation, then leave) or cancel its task (in-flight calls then end as ``interrupted``)."""
 
     def __init__(self, index: int, spec: Any, world: World, rng, intended_start: float | None = None) -> None:
         self.index = index

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mcpload.engine.agent import Agent, World
+from mcpload.engine.agent import RunningAgent, World
 from mcpload.engine.output_check import output_check
 from mcpload.engine.preflight import Preflight
 from mcpload.engine.recording import OutcomeSink
@@ -159,7 +159,7 @@ class LocalLoad:
         self.t0 = 0.0
         self.active = 0
         self.targets: dict[int, int] = {}
-        self._agents: set[Agent] = set()
+        self._agents: set[RunningAgent] = set()
         self._stopping = False
         self._controllers: list[asyncio.Task] = []
 
@@ -215,9 +215,9 @@ class LocalLoad:
 
     # --- agents -------------------------------------------------------------------------------
 
-    def _spawn(self, spec: Any, number: int, intended: float | None = None) -> Agent:
+    def _spawn(self, spec: Any, number: int, intended: float | None = None) -> RunningAgent:
         rng = AgentRandom(f"{self.seed}:agent:{number}")
-        agent = Agent(number, spec, self.world, rng, intended)
+        agent = RunningAgent(number, spec, self.world, rng, intended)
         agent.task = asyncio.ensure_future(agent.run())
         self.active += 1
         self.recorder.active_agents = self.active
@@ -225,7 +225,7 @@ class LocalLoad:
         agent.task.add_done_callback(lambda task: self._agent_done(agent, task))
         return agent
 
-    def _agent_done(self, agent: Agent, task: asyncio.Task) -> None:
+    def _agent_done(self, agent: RunningAgent, task: asyncio.Task) -> None:
         self._agents.discard(agent)
         self.active -= 1
         self.recorder.active_agents = self.active
@@ -247,7 +247,7 @@ class LocalLoad:
     # --- profiles -----------------------------------------------------------------------------
 
     async def _run_profile(self, pi: int, profile: Any) -> None:
-        agents: list[Agent] = []
+        agents: list[RunningAgent] = []
         try:
             await self._sleep_until(self.t0 + profile.start)
             if profile.kind == "closed":
@@ -267,7 +267,7 @@ class LocalLoad:
     def _number(self, pi: int, index: int) -> int:
         return index * len(self.profiles) + pi
 
-    async def _closed(self, pi: int, profile: Any, agents: list[Agent]) -> None:
+    async def _closed(self, pi: int, profile: Any, agents: list[RunningAgent]) -> None:
         picker = _TypePicker(self._specs_for(profile))
         numbers = self.segment.owned_indices()
         start = _clock()
@@ -278,7 +278,7 @@ class LocalLoad:
         # every agent (20,000 agents, ten ticks a second).
         active = 0
 
-        def finished(task: asyncio.Task, agent: Agent) -> None:
+        def finished(task: asyncio.Task, agent: RunningAgent) -> None:
             nonlocal active
             if not agent.retiring:
                 active -= 1
@@ -305,7 +305,7 @@ class LocalLoad:
                 agents[:] = [a for a in agents if not a.task.done()]
             await asyncio.sleep(TICK_S)
 
-    async def _open(self, pi: int, profile: Any, agents: list[Agent]) -> None:
+    async def _open(self, pi: int, profile: Any, agents: list[RunningAgent]) -> None:
         picker = _TypePicker(self._specs_for(profile))
         start = _clock()
         end = start + profile.duration
@@ -335,7 +335,7 @@ class LocalLoad:
                 agents[:] = [a for a in agents if not a.task.done()]
         await self._sleep_until(end)
 
-    async def _drain(self, agents: list[Agent], grace: float) -> None:
+    async def _drain(self, agents: list[RunningAgent], grace: float) -> None:
         alive = [a for a in agents if not a.task.done()]
         for agent in alive:
             agent.retire()
@@ -348,6 +348,6 @@ class LocalLoad:
             await asyncio.wait(pending, timeout=15)
 
 
-def _cancel(agent: Agent) -> None:
+def _cancel(agent: RunningAgent) -> None:
     if agent.task is not None and not agent.task.done():
         agent.task.cancel()
