@@ -40,7 +40,7 @@ class _TaskRandom:
 
 
 @dataclass
-class World:
+class SharedRunState:
     """What every agent of a run shares (read-only for agents, except the counters)."""
 
     scenario: Any
@@ -76,7 +76,7 @@ class World:
 
 
 class Halted(Exception):
-    """Raised inside an agent when the run is halted (``World.halted``): it leaves at once."""
+    """Raised inside an agent when the run is halted (``SharedRunState.halted``): it leaves at once."""
 
 
 @dataclass
@@ -93,7 +93,7 @@ class RunningAgent:
     scripted agent's behaviour). Runs one session's life. The runner may ``retire`` it (finish the
     current conversation, then leave) or cancel its task (in-flight calls then end as ``interrupted``)."""
 
-    def __init__(self, index: int, spec: Any, world: World, rng, intended_start: float | None = None) -> None:
+    def __init__(self, index: int, spec: Any, world: SharedRunState, rng, intended_start: float | None = None) -> None:
         self.index = index
         self.spec = spec
         self.world = world

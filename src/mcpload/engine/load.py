@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mcpload.engine.agent import RunningAgent, World
+from mcpload.engine.agent import RunningAgent, SharedRunState
 from mcpload.engine.output_check import output_check
 from mcpload.engine.preflight import Preflight
 from mcpload.engine.recording import OutcomeSink
@@ -111,7 +111,7 @@ class LoadContext:
 LoadFactory = Callable[[LoadContext], Awaitable[Load]]
 
 
-def prepare_world(world: World, info: Preflight, scenario: Any) -> World:
+def prepare_world(world: SharedRunState, info: Preflight, scenario: Any) -> SharedRunState:
     """Give ``world`` what preflight learnt about the tools: which are called as tasks, which outputs
     are checked against their schema."""
     world.task_tools = task_tools(info.tools)
@@ -133,7 +133,7 @@ async def local_load(ctx: LoadContext) -> Load:
     """The agents of the run in this process (the default load)."""
     # A segment records into its own recorder, drained at each cut: the interval keeps the drained state.
     staging = ctx.recorder if ctx.segment.is_full else Recorder()
-    world = World(
+    world = SharedRunState(
         ctx.scenario, ctx.target, ctx.info.transport, ctx.info.protocol, staging, OutcomeSink(staging, ctx.secrets)
     )
     return LocalLoad(ctx.scenario, prepare_world(world, ctx.info, ctx.scenario), ctx.seed, ctx.segment)
@@ -149,7 +149,7 @@ class LocalLoad:
         segment: the share of the run this process executes (the whole run by default).
     """
 
-    def __init__(self, scenario: Any, world: World, seed: int, segment: Segment | None = None) -> None:
+    def __init__(self, scenario: Any, world: SharedRunState, seed: int, segment: Segment | None = None) -> None:
         self.scenario = scenario
         self.world = world
         self.recorder = world.recorder
@@ -203,7 +203,7 @@ class LocalLoad:
         return {"backend": "local", "workers": 1, "segments": [str(self.segment)], "lost": []}
 
     def halt(self) -> None:
-        """The watchdog broke a stall: every agent leaves at its next step (``World.halted``)."""
+        """The watchdog broke a stall: every agent leaves at its next step (``SharedRunState.halted``)."""
         self.world.halted = True
 
     async def before_cut(self, n: int) -> None:
