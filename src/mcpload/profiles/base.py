@@ -125,6 +125,13 @@ class ClosedProfile(Profile):
 
     kind: ClassVar[str] = "closed"
 
+    if TYPE_CHECKING:  # every concrete closed profile has it, as a field or a class constant
+
+        @property
+        def graceful_ramp_down(self) -> float:
+            """Seconds an agent removed by a falling target may finish its conversation in."""
+            ...
+
     def target_at(self, t: float) -> int:
         """Agents wanted ``t`` seconds after the profile's start: 0 before 0 and from ``duration`` on.
 
