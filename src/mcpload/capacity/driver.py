@@ -68,7 +68,9 @@ async def run_capacity(
         "broken_at_breaking_point": [
             c for c in (breaking or {}).get("slos", []) if not c["passed"] and c.get("verdict") != "inconclusive"
         ],
-        "dominant_error": dominant_error(breaking, runner.results.get(found.failing)),
+        "dominant_error": dominant_error(
+            breaking, runner.results.get(found.failing) if found.failing is not None else None
+        ),
         "generator_bound": None,
         "recovery": None,
     }
@@ -89,7 +91,8 @@ async def run_capacity(
             capacity["stopped"] = INTERRUPTED
     capacity["verdict"] = verdict(capacity, settings)
     last = steps[-1]["load"] if steps else None
-    results = runner.results.get(found.passing if found.passing is not None else last)
+    kept = found.passing if found.passing is not None else last
+    results = runner.results.get(kept) if kept is not None else None
     if results is not None:
         results = {**results, "capacity": capacity}
     return capacity, results

@@ -194,7 +194,9 @@ class StepRunner:
             "guard": None,
         }
 
-    def _verdict(self, passed: bool, probe: WindowProbe, arrivals: dict | None, interrupted: bool):
+    def _verdict(
+        self, passed: bool, probe: WindowProbe, arrivals: dict[str, Any] | None, interrupted: bool
+    ) -> tuple[str, str | None]:
         """(verdict, why the generator guard tripped or None)."""
         if interrupted:
             return INTERRUPTED, None
