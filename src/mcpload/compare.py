@@ -150,7 +150,8 @@ def load_results(path: str | Path) -> dict[str, Any]:
     for key in ("totals", "operations"):
         if not isinstance(data.get(key), dict):
             raise CompareError(f"{path}: {key}: missing or not an object")
-    return data
+    document: dict[str, Any] = data  # checked above: an object with a results schema
+    return document
 
 
 def _side(entry: dict[str, Any], latency: Any) -> Side:
