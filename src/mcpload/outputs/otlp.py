@@ -19,6 +19,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -109,7 +110,7 @@ class OTLPOutput(Output):
         # Replaced whole (never mutated) on the event loop; read by the SDK's exporter thread.
         self._figures: Figures = figures({}, {})
         self._durations: list[Duration] = []
-        self._semconv: tuple[list, list] = ([], [])  # outputs.otlp_semconv points (MCP conventions)
+        self._semconv: tuple[list[Any], list[Any]] = ([], [])  # outputs.otlp_semconv points (MCP conventions)
         self._common: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._closing = False
@@ -153,7 +154,7 @@ class OTLPOutput(Output):
             make = meter.create_observable_counter if kind == "counter" else meter.create_observable_gauge
             make(name, callbacks=[self._callback(name)], unit=unit, description=description)
 
-    def _callback(self, name: str):
+    def _callback(self, name: str) -> Callable[[Any], list[Any]]:
         from opentelemetry.metrics import Observation
 
         def observe(_options: Any) -> list[Any]:
@@ -309,7 +310,8 @@ def _with_durations(exporter: Any, output: OTLPOutput, resource: Any) -> Any:
             self.shutdown()
 
         def force_flush(self, timeout_millis: float = 10_000) -> bool:
-            return exporter.force_flush(timeout_millis=timeout_millis)
+            flushed: bool = exporter.force_flush(timeout_millis=timeout_millis)
+            return flushed
 
         def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
             if not self._down:

@@ -11,7 +11,7 @@ bound's own HDR bucket, at most 0.1 % above it); ``_sum`` adds bucket midpoints 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import accumulate
 from operator import mul
 from typing import Any
@@ -20,12 +20,14 @@ from hdrh.histogram import HdrHistogram
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
-from prometheus_client.utils import floatToGoString
+from prometheus_client.utils import floatToGoString as _untyped_float_to_go_string
 
 from mcpload.mcp.outcome import KINDS, OK
 from mcpload.metrics.histogram import bucket_index
 from mcpload.outputs.base import Output
 
+#: prometheus_client's text for a bucket bound (``0.001``, ``+Inf``), typed: the library does not annotate it
+floatToGoString: Callable[[float], str] = _untyped_float_to_go_string
 DEFAULT_ADDRESS = "127.0.0.1:9464"
 BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 _BOUNDS_US = tuple(round(b * 1e6) for b in BUCKETS_S)
