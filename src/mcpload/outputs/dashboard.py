@@ -24,11 +24,14 @@ import secrets
 import signal
 import socket
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from mcpload.outputs.base import Output
+
+if TYPE_CHECKING:
+    from mcpload.metrics.recorder import Recorder
 
 DEFAULT_ADDRESS = "127.0.0.1:5665"
 MAX_CLIENTS = 8
@@ -111,7 +114,7 @@ class DashboardOutput(Output):
         self._sock = sock
 
     # Output
-    def start(self, meta: dict[str, Any], recorder: Any) -> None:
+    def start(self, meta: dict[str, Any], recorder: Recorder) -> None:
         from mcpload.outputs.dashboard_page import render_page
 
         if self._sock is None:

@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from mcpload.outputs.base import Output
@@ -34,6 +34,9 @@ from mcpload.outputs.otlp_metrics import (
     figures,
     sdk_histogram,
 )
+
+if TYPE_CHECKING:
+    from mcpload.metrics.recorder import Recorder
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4318"
 METRICS_PATH = "/v1/metrics"
@@ -103,7 +106,7 @@ class OTLPOutput(Output):
         self.run_id = run_id or uuid.uuid4().hex
         self.exports = 0  # export attempts (the SDK retries each within timeout_s)
         self.failed_exports = 0
-        self._recorder: Any = None
+        self._recorder: Recorder | None = None
         self._provider: Any = None
         self._exporter: Any = None
         self._started_ns = 0
@@ -117,7 +120,7 @@ class OTLPOutput(Output):
         self._log = _LastMessage()
         self._propagate: bool | None = None
 
-    def start(self, meta: dict[str, Any], recorder: Any) -> None:
+    def start(self, meta: dict[str, Any], recorder: Recorder) -> None:
         """Create the meter provider with the run's resource attributes; exports begin."""
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
         from opentelemetry.sdk.metrics import MeterProvider

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from itertools import accumulate
 from operator import mul
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hdrh.histogram import HdrHistogram
 from prometheus_client import CollectorRegistry, start_http_server
@@ -25,6 +25,9 @@ from prometheus_client.utils import floatToGoString as _untyped_float_to_go_stri
 from mcpload.mcp.outcome import KINDS, OK
 from mcpload.metrics.histogram import bucket_index
 from mcpload.outputs.base import Output
+
+if TYPE_CHECKING:
+    from mcpload.metrics.recorder import Recorder
 
 #: prometheus_client's text for a bucket bound (``0.001``, ``+Inf``), typed: the library does not annotate it
 floatToGoString: Callable[[float], str] = _untyped_float_to_go_string
@@ -212,7 +215,7 @@ class PrometheusOutput(Output):
         self.registry = CollectorRegistry(auto_describe=True)
         self.collector = RunCollector()
         self.registry.register(self.collector)
-        self._recorder: Any = None
+        self._recorder: Recorder | None = None
         self._server: Any = None
         self._thread: Any = None
 
@@ -239,7 +242,7 @@ class PrometheusOutput(Output):
             server.server_close()
             self._thread.join(5)
 
-    def start(self, meta: dict[str, Any], recorder: Any) -> None:
+    def start(self, meta: dict[str, Any], recorder: Recorder) -> None:
         """Label the run and start serving."""
         target = meta.get("target") or {}
         if isinstance(target, dict):
