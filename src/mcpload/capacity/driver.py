@@ -4,7 +4,7 @@ and the results document it belongs in (the run at the ceiling)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcpload.capacity.analysis import dominant_error, first_broken, knee, point, step_at
 from mcpload.capacity.measure import StepRunner
@@ -13,13 +13,17 @@ from mcpload.capacity.search import CEILING_FOUND, GENERATOR_BOUND, INTERRUPTED,
 from mcpload.capacity.settings import Settings
 from mcpload.capacity.slo import Slo
 
+if TYPE_CHECKING:
+    from mcpload.mcp.target import Target
+    from mcpload.scenario.model import Scenario
+
 
 async def run_capacity(
-    scenario: Any,
+    scenario: Scenario,
     slos: tuple[Slo, ...],
     settings: Settings,
     *,
-    target: Any = None,
+    target: Target | None = None,
     seed: int | None = None,
     annotators: Callable[[], list[Any]] | None = None,
     on_step: Callable[[dict[str, Any]], None] | None = None,
