@@ -4,14 +4,24 @@ parsed once (every problem reported with its path) and evaluated against ``Recor
 from __future__ import annotations
 
 import difflib
-import operator
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from mcpload.mcp.outcome import KINDS, OK
 from mcpload.metrics.histogram import percentile_key
+from mcpload.metrics.limits import (
+    DURATION_UNITS_MS,
+    NUMBER_PATTERN,
+    OPERATOR_PATTERN,
+    UNITS_TEXT,
+    LimitError,
+    UnknownUnitError,
+    holds,
+    parse_duration_ms,
+    unit_meant,
+)
 
 LATENCY_AGGREGATIONS = ("p", "avg", "min", "max", "med")
 
@@ -41,25 +51,14 @@ AGGREGATIONS = ("rate", "count", "value", "severity", "avg", "min", "max", "med"
 #: the severity of a run without findings (``severity == none``).
 SEVERITIES = ("info", "warning", "critical")
 SEVERITY_RANK = {"none": 0, **{name: i + 1 for i, name in enumerate(SEVERITIES)}}
-OPERATORS: dict[str, Callable[[float, float], bool]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
-DURATION_UNITS = {"us": 0.001, "µs": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}  # to ms
-# Spellings too far from the real unit for difflib to suggest it.
-_UNIT_HINTS = {"sec": "s", "secs": "s", "second": "s", "seconds": "s", "msec": "ms", "millis": "ms", "min": "m"}
 SPEC_KEYS = ("threshold", "abort_on_fail", "delay_abort_eval")
 ERROR_KINDS = tuple(k for k in KINDS if k != OK)
 
 _METRIC = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\{(.*)\})?\s*$", re.DOTALL)
-_OPERATOR = re.compile(r"<=|>=|==|!=|<|>|=")
+_OPERATOR = re.compile(OPERATOR_PATTERN + "|=")  # a lone "=" is found to say "did you mean '=='?"
 _PERCENTILE = re.compile(r"^p\(\s*([0-9]*\.?[0-9]+)\s*\)$")
 _LOOKS_LIKE_PERCENTILE = re.compile(r"^p\s*\(?\s*([0-9]*\.?[0-9]+)\s*\)?$", re.IGNORECASE)
-_NUMBER = re.compile(r"^([+-]?[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([^\s0-9]*)$")
+_NUMBER = re.compile(rf"^({NUMBER_PATTERN})\s*([^\s0-9]*)$")
 
 
 #: a parsed metric expression: (as written, name, tags)
@@ -250,19 +249,15 @@ def _parse_limit(text: str, name: str, aggregation: str, where: str, problems: l
 
 def _duration_ms(value: object, default_unit: str, where: str, problems: list[str]) -> float | None:
     """A duration in ms: ``400ms``, ``1.5s``, ``2m``, ``500us``; a bare number is in ``default_unit``."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        problems.append(f"{where}: expected a duration like '400ms' or '2s', got {value!r}")
-        return None
-    match = _NUMBER.match(str(value).strip())
-    if not match:
-        problems.append(f"{where}: expected a duration like '400ms' or '2s', got {value!r}")
-        return None
-    unit = match.group(2) or default_unit
-    if unit not in DURATION_UNITS:
-        hint = f" (did you mean {_UNIT_HINTS[unit]!r}?)" if unit in _UNIT_HINTS else _suggest(unit, DURATION_UNITS)
-        problems.append(f"{where}: unknown unit {unit!r}{hint} (units: us, ms, s, m, h)")
-        return None
-    return float(match.group(1)) * DURATION_UNITS[unit]
+    try:
+        return parse_duration_ms(value, default_unit)
+    except UnknownUnitError as exc:
+        meant = unit_meant(exc.unit)
+        hint = f" (did you mean {meant!r}?)" if meant else _suggest(exc.unit, DURATION_UNITS_MS)
+        problems.append(f"{where}: unknown unit {exc.unit!r}{hint} (units: {UNITS_TEXT})")
+    except LimitError as exc:
+        problems.append(f"{where}: {exc}")
+    return None
 
 
 # --- evaluation -------------------------------------------------------------------------------
@@ -365,7 +360,7 @@ def evaluate(thresholds: Iterable[Threshold], snapshot: dict[str, Any]) -> list[
     out = []
     for t in thresholds:
         value = measure(t, snapshot)
-        passed = True if value is None else OPERATORS[t.op](value, t.limit)
+        passed = True if value is None else holds(value, t.op, t.limit)
         out.append(
             {
                 "metric": t.metric,
@@ -386,6 +381,6 @@ def should_abort(thresholds: Iterable[Threshold], snapshot: dict[str, Any], elap
         if not t.abort_on_fail or elapsed_s < t.delay_abort_eval_s:
             continue
         value = measure(t, snapshot)
-        if value is not None and not OPERATORS[t.op](value, t.limit):
+        if value is not None and not holds(value, t.op, t.limit):
             return t
     return None
