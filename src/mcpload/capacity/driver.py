@@ -14,7 +14,7 @@ from mcpload.capacity.settings import Settings
 from mcpload.capacity.slo import Slo
 
 if TYPE_CHECKING:
-    from mcpload.mcp.target import Target
+    from mcpload.mcp.connect import Target
     from mcpload.scenario.model import Scenario
 
 

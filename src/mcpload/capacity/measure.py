@@ -17,7 +17,7 @@ from mcpload.profiles import parse_profiles
 
 if TYPE_CHECKING:
     from mcpload.engine.runner import RunReport
-    from mcpload.mcp.target import Target
+    from mcpload.mcp.connect import Target
     from mcpload.scenario.model import Scenario
 
 PASS, FAIL, GENERATOR_BOUND, INTERRUPTED = "pass", "fail", "generator-bound", "interrupted"

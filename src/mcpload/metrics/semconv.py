@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from hdrh.histogram import HdrHistogram
 
-from mcpload.mcp.outcome import Outcome
 from mcpload.metrics.histogram import Timing
+from mcpload.outcome import Outcome
 
 if TYPE_CHECKING:
     from mcpload.metrics.recorder import Recorder  # the recorder imports this module

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcpload.mcp.outcome import KINDS, OK
 from mcpload.metrics.counters import Counters
 from mcpload.metrics.histogram import LatencySummary
+from mcpload.outcome import KINDS, OK
 
 TOP_ERRORS = 10
 

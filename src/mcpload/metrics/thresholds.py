@@ -9,7 +9,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-from mcpload.mcp.outcome import KINDS, OK
 from mcpload.metrics.histogram import percentile_key
 from mcpload.metrics.limits import (
     DURATION_UNITS_MS,
@@ -22,6 +21,7 @@ from mcpload.metrics.limits import (
     parse_duration_ms,
     unit_meant,
 )
+from mcpload.outcome import KINDS, OK
 
 LATENCY_AGGREGATIONS = ("p", "avg", "min", "max", "med")
 

@@ -22,8 +22,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString as _untyped_float_to_go_string
 
-from mcpload.mcp.outcome import KINDS, OK
 from mcpload.metrics.histogram import bucket_index
+from mcpload.outcome import KINDS, OK
 from mcpload.outputs.base import Output
 
 if TYPE_CHECKING:
