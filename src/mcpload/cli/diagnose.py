@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from mcpload.cli_support import EXIT_FAILED, EXIT_UNREACHABLE, CaFile, Insecure, _fail, connection_target
+from mcpload.cli.support import EXIT_FAILED, EXIT_UNREACHABLE, CaFile, Insecure, _fail, connection_target
 
 
 def diagnose(
