@@ -20,9 +20,9 @@ import pytest
 import mcpload.engine.agent as agent_module
 from mcpload.engine.agent import Agent, World
 from mcpload.engine.rng import AgentRandom
-from mcpload.mcp.outcome import OK, RPC_ERROR, Outcome
 from mcpload.mcp.session import Session
 from mcpload.mcp.target import Target
+from mcpload.outcome import OK, RPC_ERROR, Outcome
 from mcpload.scenario import Scenario
 
 SERVER = [sys.executable, str(Path(__file__).resolve().parents[1] / "stdio_session.py")]

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcpload.mcp.outcome import PROTOCOL, TIMEOUT, TRANSPORT
+from mcpload.outcome import PROTOCOL, TIMEOUT, TRANSPORT
 from mcpload.transports.base import CallFailure
 from mcpload.transports.http1 import MAX_HEAD_BYTES, MAX_HEADERS, Connection, Origin, Pool
 

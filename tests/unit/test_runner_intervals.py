@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 
 import mcpload.engine.runner as runner_module
 from mcpload.engine.runner import Runner, RunOptions
-from mcpload.mcp.outcome import OK, TIMEOUT, Outcome
 from mcpload.metrics import Recorder, read_intervals
+from mcpload.outcome import OK, TIMEOUT, Outcome
 from mcpload.scenario import Scenario
 
 T0 = 1000.0  # the virtual clock's reading when the run starts
@@ -76,7 +76,7 @@ _real_sleep = asyncio.sleep
 
 
 class ScriptedLoad:
-    """A load that records ``schedule`` (seconds after the start, outcome kind) and ends at ``end``."""
+    """A ``Load`` that records ``schedule`` (seconds after the start, outcome kind) and ends at ``end``."""
 
     def __init__(self, clock: VirtualClock, schedule: list[tuple[float, str]], end: float) -> None:
         self.recorder = Recorder()
@@ -100,8 +100,20 @@ class ScriptedLoad:
     def cancel_all(self) -> None:
         pass
 
+    def halt(self) -> None:
+        pass
+
+    async def before_cut(self, n: int) -> None:
+        pass
+
+    def take_loop_lag_ms(self) -> float | None:
+        return None  # the agents' loop is the runner's
+
     def extras(self) -> dict[str, Any]:
         return {}
+
+    def execution(self) -> dict[str, Any]:
+        return {"backend": "local", "workers": 1, "segments": ["1/1"], "lost": []}
 
 
 SCENARIO = Scenario.from_dict(

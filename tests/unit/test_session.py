@@ -19,8 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mcpload.mcp import eras
-from mcpload.mcp.outcome import INTERRUPTED, OK, PROTOCOL, RPC_ERROR, SESSION_EXPIRED, TIMEOUT, TRANSPORT, Outcome
 from mcpload.mcp.session import Session
+from mcpload.outcome import INTERRUPTED, OK, PROTOCOL, RPC_ERROR, SESSION_EXPIRED, TIMEOUT, TRANSPORT, Outcome
 from mcpload.transports.stdio import Stdio
 
 SERVER = [sys.executable, str(Path(__file__).resolve().parents[1] / "stdio_session.py")]
