@@ -31,6 +31,7 @@ async def test_a_healthy_demo_server_draws_no_finding():
     server_findings = [f for f in results["findings"] if f["id"] != "generator-bound"]
     assert server_findings == [], server_findings
     assert all(iv["loop_lag_ms"] >= 0 for iv in results["intervals"])
+    assert results["resources"]["drain"]["samples"]  # the drain was sampled, and drew no leak
 
 
 async def test_timeout_cliff_names_the_cut():
@@ -59,9 +60,15 @@ async def test_session_leak_reports_the_memory_kept_per_session():
         ),
     )  # fmt: skip
     (leak,) = [f for f in results["findings"] if f["id"] == "session-leak"]
-    per_session = leak["evidence"]["retained_bytes_per_session"]
+    evidence = leak["evidence"]
+    # measured after the drain: every session had ended (DELETE) and the memory stayed
+    drain = results["resources"]["drain"]
+    assert drain["samples"] and not drain["cut_short"] and evidence["rss_after_drain_bytes"] == drain["rss_bytes"]
+    assert evidence["drain_s"] >= 2.5
+    per_session = evidence["retained_bytes_per_session"]
     assert 128 * 1024 <= per_session <= 384 * 1024  # 256 KiB kept per session, give or take the sampling
-    assert leak["evidence"]["sessions_opened"] >= 100
+    assert evidence["sessions_opened"] >= 100
+    assert evidence["retained_bytes"] >= 0.5 * evidence["growth_bytes"]
 
 
 async def test_connection_limit_states_the_number():
