@@ -162,21 +162,35 @@ async def test_unknown_session_status_seen_in_a_run_after_a_restart():
     assert "restart-recovery" in ids(results)
 
 
+PROBES = {"unknown-session-status": "unknown session", "delete-ignored": "DELETE", "origin-not-validated": "Origin"}
+
+
 @pytest.mark.parametrize(
-    ("flaws", "expected"),
-    [((), set()), (("--flaw", "unknown-session-400"), {"unknown-session-status"})],
+    ("flaw", "expected"),
+    [
+        (None, None),
+        ("unknown-session-400", "unknown-session-status"),
+        ("ignore-delete", "delete-ignored"),
+        ("no-origin-check", "origin-not-validated"),
+    ],
 )
-async def test_diagnose_probes_the_unknown_session_status(flaws, expected):
+async def test_diagnose_probes_fire_on_their_flaw_and_only_there(flaw, expected):
     from mcpload.demo.launch import demo_server
     from mcpload.diagnose import diagnose
     from mcpload.mcp.target import Target
 
+    flaws = ("--flaw", flaw) if flaw else ()
     with demo_server(extra_args=("--latency", "1", *flaws)) as url:
         diag = await diagnose(Target(url=url, protocol="2025-11-25"), call_tools=False)
-    assert {f["id"] for f in diag.findings} == expected
+    findings = {f["id"]: f for f in diag.findings}
+    assert set(findings) == ({expected} if expected else set())
     names = {c.name: c.status for c in diag.checks}
-    assert names["probe: unknown session"] == ("WARN" if expected else "PASS")
-    assert names["probe: DELETE"] == "PASS" and names["probe: Origin"] == "PASS"
+    for finding, probe in PROBES.items():  # the probe of the flaw warns; every other one passes
+        assert names[f"probe: {probe}"] == ("WARN" if finding == expected else "PASS"), (probe, names)
+    if expected == "delete-ignored":  # answered as if ended, and the session went on answering
+        assert findings[expected]["evidence"] == {"delete_status": 200, "after_status": 200}
+    if expected == "origin-not-validated":
+        assert 200 <= findings[expected]["evidence"]["status"] < 300
     assert not diag.failed  # a spec deviation is a warning, the server still works
 
 
