@@ -226,3 +226,14 @@ async def test_the_drain_samples_apart_from_the_run_and_ends_on_a_cut():
     results = {"totals": {"calls": 1}, "intervals": [], "duration_s": 1.0}
     none.annotate_results(results)
     assert results["resources"]["drain"] is None
+
+
+def test_the_resources_block_states_the_memory_after_the_drain():
+    from mcpload.monitor.render import resource_lines
+
+    resources = {"summary": {}, "derived": {}, "processes": [], "baseline": {"rss_bytes": 50 << 20}}
+    drained = {**resources, "drain": {"duration_s": 3.0, "rss_bytes": 130 << 20}}
+    (line,) = [x for x in resource_lines(drained) if "after the load" in x]
+    assert "130 MiB" in line and "+80 MiB" in line and "3.0 s" in line
+    for odd in (None, {"rss_bytes": None}, {"rss_bytes": "x", "duration_s": "y"}, "drain"):
+        assert not [x for x in resource_lines({**resources, "drain": odd}) if "after the load" in x]
