@@ -20,8 +20,8 @@ import pytest
 import mcpload.engine.agent as agent_module
 from mcpload.engine.agent import Agent, World
 from mcpload.engine.rng import AgentRandom
+from mcpload.mcp.connect import Target
 from mcpload.mcp.session import Session
-from mcpload.mcp.target import Target
 from mcpload.outcome import OK, RPC_ERROR, Outcome
 from mcpload.scenario import Scenario
 

@@ -53,7 +53,8 @@ def session_leak(view: RunView) -> list[Finding]:
     points = [p for p in points if p[3] >= 0]
     if len(points) < 4:
         return []
-    baseline = view.num(view.section("resources").get("baseline"), "rss_bytes", points[0][3])
+    resources = view.section("resources")
+    baseline = view.num(resources.get("baseline"), "rss_bytes", points[0][3])
     xs, ys = [float(p[1]) for p in points], [p[3] for p in points]
     fit = _fit(xs, ys)
     if fit is None:
