@@ -67,8 +67,7 @@ def peak_agents(scenario: Any) -> int:
     """An upper bound of the agents the scenario runs at once (profiles summed)."""
     total = 0
     for profile in scenario.profiles:
-        cap = profile.max_agents
-        total += cap() if callable(cap) else int(cap)
+        total += profile.max_agents
     return total
 
 

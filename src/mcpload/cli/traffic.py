@@ -102,7 +102,7 @@ def analyze(
     """What recorded traffic looks like: sessions, conversations, think/idle fits, burstiness, tool mix, personas."""
     import json
 
-    from mcpload.outputs.atomic import write_text_atomic
+    from mcpload.atomic import write_text_atomic
     from mcpload.traffic.analysis import analyze as run_analysis
     from mcpload.traffic.page import write_page
     from mcpload.traffic.summary_text import text_summary

@@ -5,8 +5,12 @@ included) without the session knowing about metrics."""
 from __future__ import annotations
 
 from contextvars import ContextVar
+from typing import TYPE_CHECKING
 
 from mcpload.outcome import INTERRUPTED, Outcome
+
+if TYPE_CHECKING:
+    from mcpload.metrics import Recorder
 
 #: True while an agent re-sends a call under its retry policy
 retrying: ContextVar[bool] = ContextVar("mcpload_retrying", default=False)
@@ -23,7 +27,7 @@ class OutcomeSink:
 
     __slots__ = ("interrupted", "recorder", "secrets")
 
-    def __init__(self, recorder, secrets: frozenset[str] = frozenset()) -> None:
+    def __init__(self, recorder: Recorder, secrets: frozenset[str] = frozenset()) -> None:
         self.recorder = recorder
         self.interrupted = 0
         self.secrets = tuple(s for s in secrets if s)

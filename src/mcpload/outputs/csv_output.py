@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from mcpload.atomic import write_atomic
 from mcpload.metrics.intervals import INTERVAL_FIELDS
 from mcpload.outcome import KINDS, OK
-from mcpload.outputs.atomic import write_atomic
 from mcpload.outputs.base import Output
 
 ERROR_KINDS = tuple(kind for kind in KINDS if kind != OK)

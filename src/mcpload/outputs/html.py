@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from mcpload import __version__
+from mcpload.atomic import write_text_atomic
 from mcpload.findings import findings_of
 from mcpload.outputs import html_charts as charts
 from mcpload.outputs import html_context as ctx
-from mcpload.outputs.atomic import write_text_atomic
 from mcpload.outputs.base import Output
 from mcpload.outputs.findings_text import evidence_text, span_text
 from mcpload.outputs.html_series import series_chart
