@@ -12,11 +12,11 @@ from typing import Annotated, Any
 
 import typer
 
+from mcpload import exit_codes
 from mcpload.cli import integrations as cli_integrations
 from mcpload.cli import monitor as cli_monitor
 from mcpload.cli import plan as cli_plan
 from mcpload.cli.support import (
-    EXIT_OUTPUT_LOST,
     AllowPython,
     CaFile,
     Insecure,
@@ -26,7 +26,6 @@ from mcpload.cli.support import (
     _with_target_secrets,
 )
 
-EXIT_GENERATOR_BOUND, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 1, 2, 3, 130
 PANEL = "Search"
 
 
@@ -127,7 +126,7 @@ def capacity(
         )
     except (SloError, ScenarioError, ValueError) as exc:
         typer.echo(f"mcpload: {exc}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(exit_codes.USAGE) from None
     unit = "agents" if by == "agents" else "new sessions/s"
     cli_plan.guard_host(scenario, target, allow_host, f"capacity search from {start:g} up to {max_load:g} {unit}")
     cli_integrations.check_summary_md(summary_md)
@@ -173,7 +172,7 @@ def execute_capacity(
         return exc.code
     except ServerStartError as exc:
         typer.echo(f"mcpload: {exc}", err=True)
-        return EXIT_UNREACHABLE
+        return exit_codes.UNREACHABLE
     render_capacity(terminal_safe(found))  # what the server said, made harmless for the terminal
     lost = False
     if results is not None:
@@ -190,10 +189,10 @@ def execute_capacity(
     if not cli_integrations.write_summary_md(summary_md, results if results is not None else {"capacity": found}):
         lost = True
     if found["stopped"] == "interrupted":
-        return EXIT_INTERRUPTED
+        return exit_codes.INTERRUPTED
     if lost:
-        return EXIT_OUTPUT_LOST
-    return EXIT_GENERATOR_BOUND if found["stopped"] == "generator-bound" else 0
+        return exit_codes.OUTPUT_LOST
+    return exit_codes.GENERATOR_BOUND if found["stopped"] == "generator-bound" else 0
 
 
 def demo_capacity(seed: int | None, out: Path, quiet: bool) -> int:

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
+from mcpload import exit_codes
 from mcpload.cli import integrations as cli_integrations
 from mcpload.cli.support import (
     DEMO_HTML,
-    EXIT_THRESHOLDS,
     _demo_html,
     _execute,
     _fail,
@@ -66,7 +66,7 @@ def demo(
         server_pid = own_child("serve-demo")  # monitored: the "resources" answer
         monitor = MonitorConfig(pids=(server_pid,)) if server_pid is not None else None
         code = _execute(scenario, None, seed, out, quiet, outputs=outputs, html=_demo_html(html), monitor=monitor)
-    if capacity_out is not None and code in (0, EXIT_THRESHOLDS):
+    if capacity_out is not None and code in (0, exit_codes.THRESHOLDS):
         from mcpload.cli.capacity import demo_capacity
 
         demo_capacity(seed, capacity_out, quiet)

@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from mcpload.cli.support import EXIT_FAILED, EXIT_UNREACHABLE, CaFile, Insecure, _fail, connection_target
+from mcpload import exit_codes
+from mcpload.cli.support import CaFile, Insecure, _fail, connection_target
 
 
 def diagnose(
@@ -72,9 +73,9 @@ def diagnose(
 
         render(diag)
     if not diag.connected:
-        raise _fail(f"{target.describe()}: not reachable as an MCP server ({diag.error})", EXIT_UNREACHABLE)
+        raise _fail(f"{target.describe()}: not reachable as an MCP server ({diag.error})", exit_codes.UNREACHABLE)
     if diag.failed:
-        raise typer.Exit(EXIT_FAILED)
+        raise typer.Exit(exit_codes.FAILED)
 
 
 def _confirm_calls(yes: bool):

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from mcpload.cli.support import EXIT_UNREACHABLE, _fail, connection_target
+from mcpload import exit_codes
+from mcpload.cli.support import _fail, connection_target
 
 
 def init(
@@ -75,7 +76,7 @@ def init(
         )
         result = run(scaffold.build_scenario(target, options))
     except scaffold.DiscoveryError as exc:
-        raise _fail(str(exc), EXIT_UNREACHABLE) from None
+        raise _fail(str(exc), exit_codes.UNREACHABLE) from None
     except ValueError as exc:  # TraceError included: it names the file and line
         raise _fail(str(exc)) from None
     if to_stdout:

@@ -7,10 +7,9 @@ from typing import Annotated
 
 import typer
 
+from mcpload import exit_codes
 from mcpload.cli.distributed import report_lost
 from mcpload.cli.support import (
-    EXIT_OUTPUT_LOST,
-    EXIT_THRESHOLDS,
     _check_files,
     _check_html,
     _fail,
@@ -69,4 +68,4 @@ def merge(
         out_ok = False
     html_ok = _write_html_report(results, html)
     passed = all(t["passed"] for t in results.get("thresholds", []))
-    raise typer.Exit((0 if html_ok and out_ok else EXIT_OUTPUT_LOST) if passed else EXIT_THRESHOLDS)
+    raise typer.Exit((0 if html_ok and out_ok else exit_codes.OUTPUT_LOST) if passed else exit_codes.THRESHOLDS)

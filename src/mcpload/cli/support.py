@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
+from mcpload import exit_codes
 
 AllowPython = Annotated[
     bool,
@@ -31,7 +31,7 @@ AllowPython = Annotated[
 DEBUG = {"on": os.environ.get("MCPLOAD_DEBUG") == "1"}
 
 
-def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+def _fail(message: str, code: int = exit_codes.USAGE) -> typer.Exit:
     """The one-line failure (``mcpload: …``) and its exit; with ``--debug`` the exception being handled,
     if any, is printed first."""
     from mcpload.redaction import CONSOLE_SECRETS, redact
@@ -58,9 +58,7 @@ def _parse_headers(values: list[str] | None) -> dict[str, str]:
     return headers
 
 
-EXIT_THRESHOLDS, EXIT_INTERRUPTED = 99, 130
 #: the run finished, but an output file could not be written (each lost one is named in a line)
-EXIT_OUTPUT_LOST = 4
 
 
 def _execute(
@@ -127,7 +125,7 @@ def _execute(
         return exc.code
     except ServerStartError as exc:
         typer.echo(f"mcpload: {exc}", err=True)
-        return EXIT_UNREACHABLE
+        return exit_codes.UNREACHABLE
     render_summary(report.results)
     render_resources(terminal_safe(report.results))
     from mcpload.cli.distributed import report_lost
@@ -142,10 +140,10 @@ def _execute(
         if problem:
             typer.echo(f"mcpload: {problem}", err=True)
     if report.interrupted:
-        return EXIT_INTERRUPTED
+        return exit_codes.INTERRUPTED
     if not report.thresholds_passed:
-        return EXIT_THRESHOLDS
-    return EXIT_OUTPUT_LOST if lost else 0
+        return exit_codes.THRESHOLDS
+    return exit_codes.OUTPUT_LOST if lost else 0
 
 
 def _write_outputs(results: dict, secrets, *, out, intervals, html, junit, csv, summary_md=None) -> list[str]:

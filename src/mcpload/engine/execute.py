@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from mcpload import exit_codes
 from mcpload.distributed.remote import RemoteLoad
 from mcpload.distributed.worker import SegmentWorker
 from mcpload.engine.agent import World
@@ -214,7 +215,7 @@ def _refuse_ping(scenario: Any, version: str) -> None:
                 raise PreflightError(
                     f"{scenario.source}: {step.path}: ping is not part of protocol {version}, which the server "
                     "speaks (remove the step, or set target.protocol to 2025-11-25)",
-                    2,
+                    exit_codes.USAGE,
                 )
 
 
@@ -226,13 +227,14 @@ def _canary(scenario: Any, target: Any, info: Any) -> Any:
         return None
     if target.url is None:
         raise PreflightError(
-            f"{scenario.source}: options.canary: needs an HTTP target (a stdio one would be a second server)", 2
+            f"{scenario.source}: options.canary: needs an HTTP target (a stdio one would be a second server)",
+            exit_codes.USAGE,
         )
     if spec.call == "ping" and info.era == "modern":
         raise PreflightError(
             f"{scenario.source}: options.canary: ping is not part of protocol {info.protocol_version}, which the "
             "server speaks (name a cheap, read-only tool instead)",
-            2,
+            exit_codes.USAGE,
         )
     from mcpload.engine.canary import Canary
 
