@@ -13,8 +13,8 @@ import orjson
 import pytest
 
 from mcpload.cli.distributed import parse_start_at, peak_agents, resolve_workers
-from mcpload.mcp.outcome import Outcome
 from mcpload.metrics import Recorder
+from mcpload.outcome import Outcome
 from mcpload.profiles import Segment, parse_profiles
 
 

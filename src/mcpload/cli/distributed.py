@@ -120,9 +120,12 @@ def distribution(
     scenario: Any, workers: str, segment: str | None, start_at: str | None, ray: str | None, recipe_args: dict
 ) -> dict[str, Any]:
     """The split-run keyword arguments of ``run_scenario`` from the options. Raises ValueError (exit 2)."""
+    from mcpload.distributed.loads import split_load
     from mcpload.profiles import Segment
 
-    out: dict[str, Any] = {"workers": resolve_workers(workers, scenario, ray)}
+    out: dict[str, Any] = {}
+    count = resolve_workers(workers, scenario, ray)
+    recipe = None
     if segment is not None:
         try:
             out["segment"] = Segment.parse(segment)
@@ -133,8 +136,8 @@ def distribution(
         from mcpload.distributed.ray_backend import require_ray
 
         require_ray()
-        out["ray"] = ray
-        out["recipe"] = functools.partial(build_scenario_and_target, _absolute(recipe_args))
+        recipe = functools.partial(build_scenario_and_target, _absolute(recipe_args))
+    out["load"] = split_load(count, ray, recipe)
     return out
 
 

@@ -16,8 +16,8 @@ from mcpload.engine.pacing import Backoff, OutageTracker
 from mcpload.engine.recording import OutcomeSink, retrying
 from mcpload.engine.rng import AgentRandom
 from mcpload.engine.watchdog import Stalled
-from mcpload.mcp.outcome import HTTP_ERROR, TIMEOUT, TRANSPORT, Outcome
 from mcpload.mcp.session import Session
+from mcpload.outcome import HTTP_ERROR, TIMEOUT, TRANSPORT, Outcome
 from mcpload.scenario import RenderContext, TemplateRenderError
 from mcpload.scenario import model as m
 

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 from mcpload.inputs import header_problem, url_problem
 from mcpload.mcp import eras
 from mcpload.mcp.oauth import ClientCredentials, OAuthConfig
-from mcpload.mcp.outcome import HTTP_ERROR, PROTOCOL, RPC_ERROR, Outcome
 from mcpload.mcp.session import OutcomeObserver, Session
+from mcpload.outcome import HTTP_ERROR, PROTOCOL, RPC_ERROR, Outcome
 from mcpload.redaction import safe_url
 from mcpload.transports.base import Transport
 from mcpload.transports.http1 import Origin, Pool, tls_context

@@ -41,7 +41,7 @@ def _strict(properties: dict[str, Any], required: tuple[str, ...] = (), **extra:
 
 def _defs() -> dict[str, Any]:
     from mcpload.mcp import eras
-    from mcpload.mcp.outcome import KINDS, OK
+    from mcpload.outcome import KINDS, OK
     from mcpload.profiles.processes import DISTRIBUTIONS
     from mcpload.scenario.data import MODES as DATA_MODES
     from mcpload.scenario.distributions import KINDS as DISTRIBUTION_KINDS

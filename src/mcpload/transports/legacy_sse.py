@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from mcpload.mcp.outcome import PROTOCOL, SESSION_EXPIRED, TIMEOUT, TRANSPORT
+from mcpload.outcome import PROTOCOL, SESSION_EXPIRED, TIMEOUT, TRANSPORT
 from mcpload.transports.base import CallFailure, short
 from mcpload.transports.correlated import Correlated
 from mcpload.transports.exchange import EventStream, Exchange, http_failure

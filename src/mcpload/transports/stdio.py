@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from mcpload.mcp.outcome import SESSION_EXPIRED, TIMEOUT, TRANSPORT
+from mcpload.outcome import SESSION_EXPIRED, TIMEOUT, TRANSPORT
 from mcpload.transports.base import CallFailure
 from mcpload.transports.correlated import SNIFF_BYTES, Correlated
 

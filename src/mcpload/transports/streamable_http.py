@@ -13,7 +13,7 @@ import base64
 import contextlib
 from collections.abc import Callable
 
-from mcpload.mcp.outcome import PROTOCOL, TIMEOUT
+from mcpload.outcome import PROTOCOL, TIMEOUT
 from mcpload.transports.base import CallFailure, Reply, Transport, short
 from mcpload.transports.exchange import STREAM_ENDED, EventStream, Exchange
 from mcpload.transports.http1 import Origin, Pool
