@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,9 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
+from mcpload.distributed.sizing import AGENTS_PER_WORKER, MAX_WORKERS, auto_workers
+
 PANEL = "Split runs"
-#: ``--workers auto``: one worker process per this many agents at the peak, up to the cores
-AGENTS_PER_WORKER = 1000
 
 Workers = Annotated[
     str,
@@ -57,19 +56,8 @@ Ray = Annotated[
 ]
 
 
-#: the most worker processes one machine may be asked for (more would be a fork bomb, not a load test)
-MAX_WORKERS = 1024
 #: the furthest ``--start-at`` may lie in the future
 START_AT_HORIZON_S = 366 * 24 * 3600.0
-
-
-def peak_agents(scenario: Any) -> int:
-    """An upper bound of the agents the scenario runs at once (profiles summed)."""
-    total = 0
-    for profile in scenario.profiles:
-        cap = profile.max_agents
-        total += cap() if callable(cap) else int(cap)
-    return total
 
 
 def resolve_workers(text: str, scenario: Any, ray: str | None) -> int:
@@ -77,8 +65,7 @@ def resolve_workers(text: str, scenario: Any, ray: str | None) -> int:
     if text == "auto":
         if ray:
             return 0  # the Ray backend asks the cluster
-        cores = os.cpu_count() or 1
-        return max(1, min(cores, math.ceil(peak_agents(scenario) / AGENTS_PER_WORKER)))
+        return auto_workers(scenario)
     try:
         n = int(text)
     except ValueError:
