@@ -10,6 +10,7 @@ import typer
 
 from mcpload import exit_codes
 from mcpload.cli.support import _fail, connection_target
+from mcpload.transports.registry import CHOICES_HELP as TRANSPORT_CHOICES
 
 
 def init(
@@ -30,7 +31,7 @@ def init(
     no_calls: Annotated[
         bool, typer.Option("--no-calls", help="Do not try the read-only tools' arguments against the server")
     ] = False,
-    transport: Annotated[str, typer.Option(help="auto | http | sse | stdio")] = "auto",
+    transport: Annotated[str, typer.Option(help=TRANSPORT_CHOICES)] = "auto",
     protocol: Annotated[str, typer.Option(help="auto, or a protocol version such as 2025-11-25")] = "auto",
     header: Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra HTTP header 'Name: value'")] = None,
     bearer_env: Annotated[

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from mcpload import exit_codes
-from mcpload.mcp.target import Target, connect
+from mcpload.mcp.connect import Target, connect
 
 
 class PreflightError(Exception):
