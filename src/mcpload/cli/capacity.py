@@ -21,8 +21,7 @@ from mcpload.cli.support import (
     CaFile,
     Insecure,
     _check_files,
-    _load_run_scenario,
-    _override_target,
+    _python_notice,
     _with_target_secrets,
 )
 from mcpload.transports.registry import CHOICES_HELP as TRANSPORT_CHOICES
@@ -99,6 +98,8 @@ def capacity(
     from mcpload.capacity import Growth, Resolution, Settings, SloError, parse_slos
     from mcpload.capacity.settings import seconds
     from mcpload.scenario import ScenarioError
+    from mcpload.scenario.command_line import RunRecipe
+    from mcpload.scenario.target_spec import TargetOverrides
 
     _check_files(out=out)
     try:
@@ -116,12 +117,15 @@ def capacity(
             max_agents=max_agents,
             guard_cpu=guard_cpu,
         )
-        scenario = _load_run_scenario(
-            scenario_file, url, stdio_cmd, tool, args, think, None, None, allow_python=allow_python
-        )
-        target = _override_target(
-            scenario, url, stdio_cmd, transport, protocol, header, bearer_env, None, insecure, ca_file
-        )
+        recipe = RunRecipe(
+            scenario_file=scenario_file, tool=tool, args=args, think=think, allow_python=allow_python,
+            target=TargetOverrides(
+                url=url, stdio_cmd=stdio_cmd, transport=transport, protocol=protocol, headers=tuple(header or ()),
+                bearer_env=bearer_env, insecure=insecure, ca_file=str(ca_file) if ca_file is not None else None,
+            ),
+        )  # fmt: skip
+        scenario = recipe.scenario(on_python=_python_notice)
+        target = recipe.target_of(scenario)
         monitor = cli_monitor.monitor_config(
             target, monitor_pid, monitor_name, server_cmd, scrape_metrics, scrape_series, extrapolate_agents
         )

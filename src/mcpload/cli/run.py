@@ -17,10 +17,9 @@ from mcpload.cli.support import (
     Insecure,
     _execute,
     _fail,
-    _load_run_scenario,
     _otlp_outputs,
-    _override_target,
     _prometheus_outputs,
+    _python_notice,
 )
 from mcpload.transports.registry import CHOICES_HELP as TRANSPORT_CHOICES
 
@@ -89,14 +88,21 @@ def run_cmd(
 ) -> None:
     """Run a scenario (or an ad-hoc load with --url/--tool) and report; exit 99 if a threshold fails."""
     from mcpload.scenario import ScenarioError
+    from mcpload.scenario.command_line import RunRecipe
+    from mcpload.scenario.target_spec import TargetOverrides
 
+    recipe = RunRecipe(
+        scenario_file=scenario_file, tool=tool, args=args, think=think, agents=agents, duration=duration,
+        allow_python=allow_python, trace_context=trace_context,
+        target=TargetOverrides(
+            url=url, stdio_cmd=stdio_cmd, transport=transport, protocol=protocol, headers=tuple(header or ()),
+            bearer_env=bearer_env, connections=connections, insecure=insecure,
+            ca_file=str(ca_file) if ca_file is not None else None,
+        ),
+    )  # fmt: skip
     try:
-        scenario = _load_run_scenario(
-            scenario_file, url, stdio_cmd, tool, args, think, agents, duration, allow_python=allow_python
-        )
-        target = _override_target(
-            scenario, url, stdio_cmd, transport, protocol, header, bearer_env, connections, insecure, ca_file
-        )
+        scenario = recipe.scenario(on_python=_python_notice)
+        target = recipe.target_of(scenario)
         target = cli_integrations.with_trace_context(target, trace_context)
         monitor = cli_monitor.monitor_config(
             target,
@@ -108,11 +114,6 @@ def run_cmd(
             extrapolate_agents,
             monitor_drain,
         )
-        recipe = dict(scenario_file=scenario_file, url=url, stdio_cmd=stdio_cmd, tool=tool, args=args, think=think)
-        recipe.update(agents=agents, duration=duration, transport=transport, protocol=protocol, header=header)
-        recipe.update(bearer_env=bearer_env, connections=connections, allow_python=allow_python)
-        recipe.update(trace_context=trace_context)
-        recipe.update(insecure=insecure, ca_file=ca_file)
         split = cli_distributed.distribution(scenario, workers, segment, start_at, ray, recipe)
     except (ScenarioError, ValueError) as exc:
         raise _fail(str(exc)) from None
