@@ -15,16 +15,13 @@ import typer
 from mcpload import exit_codes
 from mcpload.cli import integrations as cli_integrations
 from mcpload.cli import monitor as cli_monitor
+from mcpload.cli import options
 from mcpload.cli import plan as cli_plan
 from mcpload.cli.support import (
-    AllowPython,
-    CaFile,
-    Insecure,
     _check_files,
     _python_notice,
     _with_target_secrets,
 )
-from mcpload.transports.registry import CHOICES_HELP as TRANSPORT_CHOICES
 
 PANEL = "Search"
 
@@ -39,12 +36,12 @@ def capacity(
             "'p95 <= 400ms' (p50 p90 p95 p99 p999). Default: success_rate >= 0.99 and p95 <= 1s",
         ),
     ] = None,
-    url: Annotated[str | None, typer.Option(help="Target URL (overrides the scenario's)")] = None,
-    stdio_cmd: Annotated[str | None, typer.Option("--stdio-cmd", help="Target stdio command")] = None,
-    transport: Annotated[str | None, typer.Option(help=TRANSPORT_CHOICES)] = None,
-    protocol: Annotated[str | None, typer.Option(help="auto, or a protocol version")] = None,
-    header: Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra HTTP header 'Name: value'")] = None,
-    bearer_env: Annotated[str | None, typer.Option(help="Environment variable holding a bearer token")] = None,
+    url: options.TargetUrl = None,
+    stdio_cmd: options.StdioCmd = None,
+    transport: options.Transport = None,
+    protocol: options.Protocol = None,
+    header: options.Headers = None,
+    bearer_env: options.BearerEnv = None,
     tool: Annotated[str | None, typer.Option(help="Without a file: the tool every agent calls back to back")] = None,
     args: Annotated[str, typer.Option(help="Without a file: its arguments as JSON (templates allowed)")] = "{}",
     think: Annotated[str | None, typer.Option(help="Without a file: think time between calls, e.g. 1s..3s")] = None,
@@ -77,7 +74,7 @@ def capacity(
     guard_cpu: Annotated[
         float, typer.Option(hidden=True, help="mcpload's CPU, as a share of one core, that stops the search")
     ] = 0.9,
-    seed: Annotated[int | None, typer.Option(help="Seed for every random choice")] = None,
+    seed: options.Seed = None,
     out: Annotated[Path, typer.Option(help="Results file (the run at the ceiling, with the capacity section)")] = Path(
         "mcpload-capacity.json"
     ),
@@ -89,10 +86,10 @@ def capacity(
     scrape_series: cli_monitor.ScrapeSeries = None,
     extrapolate_agents: cli_monitor.ExtrapolateAgents = None,
     allow_host: cli_plan.AllowHost = None,
-    allow_python: AllowPython = False,
+    allow_python: options.AllowPython = False,
     summary_md: cli_integrations.SummaryMd = None,
-    insecure: Insecure = False,
-    ca_file: CaFile = None,
+    insecure: options.Insecure = False,
+    ca_file: options.CaFile = None,
 ) -> None:
     """Find the highest load (agents or sessions/s) the server sustains under the SLOs: steps, then bisection."""
     from mcpload.capacity import Growth, Resolution, Settings, SloError, parse_slos

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from mcpload import exit_codes
+from mcpload.cli import options
 from mcpload.cli.distributed import report_lost
 from mcpload.cli.support import (
     _check_files,
@@ -22,7 +23,7 @@ def merge(
         list[Path], typer.Argument(metavar="RESULTS...", help="Results files of one run's segments (--segment)")
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="The merged results file")] = Path("mcpload-merged.json"),
-    html: Annotated[Path | None, typer.Option("--html", metavar="PATH", help="Also write the HTML report")] = None,
+    html: options.HtmlReport = None,
     scenario_file: Annotated[
         Path | None,
         typer.Option(

@@ -11,20 +11,10 @@ import shlex
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
 from mcpload import exit_codes
-
-AllowPython = Annotated[
-    bool,
-    typer.Option(
-        "--allow-python",
-        help="Let the scenario's python: agents import code outside its folder (other files, installed modules)",
-    ),
-]
-
 
 #: ``mcpload --debug`` (or MCPLOAD_DEBUG=1): a failure also prints the traceback behind its one line
 DEBUG = {"on": os.environ.get("MCPLOAD_DEBUG") == "1"}
@@ -232,16 +222,6 @@ def connection_target(
         verify_tls=not insecure,
         ca_file=str(ca_file) if ca_file is not None else None,
     )
-
-
-#: ``--insecure`` and ``--ca-file``, the same on every command that connects
-Insecure = Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates")]
-CaFile = Annotated[
-    Path | None,
-    typer.Option(
-        "--ca-file", metavar="PEM", help="Trust the CA certificates in this PEM file (a private CA, self-signed server)"
-    ),
-]
 
 
 DEMO_HTML = Path("mcpload-report.html")
