@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from mcpload import exit_codes
 from mcpload.engine.load import LoadContext, LoadFactory, local_load
 from mcpload.engine.preflight import Preflight, PreflightError, preflight
 from mcpload.engine.runner import Annotator, Runner, RunOptions, RunReport
@@ -174,7 +175,7 @@ def _refuse_ping(scenario: Scenario, version: str) -> None:
                 raise PreflightError(
                     f"{scenario.source}: {step.path}: ping is not part of protocol {version}, which the server "
                     "speaks (remove the step, or set target.protocol to 2025-11-25)",
-                    2,
+                    exit_codes.USAGE,
                 )
 
 
@@ -186,13 +187,14 @@ def _canary(scenario: Scenario, target: Target, info: Preflight) -> Canary | Non
         return None
     if target.url is None:
         raise PreflightError(
-            f"{scenario.source}: options.canary: needs an HTTP target (a stdio one would be a second server)", 2
+            f"{scenario.source}: options.canary: needs an HTTP target (a stdio one would be a second server)",
+            exit_codes.USAGE,
         )
     if spec.call == "ping" and info.era == "modern":
         raise PreflightError(
             f"{scenario.source}: options.canary: ping is not part of protocol {info.protocol_version}, which the "
             "server speaks (name a cheap, read-only tool instead)",
-            2,
+            exit_codes.USAGE,
         )
     from mcpload.engine.canary import Canary
 
