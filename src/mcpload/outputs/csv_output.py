@@ -15,7 +15,7 @@ from typing import Any
 
 from mcpload.outcome import KINDS, OK
 from mcpload.outputs.atomic import write_atomic
-from mcpload.outputs.base import Output
+from mcpload.outputs.base import FileOutput
 
 FIELDS = (
     "t",
@@ -69,13 +69,10 @@ def write_csv(intervals: Iterable[dict[str, Any]], path: str | Path) -> None:
     write_atomic(path, write)
 
 
-class CSVOutput(Output):
+class CSVOutput(FileOutput):
     """Writes the CSV when the run ends (``mcpload run --csv PATH``)."""
 
     name = "csv"
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
 
     def stop(self, results: dict[str, Any]) -> None:
         """Write the run's intervals."""
