@@ -34,6 +34,7 @@ EXAMPLES: dict[str, tuple[Any, list[str]]] = {
     "list_tools": ({"list_tools": {}}, ["list_tools"]),
     "list_resources": ("list_resources", ["list_resources"]),
     "list_prompts": ("list_prompts", ["list_prompts"]),
+    "list_resource_templates": ({"list_resource_templates": None}, ["list_resource_templates"]),
     "read_resource": ({"read_resource": "docs://{{ agent.index }}"}, ["read_resource"]),
     "get_prompt": ({"get_prompt": {"name": "p", "args": {"x": "1"}}}, ["get_prompt"]),
     "subscribe": ({"subscribe": "docs://a"}, ["request"]),
