@@ -17,7 +17,7 @@ A new output is one module (an ``Output`` subclass) plus one line here, and its 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -109,12 +109,11 @@ def write_files(results: dict[str, Any], files: Mapping[str, Path | None]) -> tu
     """
     from mcpload.outputs.paths import write_each
 
-    writes = []
-    for option, path in file_options(files):
-        entry = BY_NAME[option[2:]]
-        if path is not None:
-            writes.append((entry, path, file_output_class(entry.name)))
-    lost = write_each((entry.what, path, lambda p, cls=cls: cls(p).stop(results)) for entry, path, cls in writes)
+    def writer(cls: type[FileOutput]) -> Callable[[Path], None]:
+        return lambda path: cls(path).stop(results)
+
+    writes = [(BY_NAME[option[2:]], path) for option, path in file_options(files) if path is not None]
+    lost = write_each((entry.what, path, writer(file_output_class(entry.name))) for entry, path in writes)
     failed = {line.partition(": cannot write")[0] for line in lost}
-    written = [f"{entry.announce}: {path}" for entry, path, _ in writes if entry.announce and str(path) not in failed]
+    written = [f"{entry.announce}: {path}" for entry, path in writes if entry.announce and str(path) not in failed]
     return lost, written
