@@ -165,7 +165,7 @@ def execute_capacity(
 
     try:
         with monitoring(monitor, cli_monitor.target_url(scenario, target)) as mon:
-            annotators = (lambda: [mon.annotator()]) if mon is not None else None
+            annotators = (lambda: [mon.annotator(drain=False)]) if mon is not None else None
             found, results = run_loop(
                 run_capacity(scenario, slos, settings, target=target, seed=seed, annotators=annotators, on_step=on_step)
             )
@@ -203,7 +203,7 @@ def demo_capacity(seed: int | None, out: Path, quiet: bool) -> int:
     from mcpload.demo import capacity as demo
     from mcpload.demo.launch import demo_server
     from mcpload.monitor import MonitorConfig
-    from mcpload.monitor.processes import own_child
+    from mcpload.monitor.selection import own_child
 
     with demo_server(extra_args=demo.SERVER_ARGS) as url:
         typer.echo(

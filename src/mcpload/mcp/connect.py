@@ -70,10 +70,12 @@ class Target:
     server_answers: dict[str, dict[str, Any]] | None = None
     #: OAuth client credentials (``mcpload.mcp.oauth.OAuthConfig``), None: no OAuth
     oauth: OAuthConfig | None = None
-    _shared_auth: Any = field(default=None, init=False, repr=False, compare=False)
-    _oauth_discovered: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _shared_auth: ClientCredentials | None = field(default=None, init=False, repr=False, compare=False)
+    _oauth_discovered: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
     # the shared pools, one per event loop (made on first use, inside that loop)
-    _pools: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _pools: dict[int, tuple[asyncio.AbstractEventLoop, Pool]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if (self.url is None) == (self.command is None):
@@ -107,7 +109,7 @@ class Target:
             raise ValueError(f"environment variable {self.bearer_env} (bearer token) is not set")
 
     @classmethod
-    def stdio(cls, command: str | list[str], **kw) -> Target:
+    def stdio(cls, command: str | list[str], **kw: Any) -> Target:
         return cls(command=shlex.split(command) if isinstance(command, str) else list(command), transport="stdio", **kw)
 
     def make_auth(self) -> ClientCredentials | None:
@@ -158,7 +160,7 @@ class Target:
             entry = self._pools[id(loop)] = (loop, pool)
         return entry[1]
 
-    def __getstate__(self) -> dict:  # pools (and their loop) never travel to another process
+    def __getstate__(self) -> dict[str, Any]:  # pools (and their loop) never travel to another process
         state = dict(self.__dict__)
         state["_pools"] = {}
         state["_shared_auth"] = None
@@ -166,7 +168,7 @@ class Target:
 
 
 async def connect(
-    target: Target, on_outcome: OutcomeObserver | None = None, **session_options
+    target: Target, on_outcome: OutcomeObserver | None = None, **session_options: Any
 ) -> tuple[Session, Outcome]:
     """Open a session, trying the candidate transports in order. The outcome says whether it worked;
     on failure the session is already closed, and the outcome is the first ``protocol`` one if any (a

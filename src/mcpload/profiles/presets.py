@@ -19,10 +19,10 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
+from mcpload.profiles.arrivals import DISTRIBUTIONS
 from mcpload.profiles.base import BaseConfig, Profile
 from mcpload.profiles.errors import Problem
 from mcpload.profiles.fields import choice_field, count_field, duration_field, number_field
-from mcpload.profiles.processes import DISTRIBUTIONS
 from mcpload.profiles.ramping_agents import RampingAgents
 from mcpload.profiles.ramping_arrival_rate import RampingArrivalRate
 from mcpload.profiles.stages import Stage

@@ -42,7 +42,7 @@ def _strict(properties: dict[str, Any], required: tuple[str, ...] = (), **extra:
 def _defs() -> dict[str, Any]:
     from mcpload.mcp import eras
     from mcpload.outcome import KINDS, OK
-    from mcpload.profiles.processes import DISTRIBUTIONS
+    from mcpload.profiles.arrivals import DISTRIBUTIONS
     from mcpload.scenario.data import MODES as DATA_MODES
     from mcpload.scenario.distributions import KINDS as DISTRIBUTION_KINDS
 
