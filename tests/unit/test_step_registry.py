@@ -16,7 +16,7 @@ import pytest
 
 from mcpload.engine.agent import Agent
 from mcpload.outcome import OK, Outcome
-from mcpload.scenario import RenderContext, steps
+from mcpload.scenario import RenderContext
 from mcpload.scenario.markov import Markov
 from mcpload.scenario.schema import scenario_schema
 from mcpload.scenario.steps import Request, Step, StepRunner, walk
@@ -137,4 +137,3 @@ def test_the_agent_is_a_step_runner() -> None:
     assert members <= set(dir(Agent))
     declared = {*vars(StepRunner), *StepRunner.__annotations__}
     assert {name for name in declared if not name.startswith("_")} == members
-    assert not hasattr(steps, "_SIMPLE")
