@@ -228,7 +228,7 @@ def _connections(value: Any, path: str) -> str:
     """``own``, ``shared`` or ``shared:N`` (as ``mcpload.mcp.connect.parse_connections``)."""
     mode, sep, size = value.partition(":") if isinstance(value, str) else ("", "", "")
     pool = size.isdigit() and len(size) <= 6 and 1 <= int(size) <= 100_000
-    if (mode == "own" and not sep) or (mode == "shared" and (not sep or pool)):
+    if isinstance(value, str) and ((mode == "own" and not sep) or (mode == "shared" and (not sep or pool))):
         return value
     shown = repr(value)[:40]
     raise ScenarioError(f"expected own, shared or shared:N (1 ≤ N ≤ 100,000 connections), got {shown}", path)
