@@ -170,7 +170,8 @@ class RedactingStream:
     def write(self, text: str) -> int:
         if CONSOLE_SECRETS and isinstance(text, str):
             text = redact(text, CONSOLE_SECRETS)
-        return self._stream.write(text)
+        written: int = self._stream.write(text)
+        return written
 
     def writelines(self, lines: Iterable[str]) -> None:
         for line in lines:
