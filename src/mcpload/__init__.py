@@ -10,14 +10,14 @@ __version__ = "0.1.0"
 # Exported lazily (PEP 562): ``import mcpload`` (and so every CLI start-up) loads the engine, the
 # scenario model and the transports only when one of these names is first used.
 _EXPORTS = {
-    "run_scenario": "mcpload.engine.execute",
+    "run_scenario": "mcpload.distributed.loads",
     "merge_results": "mcpload.distributed.merge",
     "Segment": "mcpload.profiles",
-    "KINDS": "mcpload.mcp.outcome",
-    "Outcome": "mcpload.mcp.outcome",
+    "KINDS": "mcpload.outcome",
+    "Outcome": "mcpload.outcome",
     "Session": "mcpload.mcp.session",
-    "Target": "mcpload.mcp.target",
-    "connect": "mcpload.mcp.target",
+    "Target": "mcpload.mcp.connect",
+    "connect": "mcpload.mcp.connect",
     "Agent": "mcpload.scenario",
     "Scenario": "mcpload.scenario",
     "ScenarioError": "mcpload.scenario",
@@ -33,11 +33,11 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers (the package ships py.typed)
+    from mcpload.distributed.loads import run_scenario
     from mcpload.distributed.merge import merge_results
-    from mcpload.engine.execute import run_scenario
-    from mcpload.mcp.outcome import KINDS, Outcome
+    from mcpload.mcp.connect import Target, connect
     from mcpload.mcp.session import Session
-    from mcpload.mcp.target import Target, connect
+    from mcpload.outcome import KINDS, Outcome
     from mcpload.profiles import Segment
     from mcpload.scenario import Agent, Scenario, ScenarioError, load_scenario
     from mcpload.testing.results import LoadTestFailed, Results

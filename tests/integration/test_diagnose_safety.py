@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, need, node_binary
+from tests.helpers import MCPLOAD
 
 pytestmark = pytest.mark.node
 
-MCPLOAD = str(Path(sys.executable).parent / "mcpload")
 PKG = ROOT / ".npm-ref" / "node_modules" / "@modelcontextprotocol"
 FILESYSTEM = PKG / "server-filesystem" / "dist" / "index.js"
 MEMORY = PKG / "server-memory" / "dist" / "index.js"
@@ -224,7 +224,7 @@ def test_call_tools_all_on_a_terminal_asks_and_no_calls_nothing(tmp_path: Path):
     import asyncio
 
     from mcpload.diagnose import diagnose as run_diagnosis
-    from mcpload.mcp.target import Target
+    from mcpload.mcp.connect import Target
     from mcpload.mcp.tool_safety import CallPolicy
 
     asked: list[list[str]] = []

@@ -162,7 +162,7 @@ async def test_unknown_session_status_seen_in_a_run_after_a_restart():
 async def test_diagnose_probes_the_unknown_session_status(flaws, expected):
     from mcpload.demo.launch import demo_server
     from mcpload.diagnose import diagnose
-    from mcpload.mcp.target import Target
+    from mcpload.mcp.connect import Target
 
     with demo_server(extra_args=("--latency", "1", *flaws)) as url:
         diag = await diagnose(Target(url=url, protocol="2025-11-25"), call_tools=False)

@@ -18,7 +18,9 @@ from mcpload import __version__
 from mcpload.mcp import eras, shapes
 from mcpload.mcp.jsonrpc import classify, encode_notification, encode_request, error_response, result_response
 from mcpload.mcp.oauth import ClientCredentials, OAuthError
-from mcpload.mcp.outcome import (
+from mcpload.mcp.progress import Progress, send_with_progress
+from mcpload.mcp.tasks import DEFAULT_TTL_MS, TaskCall, call_tool_as_task
+from mcpload.outcome import (
     HTTP_ERROR,
     INTERRUPTED,
     OK,
@@ -29,8 +31,6 @@ from mcpload.mcp.outcome import (
     TIMEOUT,
     Outcome,
 )
-from mcpload.mcp.progress import Progress, send_with_progress
-from mcpload.mcp.tasks import DEFAULT_TTL_MS, TaskCall, call_tool_as_task
 from mcpload.transports.base import CallFailure, Transport
 
 _clock = time.perf_counter

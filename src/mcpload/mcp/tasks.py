@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from mcpload.mcp.jsonrpc import classify
-from mcpload.mcp.outcome import OK, PROTOCOL, TIMEOUT, TOOL_ERROR, Outcome
+from mcpload.outcome import OK, PROTOCOL, TIMEOUT, TOOL_ERROR, Outcome
 
 if TYPE_CHECKING:
     from mcpload.mcp.session import Session

@@ -16,8 +16,8 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from mcpload.mcp.outcome import Outcome
 from mcpload.mcp.session import Session
+from mcpload.outcome import Outcome
 
 KEEP = 5  # slowest traced calls kept per operation
 MAX_OPERATIONS = 200  # operations with a list; later ones are not kept (bounded memory)

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcpload.mcp.outcome import KINDS, OK
 from mcpload.metrics.histogram import bucket_index
+from mcpload.outcome import KINDS, OK
 
 DURATION = "mcpload.call.duration"
 # Seconds: the buckets of the Prometheus output (``prometheus.BUCKETS_S``), so both paths agree.
@@ -141,7 +141,7 @@ def durations(summary: dict[str, Any], histograms: dict[str, Any]) -> list[Durat
 
 
 def sdk_histogram(
-    name: str, description: str, rows: list[tuple], bounds: tuple[float, ...], start_ns: int, now_ns: int
+    name: str, description: str, rows: list[tuple[Any, ...]], bounds: tuple[float, ...], start_ns: int, now_ns: int
 ) -> Any:
     """One cumulative histogram metric as the OpenTelemetry SDK's export data.
 

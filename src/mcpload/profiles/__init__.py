@@ -14,7 +14,7 @@ from mcpload.profiles.base import BaseConfig, ClosedProfile, OpenProfile, Profil
 from mcpload.profiles.constant_agents import ConstantAgents
 from mcpload.profiles.durations import DurationError, format_duration, parse_duration
 from mcpload.profiles.errors import ProfileError
-from mcpload.profiles.presets import Preset, Sawtooth, Soak, Spike, Step
+from mcpload.profiles.presets import Preset, Sawtooth, Soak, Spike, StepLoad
 from mcpload.profiles.ramping_agents import RampingAgents
 from mcpload.profiles.ramping_arrival_rate import RampingArrivalRate
 from mcpload.profiles.registry import PROFILE_TYPES, parse_profile, parse_profiles
@@ -40,7 +40,7 @@ __all__ = [
     "Soak",
     "Spike",
     "Stage",
-    "Step",
+    "StepLoad",
     "format_duration",
     "parse_duration",
     "parse_profile",

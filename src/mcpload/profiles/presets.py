@@ -140,8 +140,9 @@ class Spike(LevelPreset):
         )
 
 
+# ``type: step``: a staircase of load levels (named StepLoad: a workflow step is ``scenario.steps.Step``)
 @dataclass(frozen=True, kw_only=True)
-class Step(LevelPreset):
+class StepLoad(LevelPreset):
     """``steps`` levels ``initial, initial + step, …``, each reached in ``ramp`` (0 = a jump) and held for
     ``step_duration``. ``initial`` defaults to ``step``, so ``step: 10, steps: 5`` gives 10, 20, … 50."""
 

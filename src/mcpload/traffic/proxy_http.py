@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 import httptools
 import orjson
 
-from mcpload.mcp.outcome import HTTP_ERROR, PROTOCOL, TRANSPORT
+from mcpload.outcome import HTTP_ERROR, PROTOCOL, TRANSPORT
 from mcpload.traffic.observer import Observer
 from mcpload.traffic.proxy_requests import HOP_BY_HOP, Message, Requests, Upstream, request_head
 from mcpload.transports.sse import SSEParser

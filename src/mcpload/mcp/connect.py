@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,16 +13,14 @@ from urllib.parse import urlsplit
 from mcpload.inputs import header_problem, url_problem
 from mcpload.mcp import eras
 from mcpload.mcp.oauth import ClientCredentials, OAuthConfig
-from mcpload.mcp.outcome import HTTP_ERROR, PROTOCOL, RPC_ERROR, Outcome
 from mcpload.mcp.session import OutcomeObserver, Session
+from mcpload.outcome import HTTP_ERROR, PROTOCOL, RPC_ERROR, Outcome
 from mcpload.redaction import safe_url
+from mcpload.transports import registry
 from mcpload.transports.base import Transport
 from mcpload.transports.http1 import Origin, Pool, tls_context
-from mcpload.transports.legacy_sse import LegacySSE
-from mcpload.transports.stdio import Stdio
-from mcpload.transports.streamable_http import StreamableHTTP
 
-TRANSPORTS = ("auto", "http", "sse", "stdio")
+TRANSPORTS = registry.NAMES  # kept for importers: the accepted ``transport`` values
 DEFAULT_SHARED_POOL = 64  # connections of `--connections shared` (per process) when no size is given
 
 
@@ -83,18 +82,17 @@ class Target:
             raise ValueError("give either a URL or a stdio command")
         if not 0 <= self.trace_context <= 1:
             raise ValueError(f"trace context rate {self.trace_context:g}: use a share from 0 to 1")
-        if self.transport not in TRANSPORTS:
-            raise ValueError(f"unknown transport {self.transport!r}: use one of {', '.join(TRANSPORTS)}")
+        if self.transport not in registry.NAMES:
+            raise ValueError(f"unknown transport {self.transport!r}: use one of {', '.join(registry.NAMES)}")
         eras.check_protocol(self.protocol)
         if self.url is not None:
             problem = url_problem(self.url)  # mcpload.inputs: spaces, controls, port 0, not http(s)
             if problem:
                 shown = repr(safe_url(self.url)[:200])  # never a password or api_key in a message
                 raise ValueError(f"{problem}: {shown}" if problem.startswith("not an") else f"{shown}: {problem}")
-            if self.transport == "stdio":
-                raise ValueError("transport stdio needs a command, not a URL")
-        elif self.transport in ("http", "sse"):
-            raise ValueError(f"transport {self.transport} needs a URL, not a command")
+        mismatch = registry.needs_problem(self.transport, has_url=self.url is not None)
+        if mismatch:
+            raise ValueError(mismatch)
         for name, value in self.headers.items():
             problem = header_problem(name, value)
             if problem:
@@ -103,7 +101,8 @@ class Target:
             if not self.verify_tls:
                 raise ValueError("--insecure and --ca-file exclude each other")
             tls_context(self.ca_file)  # a missing or unreadable file: one clear error before any load
-        if self.oauth is not None and (self.url is None or self.transport not in ("auto", "http")):
+        pinned = registry.BY_NAME.get(self.transport)
+        if self.oauth is not None and (self.url is None or (pinned is not None and not pinned.oauth)):
             raise ValueError("oauth needs a Streamable HTTP URL (transport http)")
         self.pool_size = parse_connections(self.connections)
         if self.bearer_env is not None and not os.environ.get(self.bearer_env):
@@ -134,38 +133,20 @@ class Target:
         return self.url if self.url is not None else shlex.join(self.command or [])
 
     def candidate_transports(self) -> list[str]:
-        if self.transport != "auto":
+        if self.transport != registry.AUTO:
             return [self.transport]
-        if self.oauth is not None:
-            return ["http"]  # OAuth is for Streamable HTTP
-        if self.command is not None:
-            return ["stdio"]
-        path = urlsplit(self.url or "").path.rstrip("/")
-        return ["sse", "http"] if path.endswith("/sse") else ["http", "sse"]
+        path = urlsplit(self.url).path if self.url is not None else None
+        return registry.auto_order(path, oauth=self.oauth is not None)  # OAuth: the transports it works over
 
     def make_transport(self, kind: str) -> Transport:
         headers = dict(self.headers)
         if self.bearer_env:
             headers["Authorization"] = f"Bearer {os.environ[self.bearer_env]}"
-        if kind == "stdio":
-            return Stdio(
-                self.command or [], env=self.env, max_line=self.max_response_bytes, inherit_env=self.inherit_env
-            )
-        limit = self.max_response_bytes
-        shared = self.shared_pool if self.pool_size is not None else None
-        if kind == "sse":
-            return LegacySSE(
-                self.url or "", headers, self.connect_timeout, self.tls, max_body=limit, shared_pool=shared
-            )
-        return StreamableHTTP(
-            self.url or "",
-            headers,
-            self.connect_timeout,
-            self.tls,
-            listen=self.listen,
-            max_body=limit,
-            shared_pool=shared,
-        )
+        return registry.transport_class(kind).from_target(self, headers)
+
+    def pool_source(self) -> Callable[[], Pool] | None:
+        """What HTTP transports call for the pool they share (``connections: shared``); None: their own."""
+        return self.shared_pool if self.pool_size is not None else None
 
     def shared_pool(self) -> Pool:
         """The pool this target's sessions share in the running event loop (``connections: shared``)."""
