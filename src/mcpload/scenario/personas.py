@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any
 
-from mcpload.scenario.checks import expect_list, expect_mapping, join, suggestion
+from mcpload.scenario.checks import expect_list, expect_mapping, join
 from mcpload.scenario.errors import ScenarioError
+from mcpload.suggest import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ def expand_persona(name: Any, calls: Any, path: str, call_path: str) -> tuple[li
         ScenarioError: unknown persona, or ``calls`` missing or not a list of steps.
     """
     if not isinstance(name, str) or name not in PERSONAS:
-        hint = suggestion(str(name), PERSONAS) or f" (built-in personas: {', '.join(PERSONAS)})"
+        hint = did_you_mean(str(name), PERSONAS) or f" (built-in personas: {', '.join(PERSONAS)})"
         raise ScenarioError(f"unknown persona {name!r}{hint}", path)
     if calls is None:
         raise ScenarioError("a persona needs calls: the steps its tool calls pick from", path.rpartition(".")[0])
