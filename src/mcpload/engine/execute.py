@@ -19,13 +19,7 @@ from mcpload.engine.timing import latest_end, planned_duration
 from mcpload.engine.watchdog import Watchdog
 from mcpload.metrics import Recorder
 from mcpload.profiles import Segment
-
-
-def redact(text: str, secrets: frozenset[str] | set[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+from mcpload.redaction import redact
 
 
 async def run_scenario(
