@@ -86,6 +86,9 @@ def _capped_lognormal(median: float, sigma: float, cap: int, n: int = 100) -> li
     return [min(cap, max(0, round(median * math.exp(sigma * normal.inv_cdf((i + 0.5) / n))))) for i in range(n)]
 
 
+#: the coding agent's idle time: (weight, median s, sigma) lognormal parts (``mcpload init`` keeps the main one)
+CODING_IDLE_MIXTURE = [(0.75, 30.0, 1.0), (0.25, 600.0, 1.2)]
+
 PERSONAS: dict[str, Persona] = {
     "coding-agent": Persona(
         name="coding-agent",
@@ -96,7 +99,7 @@ PERSONAS: dict[str, Persona] = {
         think={"lognormal": {"median": "3s", "sigma": 1.0}},
         parallel_share=0.10,
         fan_out=_poisson_sizes(2, 0.5, 8),
-        idle={"empirical": _mixture_quantiles([(0.75, 30.0, 1.0), (0.25, 600.0, 1.2)])},
+        idle={"empirical": _mixture_quantiles(CODING_IDLE_MIXTURE)},
         timeout=None,
         sources={
             "conversations_per_session": "S: 3.95 user turns per session, GitHub Copilot agent mode, 301,026 sessions "
