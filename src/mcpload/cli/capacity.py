@@ -165,7 +165,7 @@ def execute_capacity(
 
     try:
         with monitoring(monitor, cli_monitor.target_url(scenario, target)) as mon:
-            annotators = (lambda: [mon.annotator()]) if mon is not None else None
+            annotators = (lambda: [mon.annotator(drain=False)]) if mon is not None else None
             found, results = run_loop(
                 run_capacity(scenario, slos, settings, target=target, seed=seed, annotators=annotators, on_step=on_step)
             )

@@ -73,6 +73,7 @@ def run_cmd(
     scrape_metrics: cli_monitor.ScrapeMetrics = None,
     scrape_series: cli_monitor.ScrapeSeries = None,
     extrapolate_agents: cli_monitor.ExtrapolateAgents = None,
+    monitor_drain: cli_monitor.MonitorDrain = "3s",
     workers: cli_distributed.Workers = "auto",
     segment: cli_distributed.SegmentOpt = None,
     start_at: cli_distributed.StartAt = None,
@@ -98,7 +99,14 @@ def run_cmd(
         )
         target = cli_integrations.with_trace_context(target, trace_context)
         monitor = cli_monitor.monitor_config(
-            target, monitor_pid, monitor_name, server_cmd, scrape_metrics, scrape_series, extrapolate_agents
+            target,
+            monitor_pid,
+            monitor_name,
+            server_cmd,
+            scrape_metrics,
+            scrape_series,
+            extrapolate_agents,
+            monitor_drain,
         )
         recipe = dict(scenario_file=scenario_file, url=url, stdio_cmd=stdio_cmd, tool=tool, args=args, think=think)
         recipe.update(agents=agents, duration=duration, transport=transport, protocol=protocol, header=header)
