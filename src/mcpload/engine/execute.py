@@ -21,19 +21,13 @@ from mcpload.engine.timing import latest_end, planned_duration
 from mcpload.engine.watchdog import Watchdog
 from mcpload.metrics import Recorder
 from mcpload.profiles import Profile, Segment
+from mcpload.redaction import redact
 
 if TYPE_CHECKING:
     from mcpload.engine.canary import Canary
     from mcpload.mcp.connect import Target
     from mcpload.outputs.base import Output
     from mcpload.scenario import Scenario
-
-
-def redact(text: str, secrets: frozenset[str] | set[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 async def run_scenario(

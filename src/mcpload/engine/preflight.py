@@ -3,7 +3,6 @@ tool the scenario names exists and that its literal arguments match the tool's `
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from urllib.parse import urlsplit
 from mcpload import exit_codes
 from mcpload.mcp.connect import Target, connect
 from mcpload.scenario.steps import Call, GetPrompt, ReadResource
+from mcpload.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from mcpload.mcp.session import Session
@@ -97,8 +97,7 @@ async def preflight(
         await session.close()
     for name, path in tool_names.items():
         if name not in tools:
-            close = difflib.get_close_matches(name, list(tools), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else f" (it offers: {', '.join(sorted(tools)) or 'none'})"
+            hint = did_you_mean(name, tools) or f" (it offers: {', '.join(sorted(tools)) or 'none'})"
             raise PreflightError(
                 f"{source}: {path}: tool {name!r} is not offered by the server{hint}", exit_codes.USAGE
             )
@@ -156,8 +155,7 @@ async def _check_prompts_and_resources(
             names = {p.get("name") for p in listed.result.get("prompts", []) if isinstance(p, dict)}
             for step in prompts:
                 if step.name not in names:
-                    close = difflib.get_close_matches(step.name, [n for n in names if isinstance(n, str)], n=1)
-                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    hint = did_you_mean(step.name, [n for n in names if isinstance(n, str)])
                     raise PreflightError(
                         f"{source}: {step.path}: prompt {step.name!r} is not offered{hint}", exit_codes.USAGE
                     )

@@ -26,6 +26,7 @@ from mcpload.metrics import (
     percentiles_needed,
     should_abort,
 )
+from mcpload.redaction import redact_all
 
 _clock = time.perf_counter
 
@@ -267,17 +268,3 @@ def add_extras(total: dict[str, Any], part: dict[str, Any]) -> None:
         outages = total.setdefault("outages", {"count": 0, "list": []})
         outages["count"] += part["outages"].get("count", 0)
         outages["list"] = (outages["list"] + list(part["outages"].get("list", [])))[:100]
-
-
-def redact_all(value: Any, secrets: frozenset[str]) -> Any:
-    """``value`` with every secret replaced by ``***`` in every string (keys included), recursively."""
-    if isinstance(value, str):
-        for secret in secrets:
-            if secret:
-                value = value.replace(secret, "***")
-        return value
-    if isinstance(value, dict):
-        return {redact_all(k, secrets): redact_all(v, secrets) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [redact_all(v, secrets) for v in value]
-    return value
