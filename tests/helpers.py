@@ -7,6 +7,7 @@ tests its own code, stdin closed (a command that would prompt fails instead of h
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -73,3 +74,26 @@ def timed_mcpload(*args: str | Path, **kwargs) -> tuple[subprocess.CompletedProc
     start = time.monotonic()
     done = mcpload(*args, **kwargs)
     return done, time.monotonic() - start
+
+
+def mcpload_in_process(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``mcpload ARGS`` as the console script runs it (``mcpload.cli.main``), in this process: the same
+    code path without an interpreter start (seconds on a busy machine), for commands that end before
+    any load starts (bad input, refused options). stdout and stderr captured, the exit code kept."""
+    from mcpload.cli import main
+
+    argv = [str(a) for a in args]
+    out, err = io.StringIO(), io.StringIO()
+    saved = sys.argv, sys.stdout, sys.stderr, os.getcwd()
+    sys.argv, sys.stdout, sys.stderr = ["mcpload", *argv], out, err
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        sys.argv, sys.stdout, sys.stderr = saved[:3]
+        os.chdir(saved[3])
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
