@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mcpload.mcp import eras
+from mcpload.mcp.connect import Target, connect
 from mcpload.mcp.progress import Progress
 from mcpload.mcp.samples import sample_arguments
-from mcpload.mcp.target import Target, connect
 from mcpload.mcp.tool_safety import CallPolicy
 from mcpload.outcome import OK, TOOL_ERROR, Outcome
 

@@ -18,10 +18,11 @@ from typing import Any
 import pytest
 
 import mcpload.engine.agent as agent_module
+import mcpload.scenario.steps as steps_module
 from mcpload.engine.agent import Agent, World
 from mcpload.engine.rng import AgentRandom
+from mcpload.mcp.connect import Target
 from mcpload.mcp.session import Session
-from mcpload.mcp.target import Target
 from mcpload.outcome import OK, RPC_ERROR, Outcome
 from mcpload.scenario import Scenario
 
@@ -74,7 +75,9 @@ def timeline(monkeypatch) -> Timeline:
         await real_sleep(0)
         return result
 
-    monkeypatch.setattr(agent_module, "asyncio", types.SimpleNamespace(**{**vars(asyncio), "sleep": fake_sleep}))
+    clock = types.SimpleNamespace(**{**vars(asyncio), "sleep": fake_sleep})
+    for module in (agent_module, steps_module):  # the agent's pauses, and the think step that runs itself
+        monkeypatch.setattr(module, "asyncio", clock)
     return line
 
 

@@ -25,6 +25,7 @@ from mcpload.cli.support import (
     _override_target,
     _with_target_secrets,
 )
+from mcpload.transports.registry import CHOICES_HELP as TRANSPORT_CHOICES
 
 EXIT_GENERATOR_BOUND, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 1, 2, 3, 130
 PANEL = "Search"
@@ -42,7 +43,7 @@ def capacity(
     ] = None,
     url: Annotated[str | None, typer.Option(help="Target URL (overrides the scenario's)")] = None,
     stdio_cmd: Annotated[str | None, typer.Option("--stdio-cmd", help="Target stdio command")] = None,
-    transport: Annotated[str | None, typer.Option(help="auto | http | sse | stdio")] = None,
+    transport: Annotated[str | None, typer.Option(help=TRANSPORT_CHOICES)] = None,
     protocol: Annotated[str | None, typer.Option(help="auto, or a protocol version")] = None,
     header: Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra HTTP header 'Name: value'")] = None,
     bearer_env: Annotated[str | None, typer.Option(help="Environment variable holding a bearer token")] = None,
@@ -164,7 +165,7 @@ def execute_capacity(
 
     try:
         with monitoring(monitor, cli_monitor.target_url(scenario, target)) as mon:
-            annotators = (lambda: [mon.annotator()]) if mon is not None else None
+            annotators = (lambda: [mon.annotator(drain=False)]) if mon is not None else None
             found, results = run_loop(
                 run_capacity(scenario, slos, settings, target=target, seed=seed, annotators=annotators, on_step=on_step)
             )
@@ -202,7 +203,7 @@ def demo_capacity(seed: int | None, out: Path, quiet: bool) -> int:
     from mcpload.demo import capacity as demo
     from mcpload.demo.launch import demo_server
     from mcpload.monitor import MonitorConfig
-    from mcpload.monitor.processes import own_child
+    from mcpload.monitor.selection import own_child
 
     with demo_server(extra_args=demo.SERVER_ARGS) as url:
         typer.echo(

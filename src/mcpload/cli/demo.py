@@ -45,7 +45,7 @@ def demo(
     from mcpload.demo.launch import demo_server
     from mcpload.demo.scenario import demo_scenario
     from mcpload.monitor import MonitorConfig
-    from mcpload.monitor.processes import own_child
+    from mcpload.monitor.selection import own_child
 
     if duration is not None:  # checked before the demo server starts: a bad one is one line
         from mcpload.profiles.durations import DurationError, parse_duration

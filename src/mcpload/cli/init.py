@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from mcpload.cli.support import EXIT_UNREACHABLE, _fail, connection_target
+from mcpload.transports.registry import CHOICES_HELP as TRANSPORT_CHOICES
 
 
 def init(
@@ -29,7 +30,7 @@ def init(
     no_calls: Annotated[
         bool, typer.Option("--no-calls", help="Do not try the read-only tools' arguments against the server")
     ] = False,
-    transport: Annotated[str, typer.Option(help="auto | http | sse | stdio")] = "auto",
+    transport: Annotated[str, typer.Option(help=TRANSPORT_CHOICES)] = "auto",
     protocol: Annotated[str, typer.Option(help="auto, or a protocol version such as 2025-11-25")] = "auto",
     header: Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra HTTP header 'Name: value'")] = None,
     bearer_env: Annotated[

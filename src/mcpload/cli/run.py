@@ -22,13 +22,14 @@ from mcpload.cli.support import (
     _override_target,
     _prometheus_outputs,
 )
+from mcpload.transports.registry import CHOICES_HELP as TRANSPORT_CHOICES
 
 
 def run_cmd(
     scenario_file: Annotated[Path | None, typer.Argument(metavar="SCENARIO", help="Scenario YAML file")] = None,
     url: Annotated[str | None, typer.Option(help="Target URL (overrides the scenario's)")] = None,
     stdio_cmd: Annotated[str | None, typer.Option("--stdio-cmd", help="Target stdio command")] = None,
-    transport: Annotated[str | None, typer.Option(help="auto | http | sse | stdio")] = None,
+    transport: Annotated[str | None, typer.Option(help=TRANSPORT_CHOICES)] = None,
     protocol: Annotated[str | None, typer.Option(help="auto, or a protocol version")] = None,
     header: Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra HTTP header 'Name: value'")] = None,
     bearer_env: Annotated[str | None, typer.Option(help="Environment variable holding a bearer token")] = None,
@@ -72,6 +73,7 @@ def run_cmd(
     scrape_metrics: cli_monitor.ScrapeMetrics = None,
     scrape_series: cli_monitor.ScrapeSeries = None,
     extrapolate_agents: cli_monitor.ExtrapolateAgents = None,
+    monitor_drain: cli_monitor.MonitorDrain = "3s",
     workers: cli_distributed.Workers = "auto",
     segment: cli_distributed.SegmentOpt = None,
     start_at: cli_distributed.StartAt = None,
@@ -97,7 +99,14 @@ def run_cmd(
         )
         target = cli_integrations.with_trace_context(target, trace_context)
         monitor = cli_monitor.monitor_config(
-            target, monitor_pid, monitor_name, server_cmd, scrape_metrics, scrape_series, extrapolate_agents
+            target,
+            monitor_pid,
+            monitor_name,
+            server_cmd,
+            scrape_metrics,
+            scrape_series,
+            extrapolate_agents,
+            monitor_drain,
         )
         recipe = dict(scenario_file=scenario_file, url=url, stdio_cmd=stdio_cmd, tool=tool, args=args, think=think)
         recipe.update(agents=agents, duration=duration, transport=transport, protocol=protocol, header=header)

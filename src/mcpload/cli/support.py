@@ -347,7 +347,7 @@ def connection_target(
     Raises:
         ValueError: a bad URL, header, command or TLS option (one line for the user).
     """
-    from mcpload.mcp.target import Target
+    from mcpload.mcp.connect import Target
 
     return Target(
         url=url,

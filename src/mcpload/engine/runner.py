@@ -38,7 +38,9 @@ class RunOptions:
     secrets: frozenset[str] = frozenset()  # redacted from the results (and so from every output)
     outputs: list[Any] = field(default_factory=list)  # mcpload.outputs.base.Output instances
     # objects with ``annotate_interval(interval)`` and ``annotate_results(results)`` that add fields
-    # (resource samples) to each interval before it is written, and to the results before any output
+    # (resource samples) to each interval before it is written, and to the results before any output;
+    # one with ``async drain(cut)`` is awaited once the load is over (its sessions closed), before the
+    # results are built: the monitor samples the target on (``cut`` is set on Ctrl-C)
     annotators: list[Any] = field(default_factory=list)
     # keep each interval's exact recorder state (``state``) in the intervals and the results, so that
     # ``mcpload merge`` can combine the segments of a split run exactly
@@ -86,11 +88,13 @@ class Runner:
         self._writer: IntervalWriter | None = None
         self._percentiles = percentiles_needed(scenario.thresholds)
         self._lag = LoopLag()  # mcpload's own event-loop lag, into every interval (findings: generator-bound)
+        self._drain_cut = asyncio.Event()  # set by Ctrl-C: no drain (or no more of it)
 
     # public
     def interrupt(self) -> None:
         """Ctrl-C: stop the profiles now, in-flight work gets the grace period; a second Ctrl-C
-        cancels everything at once."""
+        cancels everything at once. Either ends the drain after the load."""
+        self._drain_cut.set()
         if self.interrupted:
             self.load.cancel_all()
             return
@@ -122,6 +126,10 @@ class Runner:
         duration = _clock() - self.t0
         self._cut_interval()
         final = self._snapshot()
+        for annotator in self.options.annotators:
+            drain = getattr(annotator, "drain", None)
+            if drain is not None:
+                await drain(self._drain_cut)
         thresholds = evaluate(self.scenario.thresholds, final)
         intervals = self._intervals.read()
         self._intervals.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import orjson
 
@@ -26,28 +26,28 @@ class IntervalWriter:
         meta: the header record; written at once when given, else call ``write_meta`` first.
     """
 
-    def __init__(self, path: str | Path, meta: dict | None = None) -> None:
+    def __init__(self, path: str | Path, meta: dict[str, Any] | None = None) -> None:
         self.path = Path(path)
         self._file: IO[bytes] | None = self.path.open("wb")
         if meta is not None:
             self.write_meta(meta)
 
-    def _write(self, kind: str, record: dict) -> None:
+    def _write(self, kind: str, record: dict[str, Any]) -> None:
         if self._file is None:
             raise ValueError(f"interval log {self.path} is closed")
         # "type" first so that `head -1` and grep read naturally; the caller's dict is not changed.
         self._file.write(orjson.dumps({"type": kind, **record}, option=orjson.OPT_APPEND_NEWLINE))
         self._file.flush()
 
-    def write_meta(self, meta: dict) -> None:
+    def write_meta(self, meta: dict[str, Any]) -> None:
         """Write the header record (run id, target, scenario, …)."""
         self._write(META, meta)
 
-    def write_interval(self, interval: dict) -> None:
+    def write_interval(self, interval: dict[str, Any]) -> None:
         """Append one interval dict (``Recorder.interval``)."""
         self._write(INTERVAL, interval)
 
-    def write_summary(self, summary: dict) -> None:
+    def write_summary(self, summary: dict[str, Any]) -> None:
         """Append the final summary record."""
         self._write(SUMMARY, summary)
 
@@ -98,7 +98,7 @@ class IntervalSpool:
         """True while the intervals go to the temporary file (False: the in-memory fallback)."""
         return self._file is not None
 
-    def append(self, interval: dict) -> None:
+    def append(self, interval: dict[str, Any]) -> None:
         """Keep one interval dict (JSON-serialisable, as ``Recorder.interval`` returns)."""
         line = orjson.dumps(interval, option=orjson.OPT_APPEND_NEWLINE)
         if self._file is not None:
@@ -130,7 +130,7 @@ class IntervalSpool:
             with contextlib.suppress(OSError):
                 file.close()
 
-    def read(self) -> list[dict]:
+    def read(self) -> list[dict[str, Any]]:
         """Every interval kept, in order, as dicts."""
         if self._file is not None:
             try:
@@ -153,7 +153,7 @@ class IntervalSpool:
         self._memory = None
 
 
-def read_intervals(path: str | Path) -> tuple[dict, list[dict], dict | None]:
+def read_intervals(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None]:
     """Read an interval log back.
 
     A last line that is cut short (the run died mid-write) is ignored; a bad line anywhere else
@@ -167,9 +167,9 @@ def read_intervals(path: str | Path) -> tuple[dict, list[dict], dict | None]:
         ValueError: a line before the last is not a JSON object with a known ``type``.
     """
     lines = Path(path).read_bytes().split(b"\n")
-    meta: dict = {}
-    intervals: list[dict] = []
-    summary: dict | None = None
+    meta: dict[str, Any] = {}
+    intervals: list[dict[str, Any]] = []
+    summary: dict[str, Any] | None = None
     last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
     for number, line in enumerate(lines):
         if not line.strip():

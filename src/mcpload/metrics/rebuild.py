@@ -59,7 +59,9 @@ def _looks_like_log(raw: bytes) -> bool:
     return isinstance(record, dict) and record.get("type") in (META, INTERVAL, SUMMARY)
 
 
-def results_from_intervals(meta: dict, intervals: list[dict], summary: dict | None = None) -> dict[str, Any]:
+def results_from_intervals(
+    meta: dict[str, Any], intervals: list[dict[str, Any]], summary: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The results document of an interval log (``read_intervals``).
 
     With a summary record holding the totals the document is whole again; otherwise every field the
@@ -80,7 +82,7 @@ def _rate(part: float, whole: float) -> float | None:
     return part / whole if whole else None
 
 
-def _rebuild(meta: dict, intervals: list[dict]) -> dict[str, Any]:
+def _rebuild(meta: dict[str, Any], intervals: list[dict[str, Any]]) -> dict[str, Any]:
     duration = max((_n(iv.get("t")) for iv in intervals), default=0.0)
     sums: dict[str, float] = {}
     errors: dict[str, int] = {}

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mcpload import __version__
-from mcpload.compare import LATENCIES, Comparison
+from mcpload.compare import LATENCIES, Comparison, Side
 from mcpload.outputs.atomic import write_text_atomic
 from mcpload.outputs.html import require_plotly, script_json
 from mcpload.outputs.html_charts import label
@@ -134,7 +134,7 @@ def _series(results: dict[str, Any], key: str) -> tuple[list[Any], list[Any]]:
     return [iv.get("t") for iv in intervals], [iv.get(key) for iv in intervals]
 
 
-def _over_time(title: str, y_title: str, key: str, runs: list[tuple[str, dict, str]]) -> dict[str, Any]:
+def _over_time(title: str, y_title: str, key: str, runs: list[tuple[str, dict[str, Any], str]]) -> dict[str, Any]:
     data = []
     for name, results, color in runs:
         x, y = _series(results, key)
@@ -161,7 +161,9 @@ def _fmt(value: float | None, kind: str) -> str:
     return f"{100 * value:.2f}%" if kind == "rate" else f"{value:.1f}"
 
 
-def _cell(base: float | None, new: float | None, delta: float | None, kind: str, higher_is_worse: bool) -> dict:
+def _cell(
+    base: float | None, new: float | None, delta: float | None, kind: str, higher_is_worse: bool
+) -> dict[str, Any]:
     unit = "pp" if kind == "rate" else "%"
     noise = 0.1 if kind == "rate" else 5.0
     tone = ""
@@ -176,10 +178,13 @@ def _table_rows(comparison: Comparison) -> list[dict[str, Any]]:
     for row in comparison.rows:
         b, n, d = row.base, row.new, row.deltas
 
-        def pick(side: Any, attr: str, p: str | None = None) -> float | None:
+        def pick(side: Side | None, attr: str, p: str | None = None) -> float | None:
             if side is None:
                 return None
-            return side.latency.get(p) if p else getattr(side, attr)
+            if p:
+                return side.latency.get(p)
+            value: float | None = getattr(side, attr)  # calls_per_s or success_rate
+            return value
 
         cells = [
             _cell(pick(b, "calls_per_s"), pick(n, "calls_per_s"), d["calls_per_s_delta"], "num", False),
@@ -192,7 +197,7 @@ def _table_rows(comparison: Comparison) -> list[dict[str, Any]]:
 
 
 def _run_facts(role: str, name: str, results: dict[str, Any]) -> dict[str, str]:
-    target = results.get("target") if isinstance(results.get("target"), dict) else {}
+    target = target if isinstance(target := results.get("target"), dict) else {}
     duration = results.get("duration_s")
     return {
         "role": role,
