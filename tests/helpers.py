@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
@@ -97,3 +98,14 @@ def mcpload_in_process(*args: str | Path, cwd: Path | None = None) -> subprocess
         sys.argv, sys.stdout, sys.stderr = saved[:3]
         os.chdir(saved[3])
     return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
+
+
+async def call_echo(url: str, timeout: float = 5.0, **transport_kw: Any) -> Any:
+    """One ``echo`` tool call on a fresh Streamable HTTP session (2025-11-25) to ``url``: its ``Outcome``."""
+    from mcpload import Session, StreamableHTTP
+
+    session = Session(StreamableHTTP(url, **transport_kw), protocol="2025-11-25", timeout=timeout)
+    try:
+        return await session.call_tool("echo", {"message": "hi"})
+    finally:
+        await session.close()
