@@ -146,7 +146,7 @@ def load_results(path: str | Path) -> dict[str, Any]:
     return document
 
 
-def _side(entry: dict[str, Any], latency: Any) -> Side:
+def _side(entry: dict[str, Any], latency: object) -> Side:
     latency = latency if isinstance(latency, dict) else {}
     return Side(
         calls=int(entry.get("calls") or 0),
