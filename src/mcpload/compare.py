@@ -9,30 +9,22 @@ on it passes, as a threshold without data does.
 
 from __future__ import annotations
 
-import difflib
 import json
-import operator
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from mcpload.metrics.limits import OPERATOR_PATTERN, holds, to_ms
+from mcpload.suggest import did_you_mean
 
 ALL = "all"  # the row of every operation together
 LATENCIES = ("p50", "p95", "p99")
 LATENCY_METRICS = tuple(f"{p}_delta" for p in LATENCIES)
 NEW_FINDINGS = "new_findings"  # findings of NEW whose id BASE did not have (a count, no unit)
 METRICS = ("calls_per_s_delta", "success_rate_delta", *LATENCY_METRICS, NEW_FINDINGS)
-OPERATORS: dict[str, Callable[[float, float], bool]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
 _ASSERTION = re.compile(
-    r"^\s*(?P<metric>[A-Za-z0-9_]+)\s*(?P<op><=|>=|==|!=|<|>)\s*(?P<num>[+-]?(?:\d+\.?\d*|\.\d+))\s*(?P<unit>\S*)\s*$"
+    rf"^\s*(?P<metric>[A-Za-z0-9_]+)\s*(?P<op>{OPERATOR_PATTERN})\s*(?P<num>[+-]?(?:\d+\.?\d*|\.\d+))\s*(?P<unit>\S*)\s*$"
 )
 
 
@@ -79,8 +71,7 @@ class Comparison:
             if row.operation == operation:
                 return row
         names = [r.operation for r in self.rows if r.operation != ALL]
-        close = difflib.get_close_matches(operation, names, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else f" (operations: {', '.join(names) or 'none'})"
+        hint = did_you_mean(operation, names) or f" (operations: {', '.join(names) or 'none'})"
         raise CompareError(f"no operation {operation!r} in either run{hint}")
 
 
@@ -119,7 +110,7 @@ class Assertion:
             CompareError: the operation is in neither run.
         """
         value = self.measure(comparison)
-        return (True if value is None else OPERATORS[self.op](value, self.limit)), value
+        return (True if value is None else holds(value, self.op, self.limit)), value
 
 
 def load_results(path: str | Path) -> dict[str, Any]:
@@ -150,10 +141,11 @@ def load_results(path: str | Path) -> dict[str, Any]:
     for key in ("totals", "operations"):
         if not isinstance(data.get(key), dict):
             raise CompareError(f"{path}: {key}: missing or not an object")
-    return data
+    document: dict[str, Any] = data  # checked above: an object with a results schema
+    return document
 
 
-def _side(entry: dict[str, Any], latency: Any) -> Side:
+def _side(entry: dict[str, Any], latency: object) -> Side:
     latency = latency if isinstance(latency, dict) else {}
     return Side(
         calls=int(entry.get("calls") or 0),
@@ -228,9 +220,10 @@ def parse_assertion(text: str) -> Assertion:
         )
     metric, op, unit = match["metric"], match["op"], match["unit"]
     if metric not in METRICS:
-        close = [f"{metric}_delta"] if f"{metric}_delta" in METRICS else difflib.get_close_matches(metric, METRICS, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"metrics: {', '.join(METRICS)}"
-        raise CompareError(f"--assert {text!r}: unknown metric {metric!r} ({hint})")
+        delta = f"{metric}_delta"
+        hint = f" (did you mean {delta!r}?)" if delta in METRICS else did_you_mean(metric, METRICS)
+        hint = hint or f" (metrics: {', '.join(METRICS)})"
+        raise CompareError(f"--assert {text!r}: unknown metric {metric!r}{hint}")
     if metric == NEW_FINDINGS:
         if scope != ALL or unit:
             raise CompareError(f"--assert {text!r}: new_findings is a count of the whole run, e.g. 'new_findings == 0'")
@@ -246,5 +239,5 @@ def parse_assertion(text: str) -> Assertion:
         raise CompareError(f"--assert {text!r}: {metric} needs the unit {what}, got {unit or 'none'!r}")
     limit = float(match["num"])
     if unit == "s":
-        limit, unit = limit * 1000, "ms"
+        limit, unit = to_ms(limit, "s"), "ms"
     return Assertion(text, scope, metric, op, limit, unit)

@@ -5,8 +5,12 @@ every time (fixed latencies, limits far from the healthy figures)."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
+from mcpload.demo.launch import free_port
+from mcpload.monitor import MonitorConfig, monitoring
 from tests.integration.flawed import ids, run_demo, run_with_restart, scenario
 
 SEARCH = {"call": "search_docs", "args": {"query": "x", "limit": 2}}
@@ -31,6 +35,7 @@ async def test_a_healthy_demo_server_draws_no_finding():
     server_findings = [f for f in results["findings"] if f["id"] != "generator-bound"]
     assert server_findings == [], server_findings
     assert all(iv["loop_lag_ms"] >= 0 for iv in results["intervals"])
+    assert results["resources"]["drain"]["samples"]  # the drain was sampled, and drew no leak
 
 
 async def test_timeout_cliff_names_the_cut():
@@ -59,9 +64,67 @@ async def test_session_leak_reports_the_memory_kept_per_session():
         ),
     )  # fmt: skip
     (leak,) = [f for f in results["findings"] if f["id"] == "session-leak"]
-    per_session = leak["evidence"]["retained_bytes_per_session"]
+    evidence = leak["evidence"]
+    # measured after the drain: every session had ended (DELETE) and the memory stayed
+    drain = results["resources"]["drain"]
+    assert drain["samples"] and not drain["cut_short"] and evidence["rss_after_drain_bytes"] == drain["rss_bytes"]
+    assert evidence["drain_s"] >= 2.5
+    per_session = evidence["retained_bytes_per_session"]
     assert 128 * 1024 <= per_session <= 384 * 1024  # 256 KiB kept per session, give or take the sampling
-    assert leak["evidence"]["sessions_opened"] >= 100
+    assert evidence["sessions_opened"] >= 100
+    assert evidence["retained_bytes"] >= 0.5 * evidence["growth_bytes"]
+
+
+FAILURE_RATE = 0.1  # injected at random at every load (serve-demo --failure-rate)
+FAILING = ["--latency", "5", "--latency-sigma", "0", "--failure-rate", f"search_docs={FAILURE_RATE}", "--seed", "7"]
+
+
+def near_the_configured_rate(rate: float, calls: int) -> bool:
+    """Within 4 standard errors of ``FAILURE_RATE`` over ``calls`` draws (a miss: ~1 in 16,000)."""
+    return abs(rate - FAILURE_RATE) <= 4 * (FAILURE_RATE * (1 - FAILURE_RATE) / calls) ** 0.5
+
+
+async def test_baseline_error_rate_is_the_servers_at_every_load():
+    # 10 % of calls fail at random whatever the load: the lowest load already shows it, and the
+    # higher ones show no more (no burst: the errors do not follow the load).
+    profile = {
+        "type": "ramping-agents",
+        "start_agents": 2,
+        "stages": [{"duration": "3s", "target": 2}, {"duration": "3s", "target": 6}],
+    }
+    results = await run_demo(FAILING, lambda url: scenario(url, [SEARCH], profile), monitor=False)
+    (base,) = [f for f in results["findings"] if f["id"] == "baseline-error-rate"]
+    evidence = base["evidence"]
+    assert evidence["agents"].startswith("2") and evidence["calls"] >= 100
+    assert near_the_configured_rate(evidence["error_rate"], evidence["calls"]), evidence
+    assert evidence["error_rate_low"] > 0 and evidence["operations"][0]["operation"] == "tools/call search_docs"
+    assert "error-burst-at-spike" not in ids(results)
+
+
+async def test_capacity_states_the_baseline_apart_from_the_load():
+    # The same server, searched by `capacity`: the baseline step measures the 10 %, the rate SLO judges
+    # the errors above it, so the search is not stopped by them.
+    from mcpload.capacity import Growth, Resolution, Settings, parse_slos, run_capacity
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    server = " ".join([sys.executable, "-m", "mcpload.cli", "serve-demo", "--port", str(port), *FAILING])
+    settings = Settings(
+        start=2, growth=Growth.parse("x2"), step_s=2.0, warmup_s=0.5, min_calls=60,
+        resolution=Resolution.parse("2"), max_load=4, recovery_timeout_s=0,
+    )  # fmt: skip
+    one = {"type": "constant-agents", "agents": 1, "duration": "1s"}
+    with monitoring(MonitorConfig(server_cmd=server), url):
+        capacity, _ = await run_capacity(scenario(url, [SEARCH], one), parse_slos(["success_rate >= 0.95"]), settings)
+    base = capacity["baseline"]
+    assert base["load"] == 1 and base["applied"] and base["calls"] >= 60
+    assert near_the_configured_rate(base["error_rate"], base["calls"]), base
+    assert base["interval"][0] > 0
+    # 90 % success fails ">= 0.95" on its face; over the baseline, no step broke it
+    assert capacity["stopped"] == "max load reached" and capacity["first_broken"] is None, capacity["steps"]
+    judged = [slo for step in capacity["steps"] for slo in step["slos"]]  # (the baseline step is apart)
+    assert judged and all(slo.get("baseline_error") for slo in judged)
+    assert capacity["verdict"].startswith("baseline error rate ")
 
 
 async def test_connection_limit_states_the_number():
@@ -155,21 +218,35 @@ async def test_unknown_session_status_seen_in_a_run_after_a_restart():
     assert "restart-recovery" in ids(results)
 
 
+PROBES = {"unknown-session-status": "unknown session", "delete-ignored": "DELETE", "origin-not-validated": "Origin"}
+
+
 @pytest.mark.parametrize(
-    ("flaws", "expected"),
-    [((), set()), (("--flaw", "unknown-session-400"), {"unknown-session-status"})],
+    ("flaw", "expected"),
+    [
+        (None, None),
+        ("unknown-session-400", "unknown-session-status"),
+        ("ignore-delete", "delete-ignored"),
+        ("no-origin-check", "origin-not-validated"),
+    ],
 )
-async def test_diagnose_probes_the_unknown_session_status(flaws, expected):
+async def test_diagnose_probes_fire_on_their_flaw_and_only_there(flaw, expected):
     from mcpload.demo.launch import demo_server
     from mcpload.diagnose import diagnose
     from mcpload.mcp.connect import Target
 
+    flaws = ("--flaw", flaw) if flaw else ()
     with demo_server(extra_args=("--latency", "1", *flaws)) as url:
         diag = await diagnose(Target(url=url, protocol="2025-11-25"), call_tools=False)
-    assert {f["id"] for f in diag.findings} == expected
+    findings = {f["id"]: f for f in diag.findings}
+    assert set(findings) == ({expected} if expected else set())
     names = {c.name: c.status for c in diag.checks}
-    assert names["probe: unknown session"] == ("WARN" if expected else "PASS")
-    assert names["probe: DELETE"] == "PASS" and names["probe: Origin"] == "PASS"
+    for finding, probe in PROBES.items():  # the probe of the flaw warns; every other one passes
+        assert names[f"probe: {probe}"] == ("WARN" if finding == expected else "PASS"), (probe, names)
+    if expected == "delete-ignored":  # answered as if ended, and the session went on answering
+        assert findings[expected]["evidence"] == {"delete_status": 200, "after_status": 200}
+    if expected == "origin-not-validated":
+        assert 200 <= findings[expected]["evidence"]["status"] < 300
     assert not diag.failed  # a spec deviation is a warning, the server still works
 
 

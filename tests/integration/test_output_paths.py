@@ -172,9 +172,7 @@ def test_write_outputs_names_each_loss_and_writes_the_rest(tmp_path, capsys):
         frozenset(),
         out=tmp_path / "missing" / "r.json",
         intervals=tmp_path / "missing" / "r.ndjson",
-        html=None,
-        junit=Path("/dev/full"),
-        csv=tmp_path / "i.csv",
+        files={"html": None, "junit": Path("/dev/full"), "csv": tmp_path / "i.csv"},
     )
     assert len(lost) == 2 and "r.json: cannot write the results" in lost[0] and "/dev/full" in lost[1]
     assert (tmp_path / "i.csv").exists()

@@ -8,10 +8,9 @@ mid-run is reported with its share.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ import pytest
 from mcpload.distributed.loads import run_scenario
 from mcpload.scenario import load_scenario
 from tests.conftest import need
+from tests.helpers import mcpload
 
 pytestmark = pytest.mark.slow
 
@@ -48,10 +48,7 @@ def short_demo(tmp_path: Path, url: str) -> Path:
     return path
 
 
-def mcpload(*args: str | Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mcpload.cli", *map(str, args)], capture_output=True, text=True, timeout=180
-    )
+mcpload = functools.partial(mcpload, module=True, timeout=180)
 
 
 def test_ray_run_equals_the_sum_of_its_segments(tmp_path: Path, demo_url: str):
@@ -68,11 +65,19 @@ def test_ray_run_equals_the_sum_of_its_segments(tmp_path: Path, demo_url: str):
     assert sum(w["calls"] for w in per_worker) == results["totals"]["calls"]
     assert sum(i["calls"] for i in results["intervals"]) == results["totals"]["calls"]
     # each actor ran what a local run of its segment with the same seed runs: same arrivals, same calls
-    for i, worker in enumerate(per_worker, start=1):
-        seg_out = tmp_path / f"seg{i}.json"
-        local = mcpload("run", scenario, "--segment", f"{i}/2", "--seed", "5", "--out", seg_out, "-q")
+    # (the two local runs at once, as the two actors ran)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        runs = list(
+            pool.map(
+                lambda i: mcpload(
+                    "run", scenario, "--segment", f"{i}/2", "--seed", "5", "--out", tmp_path / f"seg{i}.json", "-q"
+                ),
+                (1, 2),
+            )
+        )
+    for i, (worker, local) in enumerate(zip(per_worker, runs, strict=True), start=1):
         assert local.returncode == 0, local.stderr[-3000:]
-        local_results = json.loads(seg_out.read_text())
+        local_results = json.loads((tmp_path / f"seg{i}.json").read_text())
         assert worker["calls"] == local_results["totals"]["calls"]
         assert results["conversations"]["completed"] >= local_results["conversations"]["completed"]
 

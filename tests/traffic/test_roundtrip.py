@@ -7,23 +7,21 @@ tolerances (docs/traffic.md gives the figures measured). A few seconds of load e
 
 from __future__ import annotations
 
+import functools
 import json
-import os
 import shlex
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from mcpload.demo.launch import demo_server, free_port, stop_process, wait_for_port
+from tests.helpers import ENV, MCPLOAD_MODULE, mcpload, mcpload_in_process
 
 HERE = Path(__file__).parent
-SRC = Path(__file__).resolve().parents[2] / "src"
-MCPLOAD = [sys.executable, "-m", "mcpload.cli"]
-ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))}
+MCPLOAD = MCPLOAD_MODULE
 
 # The tolerances the round trip must meet (and docs/traffic.md states).
 MIX_POINTS = 8.0  # tool share, percentage points
@@ -33,10 +31,7 @@ BURST_CV = 0.40  # CV of inter-arrival gaps, relative
 pytestmark = pytest.mark.slow
 
 
-def mcpload(*args: str, timeout: float = 90) -> subprocess.CompletedProcess:
-    done = subprocess.run([*MCPLOAD, *args], env=ENV, capture_output=True, text=True, timeout=timeout)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done
+mcpload = functools.partial(mcpload, module=True, timeout=90, expect_ok=True)
 
 
 def run_through_proxy(scenario: Path, upstream: str, trace: Path, seed: int) -> None:
@@ -56,9 +51,15 @@ def run_through_proxy(scenario: Path, upstream: str, trace: Path, seed: int) -> 
         stop_process(recorder)
 
 
+def offline(*args: str | Path) -> None:
+    """A command that only reads and writes files (fit, analyze): in this process, no interpreter start."""
+    done = mcpload_in_process(*args)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 def analysis(*traces: Path) -> dict:
     out = traces[0].with_suffix(".analysis.json")
-    mcpload("analyze", *map(str, traces), "--json", str(out))
+    offline("analyze", *traces, "--json", out)
     return json.loads(out.read_text())
 
 
@@ -78,7 +79,7 @@ def assert_close(before: dict, after: dict) -> None:
 def test_round_trip_over_http(tmp_path):
     with demo_server(extra_args=("--latency", "5", "--latency-sigma", "0.2")) as upstream:
         run_through_proxy(HERE / "roundtrip.yaml", upstream, tmp_path / "t1.jsonl", seed=1)
-        mcpload("fit", str(tmp_path / "t1.jsonl"), "-o", str(tmp_path / "fitted.yaml"))
+        offline("fit", tmp_path / "t1.jsonl", "-o", tmp_path / "fitted.yaml")
         run_through_proxy(tmp_path / "fitted.yaml", upstream, tmp_path / "t2.jsonl", seed=2)
     before, after = analysis(tmp_path / "t1.jsonl"), analysis(tmp_path / "t2.jsonl")
     assert before["sessions"]["count"] == 9 and before["conversations"]["count"] > 30
@@ -110,7 +111,7 @@ def test_round_trip_over_stdio(tmp_path):
     first = sorted((tmp_path / "one").glob("t-*.jsonl"))
     assert len(first) >= 3
     fitted = tmp_path / "fitted.yaml"
-    mcpload("fit", *map(str, first), "-o", str(fitted))
+    offline("fit", *first, "-o", fitted)
     fitted.write_text(fitted.read_text() + yaml.safe_dump({"target": {"command": recorder(tmp_path / "two")}}))
     mcpload("run", str(fitted), "--seed", "2", "-q", "--out", str(tmp_path / "r2.json"), timeout=120)
     before, after = analysis(*first), analysis(*sorted((tmp_path / "two").glob("t-*.jsonl")))

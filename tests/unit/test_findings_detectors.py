@@ -123,6 +123,28 @@ def test_session_leak_follows_sessions_opened_not_active():
     assert session_leak(view(flat)) == []
 
 
+def test_session_leak_is_the_memory_still_held_after_the_drain():
+    # 600 sessions, RSS 70 → ~187 MiB during the load
+    grows = [
+        iv(t, 8, sessions_started=100, resources={"rss_bytes": 70 * MIB + int(t * 100 * 200 * 1024)})
+        for t in range(1, 7)
+    ]
+    base = {"baseline": {"rss_bytes": 70 * MIB}}
+    kept = {**base, "drain": {"duration_s": 3.0, "rss_bytes": 70 * MIB + 600 * 190 * 1024}}
+    (found,) = session_leak(view(grows, resources=kept))
+    assert 185 * 1024 <= found.evidence["retained_bytes_per_session"] <= 195 * 1024
+    assert found.evidence["rss_after_drain_bytes"] == kept["drain"]["rss_bytes"] and "after it ended" in found.title
+    # the memory came back once the sessions ended: it was in use, not leaked
+    freed = {**base, "drain": {"duration_s": 3.0, "rss_bytes": 75 * MIB}}
+    assert session_leak(view(grows, resources=freed)) == []
+    half = {**base, "drain": {"duration_s": 3.0, "rss_bytes": 70 * MIB + 600 * 80 * 1024}}
+    assert session_leak(view(grows, resources=half)) == []  # less than half stayed
+    # no drain sampled (or an older results file): the slope stands in, and the title says so
+    (slope,) = session_leak(view(grows, resources={**base, "drain": None}))
+    assert 150 * 1024 <= slope.evidence["retained_bytes_per_session"] <= 250 * 1024
+    assert slope.evidence["rss_after_drain_bytes"] is None and "no drain" in slope.title
+
+
 def test_session_affinity_from_the_start_and_not_late():
     early = [iv(t, 5, 100, 10, errors={"session_expired": 10}) for t in range(1, 9)]
     assert session_affinity(view(early))

@@ -175,3 +175,65 @@ async def test_concurrency_limit_queues_then_refuses():
 async def hold_on(limit: ConcurrencyLimit) -> None:
     async with limit.slot():
         await asyncio.sleep(0.05)
+
+
+async def test_the_drain_samples_apart_from_the_run_and_ends_on_a_cut():
+    import asyncio
+
+    from mcpload.monitor.annotate import RunAnnotator
+
+    class Samples:  # the sampler's reading side, with samples placed on the clock by hand
+        interval_s = 1.0
+        scraper = None
+
+        def __init__(self) -> None:
+            self.samples: list[dict] = []
+            self.processes: dict = {}
+
+        def since(self, at: float) -> list[dict]:
+            return [s for s in self.samples if s["at"] >= at]
+
+        @property
+        def latest(self):
+            return self.samples[-1] if self.samples else None
+
+    def sample(at: float, rss: int) -> dict:
+        return {"at": at, "cpu_percent": 1.0, "cpu_s": 0.1, "rss_bytes": rss, "threads": 1, "fds": 3,
+                "connections": 0, "processes": 1}  # fmt: skip
+
+    sampler = Samples()
+    annotator = RunAnnotator(sampler, drain_s=0.3)  # type: ignore[arg-type]
+    annotator.t0 = annotator.created - 0.5  # the run began half a second ago
+    sampler.samples = [sample(annotator.t0 - 0.2, 60), sample(annotator.t0 + 0.1, 100)]
+    await annotator.drain(asyncio.Event())
+    assert annotator.drain_end - annotator.load_end >= 0.25
+    sampler.samples += [sample(annotator.load_end + 0.1, 80), sample(annotator.load_end + 0.2, 90)]
+    results: dict = {"totals": {"calls": 1}, "intervals": [], "duration_s": 1.0}
+    annotator.annotate_results(results)
+    resources = results["resources"]
+    assert [s["rss_bytes"] for s in resources["samples"]] == [100]  # the run's, without the drain's
+    assert resources["baseline"]["rss_bytes"] == 60
+    drain = resources["drain"]
+    assert [s["rss_bytes"] for s in drain["samples"]] == [80, 90]
+    assert drain["rss_bytes"] == 80 and drain["rss_end_bytes"] == 90 and not drain["cut_short"]
+
+    cut = asyncio.Event()
+    cut.set()  # Ctrl-C before or during it: no (more) drain
+    quick = RunAnnotator(sampler, drain_s=30)  # type: ignore[arg-type]
+    await asyncio.wait_for(quick.drain(cut), 5)
+    none = RunAnnotator(sampler, drain_s=0)  # type: ignore[arg-type]
+    await none.drain(asyncio.Event())
+    results = {"totals": {"calls": 1}, "intervals": [], "duration_s": 1.0}
+    none.annotate_results(results)
+    assert results["resources"]["drain"] is None
+
+
+def test_the_resources_block_states_the_memory_after_the_drain():
+    from mcpload.monitor.render import resource_lines
+
+    resources = {"summary": {}, "derived": {}, "processes": [], "baseline": {"rss_bytes": 50 << 20}}
+    drained = {**resources, "drain": {"duration_s": 3.0, "rss_bytes": 130 << 20}}
+    (line,) = [x for x in resource_lines(drained) if "after the load" in x]
+    assert "130 MiB" in line and "+80 MiB" in line and "3.0 s" in line
+    for odd in (None, {"rss_bytes": None}, {"rss_bytes": "x", "duration_s": "y"}, "drain"):
+        assert not [x for x in resource_lines({**resources, "drain": odd}) if "after the load" in x]

@@ -1,6 +1,6 @@
 """The monitoring options shared by ``mcpload run`` and ``mcpload capacity`` (``--monitor-pid``,
 ``--monitor-name``, ``--server-cmd``, ``--scrape-metrics``, ``--scrape-series``,
-``--extrapolate-agents``) and how they become a ``MonitorConfig``."""
+``--extrapolate-agents``, ``--monitor-drain``) and how they become a ``MonitorConfig``."""
 
 from __future__ import annotations
 
@@ -61,6 +61,17 @@ ExtrapolateAgents = Annotated[
     ),
 ]
 
+MonitorDrain = Annotated[
+    str,
+    typer.Option(
+        "--monitor-drain",
+        metavar="DURATION",
+        help="After the load, its sessions closed, keep sampling the target this long (0 = no drain; at most "
+        "60s): memory that stays up is kept per session (finding session-leak)",
+        rich_help_panel=PANEL,
+    ),
+]
+
 
 def monitor_config(
     target: Any,
@@ -70,6 +81,7 @@ def monitor_config(
     scrape_url: str | None = None,
     scrape_series: list[str] | None = None,
     extrapolate_agents: int | None = None,
+    drain: str | None = None,
 ):
     """The ``MonitorConfig`` of the flags; a stdio target's processes are always sampled.
 
@@ -77,6 +89,8 @@ def monitor_config(
         ValueError: a bad pattern, URL or count (one line).
     """
     from mcpload.monitor import MonitorConfig
+    from mcpload.monitor.monitor import DRAIN_S
+    from mcpload.profiles.durations import parse_duration
 
     return MonitorConfig(
         pids=tuple(pids or ()),
@@ -86,6 +100,7 @@ def monitor_config(
         scrape_url=scrape_url,
         scrape_series=tuple(scrape_series or ()),
         extrapolate_agents=extrapolate_agents,
+        drain_s=DRAIN_S if drain is None else parse_duration(drain, "--monitor-drain"),
     )
 
 

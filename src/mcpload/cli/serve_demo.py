@@ -40,7 +40,7 @@ def serve_demo(
             "--flaw",
             metavar="NAME[=VALUE]",
             help="Misbehave on purpose (repeatable): leak-sessions[=512KiB], blocking-tool[=search_docs], "
-            "unknown-session-400, timeout-at=2s, max-connections=50",
+            "unknown-session-400, timeout-at=2s, max-connections=50, ignore-delete, no-origin-check",
         ),
     ] = None,
     replicas: Annotated[

@@ -10,7 +10,11 @@ signature can be tested against it (``mcpload.findings``):
   spec requires (``unknown-session-status``);
 - ``timeout-at=DURATION``: a proxy in front cuts every request at DURATION with 504, like a gateway
   timeout shorter than the tool (``timeout-cliff``);
-- ``max-connections=N``: connections beyond N open at once are reset at once (``connection-limit``).
+- ``max-connections=N``: connections beyond N open at once are reset at once (``connection-limit``);
+- ``ignore-delete``: a DELETE of a session is answered 200 and does nothing: the session goes on
+  answering (``diagnose`` finding ``delete-ignored``);
+- ``no-origin-check``: the server is built without DNS-rebinding protection, so a request with a
+  foreign ``Origin`` is served (``diagnose`` finding ``origin-not-validated``).
 """
 
 from __future__ import annotations
@@ -22,7 +26,15 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-FLAW_NAMES = ("leak-sessions", "blocking-tool", "unknown-session-400", "timeout-at", "max-connections")
+FLAW_NAMES = (
+    "leak-sessions",
+    "blocking-tool",
+    "unknown-session-400",
+    "timeout-at",
+    "max-connections",
+    "ignore-delete",
+    "no-origin-check",
+)
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kib|kb|k|mib|mb|m)?\s*$", re.IGNORECASE)
 _SIZE_UNITS = {"b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s)?\s*$")
@@ -38,11 +50,20 @@ class Flaws:
     unknown_session_status: int | None = None
     timeout_at_s: float | None = None
     max_connections: int | None = None
+    ignore_delete: bool = False
+    no_origin_check: bool = False
 
     @property
     def needs_wrapping(self) -> bool:
-        """True when the HTTP app or the connection handling must be wrapped."""
-        return bool(self.leak_session_bytes or self.unknown_session_status or self.timeout_at_s or self.max_connections)
+        """True when the HTTP app or the connection handling must be wrapped (or built otherwise)."""
+        return bool(
+            self.leak_session_bytes
+            or self.unknown_session_status
+            or self.timeout_at_s
+            or self.max_connections
+            or self.ignore_delete
+            or self.no_origin_check
+        )
 
 
 def parse_flaws(specs: list[str] | tuple[str, ...]) -> Flaws:
@@ -64,10 +85,13 @@ def parse_flaws(specs: list[str] | tuple[str, ...]) -> Flaws:
             if tool not in TOOLS:
                 raise ValueError(f"--flaw {spec!r}: no tool {tool!r} (tools: {', '.join(TOOLS)})")
             found["blocking_tool"] = tool
-        elif name == "unknown-session-400":
+        elif name in ("unknown-session-400", "ignore-delete", "no-origin-check"):
             if value:
                 raise ValueError(f"--flaw {spec!r}: takes no value")
-            found["unknown_session_status"] = 400
+            if name == "unknown-session-400":
+                found["unknown_session_status"] = 400
+            else:
+                found[name.replace("-", "_")] = True
         elif name == "timeout-at":
             match = _DURATION.match(value)
             if not match or float(match[1]) <= 0:
@@ -109,6 +133,11 @@ class FlawedApp:
             return
         flaws = self.flaws
         has_session = _header(scope, b"mcp-session-id") is not None
+        if flaws.ignore_delete and has_session and scope.get("method") == "DELETE":
+            # "ended", says the answer; the session lives on (and answers the next request)
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})
+            await send({"type": "http.response.body", "body": b""})
+            return
         started = False
 
         async def flawed_send(message: dict[str, Any]) -> None:

@@ -199,7 +199,14 @@ def _serve_flawed(server: MCPServer, host: str, port: int, stateless: bool, json
 
     from mcpload.demo.flaws import FlawedApp, limited_protocol
 
-    app = server.streamable_http_app(stateless_http=stateless, json_response=json_response, host=host)
+    security = None
+    if flaws.no_origin_check:  # the flaw: no DNS-rebinding protection, any Origin (and Host) is served
+        from mcp.server.transport_security import TransportSecuritySettings
+
+        security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
+    app = server.streamable_http_app(
+        stateless_http=stateless, json_response=json_response, host=host, transport_security=security
+    )
     http: Any = limited_protocol(flaws.max_connections) if flaws.max_connections else "h11"
     config = uvicorn.Config(FlawedApp(app, flaws), host=host, port=port, log_level="warning", http=http)
     uvicorn.Server(config).run()

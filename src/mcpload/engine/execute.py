@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from mcpload import exit_codes
 from mcpload.engine.load import LoadContext, LoadFactory, local_load
 from mcpload.engine.preflight import Preflight, PreflightError, preflight
 from mcpload.engine.runner import Annotator, Runner, RunOptions, RunReport
@@ -20,19 +21,13 @@ from mcpload.engine.timing import latest_end, planned_duration
 from mcpload.engine.watchdog import Watchdog
 from mcpload.metrics import Recorder
 from mcpload.profiles import Profile, Segment
+from mcpload.redaction import redact
 
 if TYPE_CHECKING:
     from mcpload.engine.canary import Canary
     from mcpload.mcp.connect import Target
     from mcpload.outputs.base import Output
     from mcpload.scenario import Scenario
-
-
-def redact(text: str, secrets: frozenset[str] | set[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 async def run_scenario(
@@ -174,7 +169,7 @@ def _refuse_ping(scenario: Scenario, version: str) -> None:
                 raise PreflightError(
                     f"{scenario.source}: {step.path}: ping is not part of protocol {version}, which the server "
                     "speaks (remove the step, or set target.protocol to 2025-11-25)",
-                    2,
+                    exit_codes.USAGE,
                 )
 
 
@@ -186,13 +181,14 @@ def _canary(scenario: Scenario, target: Target, info: Preflight) -> Canary | Non
         return None
     if target.url is None:
         raise PreflightError(
-            f"{scenario.source}: options.canary: needs an HTTP target (a stdio one would be a second server)", 2
+            f"{scenario.source}: options.canary: needs an HTTP target (a stdio one would be a second server)",
+            exit_codes.USAGE,
         )
     if spec.call == "ping" and info.era == "modern":
         raise PreflightError(
             f"{scenario.source}: options.canary: ping is not part of protocol {info.protocol_version}, which the "
             "server speaks (name a cheap, read-only tool instead)",
-            2,
+            exit_codes.USAGE,
         )
     from mcpload.engine.canary import Canary
 

@@ -3,15 +3,16 @@ tool the scenario names exists and that its literal arguments match the tool's `
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from mcpload import exit_codes
 from mcpload.mcp.connect import Target, connect
 from mcpload.scenario.steps import Call, GetPrompt, ReadResource
+from mcpload.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from mcpload.mcp.session import Session
@@ -63,7 +64,9 @@ async def preflight(
     session, opened = await connect(target)
     if not opened.ok:
         hint = path_hint(target.url, opened.http_status)
-        raise PreflightError(f"{target.describe()}: not reachable as an MCP server ({opened.describe()}){hint}", 3)
+        raise PreflightError(
+            f"{target.describe()}: not reachable as an MCP server ({opened.describe()}){hint}", exit_codes.UNREACHABLE
+        )
     caps = session.server_capabilities if isinstance(session.server_capabilities, dict) else None
     try:
         _check_capabilities(caps, steps, tool_names, source)
@@ -71,11 +74,13 @@ async def preflight(
         if caps is None or "tools" in caps:  # a server without tools (resources or prompts only) is fine
             listed = await session.list_tools()
             if not listed.ok or listed.result is None:  # (an ok outcome always has its result object)
-                raise PreflightError(f"{target.describe()}: tools/list failed ({listed.describe()})", 3)
+                raise PreflightError(
+                    f"{target.describe()}: tools/list failed ({listed.describe()})", exit_codes.UNREACHABLE
+                )
             tools = {t["name"]: t for t in listed.result.get("tools", []) if isinstance(t, dict) and "name" in t}
         version, era = session.protocol_version, session.era
         if version is None or era is None:  # (an opened session always has both)
-            raise PreflightError(f"{target.describe()}: no protocol version agreed", 3)
+            raise PreflightError(f"{target.describe()}: no protocol version agreed", exit_codes.UNREACHABLE)
         info = Preflight(
             transport=session.transport.name,
             protocol=version,
@@ -92,13 +97,16 @@ async def preflight(
         await session.close()
     for name, path in tool_names.items():
         if name not in tools:
-            close = difflib.get_close_matches(name, list(tools), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else f" (it offers: {', '.join(sorted(tools)) or 'none'})"
-            raise PreflightError(f"{source}: {path}: tool {name!r} is not offered by the server{hint}", 2)
+            hint = did_you_mean(name, tools) or f" (it offers: {', '.join(sorted(tools)) or 'none'})"
+            raise PreflightError(
+                f"{source}: {path}: tool {name!r} is not offered by the server{hint}", exit_codes.USAGE
+            )
     for path, tool, args in literal_calls:
         problem = schema_problem(tools[tool].get("inputSchema"), args)
         if problem:
-            raise PreflightError(f"{source}: {path}: arguments do not match {tool}'s inputSchema: {problem}", 2)
+            raise PreflightError(
+                f"{source}: {path}: arguments do not match {tool}'s inputSchema: {problem}", exit_codes.USAGE
+            )
     return info
 
 
@@ -125,12 +133,14 @@ def _check_capabilities(
             raise PreflightError(
                 f"{source}: {path}: {method} needs the {capability!r} capability, which the server does not declare "
                 f"(it declares: {declared})",
-                2,
+                exit_codes.USAGE,
             )
         if method == "resources/subscribe":
             resources = caps.get("resources")
             if not (isinstance(resources, dict) and resources.get("subscribe") is True):
-                raise PreflightError(f"{source}: {path}: the server does not declare resources.subscribe", 2)
+                raise PreflightError(
+                    f"{source}: {path}: the server does not declare resources.subscribe", exit_codes.USAGE
+                )
 
 
 async def _check_prompts_and_resources(
@@ -145,9 +155,10 @@ async def _check_prompts_and_resources(
             names = {p.get("name") for p in listed.result.get("prompts", []) if isinstance(p, dict)}
             for step in prompts:
                 if step.name not in names:
-                    close = difflib.get_close_matches(step.name, [n for n in names if isinstance(n, str)], n=1)
-                    hint = f" (did you mean {close[0]!r}?)" if close else ""
-                    raise PreflightError(f"{source}: {step.path}: prompt {step.name!r} is not offered{hint}", 2)
+                    hint = did_you_mean(step.name, [n for n in names if isinstance(n, str)])
+                    raise PreflightError(
+                        f"{source}: {step.path}: prompt {step.name!r} is not offered{hint}", exit_codes.USAGE
+                    )
     reads = [s for s in steps if isinstance(s, ReadResource) and s.uri.is_literal]
     if not reads or (caps is not None and "resources" not in caps):
         return

@@ -26,6 +26,7 @@ from mcpload.metrics import (
     percentiles_needed,
     should_abort,
 )
+from mcpload.redaction import redact_all
 
 _clock = time.perf_counter
 
@@ -52,6 +53,10 @@ class RunOptions:
     meta: dict[str, Any] = field(default_factory=dict)
     secrets: frozenset[str] = frozenset()  # redacted from the results (and so from every output)
     outputs: list[Output] = field(default_factory=list)
+    # objects that add fields (resource samples) to each interval before it is written, and to the
+    # results before any output; one with ``async drain(cut)`` is awaited once the load is over (its
+    # sessions closed), before the results are built: the monitor samples the target on (``cut`` is set
+    # on Ctrl-C)
     annotators: list[Annotator] = field(default_factory=list)
     # keep each interval's exact recorder state (``state``) in the intervals and the results, so that
     # ``mcpload merge`` can combine the segments of a split run exactly
@@ -99,11 +104,13 @@ class Runner:
         self._writer: IntervalWriter | None = None
         self._percentiles = percentiles_needed(scenario.thresholds)
         self._lag = LoopLag()  # mcpload's own event-loop lag, into every interval (findings: generator-bound)
+        self._drain_cut = asyncio.Event()  # set by Ctrl-C: no drain (or no more of it)
 
     # public
     def interrupt(self) -> None:
         """Ctrl-C: stop the profiles now, in-flight work gets the grace period; a second Ctrl-C
-        cancels everything at once."""
+        cancels everything at once. Either ends the drain after the load."""
+        self._drain_cut.set()
         if self.interrupted:
             self.load.cancel_all()
             return
@@ -135,6 +142,10 @@ class Runner:
         duration = _clock() - self.t0
         self._cut_interval()
         final = self._snapshot()
+        for annotator in self.options.annotators:
+            drain = getattr(annotator, "drain", None)
+            if drain is not None:
+                await drain(self._drain_cut)
         thresholds = evaluate(self.scenario.thresholds, final)
         intervals = self._intervals.read()
         self._intervals.close()
@@ -257,17 +268,3 @@ def add_extras(total: dict[str, Any], part: dict[str, Any]) -> None:
         outages = total.setdefault("outages", {"count": 0, "list": []})
         outages["count"] += part["outages"].get("count", 0)
         outages["list"] = (outages["list"] + list(part["outages"].get("list", [])))[:100]
-
-
-def redact_all(value: Any, secrets: frozenset[str]) -> Any:
-    """``value`` with every secret replaced by ``***`` in every string (keys included), recursively."""
-    if isinstance(value, str):
-        for secret in secrets:
-            if secret:
-                value = value.replace(secret, "***")
-        return value
-    if isinstance(value, dict):
-        return {redact_all(k, secrets): redact_all(v, secrets) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [redact_all(v, secrets) for v in value]
-    return value

@@ -26,10 +26,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from mcpload import exit_codes
+
 BEAT_S = 0.1
 STALL_S = 2.0  # the loop has not run for so long: stalled
 HARD_EXIT_S = 10.0  # stalled so long after the stop was due, the process exits
-EXIT_CODE = 130
+EXIT_CODE = exit_codes.INTERRUPTED
 
 _clock = time.perf_counter
 

@@ -10,7 +10,8 @@ from mcpload.findings.base import Finding, RunView, span
 
 LEAK_SIGNATURE = (
     "the target's RSS (monitoring) rising in step with sessions opened (cumulative), not with sessions "
-    "active: regression slope ≥ 32 KiB per session, R² ≥ 0.8, ≥ 16 MiB growth"
+    "active: regression slope ≥ 32 KiB per session, R² ≥ 0.8, ≥ 16 MiB growth; and, when the drain after "
+    "the load was sampled, ≥ 16 MiB and half the growth still held once every session had ended"
 )
 AFFINITY_SIGNATURE = (
     "session_expired (unknown-session) errors from the first seconds on, in most intervals, ≥ 1 % of calls: "
@@ -24,6 +25,7 @@ _STATUS = re.compile(r"^HTTP (\d{3})\b")
 MIN_SLOPE_BYTES = 32 * 1024
 MIN_GROWTH_BYTES = 16 << 20
 MIN_R2 = 0.8
+MIN_RETAINED_SHARE = 0.5  # of the growth, still held after the drain: less came back than stayed
 MIB = 1 << 20
 
 
@@ -51,34 +53,59 @@ def session_leak(view: RunView) -> list[Finding]:
     points = [p for p in points if p[3] >= 0]
     if len(points) < 4:
         return []
-    baseline = view.num(view.dict("resources").get("baseline"), "rss_bytes", points[0][3])
+    resources = view.section("resources")
+    baseline = view.num(resources.get("baseline"), "rss_bytes", points[0][3])
     xs, ys = [float(p[1]) for p in points], [p[3] for p in points]
     fit = _fit(xs, ys)
     if fit is None:
         return []
     slope, r2 = fit
     by_active = _fit([p[2] for p in points], ys)
-    growth = ys[-1] - min(baseline, ys[0])
+    start = min(baseline, ys[0])
+    growth = max(ys) - start
     if slope < MIN_SLOPE_BYTES or r2 < MIN_R2 or growth < MIN_GROWTH_BYTES:
         return []
     if by_active is not None and by_active[1] >= r2:
         return []  # memory follows the sessions open now, as it should
     sessions = opened[-1]
+    drain = resources.get("drain")
+    drained = view.num(drain, "rss_bytes", -1.0)
+    if drained >= 0:
+        # Every session has ended: what is still held is kept; what came back was in use, not leaked.
+        retained = drained - start
+        if retained < MIN_GROWTH_BYTES or retained < MIN_RETAINED_SHARE * growth:
+            return []
+        per_session = retained / sessions
+        after = view.num(drain, "duration_s")
+        title = (
+            f"the server keeps ≈ {per_session / 1024:.0f} KiB per session after it ended: RSS was still "
+            f"{retained / MIB:.0f} MiB above its start {after:g} s after all {sessions} sessions closed"
+        )
+    else:  # no drain sampled (--monitor-drain 0, older results): the slope is the estimate
+        retained, per_session = growth, slope
+        title = (
+            f"the server keeps ≈ {slope / 1024:.0f} KiB per session opened: RSS grew {growth / MIB:.0f} MiB over "
+            f"{sessions} sessions (no drain sampled to see it stay)"
+        )
     return [
         Finding(
             "session-leak",
-            "critical" if growth >= 256 * MIB else "warning",
-            f"the server keeps ≈ {slope / 1024:.0f} KiB per session opened: RSS grew {growth / MIB:.0f} MiB over "
-            f"{sessions} sessions and did not come down",
+            "critical" if retained >= 256 * MIB else "warning",
+            title,
             "Free per-session state when a session ends (DELETE) and expire idle sessions: clients often "
             "abandon sessions without DELETE. Check caches keyed by session id.",
             evidence={
-                "retained_bytes_per_session": round(slope),
+                "retained_bytes_per_session": round(per_session),
+                "retained_bytes": round(retained),
+                "slope_bytes_per_session": round(slope),
                 "r2": round(r2, 3),
                 "r2_with_active_sessions": round(by_active[1], 3) if by_active else None,
                 "sessions_opened": sessions,
-                "rss_start_bytes": round(min(baseline, ys[0])),
+                "rss_start_bytes": round(start),
+                "rss_peak_bytes": round(max(ys)),
                 "rss_end_bytes": round(ys[-1]),
+                "rss_after_drain_bytes": round(drained) if drained >= 0 else None,
+                "drain_s": view.num(drain, "duration_s") if drained >= 0 else None,
                 "growth_bytes": round(growth),
             },
             interval=span([p[0] for p in points]),
@@ -124,7 +151,7 @@ def session_affinity(view: RunView) -> list[Finding]:
 
 def unknown_session_status(view: RunView) -> list[Finding]:
     statuses: dict[int, int] = {}
-    for err in view.list("top_errors"):
+    for err in view.entries("top_errors"):
         if not isinstance(err, dict) or err.get("kind") != "session_expired":
             continue
         match = _STATUS.match(str(err.get("message", "")))

@@ -8,6 +8,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+DRAIN_S = 3.0  # the default drain: three samples at one a second
+MAX_DRAIN_S = 60.0  # a drain is bounded: it delays the results
+
 if TYPE_CHECKING:  # imported where used: psutil and prometheus_client cost ~60 ms of start-up CPU
     from mcpload.monitor.annotate import RunAnnotator
     from mcpload.monitor.sampler import Sampler
@@ -27,6 +30,9 @@ class MonitorConfig:
         extrapolate_agents: N in "to serve N agents you need …" (default 10 × the peak active agents).
         interval_s: seconds between samples.
         server_wait_s: how long the ``server_cmd`` may take to listen.
+        drain_s: after the load has ended and its sessions are closed, keep sampling the target for
+            so many seconds (the drain) before the results are written: memory that stays up then is
+            kept, memory that falls back was in use (finding ``session-leak``). 0: no drain.
     """
 
     pids: tuple[int, ...] = ()
@@ -38,8 +44,11 @@ class MonitorConfig:
     extrapolate_agents: int | None = None
     interval_s: float = 1.0
     server_wait_s: float = 30.0
+    drain_s: float = DRAIN_S
 
     def __post_init__(self) -> None:
+        if not 0 <= self.drain_s <= MAX_DRAIN_S:
+            raise ValueError(f"--monitor-drain {self.drain_s:g}s: must be between 0 and {MAX_DRAIN_S:g} s")
         if self.extrapolate_agents is not None and self.extrapolate_agents < 1:
             raise ValueError(f"--extrapolate-agents {self.extrapolate_agents}: must be at least 1")
         if self.scrape_series and not self.scrape_url:
@@ -61,14 +70,17 @@ class MonitorConfig:
 class Monitor:
     """A running sampler; ``annotator()`` binds it to one run (make one per run)."""
 
-    def __init__(self, sampler: Sampler, extrapolate_agents: int | None = None) -> None:
+    def __init__(self, sampler: Sampler, extrapolate_agents: int | None = None, drain_s: float = 0.0) -> None:
         self.sampler = sampler
         self.extrapolate_agents = extrapolate_agents
+        self.drain_s = drain_s
 
-    def annotator(self) -> RunAnnotator:
+    def annotator(self, drain: bool = True) -> RunAnnotator:
+        """The annotator of one run; ``drain=False`` skips the drain (capacity steps: each is one level
+        of a search, not a run whose sessions are over)."""
         from mcpload.monitor.annotate import RunAnnotator
 
-        return RunAnnotator(self.sampler, self.extrapolate_agents)
+        return RunAnnotator(self.sampler, self.extrapolate_agents, self.drain_s if drain else 0.0)
 
 
 @contextlib.contextmanager
@@ -102,7 +114,7 @@ def monitoring(config: MonitorConfig | None, url: str | None = None) -> Iterator
         )
         scraper = Scraper(config.scrape_url, config.scrape_series) if config.scrape_url else None
         sampler = Sampler(selection, config.interval_s, scraper).start()
-        yield Monitor(sampler, config.extrapolate_agents)
+        yield Monitor(sampler, config.extrapolate_agents, config.drain_s)
     finally:
         if sampler is not None:
             sampler.stop()

@@ -46,6 +46,16 @@ def resource_lines(resources: dict[str, Any]) -> list[str]:
             f"{startup['cpu_seconds']:.2f} CPU-s) kept apart: the figures below are the steady state's "
             f"({_num(derived.get('steady_state_s'), '.1f')} s)"
         )
+    drain = resources.get("drain")
+    rss_after = drain.get("rss_bytes") if isinstance(drain, dict) else None
+    if isinstance(rss_after, int | float):
+        base = (resources.get("baseline") or {}).get("rss_bytes")
+        kept = f" ({(rss_after - base) / MIB:+,.0f} MiB on the idle baseline)" if isinstance(base, int | float) else ""
+        seconds = drain.get("duration_s") if isinstance(drain, dict) else None
+        lines.append(
+            f"  after the load, every session closed: RSS {mib(rss_after)}{kept}, sampled for "
+            f"{_num(seconds if isinstance(seconds, int | float) else None, '.1f')} s (--monitor-drain)"
+        )
     per_call = derived.get("cpu_seconds_per_1k_calls")
     per_session = derived.get("rss_per_active_session_bytes")
     if per_call is not None or per_session is not None:

@@ -8,7 +8,11 @@ document. ``recorder`` is given for outputs that read cumulative histograms at t
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mcpload.metrics.recorder import Recorder
 
 
 class Output:
@@ -16,7 +20,7 @@ class Output:
 
     name = "output"
 
-    def start(self, meta: dict[str, Any], recorder: Any) -> None:
+    def start(self, meta: dict[str, Any], recorder: Recorder) -> None:
         """The run is about to start: ``meta`` has target, scenario, seed, profiles, planned duration."""
 
     def interval(self, interval: dict[str, Any], snapshot: dict[str, Any]) -> None:
@@ -24,3 +28,14 @@ class Output:
 
     def stop(self, results: dict[str, Any]) -> None:
         """The run ended; ``results`` is the final results document (schema mcpload.results/1)."""
+
+
+class FileOutput(Output):
+    """An output written once, from the final results document, to ``path`` (``--html PATH`` …).
+
+    ``stop`` writes the file (atomically); ``mcpload.outputs.registry.write_files`` calls it after the
+    run, each file on its own.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)

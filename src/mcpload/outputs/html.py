@@ -21,7 +21,7 @@ from mcpload.atomic import write_text_atomic
 from mcpload.findings import findings_of
 from mcpload.outputs import html_charts as charts
 from mcpload.outputs import html_context as ctx
-from mcpload.outputs.base import Output
+from mcpload.outputs.base import FileOutput
 from mcpload.outputs.findings_text import evidence_text, span_text
 from mcpload.outputs.html_series import series_chart
 
@@ -163,7 +163,8 @@ def finding_rows(findings: list[dict[str, Any]], drawn: set[str]) -> list[dict[s
     time range, and links to the charts that hold its evidence (only those drawn)."""
     rows = []
     for f in findings:
-        charts_ = f.get("charts") if isinstance(f.get("charts"), list) else []
+        listed = f.get("charts")
+        charts_: list[Any] = listed if isinstance(listed, list) else []
         rows.append(
             {
                 "id": str(f.get("id")),
@@ -188,14 +189,14 @@ def write_html(results: dict[str, Any], path: str | Path) -> Path:
     return write_text_atomic(path, render_html(results))
 
 
-class HtmlOutput(Output):
+class HtmlOutput(FileOutput):
     """Writes the HTML report when the run stops: ``run_scenario(..., outputs=[HtmlOutput("r.html")])``."""
 
     name = "html"
 
     def __init__(self, path: str | Path) -> None:
         require_plotly()
-        self.path = Path(path)
+        super().__init__(path)
 
     def stop(self, results: dict[str, Any]) -> None:
         write_html(results, self.path)

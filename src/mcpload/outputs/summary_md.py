@@ -12,7 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mcpload.compare import Assertion, Comparison
+
+from mcpload.outputs.base import FileOutput
 
 MAX_CELL = 160  # characters of one table cell
 MAX_ROWS = 40  # operations listed; the rest are counted
@@ -74,8 +79,8 @@ def verdict(results: Mapping[str, Any]) -> tuple[bool, str]:
 def render(
     results: Mapping[str, Any] | None,
     *,
-    comparison: Any = None,
-    assertions: list[tuple[Any, bool, float | None]] | None = None,
+    comparison: Comparison | None = None,
+    assertions: list[tuple[Assertion, bool, float | None]] | None = None,
     names: tuple[str, str] = ("base", "new"),
 ) -> str:
     """The Markdown summary.
@@ -212,7 +217,9 @@ def _capacity(results: Mapping[str, Any]) -> list[str]:
     return [*out, ""]
 
 
-def _comparison(comparison: Any, assertions: list[tuple[Any, bool, float | None]], names: tuple[str, str]) -> list[str]:
+def _comparison(
+    comparison: Comparison, assertions: list[tuple[Assertion, bool, float | None]], names: tuple[str, str]
+) -> list[str]:
     out = [
         f"### Compared with {md(names[0])}",
         "",
@@ -256,3 +263,13 @@ def write_summary_md(path: str | Path, text: str, *, append: bool = False) -> No
     from mcpload.atomic import write_text_atomic
 
     write_text_atomic(path, text)
+
+
+class SummaryMdOutput(FileOutput):
+    """Writes the Markdown summary when the run ends (``mcpload run --summary-md PATH``)."""
+
+    name = "summary-md"
+
+    def stop(self, results: dict[str, Any]) -> None:
+        """Write the summary of the run (replacing the file)."""
+        write_summary_md(self.path, render(results))

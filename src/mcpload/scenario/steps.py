@@ -192,6 +192,17 @@ class ListResources(Request):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ListResourceTemplates(Request):
+    """``resources/templates/list`` (all pages): what clients ask to offer parameterised resources."""
+
+    kind: ClassVar[str] = "list_resource_templates"
+    method: ClassVar[str] = "resources/templates/list"
+
+    def send(self, runner: StepRunner[Any], session: Session, ctx: RenderContext) -> Awaitable[Outcome]:
+        return session.list_resource_templates(self.timeout)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ListPrompts(Request):
     kind: ClassVar[str] = "list_prompts"
     method: ClassVar[str] = "prompts/list"
