@@ -8,14 +8,14 @@ __version__ = "0.1.0"
 # Exported lazily (PEP 562): ``import mcpload`` (and so every CLI start-up) loads the engine, the
 # scenario model and the transports only when one of these names is first used.
 _EXPORTS = {
-    "run_scenario": "mcpload.engine.execute",
+    "run_scenario": "mcpload.distributed.loads",
     "merge_results": "mcpload.distributed.merge",
     "Segment": "mcpload.profiles",
-    "KINDS": "mcpload.mcp.outcome",
-    "Outcome": "mcpload.mcp.outcome",
+    "KINDS": "mcpload.outcome",
+    "Outcome": "mcpload.outcome",
     "Session": "mcpload.mcp.session",
-    "Target": "mcpload.mcp.target",
-    "connect": "mcpload.mcp.target",
+    "Target": "mcpload.mcp.connect",
+    "connect": "mcpload.mcp.connect",
     "Agent": "mcpload.scenario",
     "Scenario": "mcpload.scenario",
     "ScenarioError": "mcpload.scenario",

@@ -14,11 +14,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mcpload.mcp import eras
-from mcpload.mcp.outcome import OK, TOOL_ERROR, Outcome
+from mcpload.mcp.connect import Target, connect
 from mcpload.mcp.progress import Progress
 from mcpload.mcp.samples import sample_arguments
-from mcpload.mcp.target import Target, connect
 from mcpload.mcp.tool_safety import CallPolicy
+from mcpload.outcome import OK, TOOL_ERROR, Outcome
 
 MAX_CALL_S = 300.0  # a sample call reporting progress may take this long in all
 

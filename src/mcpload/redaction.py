@@ -91,7 +91,7 @@ def header_secrets(headers: Mapping[str, str] | Iterable[tuple[str, str]] | None
 
 
 def target_secrets(target: Any) -> frozenset[str]:
-    """The secrets of a ``mcpload.mcp.target.Target`` (or a ``TargetSpec``): its URL, headers and bearer token."""
+    """The secrets of a ``mcpload.mcp.connect.Target`` (or a ``TargetSpec``): its URL, headers and bearer token."""
     import os
 
     found = url_secrets(getattr(target, "url", None)) | header_secrets(getattr(target, "headers", None))

@@ -6,7 +6,7 @@ import sys
 from typing import Any
 
 from mcpload.demo.launch import free_port
-from mcpload.engine.execute import run_scenario
+from mcpload.distributed.loads import run_scenario
 from mcpload.engine.preflight import PreflightError
 from mcpload.monitor import MonitorConfig, monitoring
 from mcpload.scenario import Scenario

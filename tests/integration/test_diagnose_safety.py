@@ -224,7 +224,7 @@ def test_call_tools_all_on_a_terminal_asks_and_no_calls_nothing(tmp_path: Path):
     import asyncio
 
     from mcpload.diagnose import diagnose as run_diagnosis
-    from mcpload.mcp.target import Target
+    from mcpload.mcp.connect import Target
     from mcpload.mcp.tool_safety import CallPolicy
 
     asked: list[list[str]] = []

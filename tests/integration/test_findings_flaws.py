@@ -233,7 +233,7 @@ PROBES = {"unknown-session-status": "unknown session", "delete-ignored": "DELETE
 async def test_diagnose_probes_fire_on_their_flaw_and_only_there(flaw, expected):
     from mcpload.demo.launch import demo_server
     from mcpload.diagnose import diagnose
-    from mcpload.mcp.target import Target
+    from mcpload.mcp.connect import Target
 
     flaws = ("--flaw", flaw) if flaw else ()
     with demo_server(extra_args=("--latency", "1", *flaws)) as url:

@@ -16,8 +16,8 @@ import pytest
 
 from mcpload import Session, StreamableHTTP
 from mcpload.engine.preflight import PreflightError, preflight
+from mcpload.mcp.connect import Target, connect
 from mcpload.mcp.shapes import MAX_NAMES
-from mcpload.mcp.target import Target, connect
 from mcpload.transports.base import CallFailure
 from mcpload.transports.legacy_sse import LegacySSE
 from mcpload.transports.stdio import Stdio

@@ -22,7 +22,8 @@ import plotly  # a core dependency: the report works on a plain install
 import pytest
 from typer.testing import CliRunner
 
-from mcpload.cli import DEMO_HTML, _demo_html, app
+from mcpload.cli import app
+from mcpload.cli.support import DEMO_HTML, _demo_html
 from mcpload.demo.launch import demo_server, free_port, stop_process, wait_for_port
 from mcpload.engine.execute import run_scenario
 from mcpload.metrics.rebuild import REBUILT, load_results

@@ -145,7 +145,7 @@ def test_init_unreachable_is_exit_3(tmp_path):
 
 async def test_trial_calls_stop_when_their_budget_is_spent(demo_url, monkeypatch):
     from mcpload.init import discovery
-    from mcpload.mcp.target import Target
+    from mcpload.mcp.connect import Target
 
     monkeypatch.setattr(discovery, "TRIAL_BUDGET_S", 0.0)
     found = await discovery.discover(Target(url=demo_url), lambda tool: {"query": "x"}, try_calls=True)

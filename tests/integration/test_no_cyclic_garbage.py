@@ -109,7 +109,7 @@ class _Transport:
     on_server_message = None
 
     async def start(self) -> None:
-        from mcpload.mcp.outcome import TRANSPORT
+        from mcpload.outcome import TRANSPORT
         from mcpload.transports.base import CallFailure
 
         raise CallFailure(TRANSPORT, "no network in this test")

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from mcpload.demo.launch import demo_server
-from mcpload.mcp.target import Target, connect
+from mcpload.mcp.connect import Target, connect
 from mcpload.probes import PROBE_PROTOCOL, request
 from mcpload.scenario import Scenario, ScenarioError
 

@@ -14,7 +14,7 @@ pytest.importorskip("opentelemetry.sdk.metrics")
 
 from mcpload.demo.launch import demo_server
 from mcpload.engine.execute import run_scenario
-from mcpload.mcp.target import Target
+from mcpload.mcp.connect import Target
 from mcpload.mcp.trace_context import Tracer
 from mcpload.outputs.otlp import OTLPOutput
 from mcpload.outputs.otlp_semconv import BOUNDS_S

@@ -22,7 +22,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 
 from mcpload.engine.execute import run_scenario
-from mcpload.mcp.outcome import KINDS
+from mcpload.outcome import KINDS
 from mcpload.outputs.otlp import OTLPOutput, metrics_url
 from mcpload.outputs.otlp_metrics import BOUNDS_S, bucket_counts
 from mcpload.scenario import Scenario

@@ -164,7 +164,7 @@ def test_an_output_lost_after_the_run_costs_only_itself(tmp_path, echo_server):
 
 
 def test_write_outputs_names_each_loss_and_writes_the_rest(tmp_path, capsys):
-    from mcpload.cli_support import _write_outputs
+    from mcpload.cli.support import _write_outputs
 
     results = {"schema": "mcpload.results/1", "intervals": [], "thresholds": [], "totals": {}, "operations": {}}
     lost = _write_outputs(

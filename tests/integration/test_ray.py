@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpload.engine.execute import run_scenario
+from mcpload.distributed.loads import run_scenario
 from mcpload.scenario import load_scenario
 from tests.conftest import need
 

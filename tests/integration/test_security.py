@@ -419,7 +419,7 @@ def test_python_outside_the_scenario_folder_needs_allow_python(tmp_path, spec, w
     ],
 )  # fmt: skip
 def test_listeners_warn_beyond_loopback(host, warns, capsys):
-    from mcpload.cli_support import _warn_if_exposed
+    from mcpload.cli.support import _warn_if_exposed
 
     _warn_if_exposed("--prometheus", host)
     err = capsys.readouterr().err

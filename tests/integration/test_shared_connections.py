@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import psutil
 import pytest
 
-from mcpload.mcp.target import DEFAULT_SHARED_POOL, Target, connect, parse_connections
+from mcpload.mcp.connect import DEFAULT_SHARED_POOL, Target, connect, parse_connections
 from mcpload.scenario import Scenario, ScenarioError
 
 SESSIONS, POOL, CALLS_EACH = 12, 3, 4

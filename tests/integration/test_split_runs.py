@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from mcpload.engine.execute import run_scenario
+from mcpload.distributed.loads import run_scenario
 from mcpload.metrics import decode_histogram
 from mcpload.scenario import load_scenario
 

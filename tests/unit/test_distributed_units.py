@@ -12,9 +12,9 @@ from fractions import Fraction
 import orjson
 import pytest
 
-from mcpload.cli_distributed import parse_start_at, peak_agents, resolve_workers
-from mcpload.mcp.outcome import Outcome
+from mcpload.cli.distributed import parse_start_at, peak_agents, resolve_workers
 from mcpload.metrics import Recorder
+from mcpload.outcome import Outcome
 from mcpload.profiles import Segment, parse_profiles
 
 

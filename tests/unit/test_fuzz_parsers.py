@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mcpload.mcp.jsonrpc import classify
-from mcpload.mcp.outcome import KINDS
 from mcpload.mcp.session import Session
+from mcpload.outcome import KINDS
 from mcpload.transports.base import CallFailure, Reply, Transport
 from mcpload.transports.correlated import BAD_ID, NO_ID, sniff_id
 from mcpload.transports.exchange import STREAM_ENDED, EventStream, Exchange

@@ -2,7 +2,8 @@
 
 import pytest
 
-from mcpload import cli_plan, host_guard
+from mcpload import host_guard
+from mcpload.cli import plan as cli_plan
 from mcpload.scenario import Scenario, ScenarioError
 
 

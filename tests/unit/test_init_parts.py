@@ -16,8 +16,8 @@ from mcpload.init.groups import MAX_GROUPS, OTHER, group_tools, nouns
 from mcpload.init.personas import PERSONAS
 from mcpload.init.trace import TraceError, read_trace
 from mcpload.init.writer import Unwritable, comment, flow, literal
+from mcpload.mcp.connect import Target
 from mcpload.mcp.samples import problem
-from mcpload.mcp.target import Target
 from mcpload.scenario import Scenario
 from mcpload.scenario.context import RenderContext
 from mcpload.scenario.loader import read_yaml

@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from mcpload.mcp.outcome import Outcome
 from mcpload.metrics import Recorder
 from mcpload.metrics.recorder import MAX_MESSAGE_CHARS, MAX_MESSAGES
+from mcpload.outcome import Outcome
 
 
 def call(kind="ok", latency=0.010, name="search_docs", started=100.0, **kw):

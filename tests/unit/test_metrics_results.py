@@ -5,8 +5,8 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from mcpload.mcp.outcome import Outcome
 from mcpload.metrics import SCHEMA, Recorder, build_results, decode_histogram
+from mcpload.outcome import Outcome
 
 META = {
     "started_at": "2025-01-01T00:00:00Z",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from mcpload.mcp.outcome import Outcome
 from mcpload.metrics import (
     Recorder,
     ThresholdError,
@@ -13,6 +12,7 @@ from mcpload.metrics import (
     percentiles_needed,
     should_abort,
 )
+from mcpload.outcome import Outcome
 
 
 def one(metric, spec):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import xml.etree.ElementTree as ET
 
-from mcpload.mcp.outcome import KINDS
+from mcpload.outcome import KINDS
 from mcpload.outputs.csv_output import COLUMNS, CSVOutput, write_csv
 from mcpload.outputs.junit import JUnitOutput, write_junit
 

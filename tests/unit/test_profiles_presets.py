@@ -8,7 +8,7 @@ from mcpload.profiles import (
     Soak,
     Spike,
     Stage,
-    Step,
+    StepLoad,
     parse_profile,
 )
 
@@ -49,7 +49,7 @@ def test_step_stages_jump_without_ramp():
 
 
 def test_step_with_initial_and_ramp():
-    profile = Step(initial=5, step=5, steps=2, step_duration=20, ramp=10, graceful_ramp_down=5).build()
+    profile = StepLoad(initial=5, step=5, steps=2, step_duration=20, ramp=10, graceful_ramp_down=5).build()
     assert profile.start_agents == 0
     assert profile.stages == (Stage(10, 5), Stage(20, 5), Stage(10, 10), Stage(20, 10))
     assert profile.graceful_ramp_down == 5
@@ -89,7 +89,7 @@ def test_rate_mode_builds_ramping_arrival_rate():
     assert profile.kind == "open"
     assert (profile.start_rate, profile.distribution, profile.max_agents) == (0.5, "even", 50)
     assert profile.stages[1] == Stage(2, 4)
-    step = Step(mode="rate", step=1.5, steps=2, step_duration=10).build()
+    step = StepLoad(mode="rate", step=1.5, steps=2, step_duration=10).build()
     assert isinstance(step, RampingArrivalRate)
     assert step.stages == (Stage(0, 1.5), Stage(10, 1.5), Stage(0, 3), Stage(10, 3))
     assert step.max_agents == 1000  # the built profile's default

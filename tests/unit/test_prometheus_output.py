@@ -11,8 +11,8 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from mcpload.demo.launch import free_port
-from mcpload.mcp.outcome import KINDS, Outcome
 from mcpload.metrics import Recorder, build_results
+from mcpload.outcome import KINDS, Outcome
 from mcpload.outputs.prometheus import BUCKETS_S, PrometheusOutput, RunCollector, parse_address
 
 SEARCH = "tools/call search_docs"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcpload.mcp.outcome import Outcome
 from mcpload.metrics.recorder import MAX_OPERATIONS, Recorder
+from mcpload.outcome import Outcome
 from mcpload.scenario.steps import MAX_OPERATION_NAME, uri_template_name
 from mcpload.transports.stdio import STDERR_EXCERPT, stderr_excerpt
 

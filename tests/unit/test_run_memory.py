@@ -16,15 +16,16 @@ from types import SimpleNamespace
 import pytest
 
 from mcpload.engine.runner import Runner, RunOptions
-from mcpload.mcp.outcome import Outcome
 from mcpload.metrics import IntervalSpool, Recorder
+from mcpload.outcome import Outcome
 
 OPS = ("search_docs", "get_doc", "send_message", "get_delivery_report")
 
 
 def _runner(**options) -> Runner:
     recorder = Recorder()
-    return Runner(SimpleNamespace(thresholds=[]), SimpleNamespace(recorder=recorder), recorder, RunOptions(**options))
+    load = SimpleNamespace(recorder=recorder, take_loop_lag_ms=lambda: None)  # the agents on the runner's loop
+    return Runner(SimpleNamespace(thresholds=[]), load, recorder, RunOptions(**options))
 
 
 def _second(runner: Runner, i: int) -> None:

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcpload.mcp.outcome import Outcome
 from mcpload.mcp.trace_context import KEEP, TracedSession, Tracer, merge_slowest
 from mcpload.metrics import Recorder
 from mcpload.metrics.semconv import MAX_KEYS, OTHER, error_type
+from mcpload.outcome import Outcome
 from mcpload.outputs.otlp_semconv import common_attributes, operation_attributes, operation_points, session_points
 
 

@@ -16,7 +16,8 @@ def _read(path: Path | None) -> dict[str, Any] | None:
     if path is None or not path.exists():
         return None
     try:
-        return json.loads(path.read_text())
+        data: dict[str, Any] = json.loads(path.read_text())  # a results file mcpload wrote
+        return data
     except (OSError, ValueError):
         return None
 
@@ -55,7 +56,7 @@ def resources(results: dict[str, Any]) -> str:
 def baseline(capacity: dict[str, Any] | None) -> str:
     if capacity is None:
         return "run `mcpload demo --capacity` for a short capacity search (`mcpload capacity` for your own server)"
-    text = capacity.get("verdict", "")
+    text: str = capacity.get("verdict", "")
     slos = ", ".join(capacity.get("slos", []))
     broken = capacity.get("first_broken")
     if slos:

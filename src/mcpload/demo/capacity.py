@@ -3,7 +3,11 @@ against the demo server, capped at a known number of concurrent tool executions.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mcpload.capacity import Settings
+    from mcpload.scenario import Scenario
 
 MAX_CONCURRENCY = 8  # --max-concurrency of the demo server when the demo runs a capacity search
 TOOL_LATENCY_MS = 100  # every tool takes exactly this long there: the cap, not this machine, is the limit
@@ -23,7 +27,7 @@ SERVER_ARGS = (
 SLOS = ("success_rate >= 0.98", "p95 <= 250ms")  # p95: one 100 ms service plus at most 150 ms queued
 
 
-def capacity_scenario(url: str):
+def capacity_scenario(url: str) -> Scenario:
     """The demo scenario's agents, back from their idle time at once (so load follows agents)."""
     from mcpload.demo.scenario import demo_scenario_data
     from mcpload.scenario import Scenario
@@ -36,7 +40,7 @@ def capacity_scenario(url: str):
     return Scenario.from_dict(data, source="<built-in demo capacity scenario>")
 
 
-def capacity_settings():
+def capacity_settings() -> Settings:
     """Short steps: about a minute in all on a laptop."""
     from mcpload.capacity import Growth, Resolution, Settings
 

@@ -114,7 +114,8 @@ def _size(text: str, spec: str) -> int:
 def _header(scope: dict[str, Any], name: bytes) -> bytes | None:
     for key, value in scope.get("headers") or ():
         if key.lower() == name:
-            return value
+            found: bytes = value  # (ASGI: header names and values are bytes)
+            return found
     return None
 
 
@@ -180,7 +181,7 @@ def limited_protocol(max_connections: int) -> type:
     class LimitedH11Protocol(H11Protocol):
         refused = False
 
-        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+        def connection_made(self, transport: Any) -> None:
             if len(self.connections) >= max_connections:
                 self.refused = True
                 sock = transport.get_extra_info("socket")

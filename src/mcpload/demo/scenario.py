@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mcpload.scenario import Scenario
 
 
 def demo_scenario_data(url: str, duration: str | None = None) -> dict[str, Any]:
     from mcpload.scenario.loader import read_yaml
 
-    data = read_yaml(files("mcpload.demo").joinpath("scenario.yaml").read_text())
+    data: dict[str, Any] = read_yaml(files("mcpload.demo").joinpath("scenario.yaml").read_text())
     data["target"]["url"] = url
     if duration is not None:
         from mcpload.profiles.durations import parse_duration
@@ -25,7 +28,7 @@ def demo_scenario_data(url: str, duration: str | None = None) -> dict[str, Any]:
     return data
 
 
-def demo_scenario(url: str, duration: str | None = None):
+def demo_scenario(url: str, duration: str | None = None) -> Scenario:
     from mcpload.scenario import Scenario
 
     return Scenario.from_dict(demo_scenario_data(url, duration), source="<built-in demo scenario>")

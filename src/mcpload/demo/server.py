@@ -12,11 +12,16 @@ import hashlib
 import os
 import time
 import uuid
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from mcpload.demo.behaviour import Behaviour
+
+if TYPE_CHECKING:
+    from mcp.server import MCPServer
+    from mcp.types import ToolAnnotations
+
 from mcpload.demo.flaws import Flaws
 from mcpload.demo.limits import Busy, ConcurrencyLimit
 
@@ -51,7 +56,7 @@ def build_server(
     name: str = "mcpload-demo",
     concurrency: ConcurrencyLimit | None = None,
     flaws: Flaws | None = None,
-):
+) -> MCPServer:
     """Build the demo ``MCPServer`` (imported lazily: the SDK is heavy and never on the hot path).
 
     Args:
@@ -65,8 +70,8 @@ def build_server(
     from mcp.types import ToolAnnotations
 
     # annotated as a well-behaved server should be: `diagnose` and `init` call only read-only, closed-world tools
-    reads = ToolAnnotations(readOnlyHint=True, openWorldHint=False)
-    sends = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=True)
+    reads = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+    sends = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
 
     beh = behaviour or Behaviour()
     blocking = flaws.blocking_tool if flaws else None
@@ -134,15 +139,19 @@ def build_server(
 ECHO_TRACE_ENV = "MCPLOAD_DEMO_ECHO_TRACE"
 
 
-def _add_trace_echo(server: Any, annotations: Any) -> None:
+def _add_trace_echo(server: MCPServer, annotations: ToolAnnotations) -> None:
     """``trace_echo``: the ``traceparent`` the SDK handed the tool from ``params._meta``, and the HTTP header's."""
     from mcp.server.mcpserver import Context
 
-    async def trace_echo(ctx):
+    async def trace_echo(ctx: Context) -> dict[str, str | None]:
         meta = ctx.request_context.meta or {}
         request = ctx.request_context.request
         headers = getattr(request, "headers", None)
-        return {"meta": meta.get("traceparent"), "header": headers.get("traceparent") if headers else None}
+        sent = meta.get("traceparent")  # (the output schema is str | None: anything else would not validate)
+        return {
+            "meta": sent if isinstance(sent, str) else None,
+            "header": headers.get("traceparent") if headers else None,
+        }
 
     # real objects, not the strings of ``from __future__ import annotations``: the SDK resolves them
     trace_echo.__annotations__ = {"ctx": Context, "return": dict[str, str | None]}
@@ -184,7 +193,7 @@ def serve(
         )
 
 
-def _serve_flawed(server, host: str, port: int, stateless: bool, json_response: bool, flaws: Flaws) -> None:
+def _serve_flawed(server: MCPServer, host: str, port: int, stateless: bool, json_response: bool, flaws: Flaws) -> None:
     """Streamable HTTP with the HTTP-level flaws: the SDK's app wrapped, uvicorn run here."""
     import uvicorn
 

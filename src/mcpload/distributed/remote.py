@@ -33,7 +33,7 @@ class WorkerHandle(Protocol):
 
 
 class RemoteLoad:
-    """A ``Runner`` load made of workers, one execution segment each.
+    """A ``Runner`` load (``engine.load.Load``) made of workers, one execution segment each.
 
     Args:
         handles: one per worker; their segments partition the run (or this process's segment).
@@ -88,6 +88,9 @@ class RemoteLoad:
     def cancel_all(self) -> None:
         for handle in self.handles:
             handle.cancel()
+
+    def halt(self) -> None:
+        """Nothing here: each worker runs its own watchdog, which halts its agents."""
 
     def extras(self) -> dict[str, Any]:
         return self._extras

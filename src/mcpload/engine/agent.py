@@ -16,10 +16,9 @@ from mcpload.engine.pacing import Backoff, OutageTracker
 from mcpload.engine.recording import OutcomeSink, retrying
 from mcpload.engine.rng import AgentRandom
 from mcpload.engine.watchdog import Stalled
-from mcpload.mcp.outcome import HTTP_ERROR, TIMEOUT, TRANSPORT, Outcome
 from mcpload.mcp.session import Session
+from mcpload.outcome import HTTP_ERROR, TIMEOUT, TRANSPORT, Outcome
 from mcpload.scenario import RenderContext, TemplateRenderError
-from mcpload.scenario import model as m
 
 _clock = time.perf_counter
 
@@ -45,7 +44,7 @@ class World:
     """What every agent of a run shares (read-only for agents, except the counters)."""
 
     scenario: Any
-    target: Any  # mcpload.mcp.target.Target, transport and protocol settled by preflight
+    target: Any  # mcpload.mcp.connect.Target, transport and protocol settled by preflight
     transport: str
     protocol: str
     recorder: Any
@@ -294,26 +293,26 @@ class Agent:
     async def _step(self, step, session: Session, conv: Conversation, ctx: RenderContext) -> bool:
         if self.world.halted:
             raise Halted
-        kind = type(step)
-        if kind is m.Think:
-            await asyncio.sleep(step.duration.sample(self._rng))
-            return True
-        if kind is m.Parallel:
-            seeds = [self._rng.getrandbits(64) for _ in step.steps]  # drawn in order, before any branch runs
-            results = await asyncio.gather(
-                *(self._branch(s, seed, session, conv, ctx) for s, seed in zip(step.steps, seeds, strict=True))
-            )
-            return all(results)
-        if kind is m.Repeat:
-            for _ in range(step.count.sample(self._rng)):
-                if not await self._steps(step.steps, session, conv, ctx):
-                    return False
-            return True
-        if kind is m.Choice:
-            return await self._steps(step.pick(self._rng).steps, session, conv, ctx)
-        if kind is m.Markov:
-            return await self._steps(step.expand(self._rng), session, conv, ctx)
-        return await self._request(step, session, conv, ctx)
+        return await step.run(self, session, conv, ctx)  # the step dispatches itself (scenario.steps.Step.run)
+
+    # what steps call back (scenario.steps.StepRunner)
+    @property
+    def task_rng(self) -> Any:  # ``_TaskRandom``: a parallel branch draws from its own generator
+        return self._rng
+
+    @property
+    def task_tools(self) -> frozenset[str]:
+        return self.world.task_tools
+
+    async def run_parallel(self, steps, session: Session, conv: Conversation, ctx: RenderContext) -> bool:
+        seeds = [self._rng.getrandbits(64) for _ in steps]  # drawn in order, before any branch runs
+        results = await asyncio.gather(
+            *(self._branch(s, seed, session, conv, ctx) for s, seed in zip(steps, seeds, strict=True))
+        )
+        return all(results)
+
+    def extended_call(self, step, args: Any, session: Session):
+        return extended_call(self, step, args, session)
 
     async def _branch(self, step, seed: int, session: Session, conv: Conversation, ctx: RenderContext) -> bool:
         """One branch of a ``parallel`` step; ``gather`` runs it in its own task (and context), so the
@@ -327,23 +326,9 @@ class Agent:
         policy = step.retry
         attempts = policy.attempts if policy is not None else 1
         tokens = self.spec.tokens_per_step
-        kind = type(step)
         for attempt in range(attempts):
             try:
-                if kind is m.Call:
-                    if step.extended or step.tool in self.world.task_tools:
-                        sending = extended_call(self, step, step.args.render(ctx), session)
-                    else:
-                        sending = session.call_tool(step.tool, step.args.render(ctx), step.timeout)
-                elif kind is m.ReadResource:
-                    sending = session.read_resource(str(step.uri.render(ctx)), step.timeout, step.operation_name)
-                elif kind is m.Subscribe:
-                    uri = str(step.uri.render(ctx))
-                    sending = session.request(step.method, {"uri": uri}, step.operation_name, step.timeout)
-                elif kind is m.GetPrompt:
-                    sending = session.get_prompt(step.name, step.args.render(ctx) or None, step.timeout)
-                else:
-                    sending = _SIMPLE[kind](session, step.timeout)
+                sending = step.send(self, session, ctx)
             except TemplateRenderError as exc:
                 key = str(exc)[:200]
                 self.world.template_errors[key] = self.world.template_errors.get(key, 0) + 1
@@ -355,7 +340,7 @@ class Agent:
             finally:
                 retrying.reset(token)
             if out.ok:
-                if kind is m.Call and step.save:
+                if step.saves:
                     conv.saved.update(step.extract(out.result))
                 return True
             if policy is None or out.kind not in policy.on or attempt == attempts - 1:
@@ -364,6 +349,9 @@ class Agent:
             await asyncio.sleep(policy.wait(attempt, self._rng, out.retry_after))
         return False
 
+    run_steps = _steps  # StepRunner names
+    run_request = _request
+
 
 def _is_outage(out: Outcome) -> bool:
     """A session that could not be opened for a reason of the network or of the server's availability."""
@@ -371,10 +359,3 @@ def _is_outage(out: Outcome) -> bool:
 
 
 SERVER_NOTIFICATIONS = "server notifications"  # the results' operation_extras entry counting them by method
-
-_SIMPLE = {
-    m.ListTools: lambda s, t: s.list_tools(t),
-    m.ListResources: lambda s, t: s.list_resources(t),
-    m.ListPrompts: lambda s, t: s.list_prompts(t),
-    m.Ping: lambda s, t: s.ping(t),
-}

@@ -9,10 +9,10 @@ import time
 from typing import Any
 
 from mcpload.engine.recording import abandoning
-from mcpload.mcp.outcome import OK, Outcome
 from mcpload.mcp.progress import Progress
 from mcpload.mcp.session import Session
 from mcpload.mcp.tasks import TaskCall
+from mcpload.outcome import OK, Outcome
 
 _clock = time.perf_counter
 

@@ -39,7 +39,7 @@ class Canary:
             self._task = None
 
     async def _run(self) -> None:
-        from mcpload.mcp.target import connect
+        from mcpload.mcp.connect import connect
 
         session, out = await connect(self.target)
         if not out.ok:

@@ -12,13 +12,8 @@ from typing import Any
 
 import orjson
 
-from mcpload.distributed.remote import RemoteLoad
-from mcpload.distributed.worker import SegmentWorker
-from mcpload.engine.agent import World
-from mcpload.engine.load import LocalLoad
-from mcpload.engine.output_check import output_check
+from mcpload.engine.load import LoadContext, LoadFactory, local_load
 from mcpload.engine.preflight import PreflightError, preflight
-from mcpload.engine.recording import OutcomeSink
 from mcpload.engine.runner import Runner, RunOptions, RunReport
 from mcpload.engine.timing import latest_end, planned_duration
 from mcpload.engine.watchdog import Watchdog
@@ -45,9 +40,7 @@ async def run_scenario(
     handle_signals: bool = False,
     annotators: list[Any] | None = None,
     segment: Segment | str | None = None,
-    workers: int = 1,
-    ray: str | bool | None = None,
-    recipe: Any = None,
+    load: LoadFactory | None = None,
     start_at: float | None = None,
 ) -> RunReport:
     """Run a loaded scenario. Raises ``PreflightError`` before any load when the target does not fit.
@@ -65,12 +58,9 @@ async def run_scenario(
             output sees them (``mcpload.monitor.Monitor.annotator()``: the target's resources).
         segment: run only this execution segment (``"2/4"``, ``Segment``) of the run; its results keep
             each interval's exact state so that ``mcpload merge`` can add the segments up.
-        workers: split this process's segment over so many forked worker processes (the coordinator
-            merges their data every second; 1 runs the agents in this process).
-        ray: run the segments as Ray actors: True or ``"auto"`` joins or starts a local cluster, else a
-            cluster address. Needs ``recipe`` and the ``mcpload[ray]`` extra.
-        recipe: for Ray, a picklable callable returning ``(scenario, target)`` in the actor (the loaded
-            scenario holds compiled templates and cannot travel).
+        load: builds the load once preflight is done (default ``local_load``: the agents run in this
+            process). ``mcpload.distributed.split_load`` makes worker-process and Ray loads; the engine
+            knows only the ``Load`` contract.
         start_at: a wall-clock time (``time.time()``) to start the load at, after preflight: pods of
             one split run given the same value start together.
     """
@@ -94,7 +84,8 @@ async def run_scenario(
     if isinstance(segment, str):
         segment = Segment.parse(segment)
     segment = segment or Segment.full()
-    load = await _make_load(scenario, target, info, run_seed, segment, workers, ray, recipe, secrets, recorder)
+    context = LoadContext(scenario, target, info, run_seed, segment, frozenset(secrets), recorder)
+    run_load = await (load or local_load)(context)
     meta = {
         "scenario": scenario.name,
         "seed": run_seed,
@@ -110,14 +101,13 @@ async def run_scenario(
         "planned_duration_s": planned_duration(scenario),
         "segment": str(segment),
     }
-    world = getattr(load, "world", None)
     watchdog = Watchdog(
-        halt=(lambda: setattr(world, "halted", True)) if world is not None else None,
+        halt=run_load.halt,
         note=f" (the intervals so far are in {intervals}: `mcpload report` rebuilds a summary)" if intervals else "",
     )
     runner = Runner(
         scenario,
-        load,
+        run_load,
         recorder,
         RunOptions(
             run_seed,
@@ -148,43 +138,6 @@ async def run_scenario(
     if out is not None:
         write_results(report.results, out, secrets)
     return report
-
-
-async def _make_load(scenario, target, info, seed, segment, workers, ray, recipe, secrets, recorder) -> Any:
-    """The load for this process: agents here (``LocalLoad``), or workers (``RemoteLoad``)."""
-    if ray:
-        from mcpload.distributed.ray_backend import start_ray_workers
-
-        handles = await start_ray_workers(
-            None if ray in (True, "auto") else str(ray), recipe, info, seed, segment, workers, secrets
-        )
-        return RemoteLoad(handles, "ray")
-    if workers > 1:
-        from mcpload.distributed.processes import start_process_workers
-
-        def build(part: Segment) -> SegmentWorker:
-            worker = SegmentWorker(scenario, target, info.transport, info.protocol, seed, part, secrets)
-            worker.load.world.task_tools = task_tools(info.tools)
-            worker.load.world.output_check = output_check(info.tools, scenario.options.validate_output)
-            return worker
-
-        return RemoteLoad(await start_process_workers(segment.split(workers), build), "processes")
-    # A segment records into its own recorder, drained at each cut: the interval keeps the drained state.
-    staging = recorder if segment.is_full else Recorder()
-    world = World(scenario, target, info.transport, info.protocol, staging, OutcomeSink(staging, secrets))
-    world.task_tools = task_tools(info.tools)
-    world.output_check = output_check(info.tools, scenario.options.validate_output)
-    return LocalLoad(scenario, world, seed, segment)
-
-
-def task_tools(tools: dict[str, dict[str, Any]]) -> frozenset[str]:
-    """The tools a call step calls as tasks by default: ``execution.taskSupport`` required or optional."""
-    out = set()
-    for name, tool in tools.items():
-        execution = tool.get("execution")
-        if isinstance(execution, dict) and execution.get("taskSupport") in ("required", "optional"):
-            out.add(name)
-    return frozenset(out)
 
 
 def write_results(results: dict[str, Any], path: str | Path, secrets: frozenset[str] | set[str] = frozenset()) -> None:

@@ -12,10 +12,16 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from mcpload.engine.agent import Agent, World
+from mcpload.engine.output_check import output_check
+from mcpload.engine.preflight import Preflight
+from mcpload.engine.recording import OutcomeSink
 from mcpload.engine.rng import AgentRandom
+from mcpload.metrics import Recorder
 from mcpload.profiles import Segment
 
 _clock = time.perf_counter
@@ -37,6 +43,100 @@ class _TypePicker:
         i = max(range(len(self.specs)), key=lambda k: (self.shares[k] * self.n - self.counts[k], -k))
         self.counts[i] += 1
         return self.specs[i]
+
+
+class Load(Protocol):
+    """What the ``Runner`` drives: the agents of a run, wherever they run.
+
+    ``LocalLoad`` (below) runs them in this process; ``mcpload.distributed`` implements the same
+    contract with worker processes and Ray actors (``RemoteLoad``). The engine knows only this contract.
+    """
+
+    #: where the load records; when it is not the run's recorder, the runner drains it at each cut
+    recorder: Recorder
+
+    def begin(self, t0: float) -> None:
+        """Start, ``t0`` being the run's start on the ``perf_counter`` clock."""
+
+    async def wait(self) -> None:
+        """Until all work has ended."""
+
+    def stop(self) -> None:
+        """Start no more work; running agents finish within the grace period."""
+
+    def cancel_all(self) -> None:
+        """Cancel every agent now."""
+
+    def halt(self) -> None:
+        """Called from the watchdog's thread when it breaks a stall: agents leave at their next step."""
+
+    async def before_cut(self, n: int) -> None:
+        """Awaited before interval ``n`` is cut (a remote load waits for its workers' data)."""
+
+    def take_loop_lag_ms(self) -> float | None:
+        """The worst event-loop lag where the agents run since the last cut, or None when that loop is
+        the runner's own (measured by the runner)."""
+
+    def extras(self) -> dict[str, Any]:
+        """What the load counted besides the recorder (interrupted calls, template errors, …)."""
+
+    def execution(self) -> dict[str, Any]:
+        """How the run was split, for the results (``execution``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoadContext:
+    """What a load is built from, once preflight has settled the target.
+
+    Attributes:
+        scenario: the loaded scenario.
+        target: the target to connect to.
+        info: what preflight learnt (transport, protocol, tools).
+        seed: the run's seed.
+        segment: the share of the run this process executes.
+        secrets: values redacted from error messages.
+        recorder: the run's recorder.
+    """
+
+    scenario: Any
+    target: Any
+    info: Preflight
+    seed: int
+    segment: Segment
+    secrets: frozenset[str]
+    recorder: Recorder
+
+
+#: builds the load of a run (``run_scenario(load=...)``); ``local_load`` is the default
+LoadFactory = Callable[[LoadContext], Awaitable[Load]]
+
+
+def prepare_world(world: World, info: Preflight, scenario: Any) -> World:
+    """Give ``world`` what preflight learnt about the tools: which are called as tasks, which outputs
+    are checked against their schema."""
+    world.task_tools = task_tools(info.tools)
+    world.output_check = output_check(info.tools, scenario.options.validate_output)
+    return world
+
+
+def task_tools(tools: dict[str, dict[str, Any]]) -> frozenset[str]:
+    """The tools a call step calls as tasks by default: ``execution.taskSupport`` required or optional."""
+    out = set()
+    for name, tool in tools.items():
+        execution = tool.get("execution")
+        if isinstance(execution, dict) and execution.get("taskSupport") in ("required", "optional"):
+            out.add(name)
+    return frozenset(out)
+
+
+async def local_load(ctx: LoadContext) -> Load:
+    """The agents of the run in this process (the default load)."""
+    # A segment records into its own recorder, drained at each cut: the interval keeps the drained state.
+    staging = ctx.recorder if ctx.segment.is_full else Recorder()
+    world = World(
+        ctx.scenario, ctx.target, ctx.info.transport, ctx.info.protocol, staging, OutcomeSink(staging, ctx.secrets)
+    )
+    return LocalLoad(ctx.scenario, prepare_world(world, ctx.info, ctx.scenario), ctx.seed, ctx.segment)
 
 
 class LocalLoad:
@@ -101,6 +201,17 @@ class LocalLoad:
     def execution(self) -> dict[str, Any]:
         """How the run was split, for the results (``execution``): here, one process."""
         return {"backend": "local", "workers": 1, "segments": [str(self.segment)], "lost": []}
+
+    def halt(self) -> None:
+        """The watchdog broke a stall: every agent leaves at its next step (``World.halted``)."""
+        self.world.halted = True
+
+    async def before_cut(self, n: int) -> None:
+        """Nothing to wait for: the agents record into this process's recorder."""
+
+    def take_loop_lag_ms(self) -> None:
+        """None: the agents run on the runner's own loop, which the runner measures."""
+        return None
 
     # --- agents -------------------------------------------------------------------------------
 

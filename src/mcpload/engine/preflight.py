@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from mcpload.mcp.target import Target, connect
+from mcpload.mcp.connect import Target, connect
 
 
 class PreflightError(Exception):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
-from mcpload.mcp.outcome import INTERRUPTED, Outcome
+from mcpload.outcome import INTERRUPTED, Outcome
 
 #: True while an agent re-sends a call under its retry policy
 retrying: ContextVar[bool] = ContextVar("mcpload_retrying", default=False)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from mcpload.engine.load import Load
 from mcpload.engine.looplag import LoopLag
 from mcpload.findings import analyze as analyze_findings
 from mcpload.findings.base import generator_bound
@@ -66,15 +67,14 @@ class Runner:
 
     Args:
         scenario: the scenario (its thresholds, options, price).
-        load: ``begin(t0)``, ``wait()``, ``stop()``, ``cancel_all()``, ``extras()`` and a ``recorder``;
-            optionally ``before_cut(n)`` (awaited before interval n is cut: remote loads wait for their
-            workers' data) and ``execution()`` (how the run was split, for the results).
+        load: the agents (``engine.load.Load``: ``LocalLoad`` here, worker processes or Ray actors
+            in ``mcpload.distributed``).
         recorder: the run's recorder. When the load records elsewhere (a staging recorder fed by
             workers, or a segment that keeps its states), each cut drains the load's recorder into it.
         options: the rest.
     """
 
-    def __init__(self, scenario: Any, load: Any, recorder: Recorder, options: RunOptions) -> None:
+    def __init__(self, scenario: Any, load: Load, recorder: Recorder, options: RunOptions) -> None:
         self.scenario = scenario
         self.load = load
         self.recorder = recorder
@@ -136,12 +136,11 @@ class Runner:
         results = build_results(
             self.recorder, meta=meta, intervals=intervals, thresholds=thresholds, duration_s=duration
         )
-        execution = getattr(self.load, "execution", None)
         complete_results(
             results,
             self.scenario,
             self.load.extras(),
-            execution() if execution else None,
+            self.load.execution(),
             self.aborted_by,
             self.interrupted,
         )
@@ -162,11 +161,9 @@ class Runner:
     # intervals
     async def _tick(self) -> None:
         n = 1
-        before_cut = getattr(self.load, "before_cut", None)
         while True:
             await _sleep_until(self.t0 + n)
-            if before_cut is not None:
-                await before_cut(n)
+            await self.load.before_cut(n)
             n += 1
             interval = self._cut_interval()
             snapshot = self._snapshot()
@@ -191,9 +188,9 @@ class Runner:
             self.recorder.target_agents = state["target"]
         interval = self.recorder.interval(_clock() - self.t0)
         interval.update(self._lag.cut())
-        take_lag = getattr(self.load, "take_loop_lag_ms", None)  # split runs: the workers' loops run the agents
-        if take_lag is not None:
-            interval["workers_loop_lag_ms"] = take_lag()
+        workers_lag = self.load.take_loop_lag_ms()  # split runs: the workers' loops run the agents
+        if workers_lag is not None:
+            interval["workers_loop_lag_ms"] = workers_lag
         if generator_bound(interval):
             interval["generator_bound"] = True
         for annotator in self.options.annotators:

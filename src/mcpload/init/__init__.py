@@ -22,8 +22,8 @@ from mcpload.init.personas import DEFAULT, PERSONAS, Persona
 from mcpload.init.trace import RecordedArguments, TraceError, read_trace
 from mcpload.init.writer import MAX_BRANCHES, Draft, ToolCall, Unwritable, comment, literal, render
 from mcpload.mcp import eras
+from mcpload.mcp.connect import Target
 from mcpload.mcp.samples import problem, valid_arguments
-from mcpload.mcp.target import Target
 from mcpload.mcp.tool_safety import side_effect_reason
 
 __all__ = ["DiscoveryError", "InitOptions", "Result", "TraceError", "build_scenario", "schema_reference"]

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcpload.mcp.target import Target, connect
+from mcpload.mcp.connect import Target, connect
 from mcpload.mcp.tool_safety import is_safe
 
 MAX_LISTED = 500  # tools, resources and prompts kept from each list (a server may list millions)

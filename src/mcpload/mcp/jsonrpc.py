@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from mcpload.mcp.outcome import OK, PROTOCOL, RPC_ERROR, TOOL_ERROR
+from mcpload.outcome import OK, PROTOCOL, RPC_ERROR, TOOL_ERROR
 
 _dumps = orjson.dumps
 

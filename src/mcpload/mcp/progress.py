@@ -10,7 +10,7 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
-from mcpload.mcp.outcome import TIMEOUT, Outcome
+from mcpload.outcome import TIMEOUT, Outcome
 
 if TYPE_CHECKING:
     from mcpload.mcp.session import Session

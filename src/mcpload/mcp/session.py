@@ -18,7 +18,9 @@ from mcpload import __version__
 from mcpload.mcp import eras, shapes
 from mcpload.mcp.jsonrpc import classify, encode_notification, encode_request, error_response, result_response
 from mcpload.mcp.oauth import ClientCredentials, OAuthError
-from mcpload.mcp.outcome import (
+from mcpload.mcp.progress import Progress, send_with_progress
+from mcpload.mcp.tasks import DEFAULT_TTL_MS, TaskCall, call_tool_as_task
+from mcpload.outcome import (
     HTTP_ERROR,
     INTERRUPTED,
     OK,
@@ -29,8 +31,6 @@ from mcpload.mcp.outcome import (
     TIMEOUT,
     Outcome,
 )
-from mcpload.mcp.progress import Progress, send_with_progress
-from mcpload.mcp.tasks import DEFAULT_TTL_MS, TaskCall, call_tool_as_task
 from mcpload.transports.base import CallFailure, Transport
 
 _clock = time.perf_counter
@@ -79,7 +79,7 @@ class Session:
         self._next_id = 0
         self._progress: dict[str, Progress] | None = None  # by token; made on the first progress call
         self._progress_seq = 0
-        self._cancels: set[asyncio.Future] = set()
+        self._cancels: set[asyncio.Future[Any]] = set()
         self.cancellations_sent = 0
         #: OAuth client credentials (``mcpload.mcp.oauth``), None without OAuth; 401s answered by a new token
         self.auth: ClientCredentials | None = None
@@ -157,6 +157,8 @@ class Session:
         out = await self._send("server/discover", {}, None, self.timeout, emit=False)
         if out.ok:
             res = out.result
+            assert res is not None  # an ok outcome carries the result object (jsonrpc.classify)
+            problem: str | None
             supported = res.get("supportedVersions") or []
             meta = res.get("_meta")
             info = meta.get(eras.META_SERVER_INFO) if type(meta) is dict else None
@@ -194,6 +196,8 @@ class Session:
         out = await self._send("initialize", params, None, self.timeout, emit=False)
         if out.ok:
             res = out.result
+            assert res is not None  # an ok outcome carries the result object (jsonrpc.classify)
+            problem: str | None
             version = res.get("protocolVersion")
             if type(version) is not str or version not in eras.HANDSHAKE_VERSIONS:
                 problem = f"server chose unsupported protocol version {shapes.short(version)}"
@@ -280,6 +284,7 @@ class Session:
         """OAuth: a token refreshed before it expires; a 401 gets a new token and one retry (counted in
         ``auth_retries``; the refused attempt is an outcome of its own, as a retry's first attempt is)."""
         auth = self.auth
+        assert auth is not None  # only called when the session has OAuth (``request``)
         if not auth.fresh() or auth.access_token != self._bearer:  # (a shared token another session renewed)
             problem = await self._authorize()
             if problem is not None:
@@ -298,6 +303,7 @@ class Session:
 
     async def _authorize(self, force: bool = False, stale: str | None = None) -> Outcome | None:
         """Put a (new) bearer token on the transport; an outcome when none could be had."""
+        assert self.auth is not None  # only called when the session has OAuth
         setter = getattr(self.transport, "set_header", None)
         started = _clock()
         try:
@@ -329,7 +335,8 @@ class Session:
         try:
             return await send_with_progress(self, "tools/call", params, name, timeout or self.timeout, progress)
         finally:
-            del self._progress[progress.token]
+            if self._progress is not None:  # (always: _progress_meta made it)
+                del self._progress[progress.token]
 
     async def call_tool_as_task(
         self,
@@ -402,12 +409,13 @@ class Session:
             else:
                 out.latency = out.started + out.latency - first.started
                 out.started = first.started
-            if not out.ok:
+            result = out.result
+            if not out.ok or result is None:  # (an ok outcome always has its result object)
                 return out
-            page = out.result.get(key)
+            page: Any = result.get(key)  # any JSON until page_problem has checked it
             problem = shapes.page_problem(key, page)
             size += out.bytes_received
-            nxt = out.result.get("nextCursor")
+            nxt = result.get("nextCursor")
             if problem is None and size > self.transport.max_body:
                 problem = f"pages together over {self.transport.max_body} bytes"
             if problem is None and nxt and (type(nxt) is not str or nxt == cursor):
@@ -415,9 +423,9 @@ class Session:
             if problem is not None:
                 out.kind, out.error_message, out.result = PROTOCOL, f"{method}: {problem}", None
                 return out
-            items.extend(page)
+            items.extend(page)  # (page_problem: a list)
             if not nxt:
-                out.result = {**out.result, key: items}
+                out.result = {**result, key: items}
                 return out
             cursor = nxt
         out.kind, out.error_message, out.result = PROTOCOL, f"{method}: more than {MAX_PAGES} pages", None

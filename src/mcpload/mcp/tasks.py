@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from mcpload.mcp.jsonrpc import classify
-from mcpload.mcp.outcome import OK, PROTOCOL, TIMEOUT, TOOL_ERROR, Outcome
+from mcpload.outcome import OK, PROTOCOL, TIMEOUT, TOOL_ERROR, Outcome
 
 if TYPE_CHECKING:
     from mcpload.mcp.session import Session
@@ -38,10 +38,11 @@ class TaskCall:
 def poll_interval(task: dict[str, Any]) -> float:
     """The server's ``pollInterval`` (ms) in seconds, clamped: a server cannot make a client spin or sleep
     for hours."""
-    value = task.get("pollInterval")
+    value: Any = task.get("pollInterval")  # any JSON a server sent
     if type(value) not in (int, float) or value != value:
         return DEFAULT_POLL_S
-    return min(max(value / 1000, MIN_POLL_S), MAX_POLL_S)
+    seconds: float = value / 1000  # (an int or a float: checked above)
+    return min(max(seconds, MIN_POLL_S), MAX_POLL_S)
 
 
 async def call_tool_as_task(
@@ -68,15 +69,16 @@ async def call_tool_as_task(
 
     params = {"name": name, "arguments": arguments, "task": {"ttl": ttl_ms}}
     out = await session._send("tools/call", params, name, timeout, emit=False)
-    created = type(out.result) is dict and out.kind in (OK, PROTOCOL)  # (a task has no content: not "ok" yet)
-    if not created:
+    created = out.result
+    if type(created) is not dict or out.kind not in (OK, PROTOCOL):  # (a task has no content: not "ok" yet)
         return finish(out)
-    task = out.result.get("task")
-    if type(task) is not dict:
+    found = created.get("task")
+    if type(found) is not dict:
         if out.ok:
             return finish(out)  # the server ran it at once (taskSupport optional): a plain result
         out.kind, out.error_message, out.result = PROTOCOL, "task-augmented tools/call without a task", None
         return finish(out)
+    task: dict[str, Any] = found
     task_id = task.get("taskId")
     if type(task_id) is not str or not task_id:
         out.kind, out.error_message, out.result = PROTOCOL, "task without a string taskId", None
@@ -95,9 +97,11 @@ async def call_tool_as_task(
         got = await session._send("tasks/get", {"taskId": task_id}, name, deadline - _clock(), emit=False)
         cost.polls += 1
         sent, received = sent + got.bytes_sent, received + got.bytes_received
-        if not got.ok:
+        polled = got.result
+        if not got.ok or polled is None:  # (an ok outcome always has its result object)
             return finish(got)
-        task = got.result.get("task") if type(got.result.get("task")) is dict else got.result
+        inner = polled.get("task")
+        task = inner if type(inner) is dict else polled
         status = task.get("status")
     # terminal (or waiting for input, which tasks/result delivers as server requests): fetch the result
     remaining = deadline - _clock()

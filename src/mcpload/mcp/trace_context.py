@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import heapq
 import random
+from collections.abc import Callable
 from typing import Any
 
 from mcpload.mcp.session import Session
+from mcpload.outcome import Outcome
 
 KEEP = 5  # slowest traced calls kept per operation
 MAX_OPERATIONS = 200  # operations with a list; later ones are not kept (bounded memory)
@@ -81,9 +83,11 @@ class Tracer:
         return Traced
 
 
-def merge_slowest(a: dict[str, list[dict]], b: dict[str, list[dict]]) -> dict[str, list[dict]]:
+def merge_slowest(
+    a: dict[str, list[dict[str, Any]]], b: dict[str, list[dict[str, Any]]]
+) -> dict[str, list[dict[str, Any]]]:
     """The slowest ``KEEP`` per operation of two ``Tracer.summary()``s (split runs)."""
-    out = {}
+    out: dict[str, list[dict[str, Any]]] = {}
     for op in sorted(a.keys() | b.keys()):
         calls = [*a.get(op, []), *b.get(op, [])]
         calls.sort(key=lambda c: c.get("latency_ms") or 0, reverse=True)
@@ -101,7 +105,7 @@ class TracedSession(Session):
         self._era_meta: dict[str, Any] | None = None
         self._trace_line = b""
         super().__init__(transport, *args, **kwargs)
-        post = getattr(transport, "_post", None)
+        post: Callable[[bytes, str | None, str | None], bytes] | None = getattr(transport, "_post", None)
         if post is not None:  # Streamable HTTP: the header on the sampled requests
 
             def traced_post(body: bytes, method: str | None, name: str | None) -> bytes:
@@ -115,7 +119,7 @@ class TracedSession(Session):
             transport._post = traced_post
 
     # the base class reads and writes ``_meta`` (the era's); this subclass merges it itself
-    @property  # type: ignore[override]
+    @property
     def _meta(self) -> None:
         return None
 
@@ -125,7 +129,7 @@ class TracedSession(Session):
 
     async def _send(
         self, method: str, params: dict[str, Any] | None, name: str | None, timeout: float, emit: bool = True
-    ) -> Any:
+    ) -> Outcome:
         meta = self._era_meta
         sampled = self.tracer.sample()
         if sampled is not None:

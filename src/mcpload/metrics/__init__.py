@@ -1,6 +1,6 @@
 """Metrics: the recorder (HDR histograms and counters per interval and per run), the NDJSON
 interval log, the results document and k6-style thresholds. A leaf: it imports nothing of ours but
-``mcp.outcome``'s kind names."""
+``mcpload.outcome``'s kind names."""
 
 from mcpload.metrics.intervals import IntervalSpool, IntervalWriter, read_intervals
 from mcpload.metrics.recorder import Recorder

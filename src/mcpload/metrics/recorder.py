@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from hdrh.histogram import HdrHistogram
 
-from mcpload.mcp.outcome import OK, Outcome
 from mcpload.metrics.counters import Counters, OpStats, merged
 from mcpload.metrics.histogram import (
     EXACT_BELOW_US,
@@ -18,6 +17,7 @@ from mcpload.metrics.histogram import (
 )
 from mcpload.metrics.semconv import SemconvTimings, error_type
 from mcpload.metrics.summary import operation_summary, run_summary
+from mcpload.outcome import OK, Outcome
 
 MAX_MESSAGES = 200  # distinct (kind, operation, message) triples kept; later ones count as "other"
 MAX_MESSAGE_CHARS = 200

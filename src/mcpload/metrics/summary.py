@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from mcpload.mcp.outcome import KINDS, OK
+from mcpload.outcome import KINDS, OK
 
 TOP_ERRORS = 10
 

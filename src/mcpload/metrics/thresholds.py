@@ -9,8 +9,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from mcpload.mcp.outcome import KINDS, OK
 from mcpload.metrics.histogram import percentile_key
+from mcpload.outcome import KINDS, OK
 
 LATENCY_AGGREGATIONS = ("p", "avg", "min", "max", "med")
 

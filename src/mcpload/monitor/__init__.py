@@ -5,6 +5,7 @@ the results with derived figures (CPU per 1k calls, RSS per session) and an extr
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 # Exported lazily (PEP 562): psutil and prometheus_client load only when monitoring is asked for, so a
 # run without it does not pay for their import.
@@ -17,7 +18,7 @@ _EXPORTS = {
     "Monitor": "monitor",
     "MonitorConfig": "monitor",
     "monitoring": "monitor",
-    "Selection": "processes",
+    "Selection": "selection",
     "Sampler": "sampler",
     "Scraper": "scrape",
     "ServerStartError": "target_process",
@@ -26,7 +27,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'mcpload.monitor' has no attribute {name!r}")

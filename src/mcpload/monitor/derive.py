@@ -55,11 +55,12 @@ def derive(
     cpu_s = samples[-1]["cpu_s"] - start["cpu_s"] if samples and start is not None else None
     peak_agents = max((iv.get("active_agents") or 0 for iv in intervals), default=0)
     startup = None
+    steady_from = 0.0  # run time the steady state begins (the end of start-up, when set apart)
     end = startup_end(intervals)
     # the idle baseline stands for the CPU at the run's start, when no sample was taken before the end
     points = ([{"t": 0.0, "cpu_s": start["cpu_s"]}] if start is not None else []) + samples
     at_end = cpu_at(points, end) if end is not None and cpu_s is not None else None
-    if at_end is not None:
+    if at_end is not None and start is not None and end is not None:  # (at_end needs both)
         # Start-up (spawning stdio servers, initialize) apart: the per-call figures are the steady state's.
         startup_cpu = max(0.0, at_end - start["cpu_s"])
         before = [iv for iv in intervals if iv["t"] <= end]
@@ -72,7 +73,8 @@ def derive(
         calls -= startup["calls"]
         cpu_s = max(0.0, cpu_s - startup_cpu)
         intervals = [iv for iv in intervals if iv["t"] > end]
-    agent_s, last_t = 0.0, end if startup is not None else 0.0
+        steady_from = end
+    agent_s, last_t = 0.0, steady_from
     for iv in intervals:
         agent_s += (iv.get("active_agents") or 0) * max(0.0, iv["t"] - last_t)
         last_t = iv["t"]
@@ -92,7 +94,7 @@ def derive(
         "calls_per_agent_s": None if calls_per_agent_s is None else round(calls_per_agent_s, 4),
     }
     derived["startup"] = startup
-    derived["steady_state_s"] = round(last_t - end, 3) if startup is not None else None
+    derived["steady_state_s"] = round(last_t - steady_from, 3) if startup is not None else None
     derived["extrapolation"] = extrapolate(
         agents or 10 * peak_agents, cpu_per_call, calls_per_agent_s, base_rss or 0, per_session
     )
@@ -152,6 +154,9 @@ def cpu_at(samples: list[dict[str, Any]], t: float) -> float | None:
     if not before or not after:
         return None
     a, b = before[-1], after[0]
+    cpu: float = a["cpu_s"]
     if b["t"] == a["t"]:
-        return a["cpu_s"]
-    return a["cpu_s"] + (b["cpu_s"] - a["cpu_s"]) * (t - a["t"]) / (b["t"] - a["t"])
+        return cpu
+    later: float = b["cpu_s"]
+    share: float = (t - a["t"]) / (b["t"] - a["t"])
+    return cpu + (later - cpu) * share

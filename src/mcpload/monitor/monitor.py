@@ -54,7 +54,7 @@ class MonitorConfig:
         if self.scrape_series and not self.scrape_url:
             raise ValueError("--scrape-series needs --scrape-metrics URL")
         if self.names:
-            from mcpload.monitor.processes import Selection
+            from mcpload.monitor.selection import Selection
 
             Selection(patterns=self.names)  # validates the patterns
         if self.scrape_url:
@@ -98,9 +98,9 @@ def monitoring(config: MonitorConfig | None, url: str | None = None) -> Iterator
     if config is None or not config.enabled:
         yield None
         return
-    from mcpload.monitor.processes import Selection
     from mcpload.monitor.sampler import Sampler
     from mcpload.monitor.scrape import Scraper
+    from mcpload.monitor.selection import Selection
     from mcpload.monitor.target_process import start_server, stop_server
 
     server = start_server(config.server_cmd, url, config.server_wait_s) if config.server_cmd else None

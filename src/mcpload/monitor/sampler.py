@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from typing import Any
 
 import psutil
 
-from mcpload.monitor.processes import Selection, describe
 from mcpload.monitor.scrape import Scraper
+from mcpload.monitor.selection import Selection, describe
 
 _clock = time.perf_counter
 MAX_CONNECTION_COUNTS = 64  # above this many processes TCP connections are not counted (too costly)
@@ -22,7 +23,9 @@ def _tcp_connections(proc: psutil.Process) -> int:
 
 
 def _fds(proc: psutil.Process) -> int:
-    return proc.num_fds() if hasattr(proc, "num_fds") else proc.num_handles()
+    if sys.platform == "win32":
+        return proc.num_handles()
+    return proc.num_fds()
 
 
 class Sampler:
@@ -93,7 +96,8 @@ class Sampler:
         at, wall = _clock(), time.time()
         procs = self.selection.resolve()
         count_connections = len(procs) <= MAX_CONNECTION_COUNTS
-        delta = rss = threads = fds = connections = alive = 0
+        delta = 0.0
+        rss = threads = fds = connections = alive = 0
         seen: dict[tuple[int, float], float] = {}
         for pid, (proc, source) in procs.items():
             try:

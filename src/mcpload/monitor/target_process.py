@@ -6,6 +6,7 @@ import shlex
 import subprocess
 import tempfile
 import time
+from typing import IO
 from urllib.parse import urlsplit
 
 from mcpload.demo.launch import stop_process, wait_for_port
@@ -15,7 +16,7 @@ class ServerStartError(Exception):
     """The server command could not be started, exited, or never listened."""
 
 
-def start_server(command: str, url: str | None, wait_s: float = 30.0) -> subprocess.Popen:
+def start_server(command: str, url: str | None, wait_s: float = 30.0) -> subprocess.Popen[bytes]:
     """Start ``command`` (split like a shell would, run without one) and wait until it is ready.
 
     Ready means: something accepts TCP connections on the port of ``url``; with no URL (a stdio
@@ -51,13 +52,13 @@ def start_server(command: str, url: str | None, wait_s: float = 30.0) -> subproc
     return proc
 
 
-def stop_server(proc: subprocess.Popen) -> None:
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
     """SIGTERM, then SIGKILL after 5 s."""
     if proc.poll() is None:
         stop_process(proc)
 
 
-def _last_line(errors) -> str:
+def _last_line(errors: IO[bytes]) -> str:
     errors.seek(0)
     lines = errors.read()[-4096:].decode("utf-8", "replace").strip().splitlines()
     return f" (last stderr line: {lines[-1][:200]})" if lines else ""

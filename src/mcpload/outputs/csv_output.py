@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from mcpload.mcp.outcome import KINDS, OK
+from mcpload.outcome import KINDS, OK
 from mcpload.outputs.atomic import write_atomic
 from mcpload.outputs.base import Output
 

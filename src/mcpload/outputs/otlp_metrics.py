@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcpload.mcp.outcome import KINDS, OK
 from mcpload.metrics.histogram import bucket_index
+from mcpload.outcome import KINDS, OK
 
 DURATION = "mcpload.call.duration"
 # Seconds: the buckets of the Prometheus output (``prometheus.BUCKETS_S``), so both paths agree.

@@ -22,8 +22,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
-from mcpload.mcp.outcome import KINDS, OK
 from mcpload.metrics.histogram import bucket_index
+from mcpload.outcome import KINDS, OK
 from mcpload.outputs.base import Output
 
 DEFAULT_ADDRESS = "127.0.0.1:9464"

@@ -9,12 +9,12 @@ The public API is what ``__all__`` lists.
 """
 
 from mcpload.profiles.arrival_rate import ArrivalRate
+from mcpload.profiles.arrivals import DISTRIBUTIONS
 from mcpload.profiles.base import BaseConfig, ClosedProfile, OpenProfile, Profile
 from mcpload.profiles.constant_agents import ConstantAgents
 from mcpload.profiles.durations import DurationError, format_duration, parse_duration
 from mcpload.profiles.errors import ProfileError
-from mcpload.profiles.presets import Preset, Sawtooth, Soak, Spike, Step
-from mcpload.profiles.processes import DISTRIBUTIONS
+from mcpload.profiles.presets import Preset, Sawtooth, Soak, Spike, StepLoad
 from mcpload.profiles.ramping_agents import RampingAgents
 from mcpload.profiles.ramping_arrival_rate import RampingArrivalRate
 from mcpload.profiles.registry import PROFILE_TYPES, parse_profile, parse_profiles
@@ -40,7 +40,7 @@ __all__ = [
     "Soak",
     "Spike",
     "Stage",
-    "Step",
+    "StepLoad",
     "format_duration",
     "parse_duration",
     "parse_profile",

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import ClassVar, Self
 
+from mcpload.profiles.arrivals import DEFAULT_CV, DISTRIBUTIONS, rescale, unit_events
 from mcpload.profiles.errors import Problem, ProfileError
 from mcpload.profiles.fields import choice_field, count_field, duration_field, names_field, number_field, text_field
-from mcpload.profiles.processes import DEFAULT_CV, DISTRIBUTIONS, rescale, unit_events
 from mcpload.profiles.segments import Segment
 from mcpload.profiles.stages import Timeline
 

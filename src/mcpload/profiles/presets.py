@@ -19,10 +19,10 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
+from mcpload.profiles.arrivals import DISTRIBUTIONS
 from mcpload.profiles.base import BaseConfig, Profile
 from mcpload.profiles.errors import Problem
 from mcpload.profiles.fields import choice_field, count_field, duration_field, number_field
-from mcpload.profiles.processes import DISTRIBUTIONS
 from mcpload.profiles.ramping_agents import RampingAgents
 from mcpload.profiles.ramping_arrival_rate import RampingArrivalRate
 from mcpload.profiles.stages import Stage
@@ -140,8 +140,9 @@ class Spike(LevelPreset):
         )
 
 
+# ``type: step``: a staircase of load levels (named StepLoad: a workflow step is ``scenario.steps.Step``)
 @dataclass(frozen=True, kw_only=True)
-class Step(LevelPreset):
+class StepLoad(LevelPreset):
     """``steps`` levels ``initial, initial + step, …``, each reached in ``ramp`` (0 = a jump) and held for
     ``step_duration``. ``initial`` defaults to ``step``, so ``step: 10, steps: 5`` gives 10, 20, … 50."""
 

@@ -15,7 +15,7 @@ from mcpload.profiles.base import BaseConfig, Profile
 from mcpload.profiles.constant_agents import ConstantAgents
 from mcpload.profiles.errors import Problem, ProfileError, join_path
 from mcpload.profiles.fields import READ, Reader, did_you_mean
-from mcpload.profiles.presets import Preset, Sawtooth, Soak, Spike, Step
+from mcpload.profiles.presets import Preset, Sawtooth, Soak, Spike, StepLoad
 from mcpload.profiles.ramping_agents import RampingAgents
 from mcpload.profiles.ramping_arrival_rate import RampingArrivalRate
 
@@ -25,7 +25,7 @@ PROFILE_TYPES: dict[str, type[BaseConfig]] = {
     "agent-arrival-rate": ArrivalRate,
     "ramping-arrival-rate": RampingArrivalRate,
     "spike": Spike,
-    "step": Step,
+    "step": StepLoad,
     "sawtooth": Sawtooth,
     "soak": Soak,
 }

@@ -32,7 +32,7 @@ from mcpload.scenario.steps import (
     Think,
     walk,
 )
-from mcpload.scenario.target import TargetSpec
+from mcpload.scenario.target_spec import TargetSpec
 from mcpload.scenario.templates import Args, compile_args
 
 Agent = ScriptedAgent  # the name users write: class MyAgent(mcpload.Agent)

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import bisect
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mcpload.scenario.checks import (
     check_keys,
@@ -38,7 +38,11 @@ from mcpload.scenario.checks import (
 )
 from mcpload.scenario.distributions import Distribution, parse_distribution
 from mcpload.scenario.errors import ScenarioError
-from mcpload.scenario.steps import Step, Think
+from mcpload.scenario.steps import Conv, Step, StepRunner, Think
+
+if TYPE_CHECKING:
+    from mcpload.mcp.session import Session
+    from mcpload.scenario.context import RenderContext
 
 END = "end"
 DEFAULT_MAX_STEPS = 100
@@ -101,7 +105,10 @@ class Markov(Step):
             name = state.next.pick(rng)
         return out
 
-    def substeps(self) -> list[Step]:
+    def run(self, runner: StepRunner[Conv], session: Session, conv: Conv, ctx: RenderContext) -> Awaitable[bool]:
+        return runner.run_steps(self.expand(runner.task_rng), session, conv, ctx)
+
+    def children(self) -> list[Step]:
         """Every step of every state (for ``walk``: preflight checks each tool a state calls)."""
         return [step for state in self.states.values() for step in state.steps]
 

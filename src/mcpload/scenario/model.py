@@ -34,56 +34,16 @@ from mcpload.scenario.checks import (
 from mcpload.scenario.data import DataSource, parse_data
 from mcpload.scenario.errors import ScenarioError
 from mcpload.scenario.interpolation import interpolate
-from mcpload.scenario.markov import Markov
 from mcpload.scenario.scripted import check_python_place, load_agent_class, split_spec
-from mcpload.scenario.steps import (
-    Branch,
-    Call,
-    Choice,
-    GetPrompt,
-    ListPrompts,
-    ListResources,
-    ListTools,
-    Parallel,
-    Ping,
-    ReadResource,
-    Repeat,
-    Request,
-    Step,
-    Subscribe,
-    Think,
-    walk,
-)
-from mcpload.scenario.target import TargetSpec, parse_target
+from mcpload.scenario.steps import Call, Request, walk
+from mcpload.scenario.target_spec import TargetSpec, parse_target
 
 if TYPE_CHECKING:
-    from mcpload.mcp.target import Target
+    from mcpload.mcp.connect import Target
     from mcpload.metrics import Threshold
     from mcpload.profiles import Profile
 
-# The step classes are re-exported: the model is one namespace (``model.Call``, ``model.Scenario``).
-__all__ = [
-    "AgentSpec",
-    "Branch",
-    "Call",
-    "Choice",
-    "GetPrompt",
-    "ListPrompts",
-    "ListResources",
-    "ListTools",
-    "Markov",
-    "Options",
-    "Parallel",
-    "Ping",
-    "ReadResource",
-    "Repeat",
-    "Request",
-    "Scenario",
-    "Step",
-    "Subscribe",
-    "TargetSpec",
-    "Think",
-]
+__all__ = ["AgentSpec", "Options", "Scenario", "TargetSpec"]
 
 KEYS = (
     "name",
@@ -223,7 +183,7 @@ class Scenario:
         return [step for step in self._steps() if isinstance(step, Request)]
 
     def to_target(self, overrides: Mapping[str, Any] | None = None) -> Target:
-        """The ``mcpload.mcp.target.Target`` (see ``TargetSpec.to_target``); works without ``target:``
+        """The ``mcpload.mcp.connect.Target`` (see ``TargetSpec.to_target``); works without ``target:``
         when the overrides give a ``url`` or ``command``."""
         if self.answers:
             overrides = {"server_answers": dict(self.answers), **(overrides or {})}

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mcpload.mcp.outcome import HTTP_ERROR, KINDS, OK, SESSION_EXPIRED, TIMEOUT, TRANSPORT
+from mcpload.outcome import HTTP_ERROR, KINDS, OK, SESSION_EXPIRED, TIMEOUT, TRANSPORT
 from mcpload.scenario.checks import (
     check_keys,
     expect_bool,
@@ -35,7 +35,7 @@ class RetryPolicy:
         attempts: Total attempts, the first included (1 means no retry).
         backoff: The wait before the first retry (a distribution, so retries can be jittered).
         multiplier: Each later wait is the previous one times this (exponential backoff).
-        on: The outcome kinds that are retried (names from ``mcpload.mcp.outcome.KINDS``).
+        on: The outcome kinds that are retried (names from ``mcpload.outcome.KINDS``).
         respect_retry_after: Wait at least what an HTTP ``Retry-After`` header asks for.
     """
 

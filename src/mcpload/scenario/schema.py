@@ -41,8 +41,8 @@ def _strict(properties: dict[str, Any], required: tuple[str, ...] = (), **extra:
 
 def _defs() -> dict[str, Any]:
     from mcpload.mcp import eras
-    from mcpload.mcp.outcome import KINDS, OK
-    from mcpload.profiles.processes import DISTRIBUTIONS
+    from mcpload.outcome import KINDS, OK
+    from mcpload.profiles.arrivals import DISTRIBUTIONS
     from mcpload.scenario.data import MODES as DATA_MODES
     from mcpload.scenario.distributions import KINDS as DISTRIBUTION_KINDS
 
@@ -186,14 +186,20 @@ def _step_schema() -> dict[str, Any]:
     return {"description": f"one of: {', '.join(STEP_KINDS)}", "anyOf": variants}
 
 
+def _transports_help() -> str:
+    from mcpload.transports.registry import TRANSPORTS
+
+    return "auto (detected), " + ", ".join(f"{entry.name} ({entry.summary})" for entry in TRANSPORTS)
+
+
 def _target_schema(versions: tuple[str, ...]) -> dict[str, Any]:
-    from mcpload.scenario.target import KEYS, TRANSPORTS
+    from mcpload.scenario.target_spec import KEYS, TRANSPORTS
 
     strings = {"type": "object", "additionalProperties": {"type": ["string", "number"]}}
     properties = {
         "url": {"type": "string", "pattern": "^(https?://|\\$\\{)", "description": "Streamable HTTP or legacy /sse"},
         "command": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]},
-        "transport": {"enum": list(TRANSPORTS)},
+        "transport": {"enum": list(TRANSPORTS), "description": _transports_help()},
         "protocol": {"anyOf": [{"enum": ["auto", *versions]}, _ENV]},
         "headers": strings,
         "timeout": _ref("duration"),

@@ -7,13 +7,14 @@ engine can name it in errors.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import functools
 import random
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from jmespath.parser import ParsedResult
 
@@ -21,13 +22,66 @@ from mcpload.scenario.distributions import CountDistribution, Distribution
 from mcpload.scenario.retry import RetryPolicy
 from mcpload.scenario.templates import Args
 
+if TYPE_CHECKING:
+    from mcpload.mcp.session import Session
+    from mcpload.outcome import Outcome
+    from mcpload.scenario.context import RenderContext
+
+Conv = TypeVar("Conv")  # the engine's conversation, passed through steps untouched
+Conv_contra = TypeVar("Conv_contra", contravariant=True)
+
+
+class StepRunner(Protocol[Conv_contra]):
+    """What steps run with: the engine's agent. Steps dispatch themselves (``Step.run``, ``Request.send``)
+    and call back here for what belongs to the engine (retries and recording, parallel branches)."""
+
+    #: the agent's generator as the running task sees it (think times, counts, choices)
+    @property
+    def task_rng(self) -> random.Random: ...
+
+    #: tools that call steps call as tasks (``execution.taskSupport``)
+    task_tools: frozenset[str]
+
+    def run_steps(
+        self, steps: Iterable[Step], session: Session, conv: Conv_contra, ctx: RenderContext
+    ) -> Awaitable[bool]:
+        """Run steps in order; False as soon as one fails."""
+        ...
+
+    def run_parallel(
+        self, steps: Sequence[Step], session: Session, conv: Conv_contra, ctx: RenderContext
+    ) -> Awaitable[bool]:
+        """Run steps concurrently, each branch drawing from its own generator; True when all succeed."""
+        ...
+
+    def run_request(self, step: Request, session: Session, conv: Conv_contra, ctx: RenderContext) -> Awaitable[bool]:
+        """Send a request step under its retry policy (``Request.send`` builds each attempt)."""
+        ...
+
+    def extended_call(self, step: Call, args: Any, session: Session) -> Awaitable[Outcome]:
+        """A call with progress, as a task, or abandoned (``Call.extended``)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Step:
-    """Base of every step. ``kind`` is the key that introduces it in a workflow (``call``, ``think``…)."""
+    """Base of every step. ``kind`` is the key that introduces it in a workflow (``call``, ``think``…).
+
+    A step type is its class here (or in its own module, as ``markov``) plus one parse entry in
+    ``mcpload.scenario.workflow.PARSERS``: the engine runs every step through ``run`` (see
+    docs/architecture.md, "Adding a step").
+    """
 
     kind: ClassVar[str] = ""
     path: str = ""
+
+    def run(self, runner: StepRunner[Conv], session: Session, conv: Conv, ctx: RenderContext) -> Awaitable[bool]:
+        """Run this step for one agent; True when it succeeded (the conversation goes on)."""
+        raise NotImplementedError(f"{type(self).__name__} does not say how it runs")
+
+    def children(self) -> Iterable[Step]:
+        """The steps nested in this one (for ``walk``); none by default."""
+        return ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,8 +95,26 @@ class Request(Step):
     """
 
     method: ClassVar[str] = ""
+    #: the keys a step of this kind takes beside its own (``call`` adds ``args``, ``save``, …)
+    options: ClassVar[tuple[str, ...]] = ("timeout", "retry")
     timeout: float | None = None
     retry: RetryPolicy | None = None
+    #: a successful result has values to save (``extract``): only ``call`` with ``save``
+    saves: bool = field(default=False, init=False, repr=False, compare=False)
+
+    def run(self, runner: StepRunner[Conv], session: Session, conv: Conv, ctx: RenderContext) -> Awaitable[bool]:
+        return runner.run_request(self, session, conv, ctx)
+
+    def send(self, runner: StepRunner[Any], session: Session, ctx: RenderContext) -> Awaitable[Outcome]:
+        """One attempt: the request, rendered (raises ``TemplateRenderError``), ready to await.
+
+        Argument-less requests send ``method`` with no params; others override this.
+        """
+        return session.request(self.method, None, None, self.timeout)
+
+    def extract(self, result: Any) -> dict[str, Any]:
+        """The values to save from a successful result (only when ``saves``)."""
+        return {}
 
 
 @functools.cache
@@ -80,8 +152,16 @@ class Call(Request):
     #: True when any of the three above asks for more than a plain call (the agent's fast path test)
     extended: bool = field(init=False, repr=False, compare=False)
 
+    options: ClassVar[tuple[str, ...]] = ("args", "save", "progress", "task", "abandon", "timeout", "retry")
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "extended", self.progress or self.task is not None or self.abandon is not None)
+        object.__setattr__(self, "saves", bool(self.save))
+
+    def send(self, runner: StepRunner[Any], session: Session, ctx: RenderContext) -> Awaitable[Outcome]:
+        if self.extended or self.tool in runner.task_tools:
+            return runner.extended_call(self, self.args.render(ctx), session)
+        return session.call_tool(self.tool, self.args.render(ctx), self.timeout)
 
     def extract(self, result: Any) -> dict[str, Any]:
         """The values to save from a result (None where an expression matches nothing)."""
@@ -97,17 +177,26 @@ class ListTools(Request):
     kind: ClassVar[str] = "list_tools"
     method: ClassVar[str] = "tools/list"
 
+    def send(self, runner: StepRunner[Any], session: Session, ctx: RenderContext) -> Awaitable[Outcome]:
+        return session.list_tools(self.timeout)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ListResources(Request):
     kind: ClassVar[str] = "list_resources"
     method: ClassVar[str] = "resources/list"
 
+    def send(self, runner: StepRunner[Any], session: Session, ctx: RenderContext) -> Awaitable[Outcome]:
+        return session.list_resources(self.timeout)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ListPrompts(Request):
     kind: ClassVar[str] = "list_prompts"
     method: ClassVar[str] = "prompts/list"
+
+    def send(self, runner: StepRunner[Any], session: Session, ctx: RenderContext) -> Awaitable[Outcome]:
+        return session.list_prompts(self.timeout)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -124,6 +213,9 @@ class ReadResource(Request):
     def __post_init__(self) -> None:
         object.__setattr__(self, "operation_name", uri_template_name(str(self.uri.source)))
 
+    def send(self, runner: StepRunner[Any], session: Session, ctx: RenderContext) -> Awaitable[Outcome]:
+        return session.read_resource(str(self.uri.render(ctx)), self.timeout, self.operation_name)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Subscribe(Request):
@@ -137,6 +229,9 @@ class Subscribe(Request):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "operation_name", uri_template_name(str(self.uri.source)))
+
+    def send(self, runner: StepRunner[Any], session: Session, ctx: RenderContext) -> Awaitable[Outcome]:
+        return session.request(self.method, {"uri": str(self.uri.render(ctx))}, self.operation_name, self.timeout)
 
 
 _EXPRESSION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}|\{%.*?%\}", re.DOTALL)
@@ -158,11 +253,17 @@ class GetPrompt(Request):
     name: str
     args: Args
 
+    def send(self, runner: StepRunner[Any], session: Session, ctx: RenderContext) -> Awaitable[Outcome]:
+        return session.get_prompt(self.name, self.args.render(ctx) or None, self.timeout)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Ping(Request):
     kind: ClassVar[str] = "ping"
     method: ClassVar[str] = "ping"
+
+    def send(self, runner: StepRunner[Any], session: Session, ctx: RenderContext) -> Awaitable[Outcome]:
+        return session.ping(self.timeout)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -172,6 +273,10 @@ class Think(Step):
     kind: ClassVar[str] = "think"
     duration: Distribution
 
+    async def run(self, runner: StepRunner[Conv], session: Session, conv: Conv, ctx: RenderContext) -> bool:
+        await asyncio.sleep(self.duration.sample(runner.task_rng))
+        return True
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Parallel(Step):
@@ -179,6 +284,12 @@ class Parallel(Step):
 
     kind: ClassVar[str] = "parallel"
     steps: tuple[Step, ...]
+
+    def run(self, runner: StepRunner[Conv], session: Session, conv: Conv, ctx: RenderContext) -> Awaitable[bool]:
+        return runner.run_parallel(self.steps, session, conv, ctx)
+
+    def children(self) -> Iterable[Step]:
+        return self.steps
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -188,6 +299,15 @@ class Repeat(Step):
     kind: ClassVar[str] = "repeat"
     count: CountDistribution
     steps: tuple[Step, ...]
+
+    async def run(self, runner: StepRunner[Conv], session: Session, conv: Conv, ctx: RenderContext) -> bool:
+        for _ in range(self.count.sample(runner.task_rng)):
+            if not await runner.run_steps(self.steps, session, conv, ctx):
+                return False
+        return True
+
+    def children(self) -> Iterable[Step]:
+        return self.steps
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +333,12 @@ class Choice(Step):
             cumulative.append(total)
         object.__setattr__(self, "_cumulative", tuple(cumulative))
 
+    def run(self, runner: StepRunner[Conv], session: Session, conv: Conv, ctx: RenderContext) -> Awaitable[bool]:
+        return runner.run_steps(self.pick(runner.task_rng).steps, session, conv, ctx)
+
+    def children(self) -> Iterable[Step]:
+        return [step for branch in self.branches for step in branch.steps]
+
     def pick(self, rng: random.Random) -> Branch:
         """One branch, with probability proportional to its weight."""
         index = bisect.bisect_right(self._cumulative, rng.random() * self._cumulative[-1])
@@ -223,10 +349,4 @@ def walk(steps: Iterable[Step]) -> Iterator[Step]:
     """Every step, depth first, including those nested in parallel, repeat and choice."""
     for step in steps:
         yield step
-        if isinstance(step, Parallel | Repeat):
-            yield from walk(step.steps)
-        elif isinstance(step, Choice):
-            for branch in step.branches:
-                yield from walk(branch.steps)
-        elif hasattr(step, "substeps"):  # steps defined in their own module (``markov``)
-            yield from walk(step.substeps())
+        yield from walk(step.children())

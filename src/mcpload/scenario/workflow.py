@@ -7,7 +7,7 @@ Argument-less requests may be written bare: ``- ping``.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import jmespath
@@ -49,22 +49,8 @@ from mcpload.scenario.steps import (
 )
 from mcpload.scenario.templates import compile_args
 
-REQUEST_KEYS = ("timeout", "retry")
-CALL_KEYS = ("args", "save", "progress", "task", "abandon", *REQUEST_KEYS)
-BARE = {"ping": Ping, "list_tools": ListTools, "list_resources": ListResources, "list_prompts": ListPrompts}
-STEP_KINDS = (
-    "call",
-    "think",
-    "parallel",
-    "repeat",
-    "choice",
-    "markov",
-    *BARE,
-    "read_resource",
-    "get_prompt",
-    "subscribe",
-)
-_REQUESTS = ("call", *BARE, "read_resource", "get_prompt", "subscribe")
+REQUEST_KEYS = Request.options
+CALL_KEYS = Call.options
 
 
 class _Parser:
@@ -94,7 +80,8 @@ class _Parser:
                 raise ScenarioError(f"'{next(iter(mapping))}' without a step: add call: <tool>", path)
             raise ScenarioError(f"unknown step '{key}'{suggestion(key, STEP_KINDS)}", path)
         kind = kinds[0]
-        allowed = CALL_KEYS if kind == "call" else REQUEST_KEYS if kind in _REQUESTS else ()
+        cls = KINDS[kind]
+        allowed = cls.options if issubclass(cls, Request) else ()
         for key in mapping:
             if key != kind and key not in allowed:
                 if allowed:
@@ -102,7 +89,7 @@ class _Parser:
                 else:
                     hint = f" ({kind} takes nothing beside it)"
                 raise ScenarioError(f"unknown key '{key}'{hint}", path)
-        return getattr(self, kind)(mapping, path)
+        return PARSERS[cls](self, mapping, path)
 
     # requests
 
@@ -158,23 +145,13 @@ class _Parser:
                 raise ScenarioError(f"invalid JMESPath expression {expression!r}: {detail}", at) from None
         return save
 
-    def _no_arguments(self, mapping: Mapping[str, Any], path: str, kind: str) -> Request:
+    def no_arguments(self, mapping: Mapping[str, Any], path: str) -> Request:
+        """An argument-less request (``ping: {}``, or bare: ``- ping``)."""
+        kind = next(key for key in mapping if key in BARE)
         body = mapping[kind]
         if body is not None and body != {}:
             raise ScenarioError(f"{kind} takes no arguments, got {type_name(body)} (write {kind}: {{}})", path)
         return BARE[kind](**self._request_options(mapping, path))
-
-    def ping(self, mapping: Mapping[str, Any], path: str) -> Request:
-        return self._no_arguments(mapping, path, "ping")
-
-    def list_tools(self, mapping: Mapping[str, Any], path: str) -> Request:
-        return self._no_arguments(mapping, path, "list_tools")
-
-    def list_resources(self, mapping: Mapping[str, Any], path: str) -> Request:
-        return self._no_arguments(mapping, path, "list_resources")
-
-    def list_prompts(self, mapping: Mapping[str, Any], path: str) -> Request:
-        return self._no_arguments(mapping, path, "list_prompts")
 
     def read_resource(self, mapping: Mapping[str, Any], path: str) -> ReadResource:
         body, at = mapping["read_resource"], join(path, "read_resource")
@@ -234,6 +211,32 @@ class _Parser:
 
     def markov(self, mapping: Mapping[str, Any], path: str) -> Markov:
         return parse_markov(mapping["markov"], join(path, "markov"), self.steps)
+
+
+#: The one table of step kinds, in the order messages list them: a step class → how its mapping is
+#: parsed. A new step type is its class (``scenario.steps``) plus one entry here; see
+#: docs/architecture.md, "Adding a step".
+PARSERS: dict[type[Step], Callable[[_Parser, Mapping[str, Any], str], Step]] = {
+    Call: _Parser.call,
+    Think: _Parser.think,
+    Parallel: _Parser.parallel,
+    Repeat: _Parser.repeat,
+    Choice: _Parser.choice,
+    Markov: _Parser.markov,
+    Ping: _Parser.no_arguments,
+    ListTools: _Parser.no_arguments,
+    ListResources: _Parser.no_arguments,
+    ListPrompts: _Parser.no_arguments,
+    ReadResource: _Parser.read_resource,
+    GetPrompt: _Parser.get_prompt,
+    Subscribe: _Parser.subscribe,
+}
+KINDS: dict[str, type[Step]] = {cls.kind: cls for cls in PARSERS}
+STEP_KINDS = tuple(KINDS)
+#: requests without arguments, which may be written bare (``- ping``)
+BARE: dict[str, type[Request]] = {
+    cls.kind: cls for cls in PARSERS if issubclass(cls, Request) and PARSERS[cls] is _Parser.no_arguments
+}
 
 
 def parse_workflow(value: Any, path: str, data_names: Collection[str] | None = None) -> tuple[Step, ...]:

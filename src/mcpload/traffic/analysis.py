@@ -86,15 +86,15 @@ def behaviour(sessions: Sequence[Session], threshold: float | None) -> dict[str,
     convs = [c for s in sessions for c in s.conversations]
     calls = [c for s in sessions for c in s.calls]
     tools = Counter(c["tool"] for c in calls)
-    transitions: dict[str, Counter] = {}
+    transitions: dict[str, Counter[str]] = {}
     for conv in convs:
         states = [START, *conv.states(), END]
         for a, b in itertools.pairwise(states):
             transitions.setdefault(a, Counter())[b] += 1
-    batch_sizes: dict[str, Counter] = {}
+    batch_sizes: dict[str, Counter[int]] = {}
     for s in sessions:
-        for b in s.batches:
-            batch_sizes.setdefault(b.state, Counter())[len(b.calls)] += 1
+        for batch in s.batches:
+            batch_sizes.setdefault(batch.state, Counter())[len(batch.calls)] += 1
     sizes = Counter(len(b.calls) for s in sessions for b in s.batches)
     return {
         "conversations": {

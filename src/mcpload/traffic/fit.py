@@ -97,7 +97,7 @@ def _state_steps(state: str, sizes: dict[str, int], calls: dict[str, dict[str, A
         return [{"parallel": [calls[t] for t in tools]}]
     call = calls[tools[0]]
     options = [(min(int(size), MAX_PARALLEL), n) for size, n in sizes.items()]
-    merged: Counter = Counter()
+    merged: Counter[int] = Counter()
     for size, n in options:
         merged[size] += n
 

@@ -1,7 +1,7 @@
 """Turns the JSON-RPC messages a recorder sees pass by into trace lines, for any transport.
 
 Requests wait (by session and id) for their response; the pair becomes one ``call`` line with its
-latency and outcome kind (the taxonomy of ``mcpload.mcp.outcome``). Requests the server sends to
+latency and outcome kind (the taxonomy of ``mcpload.outcome``). Requests the server sends to
 the client (sampling, elicitation, roots) are paired with the client's answer the same way, as
 ``direction: server`` calls. Everything read here came from the network: shapes are checked and a
 message that is not JSON-RPC is skipped, never trusted.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcpload.mcp.outcome import HTTP_ERROR, INTERRUPTED, OK, RPC_ERROR, SESSION_EXPIRED, TOOL_ERROR
+from mcpload.outcome import HTTP_ERROR, INTERRUPTED, OK, RPC_ERROR, SESSION_EXPIRED, TOOL_ERROR
 from mcpload.traffic.redact import Redactor, shape
 from mcpload.traffic.trace import TraceWriter
 

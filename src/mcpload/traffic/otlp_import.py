@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from mcpload import __version__
-from mcpload.mcp.outcome import KINDS, OK, RPC_ERROR, TOOL_ERROR
+from mcpload.outcome import KINDS, OK, RPC_ERROR, TOOL_ERROR
 from mcpload.traffic.redact import Redactor, shape
 from mcpload.traffic.trace import FORMAT
 
@@ -75,7 +75,8 @@ def _documents(path: Path) -> list[Any]:
 
 
 def _spans(docs: list[Any]) -> tuple[list[tuple[dict[str, Any], dict[str, Any]]], int]:
-    spans, skipped = [], 0
+    spans: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    skipped = 0
     for doc in docs:
         for rs in _list(doc, "resourceSpans"):
             for ss in _list(rs, "scopeSpans"):
@@ -173,7 +174,9 @@ def _arguments(value: Any) -> dict[str, Any] | None:
 
 
 def _outcome(span: dict[str, Any], attrs: dict[str, Any]) -> str:
-    status = span.get("status") if isinstance(span.get("status"), dict) else {}
+    status = span.get("status")
+    if not isinstance(status, dict):
+        status = {}
     error_type = attrs.get("error.type")
     if status.get("code") != 2 and error_type is None:
         return OK

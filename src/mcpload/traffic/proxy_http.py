@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 import httptools
 import orjson
 
-from mcpload.mcp.outcome import HTTP_ERROR, PROTOCOL, TRANSPORT
+from mcpload.outcome import HTTP_ERROR, PROTOCOL, TRANSPORT
 from mcpload.traffic.observer import Observer
 from mcpload.traffic.proxy_requests import HOP_BY_HOP, Message, Requests, Upstream, request_head
 from mcpload.transports.sse import SSEParser
@@ -45,7 +45,7 @@ class RecordingProxy:
         self.observer = observer
         self._key = os.urandom(16)
         self._conns = itertools.count(1)
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def session_key(self, raw: bytes) -> str:
         """The name a session gets in the trace: a keyed hash of its id (the id itself is a credential)."""
@@ -137,7 +137,7 @@ class RecordingProxy:
         up_reader, up_writer = up
         parser = response.parser = httptools.HttpResponseParser(response)
         received = False
-        watch: asyncio.Future | None = None  # GET streams: the client hanging up ends them
+        watch: asyncio.Future[bytes] | None = None  # GET streams: the client hanging up ends them
         try:
             up_writer.write(head + bytes(req.body))
             await up_writer.drain()
@@ -198,8 +198,8 @@ class _ClientGone(Exception):
 
 
 async def _upstream_or_client(
-    up_reader: asyncio.StreamReader, requests: Requests, watch: asyncio.Future | None
-) -> tuple[bytes, asyncio.Future | None]:
+    up_reader: asyncio.StreamReader, requests: Requests, watch: asyncio.Future[bytes] | None
+) -> tuple[bytes, asyncio.Future[bytes] | None]:
     """The next chunk of a long-lived GET stream, watching the client meanwhile: its hang-up raises
     ``_ClientGone``; bytes it sends (a next request) go to its parser, kept for after the stream."""
     read = asyncio.ensure_future(up_reader.read(READ))

@@ -12,6 +12,7 @@ import asyncio
 import collections
 import ssl
 from dataclasses import dataclass, field
+from typing import Literal
 from urllib.parse import urlsplit
 
 import httptools
@@ -114,7 +115,7 @@ class Requests:
         except httptools.HttpParserUpgrade:
             raise ConnectionResetError("protocol upgrades are not proxied") from None
 
-    async def next(self) -> Message | str | None:
+    async def next(self) -> Message | Literal["too_large"] | None:
         """The next whole request; None at a clean end of the connection; ``"too_large"``."""
         while not self.ready:
             chunk = await self.reader.read(READ)

@@ -71,7 +71,8 @@ async def record_stdio(command: list[str], observer: Observer, stdin: Any = None
     proc = await asyncio.create_subprocess_exec(
         *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=None, limit=READ
     )
-    assert proc.stdin is not None and proc.stdout is not None
+    server_in, server_out = proc.stdin, proc.stdout
+    assert server_in is not None and server_out is not None
     observer.session(SESSION)
     writer = observer.writer
 
@@ -93,18 +94,18 @@ async def record_stdio(command: list[str], observer: Observer, stdin: Any = None
         try:
             while chunk := await reader.read(READ):
                 client_lines.feed(chunk)  # observed first: its request time is when we saw it
-                proc.stdin.write(chunk)
-                await proc.stdin.drain()
+                server_in.write(chunk)
+                await server_in.drain()
         except (ConnectionError, BrokenPipeError):
             pass
         finally:
             transport.close()
             with contextlib.suppress(Exception):
-                proc.stdin.close()
+                server_in.close()
 
     async def downstream() -> None:
         fd = stdout.fileno()
-        while chunk := await proc.stdout.read(READ):
+        while chunk := await server_out.read(READ):
             server_lines.feed(chunk)
             await loop.run_in_executor(None, _write_all, fd, chunk)
 
@@ -115,7 +116,7 @@ async def record_stdio(command: list[str], observer: Observer, stdin: Any = None
         up.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await up
-        reason = "eof" if proc.stdin.is_closing() else "server_exited"
+        reason = "eof" if server_in.is_closing() else "server_exited"
         try:
             code = await asyncio.wait_for(proc.wait(), 5.0)
         except TimeoutError:

@@ -15,7 +15,8 @@ from pathlib import Path
 from mcpload import __version__
 from mcpload._loop import run
 from mcpload.traffic.observer import Observer
-from mcpload.traffic.proxy_http import RecordingProxy, Upstream
+from mcpload.traffic.proxy_http import RecordingProxy
+from mcpload.traffic.proxy_requests import Upstream
 from mcpload.traffic.proxy_stdio import record_stdio
 from mcpload.traffic.redact import Redactor
 from mcpload.traffic.trace import TraceWriter
@@ -33,7 +34,7 @@ def parse_listen(listen: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-async def _until_signal(main: asyncio.Task) -> None:
+async def _until_signal(main: asyncio.Task[object]) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):

@@ -79,7 +79,7 @@ class Redactor:
         if depth > _MAX_DEPTH:
             return "<too deep>"
         if isinstance(value, dict):
-            out = {}
+            out: dict[str, Any] = {}
             for i, (k, v) in enumerate(value.items()):
                 if i >= _MAX_ITEMS:
                     out["<cut>"] = len(value) - _MAX_ITEMS

@@ -161,14 +161,20 @@ def recorded_by_operation(trace: Trace) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _object(parent: dict[str, Any], key: str) -> dict[str, Any]:
+    """``parent[key]`` when it is an object (results JSON read back), else an empty one."""
+    value = parent.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def divergence(trace: Trace, results: dict[str, Any], scale: int) -> list[dict[str, Any]]:
     """Per operation, recorded vs now: failure rates (what succeeded then and fails now, and the reverse,
     as rates: calls are matched by operation, not one by one) and p50/p95 latency."""
-    now = results.get("operations") if isinstance(results.get("operations"), dict) else {}
+    now = _object(results, "operations")
     rows = []
     for op, rec in sorted(recorded_by_operation(trace).items()):
-        cur = now.get(op) if isinstance(now.get(op), dict) else {}
-        lat = cur.get("latency_ms") if isinstance(cur.get("latency_ms"), dict) else {}
+        cur = _object(now, op)
+        lat = _object(cur, "latency_ms")
         calls = cur.get("calls", 0) or 0
         failed = cur.get("failed", 0) or 0
         rows.append({
@@ -225,8 +231,8 @@ def per_call_divergence(recorded: Trace, now: Trace) -> dict[str, Any]:
     by_first: dict[str, list[list[dict[str, Any]]]] = {}
     for calls in originals:
         by_first.setdefault(calls[0]["tool"], []).append(calls)
-    worse: Counter = Counter()
-    better: Counter = Counter()
+    worse: Counter[str] = Counter()
+    better: Counter[str] = Counter()
     matched = unmatched = not_sent = 0
     examples: list[dict[str, Any]] = []
     for calls in _sequences(now).values():

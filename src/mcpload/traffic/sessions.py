@@ -22,11 +22,13 @@ class Batch:
 
     @property
     def start(self) -> float:
-        return self.calls[0]["t"]
+        start: float = self.calls[0]["t"]
+        return start
 
     @property
     def end(self) -> float:
-        return max(c["t"] + c["latency"] for c in self.calls)
+        end: float = max(c["t"] + c["latency"] for c in self.calls)
+        return end
 
     @property
     def state(self) -> str:
@@ -110,7 +112,8 @@ def split_conversations(sessions: Iterable[Session], threshold: float | None) ->
 
 def gaps_by_kind(sessions: Iterable[Session], threshold: float | None) -> tuple[list[float], list[float]]:
     """(think gaps, idle gaps) of the sessions for ``threshold``."""
-    think, idle = [], []
+    think: list[float] = []
+    idle: list[float] = []
     for session in sessions:
         for gap in session.gaps():
             (idle if threshold is not None and gap > threshold else think).append(gap)

@@ -12,9 +12,12 @@ import contextlib
 import reprlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 import orjson
+
+if TYPE_CHECKING:
+    from mcpload.transports.http1 import Pool
 
 #: sees a server request or notification at once (no task per message); returns the reply to send, if any
 ServerMessageHandler = Callable[[dict[str, Any]], dict[str, Any] | None]
@@ -60,17 +63,49 @@ class Reply:
         self.bytes_received = bytes_received
 
 
+class TransportSettings(Protocol):
+    """What a transport is opened from (``mcpload.mcp.connect.Target`` provides it)."""
+
+    url: str | None
+    command: list[str] | None
+    env: dict[str, str] | None  # stdio: over PATH, HOME, …
+    inherit_env: bool
+    connect_timeout: float
+    listen: bool
+    max_response_bytes: int
+
+    @property
+    def tls(self) -> bool | str:
+        """How to verify TLS: a CA file, else True/False."""
+        ...
+
+    def pool_source(self) -> Callable[[], Pool] | None:
+        """Returns the shared connection pool when called (``connections: shared``); None: own connections."""
+        ...
+
+
 class Transport(ABC):
     """One MCP session's channel to the target."""
 
     #: set by the session: answers server requests (returns a response) and sees notifications
     on_server_message: ServerMessageHandler | None = None
-    #: "http", "sse" or "stdio"
+    #: its name in ``mcpload.transports.registry.TRANSPORTS`` ("http", "sse", "stdio", …)
     name: str = ""
+    #: speaks the 2026-07-28 stateless era too (else the session stays in the handshake era)
+    supports_modern: bool = True
     #: the largest response accepted (``target.max_response_bytes``)
     max_body: int = 16 * 1024 * 1024
     #: server requests left unanswered because MAX_ANSWERS replies were already being sent
     answers_dropped: int = 0
+
+    @classmethod
+    def from_target(cls, target: TransportSettings, headers: dict[str, str]) -> Self:
+        """A new transport to ``target`` sending ``headers`` (bearer token included) on HTTP requests.
+
+        Every transport in ``mcpload.transports.registry`` defines it (a test asserts so); a transport
+        only built by hand (a test double) need not.
+        """
+        raise NotImplementedError(f"{cls.__name__} cannot be opened from a target")
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Open what the transport needs before the first request (a stream, a process)."""

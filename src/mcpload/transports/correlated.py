@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from mcpload.mcp.outcome import PROTOCOL, TIMEOUT
+from mcpload.outcome import PROTOCOL, TIMEOUT
 from mcpload.transports.base import CallFailure, Reply, Transport, short
 
 _ID = rb'"id"\s*:\s*(-?[0-9][0-9.eE+-]{0,40}|"(?:[^"\\]|\\.){0,200}")'

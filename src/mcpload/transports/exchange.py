@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from mcpload.mcp.outcome import HTTP_ERROR, PROTOCOL, RPC_ERROR, SESSION_EXPIRED
+from mcpload.outcome import HTTP_ERROR, PROTOCOL, RPC_ERROR, SESSION_EXPIRED
 from mcpload.transports.base import CallFailure, short
 from mcpload.transports.sse import SSEEvent, SSEParser, decode_event
 

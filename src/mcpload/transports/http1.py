@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import httptools
 
-from mcpload.mcp.outcome import PROTOCOL, TIMEOUT, TRANSPORT
+from mcpload.outcome import PROTOCOL, TIMEOUT, TRANSPORT
 from mcpload.transports.base import CallFailure
 
 #: a response head (status line and headers) or trailer section longer than this is a `protocol` error

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
-from mcpload.mcp.outcome import PROTOCOL, SESSION_EXPIRED, TIMEOUT, TRANSPORT
-from mcpload.transports.base import CallFailure, short
+from mcpload.outcome import PROTOCOL, SESSION_EXPIRED, TIMEOUT, TRANSPORT
+from mcpload.transports.base import CallFailure, TransportSettings, short
 from mcpload.transports.correlated import Correlated
 from mcpload.transports.exchange import EventStream, Exchange, http_failure
 from mcpload.transports.http1 import Connection, Origin, Pool
@@ -52,7 +52,7 @@ class LegacySSE(Correlated):
         url: str,
         headers: dict[str, str] | None = None,
         connect_timeout: float = 10.0,
-        verify_tls: bool = True,
+        verify_tls: bool | str = True,
         max_body: int = 16 * 1024 * 1024,
         shared_pool: Callable[[], Pool] | None = None,
     ) -> None:
@@ -75,6 +75,17 @@ class LegacySSE(Correlated):
         self._watch: asyncio.Task | None = None
         self._pending: dict[Any, asyncio.Future] = {}
         self._lost: str | None = None
+
+    @classmethod
+    def from_target(cls, target: TransportSettings, headers: dict[str, str]) -> Self:
+        return cls(
+            target.url or "",
+            headers,
+            target.connect_timeout,
+            target.tls,
+            max_body=target.max_response_bytes,
+            shared_pool=target.pool_source(),
+        )
 
     async def start(self) -> None:
         if self._pool is None:

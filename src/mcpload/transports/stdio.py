@@ -21,12 +21,12 @@ import os
 import sys
 from collections import deque
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Self
 
 import orjson
 
-from mcpload.mcp.outcome import SESSION_EXPIRED, TIMEOUT, TRANSPORT
-from mcpload.transports.base import CallFailure
+from mcpload.outcome import SESSION_EXPIRED, TIMEOUT, TRANSPORT
+from mcpload.transports.base import CallFailure, TransportSettings
 from mcpload.transports.correlated import SNIFF_BYTES, Correlated
 
 STDERR_KEEP = 64 * 1024
@@ -113,6 +113,16 @@ class Stdio(Correlated):
         self._pending: dict[Any, asyncio.Future] = {}
         self._tasks: list[asyncio.Task] = []
         self._exited: str | None = None
+
+    @classmethod
+    def from_target(cls, target: TransportSettings, headers: dict[str, str]) -> Self:
+        del headers  # no HTTP here
+        return cls(
+            target.command or [],
+            env=target.env,
+            max_line=target.max_response_bytes,
+            inherit_env=target.inherit_env,
+        )
 
     async def start(self) -> None:
         if self.proc is not None:

@@ -12,9 +12,10 @@ import asyncio
 import base64
 import contextlib
 from collections.abc import Callable
+from typing import Self
 
-from mcpload.mcp.outcome import PROTOCOL, TIMEOUT
-from mcpload.transports.base import CallFailure, Reply, Transport, short
+from mcpload.outcome import PROTOCOL, TIMEOUT
+from mcpload.transports.base import CallFailure, Reply, Transport, TransportSettings, short
 from mcpload.transports.exchange import STREAM_ENDED, EventStream, Exchange
 from mcpload.transports.http1 import Origin, Pool
 
@@ -52,7 +53,7 @@ class StreamableHTTP(Transport):
         url: str,
         headers: dict[str, str] | None = None,
         connect_timeout: float = 10.0,
-        verify_tls: bool = True,
+        verify_tls: bool | str = True,
         max_body: int = 16 * 1024 * 1024,
         listen: bool = False,
         shared_pool: Callable[[], Pool] | None = None,
@@ -71,6 +72,18 @@ class StreamableHTTP(Transport):
         self._pool: Pool | None = None
         self._listener: asyncio.Task | None = None
         self._build_prefix()
+
+    @classmethod
+    def from_target(cls, target: TransportSettings, headers: dict[str, str]) -> Self:
+        return cls(
+            target.url or "",
+            headers,
+            target.connect_timeout,
+            target.tls,
+            listen=target.listen,
+            max_body=target.max_response_bytes,
+            shared_pool=target.pool_source(),
+        )
 
     # request heads
     def _head_lines(self) -> str:

@@ -120,9 +120,12 @@ def distribution(
     scenario: Any, workers: str, segment: str | None, start_at: str | None, ray: str | None, recipe_args: dict
 ) -> dict[str, Any]:
     """The split-run keyword arguments of ``run_scenario`` from the options. Raises ValueError (exit 2)."""
+    from mcpload.distributed.loads import split_load
     from mcpload.profiles import Segment
 
-    out: dict[str, Any] = {"workers": resolve_workers(workers, scenario, ray)}
+    out: dict[str, Any] = {}
+    count = resolve_workers(workers, scenario, ray)
+    recipe = None
     if segment is not None:
         try:
             out["segment"] = Segment.parse(segment)
@@ -133,8 +136,8 @@ def distribution(
         from mcpload.distributed.ray_backend import require_ray
 
         require_ray()
-        out["ray"] = ray
-        out["recipe"] = functools.partial(build_scenario_and_target, _absolute(recipe_args))
+        recipe = functools.partial(build_scenario_and_target, _absolute(recipe_args))
+    out["load"] = split_load(count, ray, recipe)
     return out
 
 
@@ -147,7 +150,7 @@ def _absolute(args: dict) -> dict:
 
 def build_scenario_and_target(args: dict) -> tuple[Any, Any]:
     """What a Ray actor runs to rebuild the scenario and target from the command line's options."""
-    from mcpload.cli_support import _load_run_scenario, _override_target
+    from mcpload.cli.support import _load_run_scenario, _override_target
 
     scenario = _load_run_scenario(
         args["scenario_file"], args["url"], args["stdio_cmd"], args["tool"], args["args"], args["think"],
@@ -172,65 +175,3 @@ def report_lost(results: dict) -> None:
             f"{lost['at_s']}s: {lost['reason']}",
             err=True,
         )
-
-
-def merge(
-    results_files: Annotated[
-        list[Path], typer.Argument(metavar="RESULTS...", help="Results files of one run's segments (--segment)")
-    ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="The merged results file")] = Path("mcpload-merged.json"),
-    html: Annotated[Path | None, typer.Option("--html", metavar="PATH", help="Also write the HTML report")] = None,
-    scenario_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--scenario", metavar="SCENARIO", help="Evaluate this scenario's thresholds (default: the files')"
-        ),
-    ] = None,
-) -> None:
-    """Merge the results of a run's segments exactly (counts, histograms, per-second intervals); exit 99 if a
-    threshold fails."""
-    from mcpload.cli_support import (
-        EXIT_OUTPUT_LOST,
-        EXIT_THRESHOLDS,
-        _check_files,
-        _check_html,
-        _fail,
-        _write_html_report,
-    )
-    from mcpload.distributed.merge import MergeError, merge_results
-    from mcpload.engine.execute import write_results
-    from mcpload.outputs.console import render_summary
-
-    thresholds = None
-    if scenario_file is not None:
-        from mcpload.scenario import ScenarioError, load_scenario
-
-        try:
-            thresholds = list(load_scenario(scenario_file, import_python=False).thresholds)
-        except (ScenarioError, ValueError) as exc:
-            raise _fail(str(exc)) from None
-    _check_html(html)
-    _check_files(out=out)
-    try:
-        results = merge_results(list(results_files), thresholds)
-    except MergeError as exc:
-        raise _fail(str(exc)) from None
-    render_summary(results)
-    execution = results["execution"]
-    if execution["missing"]:
-        typer.echo(
-            f"mcpload: the files cover {execution['covered']:.0%} of the run; missing segments: "
-            f"{', '.join(execution['missing'])}",
-            err=True,
-        )
-    report_lost(results)
-    try:  # after the summary: a full disk loses this file, not what was already shown
-        write_results(results, out)
-        typer.echo(f"merged {len(results_files)} files: {out}", err=True)
-        out_ok = True
-    except OSError as exc:
-        typer.echo(f"mcpload: {out}: cannot write the merged results ({exc.strerror or exc}); it is lost", err=True)
-        out_ok = False
-    html_ok = _write_html_report(results, html)
-    passed = all(t["passed"] for t in results.get("thresholds", []))
-    raise typer.Exit((0 if html_ok and out_ok else EXIT_OUTPUT_LOST) if passed else EXIT_THRESHOLDS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,16 +13,14 @@ from urllib.parse import urlsplit
 from mcpload.inputs import header_problem, url_problem
 from mcpload.mcp import eras
 from mcpload.mcp.oauth import ClientCredentials, OAuthConfig
-from mcpload.mcp.outcome import HTTP_ERROR, PROTOCOL, RPC_ERROR, Outcome
 from mcpload.mcp.session import OutcomeObserver, Session
+from mcpload.outcome import HTTP_ERROR, PROTOCOL, RPC_ERROR, Outcome
 from mcpload.redaction import safe_url
+from mcpload.transports import registry
 from mcpload.transports.base import Transport
 from mcpload.transports.http1 import Origin, Pool, tls_context
-from mcpload.transports.legacy_sse import LegacySSE
-from mcpload.transports.stdio import Stdio
-from mcpload.transports.streamable_http import StreamableHTTP
 
-TRANSPORTS = ("auto", "http", "sse", "stdio")
+TRANSPORTS = registry.NAMES  # kept for importers: the accepted ``transport`` values
 DEFAULT_SHARED_POOL = 64  # connections of `--connections shared` (per process) when no size is given
 
 
@@ -71,28 +70,29 @@ class Target:
     server_answers: dict[str, dict[str, Any]] | None = None
     #: OAuth client credentials (``mcpload.mcp.oauth.OAuthConfig``), None: no OAuth
     oauth: OAuthConfig | None = None
-    _shared_auth: Any = field(default=None, init=False, repr=False, compare=False)
-    _oauth_discovered: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _shared_auth: ClientCredentials | None = field(default=None, init=False, repr=False, compare=False)
+    _oauth_discovered: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
     # the shared pools, one per event loop (made on first use, inside that loop)
-    _pools: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _pools: dict[int, tuple[asyncio.AbstractEventLoop, Pool]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if (self.url is None) == (self.command is None):
             raise ValueError("give either a URL or a stdio command")
         if not 0 <= self.trace_context <= 1:
             raise ValueError(f"trace context rate {self.trace_context:g}: use a share from 0 to 1")
-        if self.transport not in TRANSPORTS:
-            raise ValueError(f"unknown transport {self.transport!r}: use one of {', '.join(TRANSPORTS)}")
+        if self.transport not in registry.NAMES:
+            raise ValueError(f"unknown transport {self.transport!r}: use one of {', '.join(registry.NAMES)}")
         eras.check_protocol(self.protocol)
         if self.url is not None:
             problem = url_problem(self.url)  # mcpload.inputs: spaces, controls, port 0, not http(s)
             if problem:
                 shown = repr(safe_url(self.url)[:200])  # never a password or api_key in a message
                 raise ValueError(f"{problem}: {shown}" if problem.startswith("not an") else f"{shown}: {problem}")
-            if self.transport == "stdio":
-                raise ValueError("transport stdio needs a command, not a URL")
-        elif self.transport in ("http", "sse"):
-            raise ValueError(f"transport {self.transport} needs a URL, not a command")
+        mismatch = registry.needs_problem(self.transport, has_url=self.url is not None)
+        if mismatch:
+            raise ValueError(mismatch)
         for name, value in self.headers.items():
             problem = header_problem(name, value)
             if problem:
@@ -101,14 +101,15 @@ class Target:
             if not self.verify_tls:
                 raise ValueError("--insecure and --ca-file exclude each other")
             tls_context(self.ca_file)  # a missing or unreadable file: one clear error before any load
-        if self.oauth is not None and (self.url is None or self.transport not in ("auto", "http")):
+        pinned = registry.BY_NAME.get(self.transport)
+        if self.oauth is not None and (self.url is None or (pinned is not None and not pinned.oauth)):
             raise ValueError("oauth needs a Streamable HTTP URL (transport http)")
         self.pool_size = parse_connections(self.connections)
         if self.bearer_env is not None and not os.environ.get(self.bearer_env):
             raise ValueError(f"environment variable {self.bearer_env} (bearer token) is not set")
 
     @classmethod
-    def stdio(cls, command: str | list[str], **kw) -> Target:
+    def stdio(cls, command: str | list[str], **kw: Any) -> Target:
         return cls(command=shlex.split(command) if isinstance(command, str) else list(command), transport="stdio", **kw)
 
     def make_auth(self) -> ClientCredentials | None:
@@ -132,38 +133,20 @@ class Target:
         return self.url if self.url is not None else shlex.join(self.command or [])
 
     def candidate_transports(self) -> list[str]:
-        if self.transport != "auto":
+        if self.transport != registry.AUTO:
             return [self.transport]
-        if self.oauth is not None:
-            return ["http"]  # OAuth is for Streamable HTTP
-        if self.command is not None:
-            return ["stdio"]
-        path = urlsplit(self.url).path.rstrip("/")
-        return ["sse", "http"] if path.endswith("/sse") else ["http", "sse"]
+        path = urlsplit(self.url).path if self.url is not None else None
+        return registry.auto_order(path, oauth=self.oauth is not None)  # OAuth: the transports it works over
 
     def make_transport(self, kind: str) -> Transport:
         headers = dict(self.headers)
         if self.bearer_env:
             headers["Authorization"] = f"Bearer {os.environ[self.bearer_env]}"
-        if kind == "stdio":
-            return Stdio(
-                self.command or [], env=self.env, max_line=self.max_response_bytes, inherit_env=self.inherit_env
-            )
-        limit = self.max_response_bytes
-        shared = self.shared_pool if self.pool_size is not None else None
-        if kind == "sse":
-            return LegacySSE(
-                self.url or "", headers, self.connect_timeout, self.tls, max_body=limit, shared_pool=shared
-            )
-        return StreamableHTTP(
-            self.url or "",
-            headers,
-            self.connect_timeout,
-            self.tls,
-            listen=self.listen,
-            max_body=limit,
-            shared_pool=shared,
-        )
+        return registry.transport_class(kind).from_target(self, headers)
+
+    def pool_source(self) -> Callable[[], Pool] | None:
+        """What HTTP transports call for the pool they share (``connections: shared``); None: their own."""
+        return self.shared_pool if self.pool_size is not None else None
 
     def shared_pool(self) -> Pool:
         """The pool this target's sessions share in the running event loop (``connections: shared``)."""
@@ -177,7 +160,7 @@ class Target:
             entry = self._pools[id(loop)] = (loop, pool)
         return entry[1]
 
-    def __getstate__(self) -> dict:  # pools (and their loop) never travel to another process
+    def __getstate__(self) -> dict[str, Any]:  # pools (and their loop) never travel to another process
         state = dict(self.__dict__)
         state["_pools"] = {}
         state["_shared_auth"] = None
@@ -185,7 +168,7 @@ class Target:
 
 
 async def connect(
-    target: Target, on_outcome: OutcomeObserver | None = None, **session_options
+    target: Target, on_outcome: OutcomeObserver | None = None, **session_options: Any
 ) -> tuple[Session, Outcome]:
     """Open a session, trying the candidate transports in order. The outcome says whether it worked;
     on failure the session is already closed, and the outcome is the first ``protocol`` one if any (a

@@ -9,13 +9,14 @@ from typing import Annotated
 
 import typer
 
-from mcpload.cli_support import EXIT_FAILED, EXIT_UNREACHABLE, CaFile, Insecure, _fail, connection_target
+from mcpload.cli.support import EXIT_FAILED, EXIT_UNREACHABLE, CaFile, Insecure, _fail, connection_target
+from mcpload.transports.registry import CHOICES_HELP as TRANSPORT_CHOICES
 
 
 def diagnose(
     url: Annotated[str | None, typer.Argument(help="MCP endpoint URL (Streamable HTTP or legacy /sse)")] = None,
     stdio_cmd: Annotated[str | None, typer.Option("--stdio-cmd", help="Start this command as a stdio server")] = None,
-    transport: Annotated[str, typer.Option(help="auto | http | sse | stdio")] = "auto",
+    transport: Annotated[str, typer.Option(help=TRANSPORT_CHOICES)] = "auto",
     protocol: Annotated[str, typer.Option(help="auto, or a protocol version such as 2025-11-25")] = "auto",
     header: Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra HTTP header 'Name: value'")] = None,
     bearer_env: Annotated[

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from mcpload.cli_support import EXIT_UNREACHABLE, _fail, connection_target
+from mcpload.cli.support import EXIT_UNREACHABLE, _fail, connection_target
+from mcpload.transports.registry import CHOICES_HELP as TRANSPORT_CHOICES
 
 
 def init(
@@ -29,7 +30,7 @@ def init(
     no_calls: Annotated[
         bool, typer.Option("--no-calls", help="Do not try the read-only tools' arguments against the server")
     ] = False,
-    transport: Annotated[str, typer.Option(help="auto | http | sse | stdio")] = "auto",
+    transport: Annotated[str, typer.Option(help=TRANSPORT_CHOICES)] = "auto",
     protocol: Annotated[str, typer.Option(help="auto, or a protocol version such as 2025-11-25")] = "auto",
     header: Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra HTTP header 'Name: value'")] = None,
     bearer_env: Annotated[
@@ -109,24 +110,3 @@ def _check_input_and_output(trace: Path | None, output: Path | None) -> None:
     problem = output_problem(output) if output is not None else None
     if problem:
         raise _fail(f"--output {output}: {problem}")
-
-
-def schema(
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the schema to this file (default: standard output)")
-    ] = None,
-) -> None:
-    """Print the JSON Schema of the scenario format (for editors: completion and checks)."""
-    from mcpload.scenario.schema import schema_text
-
-    text = schema_text()
-    if output is None:
-        typer.echo(text, nl=False)
-        return
-    from mcpload.outputs.atomic import write_text_atomic
-
-    try:
-        write_text_atomic(output, text)
-    except OSError as exc:
-        raise _fail(f"{output}: cannot write the schema ({exc.strerror or exc})") from None
-    typer.echo(f"schema: {output}", err=True)

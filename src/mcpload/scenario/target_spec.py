@@ -1,4 +1,4 @@
-"""The ``target:`` section: where the server is and how to reach it; becomes an ``mcp.target.Target``."""
+"""The ``target:`` section: where the server is and how to reach it; becomes an ``mcp.connect.Target``."""
 
 from __future__ import annotations
 
@@ -24,11 +24,12 @@ from mcpload.scenario.checks import (
     type_name,
 )
 from mcpload.scenario.errors import ScenarioError
+from mcpload.transports import registry
 
 if TYPE_CHECKING:
-    from mcpload.mcp.target import Target
+    from mcpload.mcp.connect import Target
 
-TRANSPORTS = ("auto", "http", "sse", "stdio")  # as mcpload.mcp.target.TRANSPORTS
+TRANSPORTS = registry.NAMES  # the one table: mcpload.transports.registry
 KEYS = (
     "url",
     "command",
@@ -91,7 +92,7 @@ class TargetSpec:
     connections: str = "own"
 
     def to_target(self, overrides: Mapping[str, Any] | None = None) -> Target:
-        """The ``mcpload.mcp.target.Target`` to connect to, with command-line overrides applied.
+        """The ``mcpload.mcp.connect.Target`` to connect to, with command-line overrides applied.
 
         Args:
             overrides: ``Target`` field names (``url``, ``command``, ``transport``, ``protocol``,
@@ -103,7 +104,7 @@ class TargetSpec:
             ScenarioError: no URL or command anywhere, or an invalid combination (path ``target``).
         """
         # Imported here: the scenario model stays importable without the transports stack.
-        from mcpload.mcp.target import Target
+        from mcpload.mcp.connect import Target
 
         given = {key: value for key, value in (overrides or {}).items() if value is not None}
         spec = self
@@ -166,10 +167,9 @@ def parse_target(value: Any, path: str = "target") -> TargetSpec:
     if transport not in TRANSPORTS:
         hint = suggestion(transport, TRANSPORTS) or f" (use one of {', '.join(TRANSPORTS)})"
         raise ScenarioError(f"unknown transport '{transport}'{hint}", join(path, "transport"))
-    if transport == "stdio" and url is not None:
-        raise ScenarioError("transport stdio needs a command, not a url", join(path, "transport"))
-    if transport in ("http", "sse") and command is not None:
-        raise ScenarioError(f"transport {transport} needs a url, not a command", join(path, "transport"))
+    mismatch = registry.needs_problem(transport, has_url=url is not None, url_word="url")
+    if mismatch and (url is not None or command is not None):
+        raise ScenarioError(mismatch, join(path, "transport"))
     protocol = value.get("protocol", "auto")
     if isinstance(protocol, datetime.date):  # yaml.safe_load reads 2025-06-18 as a date
         protocol = protocol.isoformat()
@@ -225,7 +225,7 @@ def _oauth(value: Any, path: str) -> Any:
 
 
 def _connections(value: Any, path: str) -> str:
-    """``own``, ``shared`` or ``shared:N`` (as ``mcpload.mcp.target.parse_connections``)."""
+    """``own``, ``shared`` or ``shared:N`` (as ``mcpload.mcp.connect.parse_connections``)."""
     mode, sep, size = value.partition(":") if isinstance(value, str) else ("", "", "")
     pool = size.isdigit() and len(size) <= 6 and 1 <= int(size) <= 100_000
     if (mode == "own" and not sep) or (mode == "shared" and (not sep or pool)):

@@ -1,7 +1,7 @@
 """What the commands share: one-line failures, header parsing, and the plumbing of a run (loading or
 building the scenario, overriding its target, outputs, the live view, the report files, exit codes).
 
-Kept apart from ``cli.py`` so that each command module stays small; nothing here reads argv.
+Shared by the command modules of ``mcpload.cli``; nothing here reads argv.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def _execute(
                 **(split or {}),
             )
 
-    from mcpload.cli_monitor import target_url
+    from mcpload.cli.monitor import target_url
     from mcpload.monitor import ServerStartError, monitoring
     from mcpload.monitor.render import render_resources
 
@@ -130,7 +130,7 @@ def _execute(
         return EXIT_UNREACHABLE
     render_summary(report.results)
     render_resources(terminal_safe(report.results))
-    from mcpload.cli_distributed import report_lost
+    from mcpload.cli.distributed import report_lost
 
     report_lost(report.results)
     lost = _write_outputs(
@@ -347,7 +347,7 @@ def connection_target(
     Raises:
         ValueError: a bad URL, header, command or TLS option (one line for the user).
     """
-    from mcpload.mcp.target import Target
+    from mcpload.mcp.connect import Target
 
     return Target(
         url=url,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import psutil
@@ -75,7 +76,7 @@ class Selection:
         return found
 
 
-def _add_pid(pid: int, source: str, add) -> None:
+def _add_pid(pid: int, source: str, add: Callable[[psutil.Process, str], None]) -> None:
     with contextlib.suppress(psutil.Error):  # gone (or never there): nothing to sample
         add(psutil.Process(pid), source)
 

@@ -1,5 +1,5 @@
 """``run --dry-run`` and the host guard of ``run`` / ``capacity``: what a run would do, said before it
-does it. Kept apart from ``cli.py`` so that each command module stays small; nothing here reads argv."""
+does it. Used by the ``run``, ``capacity`` and ``replay`` commands; nothing here reads argv."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mcpload.cli_support import EXIT_USAGE, _fail
+from mcpload.cli.support import EXIT_USAGE, _fail
 
 AllowHost = Annotated[
     list[str] | None,

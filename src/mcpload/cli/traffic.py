@@ -1,6 +1,6 @@
 """The traffic commands (``record``, ``import``, ``analyze``, ``fit``, ``replay``): options → ``mcpload.traffic``.
 
-Registered on the app by ``register`` (one line in ``cli.py``); the heavy work lives in the
+Registered on the app by ``register`` (one line in ``mcpload.cli``); the heavy work lives in the
 ``traffic`` package, imported when a command runs.
 """
 
@@ -13,8 +13,8 @@ from typing import Annotated
 
 import typer
 
-from mcpload import cli_plan
-from mcpload.cli_support import CaFile, Insecure, _fail, _warn_if_exposed
+from mcpload.cli import plan as cli_plan
+from mcpload.cli.support import CaFile, Insecure, _fail, _warn_if_exposed
 
 PANEL = "Traffic: record, analyse, fit, replay"
 
@@ -224,7 +224,7 @@ def replay(
     except OSError as exc:
         raise _fail(f"{exc.filename or scenario_file}: cannot write ({exc.strerror or exc})") from None
     typer.echo(f"replay scenario: {scenario_file}", err=True)
-    from mcpload.cli import run_cmd  # the same path as `mcpload run`: outputs, thresholds, workers unchanged
+    from mcpload.cli.run import run_cmd  # the same path as `mcpload run`: outputs, thresholds, workers unchanged
 
     now_dir = out.with_name(f"{out.stem}-now")
     recorder = None

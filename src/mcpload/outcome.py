@@ -1,36 +1,51 @@
 """The outcome of one MCP call: what every later stage (metrics, reports, thresholds) counts.
 
 A call never raises into its caller for anything the server or the network does; it returns an
-``Outcome`` whose ``kind`` is one of the names below (kept stable: reports and thresholds use them).
+``Outcome`` whose ``kind`` is one of the ``OutcomeKind`` names below (kept stable: reports and
+thresholds use them).
+
+This module is the contract between the stages, so it sits below all of them: transports and the
+session make outcomes, the engine records them, metrics, findings and outputs count them. It imports
+nothing of mcpload's.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from enum import StrEnum
+from typing import Any, Final
 
-OK = "ok"
-TOOL_ERROR = "tool_error"  # a result with isError: true (or a declined input_required)
-RPC_ERROR = "rpc_error"  # a JSON-RPC error object; code and message kept
-HTTP_ERROR = "http_error"  # a non-2xx HTTP status; status kept
-TIMEOUT = "timeout"
-TRANSPORT = "transport"  # refused, reset, EOF, DNS, process exited
-PROTOCOL = "protocol"  # malformed JSON/SSE, id mismatch, missing fields, oversize body
-SESSION_EXPIRED = "session_expired"  # the server forgot the session; the client re-initializes
-INTERRUPTED = "interrupted"  # cancelled by the load tester itself (run stopping)
-SCHEMA_MISMATCH = "schema_mismatch"  # structuredContent that breaks the tool's own outputSchema (when checked)
 
-KINDS = (
-    OK,
-    TOOL_ERROR,
-    RPC_ERROR,
-    HTTP_ERROR,
-    TIMEOUT,
-    TRANSPORT,
-    PROTOCOL,
-    SESSION_EXPIRED,
-    INTERRUPTED,
-    SCHEMA_MISMATCH,
-)
+class OutcomeKind(StrEnum):
+    """The result category of one call; the value is the name in results, metrics and thresholds."""
+
+    OK = "ok"
+    TOOL_ERROR = "tool_error"  # a result with isError: true (or a declined input_required)
+    RPC_ERROR = "rpc_error"  # a JSON-RPC error object; code and message kept
+    HTTP_ERROR = "http_error"  # a non-2xx HTTP status; status kept
+    TIMEOUT = "timeout"
+    TRANSPORT = "transport"  # refused, reset, EOF, DNS, process exited
+    PROTOCOL = "protocol"  # malformed JSON/SSE, id mismatch, missing fields, oversize body
+    SESSION_EXPIRED = "session_expired"  # the server forgot the session; the client re-initializes
+    INTERRUPTED = "interrupted"  # cancelled by the load tester itself (run stopping)
+    SCHEMA_MISMATCH = "schema_mismatch"  # structuredContent that breaks the tool's own outputSchema (when checked)
+
+
+# What an ``Outcome`` carries are the plain strings (the members' values), not the members: the
+# recorder keys its per-call dicts by kind, where an exact ``str`` key takes CPython's fast lookup
+# path, and those dicts go into the intervals and results JSON, where orjson accepts only exact
+# ``str`` keys (a ``StrEnum`` member as a key raises "Dict key must be str").
+OK: Final = OutcomeKind.OK.value
+TOOL_ERROR: Final = OutcomeKind.TOOL_ERROR.value
+RPC_ERROR: Final = OutcomeKind.RPC_ERROR.value
+HTTP_ERROR: Final = OutcomeKind.HTTP_ERROR.value
+TIMEOUT: Final = OutcomeKind.TIMEOUT.value
+TRANSPORT: Final = OutcomeKind.TRANSPORT.value
+PROTOCOL: Final = OutcomeKind.PROTOCOL.value
+SESSION_EXPIRED: Final = OutcomeKind.SESSION_EXPIRED.value
+INTERRUPTED: Final = OutcomeKind.INTERRUPTED.value
+SCHEMA_MISMATCH: Final = OutcomeKind.SCHEMA_MISMATCH.value
+
+KINDS: Final[tuple[str, ...]] = tuple(kind.value for kind in OutcomeKind)  # in report order
 
 
 class Outcome:

@@ -12,8 +12,20 @@ from typing import Annotated, Any
 
 import typer
 
-from mcpload import cli_integrations, cli_monitor, cli_plan
-from mcpload.cli_support import EXIT_OUTPUT_LOST, AllowPython, CaFile, Insecure, _check_files, _with_target_secrets
+from mcpload.cli import integrations as cli_integrations
+from mcpload.cli import monitor as cli_monitor
+from mcpload.cli import plan as cli_plan
+from mcpload.cli.support import (
+    EXIT_OUTPUT_LOST,
+    AllowPython,
+    CaFile,
+    Insecure,
+    _check_files,
+    _load_run_scenario,
+    _override_target,
+    _with_target_secrets,
+)
+from mcpload.transports.registry import CHOICES_HELP as TRANSPORT_CHOICES
 
 EXIT_GENERATOR_BOUND, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 1, 2, 3, 130
 PANEL = "Search"
@@ -31,7 +43,7 @@ def capacity(
     ] = None,
     url: Annotated[str | None, typer.Option(help="Target URL (overrides the scenario's)")] = None,
     stdio_cmd: Annotated[str | None, typer.Option("--stdio-cmd", help="Target stdio command")] = None,
-    transport: Annotated[str | None, typer.Option(help="auto | http | sse | stdio")] = None,
+    transport: Annotated[str | None, typer.Option(help=TRANSPORT_CHOICES)] = None,
     protocol: Annotated[str | None, typer.Option(help="auto, or a protocol version")] = None,
     header: Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra HTTP header 'Name: value'")] = None,
     bearer_env: Annotated[str | None, typer.Option(help="Environment variable holding a bearer token")] = None,
@@ -85,7 +97,6 @@ def capacity(
     ca_file: CaFile = None,
 ) -> None:
     """Find the highest load (agents or sessions/s) the server sustains under the SLOs: steps, then bisection."""
-    from mcpload import cli
     from mcpload.capacity import Growth, Resolution, Settings, SloError, parse_slos
     from mcpload.capacity.settings import seconds
     from mcpload.scenario import ScenarioError
@@ -106,10 +117,10 @@ def capacity(
             max_agents=max_agents,
             guard_cpu=guard_cpu,
         )
-        scenario = cli._load_run_scenario(
+        scenario = _load_run_scenario(
             scenario_file, url, stdio_cmd, tool, args, think, None, None, allow_python=allow_python
         )
-        target = cli._override_target(
+        target = _override_target(
             scenario, url, stdio_cmd, transport, protocol, header, bearer_env, None, insecure, ca_file
         )
         monitor = cli_monitor.monitor_config(
@@ -192,7 +203,7 @@ def demo_capacity(seed: int | None, out: Path, quiet: bool) -> int:
     from mcpload.demo import capacity as demo
     from mcpload.demo.launch import demo_server
     from mcpload.monitor import MonitorConfig
-    from mcpload.monitor.processes import own_child
+    from mcpload.monitor.selection import own_child
 
     with demo_server(extra_args=demo.SERVER_ARGS) as url:
         typer.echo(
