@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
-INIT = {"protocolVersion": "2025-11-25", "capabilities": {"tools": {}}, "serverInfo": {"name": "ann", "version": "0"}}
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script, without PYTHONPATH
+
+from tests.stdio_server import serve, text_result
+
 SCHEMA = {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]}
 #: tool name → its annotations (absent key: no annotations at all)
 ANNOTATIONS: dict[str, object] = {
@@ -40,23 +44,13 @@ def tools() -> list[dict]:
 
 def main() -> None:
     record = sys.argv[1]
-    for line in sys.stdin:
-        msg = json.loads(line)
-        rid, method = msg.get("id"), msg.get("method")
-        if rid is None or "method" not in msg:
-            continue
-        if method == "tools/call":
-            with open(record, "a") as f:
-                f.write(json.dumps(msg.get("params", {})) + "\n")
-            result = {"content": [{"type": "text", "text": "ok"}]}
-        elif method == "initialize":
-            result = INIT
-        elif method == "tools/list":
-            result = {"tools": tools()}
-        else:
-            result = {}
-        sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": rid, "result": result}) + "\n")
-        sys.stdout.flush()
+
+    def call(params: dict) -> dict:
+        with open(record, "a") as f:
+            f.write(json.dumps(params) + "\n")
+        return text_result("ok")
+
+    serve("ann", tools, call)
 
 
 if __name__ == "__main__":

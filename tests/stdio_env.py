@@ -9,29 +9,19 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 
-INIT = {"protocolVersion": "2025-11-25", "capabilities": {"tools": {}}, "serverInfo": {"name": "env", "version": "0"}}
-TOOLS = {"tools": [{"name": "env", "inputSchema": {"type": "object"}}]}
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script, without PYTHONPATH
+
+from tests.stdio_server import serve, text_result
+
+TOOLS = [{"name": "env", "inputSchema": {"type": "object"}}]
 
 
-def main() -> None:
-    for line in sys.stdin:
-        msg = json.loads(line)
-        rid, method = msg.get("id"), msg.get("method")
-        if rid is None or "method" not in msg:
-            continue  # notifications and responses need no answer
-        if method == "tools/call":
-            info = {"env": dict(os.environ), "argv": sys.argv[1:]}
-            result = {"content": [{"type": "text", "text": json.dumps(info)}], "structuredContent": info}
-        elif method == "initialize":
-            result = INIT
-        elif method == "tools/list":
-            result = TOOLS
-        else:
-            result = {}
-        sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": rid, "result": result}) + "\n")
-        sys.stdout.flush()
+def env(_params: dict) -> dict:
+    info = {"env": dict(os.environ), "argv": sys.argv[1:]}
+    return text_result(json.dumps(info), info)
 
 
 if __name__ == "__main__":
-    main()
+    serve("env", TOOLS, env)

@@ -3,37 +3,28 @@ call (``{"count": "three"}`` where an integer is required): a server failing its
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
+from pathlib import Path
 
-INIT = {
-    "protocolVersion": "2025-11-25",
-    "capabilities": {"tools": {}},
-    "serverInfo": {"name": "schema", "version": "0"},
-}
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script, without PYTHONPATH
+
+from tests.stdio_server import serve, text_result
+
 SCHEMA = {"type": "object", "properties": {"count": {"type": "integer"}}, "required": ["count"]}
-TOOLS = {"tools": [{"name": "count", "inputSchema": {"type": "object"}, "outputSchema": SCHEMA}]}
+TOOLS = [{"name": "count", "inputSchema": {"type": "object"}, "outputSchema": SCHEMA}]
 
 
 def main() -> None:
-    calls = 0
-    for line in sys.stdin:
-        msg = json.loads(line)
-        rid, method = msg.get("id"), msg.get("method")
-        if rid is None or "method" not in msg:
-            continue
-        if method == "tools/call":
-            calls += 1
-            structured = {"count": "three"} if calls % 3 == 0 else {"count": calls}
-            result = {"content": [{"type": "text", "text": json.dumps(structured)}], "structuredContent": structured}
-        elif method == "initialize":
-            result = INIT
-        elif method == "tools/list":
-            result = TOOLS
-        else:
-            result = {}
-        sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": rid, "result": result}) + "\n")
-        sys.stdout.flush()
+    calls = itertools.count(1)
+
+    def count(_params: dict) -> dict:
+        n = next(calls)
+        structured = {"count": "three"} if n % 3 == 0 else {"count": n}
+        return text_result(json.dumps(structured), structured)
+
+    serve("schema", TOOLS, count)
 
 
 if __name__ == "__main__":

@@ -11,28 +11,20 @@ from __future__ import annotations
 
 import difflib
 import json
-import operator
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from mcpload.metrics.limits import OPERATOR_PATTERN, holds, to_ms
 
 ALL = "all"  # the row of every operation together
 LATENCIES = ("p50", "p95", "p99")
 LATENCY_METRICS = tuple(f"{p}_delta" for p in LATENCIES)
 NEW_FINDINGS = "new_findings"  # findings of NEW whose id BASE did not have (a count, no unit)
 METRICS = ("calls_per_s_delta", "success_rate_delta", *LATENCY_METRICS, NEW_FINDINGS)
-OPERATORS: dict[str, Callable[[float, float], bool]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
 _ASSERTION = re.compile(
-    r"^\s*(?P<metric>[A-Za-z0-9_]+)\s*(?P<op><=|>=|==|!=|<|>)\s*(?P<num>[+-]?(?:\d+\.?\d*|\.\d+))\s*(?P<unit>\S*)\s*$"
+    rf"^\s*(?P<metric>[A-Za-z0-9_]+)\s*(?P<op>{OPERATOR_PATTERN})\s*(?P<num>[+-]?(?:\d+\.?\d*|\.\d+))\s*(?P<unit>\S*)\s*$"
 )
 
 
@@ -119,7 +111,7 @@ class Assertion:
             CompareError: the operation is in neither run.
         """
         value = self.measure(comparison)
-        return (True if value is None else OPERATORS[self.op](value, self.limit)), value
+        return (True if value is None else holds(value, self.op, self.limit)), value
 
 
 def load_results(path: str | Path) -> dict[str, Any]:
@@ -150,10 +142,11 @@ def load_results(path: str | Path) -> dict[str, Any]:
     for key in ("totals", "operations"):
         if not isinstance(data.get(key), dict):
             raise CompareError(f"{path}: {key}: missing or not an object")
-    return data
+    document: dict[str, Any] = data  # checked above: an object with a results schema
+    return document
 
 
-def _side(entry: dict[str, Any], latency: Any) -> Side:
+def _side(entry: dict[str, Any], latency: object) -> Side:
     latency = latency if isinstance(latency, dict) else {}
     return Side(
         calls=int(entry.get("calls") or 0),
@@ -246,5 +239,5 @@ def parse_assertion(text: str) -> Assertion:
         raise CompareError(f"--assert {text!r}: {metric} needs the unit {what}, got {unit or 'none'!r}")
     limit = float(match["num"])
     if unit == "s":
-        limit, unit = limit * 1000, "ms"
+        limit, unit = to_ms(limit, "s"), "ms"
     return Assertion(text, scope, metric, op, limit, unit)

@@ -6,10 +6,9 @@
 from __future__ import annotations
 
 import copy
-import os
+import functools
 import random
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,8 @@ import yaml
 from mcpload.scenario.context import RenderContext
 from mcpload.scenario.errors import ScenarioError, TemplateRenderError
 from mcpload.scenario.templates import compile_args
+from tests.helpers import mcpload
 
-MCPLOAD = str(Path(sys.executable).parent / "mcpload")
 URL = "http://127.0.0.1:1/mcp"  # replaced by the demo server's URL
 WORKFLOW = ("agents", "a", "workflow")
 SEARCH = {"call": "search_docs", "args": {"query": "x"}}
@@ -137,9 +136,8 @@ CASES = [
 ]
 
 
-def mcpload(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "MCPLOAD_DEBUG"}
-    return subprocess.run([MCPLOAD, *argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+# MCPLOAD_DEBUG would add a traceback to the one line these tests check
+mcpload = functools.partial(mcpload, drop_env=("MCPLOAD_DEBUG",), timeout=60)
 
 
 def one_line(res: subprocess.CompletedProcess) -> str:

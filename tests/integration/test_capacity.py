@@ -5,18 +5,15 @@ named, and the generator-bound guard stops a search whose bottleneck is mcpload 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from mcpload.capacity import Resolution, Settings, parse_slos, run_capacity
 from mcpload.demo.launch import demo_server, free_port
 from mcpload.scenario import Scenario
+from tests.helpers import mcpload
 
-MCPLOAD = str(Path(sys.executable).parent / "mcpload")
 SEARCH_ARGS = ("--tool", "search_docs", "--args", '{"query": "x", "limit": 1}')
 
 # The known limit: 4 tool executions at once, each exactly 200 ms → at most 20 calls/s. Agents call
@@ -27,10 +24,6 @@ SLOTS, LATENCY_MS, SLO = 4, 200, "p95 <= 500ms"
 KNOWN_AGENTS, KNOWN_CALLS_PER_S = 8, SLOTS * 1000 / LATENCY_MS
 AGENTS_TOLERANCE = 1  # the resolution of the search below is 2 agents: 8 found, at worst 7 or 9
 CALLS_TOLERANCE = 0.2  # calls/s within 20 % of 20
-
-
-def mcpload(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([MCPLOAD, *args], cwd=cwd, env=os.environ, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.mark.slow

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, need, node_binary
+from tests.helpers import MCPLOAD
 
 pytestmark = pytest.mark.node
 
-MCPLOAD = str(Path(sys.executable).parent / "mcpload")
 PKG = ROOT / ".npm-ref" / "node_modules" / "@modelcontextprotocol"
 FILESYSTEM = PKG / "server-filesystem" / "dist" / "index.js"
 MEMORY = PKG / "server-memory" / "dist" / "index.js"

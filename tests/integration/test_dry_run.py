@@ -1,13 +1,11 @@
 """`mcpload run --dry-run`: load, preflight, print the plan, send no load; and the host guard on `run`."""
 
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 from tests.conftest import ROOT
+from tests.helpers import MCPLOAD
 
-MCPLOAD = str(Path(sys.executable).parent / "mcpload")
 DEMO = ROOT / "src" / "mcpload" / "demo" / "scenario.yaml"
 
 

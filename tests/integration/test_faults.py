@@ -22,10 +22,10 @@ from mcpload.engine.execute import run_scenario
 from mcpload.metrics import read_intervals
 from mcpload.scenario import Scenario
 from tests.badserver import STATE, bad_server
+from tests.helpers import MCPLOAD
 
 ROOT = Path(__file__).resolve().parents[2]
 DYING = str(ROOT / "tests" / "stdio_dying.py")
-MCPLOAD = str(Path(sys.executable).parent / "mcpload")
 ECHO = "tools/call echo"
 SEARCH = "tools/call search_docs"
 

@@ -31,8 +31,8 @@ from mcpload.outputs.html import NEEDS_PLOTLY, HtmlOutput, render_html, write_ht
 from mcpload.scenario import Scenario
 from tests import xss_server
 from tests.conftest import ROOT, need
+from tests.helpers import MCPLOAD, mcpload
 
-MCPLOAD = str(Path(sys.executable).parent / "mcpload")
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
 FIGURES = re.compile(r'<script type="application/json" id="mcpload-figures">(.*?)</script>', re.S)
@@ -219,10 +219,6 @@ def test_hostile_names_and_messages_stay_text(xss_url, tmp_path):
 
 
 # 3. `mcpload report`, and the report of `mcpload run --html`
-
-
-def mcpload(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([MCPLOAD, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
 def test_report_command_from_json_and_interval_logs(demo_run, tmp_path):

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
@@ -17,15 +15,9 @@ from mcpload.scenario import load_scenario
 from mcpload.scenario.loader import read_yaml
 from mcpload.scenario.schema import scenario_schema
 from tests.conftest import ROOT, need, node_binary
+from tests.helpers import mcpload
 
-MCPLOAD = str(Path(sys.executable).parent / "mcpload")
 MEMORY = ROOT / ".npm-ref" / "node_modules" / "@modelcontextprotocol" / "server-memory" / "dist" / "index.js"
-
-
-def mcpload(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [MCPLOAD, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd, stdin=subprocess.DEVNULL
-    )
 
 
 def init_then_run(tmp_path: Path, *target: str, init_args: tuple[str, ...] = ()) -> tuple[str, dict]:

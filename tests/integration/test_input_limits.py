@@ -8,6 +8,7 @@ path, no traceback, and quickly. The target is a closed port: nothing here reach
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -24,8 +25,8 @@ from hypothesis import strategies as st
 from mcpload.inputs import LIMITS, MAX_DEPTH, InputError, loads_json, read_bytes
 from mcpload.scenario import ScenarioError
 from mcpload.scenario.loader import MAX_NODES, load_scenario
+from tests.helpers import timed_mcpload
 
-MCPLOAD = str(Path(sys.executable).parent / "mcpload")
 URL = "http://127.0.0.1:1/mcp"
 BASE = {
     "target": {"url": URL},
@@ -36,7 +37,7 @@ BASE = {
 BOUND_S = 8.0
 
 
-def mcpload(*argv: str, cwd: Path, timeout: float = 60) -> tuple[subprocess.CompletedProcess, float]:
+def in_process(*argv: str, cwd: Path, timeout: float = 60) -> tuple[subprocess.CompletedProcess, float]:
     """``mcpload ARGV`` as the console script runs it (``mcpload.cli.main``), in this process: the same
     code path without an interpreter start per case (``test_the_real_binary`` spawns a few)."""
     from mcpload.cli import main
@@ -57,11 +58,7 @@ def mcpload(*argv: str, cwd: Path, timeout: float = 60) -> tuple[subprocess.Comp
     return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue()), time.monotonic() - start
 
 
-def spawn(*argv: str, cwd: Path) -> tuple[subprocess.CompletedProcess, float]:
-    env = {k: v for k, v in os.environ.items() if k != "MCPLOAD_DEBUG"}
-    start = time.monotonic()
-    res = subprocess.run([MCPLOAD, *argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
-    return res, time.monotonic() - start
+spawn = functools.partial(timed_mcpload, drop_env=("MCPLOAD_DEBUG",), timeout=60)
 
 
 def one_line(res: subprocess.CompletedProcess, elapsed: float) -> str:
@@ -162,7 +159,7 @@ SCENARIOS = [
 @pytest.mark.parametrize(("name", "text", "expected"), SCENARIOS, ids=[c[0] for c in SCENARIOS])
 def test_hostile_scenario_is_one_line_exit_2(tmp_path, name, text, expected):
     (tmp_path / "s.yaml").write_text(text)
-    line = one_line(*mcpload("run", "s.yaml", "-q", "--out", "r.json", cwd=tmp_path))
+    line = one_line(*in_process("run", "s.yaml", "-q", "--out", "r.json", cwd=tmp_path))
     line = re.sub(r"^mcpload: s\.yaml:\d+:\d+: ", "mcpload: s.yaml: ", line)  # YAML errors give line:column
     assert line.startswith(f"mcpload: s.yaml{expected}"), line
     assert not (tmp_path / "r.json").exists()
@@ -197,7 +194,7 @@ EXPECT = {
 @pytest.mark.parametrize("kind", [*KINDS, "too-large-scenario"])
 def test_scenario_file_that_is_not_a_plain_file(tmp_path, kind):
     _special(tmp_path, kind, "s.yaml")
-    line = one_line(*mcpload("run", "s.yaml", "-q", cwd=tmp_path))
+    line = one_line(*in_process("run", "s.yaml", "-q", cwd=tmp_path))
     assert line.startswith(f"mcpload: s.yaml: {EXPECT.get(kind, 'too large: ')}"), line
 
 
@@ -206,7 +203,7 @@ def test_scenario_file_that_is_not_a_plain_file(tmp_path, kind):
 def test_data_file_that_is_not_a_plain_file(tmp_path, kind, suffix):
     _special(tmp_path, kind, f"d{suffix}")
     (tmp_path / "s.yaml").write_text(with_("data", {"users": f"d{suffix}"}))
-    line = one_line(*mcpload("run", "s.yaml", "-q", cwd=tmp_path))
+    line = one_line(*in_process("run", "s.yaml", "-q", cwd=tmp_path))
     assert line.startswith(f"mcpload: s.yaml: data.users.file: d{suffix}: {EXPECT.get(kind, 'too large: ')}"), line
 
 
@@ -222,7 +219,7 @@ def test_data_file_that_is_not_a_plain_file(tmp_path, kind, suffix):
 def test_data_rows_nested_too_deep_or_too_big(tmp_path, row, expected):
     (tmp_path / "d.jsonl").write_text('{"ok": 1}\n' + row + "\n")
     (tmp_path / "s.yaml").write_text(with_("data", {"users": "d.jsonl"}))
-    line = one_line(*mcpload("run", "s.yaml", "-q", cwd=tmp_path))
+    line = one_line(*in_process("run", "s.yaml", "-q", cwd=tmp_path))
     assert line.startswith("mcpload: s.yaml: data.users.file: d.jsonl line 2: "), line
     assert expected in line
 
@@ -247,7 +244,7 @@ AGENT_HEAD = "import mcpload\nclass A(mcpload.Agent):\n    async def run(self, s
 def test_python_agent_raising_anything_on_import(tmp_path, code, expected):
     (tmp_path / "agent.py").write_text(AGENT_HEAD + code)
     (tmp_path / "s.yaml").write_text(with_("agents", "a", {"python": "agent.py:A"}))
-    res, elapsed = mcpload("run", "s.yaml", "-q", cwd=tmp_path)
+    res, elapsed = in_process("run", "s.yaml", "-q", cwd=tmp_path)
     line = one_line(res, elapsed)
     assert line.startswith("mcpload: s.yaml: agents.a.python: cannot import agent.py (line "), line
     assert expected in line
@@ -258,10 +255,10 @@ def test_python_agent_raising_anything_on_import(tmp_path, code, expected):
 def test_python_agent_file_that_is_not_a_plain_file(tmp_path, kind):
     _special(tmp_path, kind, "agent.py")
     (tmp_path / "s.yaml").write_text(with_("agents", "a", {"python": "agent.py:A"}))
-    line = one_line(*mcpload("run", "s.yaml", "-q", cwd=tmp_path))
+    line = one_line(*in_process("run", "s.yaml", "-q", cwd=tmp_path))
     if kind.endswith("symlink"):  # it resolves to /dev: outside the scenario's folder
         assert line.startswith("mcpload: s.yaml: agents.a.python: agent.py is outside the scenario's folder"), line
-        line = one_line(*mcpload("run", "s.yaml", "-q", "--allow-python", cwd=tmp_path))
+        line = one_line(*in_process("run", "s.yaml", "-q", "--allow-python", cwd=tmp_path))
     assert line.startswith("mcpload: s.yaml: agents.a.python: cannot import agent.py: "), line
 
 
@@ -322,7 +319,7 @@ def test_python_agent_file_that_is_not_a_plain_file(tmp_path, kind):
 )
 def test_absurd_options_are_one_line_exit_2(tmp_path, argv, expected):
     (tmp_path / "s.yaml").write_text(BASE_TEXT)
-    line = one_line(*mcpload(*argv, cwd=tmp_path, timeout=30))
+    line = one_line(*in_process(*argv, cwd=tmp_path, timeout=30))
     assert line.startswith(f"mcpload: {expected}"), line
 
 
@@ -341,7 +338,7 @@ def test_results_files_that_are_not_plain_results(tmp_path, kind, command):
     argv = {"compare": ["compare", "r.json", "r.json"], "report": ["report", "r.json", "-o", "o.html"]}.get(
         command, ["merge", "r.json", "-o", "m.json"]
     )
-    line = one_line(*mcpload(*argv, cwd=tmp_path))
+    line = one_line(*in_process(*argv, cwd=tmp_path))
     assert line.startswith("mcpload: r.json"), line
 
 
@@ -349,7 +346,7 @@ def test_merge_scenario_is_read_without_running_its_python(tmp_path):
     (tmp_path / "agent.py").write_text("open('RAN', 'w').close()\n")
     (tmp_path / "s.yaml").write_text(with_("agents", "a", {"python": "agent.py:A"}))
     (tmp_path / "r.json").write_text("{}")
-    one_line(*mcpload("merge", "r.json", "--scenario", "s.yaml", "-o", "m.json", cwd=tmp_path))
+    one_line(*in_process("merge", "r.json", "--scenario", "s.yaml", "-o", "m.json", cwd=tmp_path))
     assert not (tmp_path / "RAN").exists()
 
 

@@ -4,11 +4,9 @@ they reach the intervals (NDJSON too) and the results, and stdio targets add up 
 
 from __future__ import annotations
 
+import functools
 import json
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import psutil
 
@@ -17,13 +15,12 @@ from mcpload.engine.execute import run_scenario
 from mcpload.metrics import read_intervals
 from mcpload.monitor import MonitorConfig, monitoring
 from mcpload.scenario import Scenario
+from tests.helpers import mcpload
 
-MCPLOAD = str(Path(sys.executable).parent / "mcpload")
 SEARCH = {"call": "search_docs", "args": {"query": "x", "limit": 2}}
 
 
-def mcpload(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([MCPLOAD, *args], cwd=cwd, env=os.environ, capture_output=True, text=True, timeout=timeout)
+mcpload = functools.partial(mcpload, timeout=60)
 
 
 async def test_server_cmd_is_started_sampled_and_stopped(tmp_path):

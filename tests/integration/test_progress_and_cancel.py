@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from mcpload import Target, connect
 from mcpload.mcp.progress import Progress
+from tests.helpers import MCPLOAD
 
 pytestmark = pytest.mark.node
 LONG = "trigger-long-running-operation"
-MCPLOAD = str(Path(sys.executable).parent / "mcpload")
 
 
 async def test_progress_is_counted_and_resets_the_timeout(everything_url):

@@ -9,7 +9,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -22,9 +21,9 @@ import yaml
 
 from mcpload.demo.launch import free_port, stop_process
 from tests.conftest import need
+from tests.helpers import MCPLOAD
 from tests.unit.test_dashboard import queries, runnable
 
-MCPLOAD = str(Path(sys.executable).parent / "mcpload")
 SEARCH = "tools/call search_docs"
 AGENTS, RUN_S = 8, 12  # long enough for three scrapes on a busy 2-core machine
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ import pytest
 from mcpload.distributed.loads import run_scenario
 from mcpload.scenario import load_scenario
 from tests.conftest import need
+from tests.helpers import mcpload
 
 pytestmark = pytest.mark.slow
 
@@ -48,10 +47,7 @@ def short_demo(tmp_path: Path, url: str) -> Path:
     return path
 
 
-def mcpload(*args: str | Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mcpload.cli", *map(str, args)], capture_output=True, text=True, timeout=180
-    )
+mcpload = functools.partial(mcpload, module=True, timeout=180)
 
 
 def test_ray_run_equals_the_sum_of_its_segments(tmp_path: Path, demo_url: str):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,8 @@ from mcpload.engine.execute import run_scenario
 from mcpload.engine.preflight import PreflightError, preflight
 from mcpload.scenario import Scenario
 from tests.conftest import ROOT, everything_cmd, need, node_binary
+from tests.helpers import MCPLOAD
 
-MCPLOAD = str(Path(sys.executable).parent / "mcpload")
 RUN_4S_2_AGENTS = ("--agents", "2", "--duration", "4s", "--quiet", "--out", "r.json")
 
 

@@ -24,8 +24,8 @@ import pytest
 import yaml
 
 from mcpload.demo.launch import free_port, stop_process, wait_for_port
+from tests.helpers import MCPLOAD
 
-MCPLOAD = str(Path(sys.executable).parent / "mcpload")
 SEARCH = {"call": "search_docs", "args": {"query": "x", "limit": 1}}
 BOUND_S = 90  # far above any healthy ending (~2 s of load, 1 s of grace): only a hang reaches it
 

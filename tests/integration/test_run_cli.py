@@ -3,12 +3,11 @@ ad-hoc runs and redaction of ``${ENV}`` secrets."""
 
 from __future__ import annotations
 
+import functools
 import json
-import os
 import secrets
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -17,16 +16,13 @@ import pytest
 import yaml
 
 from mcpload.demo.launch import free_port
+from tests.helpers import MCPLOAD, mcpload
 
-MCPLOAD = str(Path(sys.executable).parent / "mcpload")
 SEARCH = "tools/call search_docs"
 SEARCH_STEP = {"call": "search_docs", "args": {"query": "x", "limit": 2}}
 
 
-def mcpload(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60):
-    return subprocess.run(
-        [MCPLOAD, *args], cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout
-    )
+mcpload = functools.partial(mcpload, timeout=60)
 
 
 def write_scenario(

@@ -25,10 +25,10 @@ from mcpload.demo.launch import free_port, stop_process, wait_for_port
 from mcpload.outputs.prometheus import DEFAULT_ADDRESS, PrometheusOutput
 from mcpload.scenario import Scenario
 from mcpload.transports.stdio import INHERITED_ENV_VARS, server_environment
+from tests.helpers import MCPLOAD
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV_SERVER = str(ROOT / "tests" / "stdio_env.py")
-MCPLOAD = str(Path(sys.executable).parent / "mcpload")
 SECRET = "s3cr3t-of-the-load-tester"
 # Python itself may add LC_CTYPE to its own environment when it coerces the C locale (PEP 538).
 ADDED_BY_PYTHON = {"LC_CTYPE"}

@@ -8,13 +8,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-MCPLOAD = str(Path(sys.executable).parent / "mcpload")
+from tests.helpers import MCPLOAD
 
 
 def start_run(directory: Path, url: str) -> subprocess.Popen:

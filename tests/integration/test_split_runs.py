@@ -8,6 +8,7 @@ one session doing two calls, so every way of splitting it must count exactly the
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import signal
@@ -22,6 +23,7 @@ import pytest
 from mcpload.distributed.loads import run_scenario
 from mcpload.metrics import decode_histogram
 from mcpload.scenario import load_scenario
+from tests.helpers import mcpload
 
 SCENARIO = """
 name: split
@@ -51,10 +53,7 @@ def scenario_file(tmp_path: Path, demo_url: str) -> Path:
     return path
 
 
-def mcpload(*args: str | Path, timeout: float = 90) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mcpload.cli", *map(str, args)], capture_output=True, text=True, timeout=timeout
-    )
+mcpload = functools.partial(mcpload, module=True, timeout=90)
 
 
 def tool_calls(results: dict) -> int:

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from mcpload.demo.launch import free_port, stop_process, wait_for_port
+from tests.helpers import mcpload
 from tests.https_demo import make_cert
 
 ROOT = Path(__file__).resolve().parents[2]
-MCPLOAD = str(Path(sys.executable).parent / "mcpload")
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +36,6 @@ def https_server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
         yield f"https://127.0.0.1:{port}/mcp", cert
     finally:
         stop_process(proc)
-
-
-def mcpload(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([MCPLOAD, *args], cwd=cwd, capture_output=True, text=True, timeout=90)
 
 
 AD_HOC = ("--tool", "search_docs", "--args", '{"query": "x"}', "--agents", "1", "--duration", "1s", "-q")

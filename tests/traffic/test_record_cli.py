@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -16,9 +14,7 @@ from mcpload.demo.launch import demo_server, free_port, stop_process, wait_for_p
 from mcpload.traffic.observer import Observer
 from mcpload.traffic.redact import Redactor
 from mcpload.traffic.trace import TraceWriter, read_trace
-
-SRC = Path(__file__).resolve().parents[2] / "src"
-ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))}
+from tests.helpers import ENV
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
 import sys
@@ -18,9 +17,7 @@ from mcpload.demo.launch import demo_server
 from mcpload.scenario import RenderContext, Scenario
 from mcpload.traffic.replay import per_call_divergence, replay_scenario
 from mcpload.traffic.trace import FORMAT, read_trace
-
-SRC = Path(__file__).resolve().parents[2] / "src"
-ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))}
+from tests.helpers import ENV
 
 
 def trace_file(path: Path, sessions: int = 3, gap: float = 0.4) -> Path:

@@ -7,23 +7,21 @@ tolerances (docs/traffic.md gives the figures measured). A few seconds of load e
 
 from __future__ import annotations
 
+import functools
 import json
-import os
 import shlex
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from mcpload.demo.launch import demo_server, free_port, stop_process, wait_for_port
+from tests.helpers import ENV, MCPLOAD_MODULE, mcpload
 
 HERE = Path(__file__).parent
-SRC = Path(__file__).resolve().parents[2] / "src"
-MCPLOAD = [sys.executable, "-m", "mcpload.cli"]
-ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))}
+MCPLOAD = MCPLOAD_MODULE
 
 # The tolerances the round trip must meet (and docs/traffic.md states).
 MIX_POINTS = 8.0  # tool share, percentage points
@@ -33,10 +31,7 @@ BURST_CV = 0.40  # CV of inter-arrival gaps, relative
 pytestmark = pytest.mark.slow
 
 
-def mcpload(*args: str, timeout: float = 90) -> subprocess.CompletedProcess:
-    done = subprocess.run([*MCPLOAD, *args], env=ENV, capture_output=True, text=True, timeout=timeout)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done
+mcpload = functools.partial(mcpload, module=True, timeout=90, expect_ok=True)
 
 
 def run_through_proxy(scenario: Path, upstream: str, trace: Path, seed: int) -> None:

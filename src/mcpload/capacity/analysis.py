@@ -3,7 +3,7 @@ and the dominant error at the breaking point."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 from mcpload.capacity.settings import KNEE_FACTOR
 from mcpload.capacity.slo import Slo
@@ -21,6 +21,10 @@ def _p95(step: dict[str, Any]) -> float | None:
     return (step.get("latency_ms") or {}).get("p95")
 
 
+@overload
+def point(step: dict[str, Any]) -> dict[str, Any]: ...
+@overload
+def point(step: None) -> None: ...
 def point(step: dict[str, Any] | None) -> dict[str, Any] | None:
     """The headline figures of one step."""
     if step is None:
@@ -47,13 +51,13 @@ def step_at(steps: list[dict[str, Any]], load: float | None) -> dict[str, Any] |
 
 def knee(steps: list[dict[str, Any]], factor: float = KNEE_FACTOR) -> dict[str, Any] | None:
     """The first load (ascending) whose p95 exceeds ``factor`` × the p95 at the lowest load measured."""
-    judged = [s for s in _judged(steps) if _p95(s) is not None]
+    judged = [(s, p95) for s in _judged(steps) if (p95 := _p95(s)) is not None]
     if len(judged) < 2:
         return None
-    base = _p95(judged[0])
-    for step in judged[1:]:
-        if _p95(step) > factor * base:
-            return {**point(step), "baseline_load": judged[0]["load"], "baseline_p95_ms": base, "factor": factor}
+    first, base = judged[0]
+    for step, p95 in judged[1:]:
+        if p95 > factor * base:
+            return {**point(step), "baseline_load": first["load"], "baseline_p95_ms": base, "factor": factor}
     return None
 
 

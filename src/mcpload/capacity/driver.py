@@ -4,7 +4,7 @@ and the results document it belongs in (the run at the ceiling)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcpload.capacity.analysis import dominant_error, first_broken, knee, point, step_at
 from mcpload.capacity.measure import StepRunner
@@ -13,13 +13,17 @@ from mcpload.capacity.search import CEILING_FOUND, GENERATOR_BOUND, INTERRUPTED,
 from mcpload.capacity.settings import Settings
 from mcpload.capacity.slo import Slo
 
+if TYPE_CHECKING:
+    from mcpload.mcp.connect import Target
+    from mcpload.scenario.model import Scenario
+
 
 async def run_capacity(
-    scenario: Any,
+    scenario: Scenario,
     slos: tuple[Slo, ...],
     settings: Settings,
     *,
-    target: Any = None,
+    target: Target | None = None,
     seed: int | None = None,
     annotators: Callable[[], list[Any]] | None = None,
     on_step: Callable[[dict[str, Any]], None] | None = None,
@@ -68,7 +72,9 @@ async def run_capacity(
         "broken_at_breaking_point": [
             c for c in (breaking or {}).get("slos", []) if not c["passed"] and c.get("verdict") != "inconclusive"
         ],
-        "dominant_error": dominant_error(breaking, runner.results.get(found.failing)),
+        "dominant_error": dominant_error(
+            breaking, runner.results.get(found.failing) if found.failing is not None else None
+        ),
         "generator_bound": None,
         "recovery": None,
     }
@@ -89,7 +95,8 @@ async def run_capacity(
             capacity["stopped"] = INTERRUPTED
     capacity["verdict"] = verdict(capacity, settings)
     last = steps[-1]["load"] if steps else None
-    results = runner.results.get(found.passing if found.passing is not None else last)
+    kept = found.passing if found.passing is not None else last
+    results = runner.results.get(kept) if kept is not None else None
     if results is not None:
         results = {**results, "capacity": capacity}
     return capacity, results

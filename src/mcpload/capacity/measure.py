@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcpload.capacity.probe import WindowProbe
 from mcpload.capacity.settings import AGENTS, LATE_P99_MS, Settings
@@ -14,6 +14,11 @@ from mcpload.engine.execute import run_scenario
 from mcpload.engine.preflight import PreflightError
 from mcpload.metrics.confidence import wilson
 from mcpload.profiles import parse_profiles
+
+if TYPE_CHECKING:
+    from mcpload.engine.runner import RunReport
+    from mcpload.mcp.connect import Target
+    from mcpload.scenario.model import Scenario
 
 PASS, FAIL, GENERATOR_BOUND, INTERRUPTED = "pass", "fail", "generator-bound", "interrupted"
 INCONCLUSIVE = "inconclusive"  # a rate SLO's confidence interval straddles its limit, even stretched
@@ -34,7 +39,7 @@ def profile_for(settings: Settings, load: float, duration_s: float, start_s: flo
     }
 
 
-def with_profiles(scenario: Any, profiles: list[dict[str, Any]], where: str) -> Any:
+def with_profiles(scenario: Scenario, profiles: list[dict[str, Any]], where: str) -> Scenario:
     """The scenario with its profiles replaced and its thresholds dropped (the SLOs judge instead)."""
     return dataclasses.replace(scenario, profiles=tuple(parse_profiles(profiles, where)), thresholds=())
 
@@ -53,8 +58,8 @@ class StepRunner:
 
     def __init__(
         self,
-        scenario: Any,
-        target: Any,
+        scenario: Scenario,
+        target: Target | None,
         settings: Settings,
         slos: tuple[Slo, ...],
         seed: int | None = None,
@@ -70,7 +75,7 @@ class StepRunner:
         self.calls_per_unit: float | None = None  # calls/s per unit of load, learnt as steps pass
         self.baseline_error = 0.0  # the error rate at the lowest load: the server's, not the load's
 
-    async def run(self, profiles: list[dict[str, Any]], probe: WindowProbe, where: str) -> Any:
+    async def run(self, profiles: list[dict[str, Any]], probe: WindowProbe, where: str) -> RunReport:
         """One run of ``profiles`` with ``probe``; returns the ``RunReport``."""
         return await run_scenario(
             with_profiles(self.scenario, profiles, where),
@@ -194,7 +199,9 @@ class StepRunner:
             "guard": None,
         }
 
-    def _verdict(self, passed: bool, probe: WindowProbe, arrivals: dict | None, interrupted: bool):
+    def _verdict(
+        self, passed: bool, probe: WindowProbe, arrivals: dict[str, Any] | None, interrupted: bool
+    ) -> tuple[str, str | None]:
         """(verdict, why the generator guard tripped or None)."""
         if interrupted:
             return INTERRUPTED, None

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 from hdrh.histogram import HdrHistogram
 
 from mcpload.metrics.histogram import new_histogram, pour, summarize
 from mcpload.outputs.base import Output
+
+if TYPE_CHECKING:
+    from mcpload.metrics.recorder import Recorder
 
 _clock = time.perf_counter
 PERCENTILES = (50.0, 90.0, 95.0, 99.0, 99.9)
@@ -55,7 +58,7 @@ class WindowProbe(Output):
     def __init__(self, warmup_s: float, every_interval: bool = False) -> None:
         self.warmup_s = warmup_s
         self.every_interval = every_interval
-        self.recorder: Any = None
+        self.recorder: Recorder | None = None
         self.start_t = 0.0
         self.start_hist: HdrHistogram | None = None
         self.start_cpu = 0.0
@@ -65,13 +68,14 @@ class WindowProbe(Output):
         self.cuts: list[tuple[float, HdrHistogram]] = []
         self._marked = False
 
-    def start(self, meta: dict[str, Any], recorder: Any) -> None:
+    def start(self, meta: dict[str, Any], recorder: Recorder) -> None:
         self.recorder = recorder
         self.start_cpu, self.start_wall = _own_cpu(), _clock()
         if self.warmup_s <= 0:
             self._marked = True
 
     def _histogram(self) -> HdrHistogram:
+        assert self.recorder is not None, "WindowProbe read before the run started it"
         return self.recorder.histograms()["__all__"]
 
     def interval(self, interval: dict[str, Any], snapshot: dict[str, Any]) -> None:

@@ -63,7 +63,7 @@ async def search(settings: Settings, measure: Measure) -> SearchOutcome:
     async def step(load: float, phase: str) -> str:
         result = await measure(load, phase)
         out.steps.append(result)
-        verdict = result["verdict"]
+        verdict: str = result["verdict"]
         if verdict in ("pass", "inconclusive"):  # inconclusive: not shown to break (the verdict says so)
             out.passing = load if out.passing is None else max(out.passing, load)
         elif verdict == "fail":

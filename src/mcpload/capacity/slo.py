@@ -9,25 +9,17 @@ the load's: a rate SLO judges the errors above that baseline."""
 
 from __future__ import annotations
 
-import operator
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from mcpload.metrics.confidence import wilson
+from mcpload.metrics.limits import UPPER_BOUNDS, holds, to_ms
 
 RATES = ("success_rate", "error_rate")
 PERCENTILES = {"p50": "p50", "p90": "p90", "p95": "p95", "p99": "p99", "p999": "p999", "p99.9": "p999"}
-OPERATORS: dict[str, Callable[[float, float], bool]] = {
-    "<=": operator.le,
-    "<": operator.lt,
-    ">=": operator.ge,
-    ">": operator.gt,
-}
 DEFAULT_SLOS = ("success_rate >= 0.99", "p95 <= 1s")  # when no --slo is given
 PASS, FAIL, INCONCLUSIVE = "pass", "fail", "inconclusive"
-UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 _SLO = re.compile(r"^\s*([a-z_0-9.]+)\s*(<=|>=|<|>)\s*([0-9]*\.?[0-9]+(?:e-?[0-9]+)?)\s*(%|us|ms|s|m)?\s*$", re.I)
 
 
@@ -78,9 +70,9 @@ class Slo:
         calls = window.get("calls") or 0
         if value is None or (not self.is_latency and not calls):
             return {**out, "passed": False, "verdict": FAIL}
-        bounds_errors = (self.metric == "error_rate") == (self.op in ("<=", "<"))
+        bounds_errors = (self.metric == "error_rate") == (self.op in UPPER_BOUNDS)
         if self.is_latency or not bounds_errors:  # (a rate bounded the other way: as written)
-            passed = OPERATORS[self.op](value, self.limit)
+            passed = holds(value, self.op, self.limit)
             return {**out, "passed": passed, "verdict": PASS if passed else FAIL}
         low, high = wilson(calls - window.get("ok", 0), calls) or (0.0, 1.0)
         out["interval"] = [round(low, 6), round(high, 6)]
@@ -89,10 +81,10 @@ class Slo:
         # as an error-rate bound: error <= budget (success_rate >= L is error <= 1 - L)
         strict = self.op in ("<", ">")
         budget = self.limit if self.metric == "error_rate" else 1 - self.limit
-        bound = OPERATORS["<" if strict else "<="]
-        if bound(high - baseline_error, budget):
+        bound = "<" if strict else "<="
+        if holds(high - baseline_error, bound, budget):
             verdict = PASS
-        elif not bound(low - baseline_error, budget):
+        elif not holds(low - baseline_error, bound, budget):
             verdict = FAIL
         else:
             verdict = INCONCLUSIVE
@@ -102,7 +94,7 @@ class Slo:
         """How far ``value`` is past the limit, as a ratio (> 1 means broken); inf without data."""
         if value is None:
             return float("inf")
-        if self.op in ("<=", "<"):
+        if self.op in UPPER_BOUNDS:
             return value / self.limit if self.limit else float("inf")
         return self.limit / value if value else float("inf")
 
@@ -130,7 +122,7 @@ def parse_slo(text: str) -> Slo:
             raise SloError(f"--slo {text!r}: a latency takes a duration (400ms, 0.4s), not a percentage")
         if op in (">=", ">"):
             raise SloError(f"--slo {text!r}: a latency objective is an upper bound (use <= or <)")
-        return Slo(text.strip(), PERCENTILES[name], op, number * UNITS_MS[unit or "ms"])
+        return Slo(text.strip(), PERCENTILES[name], op, to_ms(number, unit or "ms"))
     raise SloError(f"--slo {text!r}: unknown metric {name!r}; {hint}")
 
 

@@ -99,9 +99,15 @@ def run_cmd(
         )
         target = cli_integrations.with_trace_context(target, trace_context)
         monitor = cli_monitor.monitor_config(
-            target, monitor_pid, monitor_name, server_cmd, scrape_metrics, scrape_series, extrapolate_agents,
+            target,
+            monitor_pid,
+            monitor_name,
+            server_cmd,
+            scrape_metrics,
+            scrape_series,
+            extrapolate_agents,
             monitor_drain,
-        )  # fmt: skip
+        )
         recipe = dict(scenario_file=scenario_file, url=url, stdio_cmd=stdio_cmd, tool=tool, args=args, think=think)
         recipe.update(agents=agents, duration=duration, transport=transport, protocol=protocol, header=header)
         recipe.update(bearer_env=bearer_env, connections=connections, allow_python=allow_python)

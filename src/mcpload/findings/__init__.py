@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcpload.findings.base import RANK, SEVERITIES, Finding, RunView
+from mcpload.findings.base import RANK, Finding, RunView
 from mcpload.findings.registry import DETECTORS, Detector
+from mcpload.metrics.thresholds import SEVERITIES
 
 __all__ = [
     "DETECTORS",
@@ -38,7 +39,7 @@ def analyze(results: dict[str, Any]) -> list[dict[str, Any]]:
     view = RunView(results)
     found = [f.to_dict() for detector in DETECTORS.values() for f in detector.detect(view)]
     drawn = {f["id"] for f in found}
-    for old in view.list("findings"):
+    for old in view.entries("findings"):
         if isinstance(old, dict) and old.get("id") not in DETECTORS and old.get("id") not in drawn:
             found.append(old)
     return sort_findings(found)

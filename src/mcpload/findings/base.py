@@ -77,11 +77,13 @@ class RunView:
             if not generator_bound(iv) and length >= MIN_INTERVAL_S
         ]
 
-    def dict(self, key: str) -> dict[str, Any]:
+    def section(self, key: str) -> dict[str, Any]:
+        """The results' object ``key``, or ``{}`` when it is missing or not an object."""
         value = self.results.get(key)
         return value if isinstance(value, dict) else {}
 
-    def list(self, key: str) -> list[Any]:
+    def entries(self, key: str) -> list[Any]:
+        """The results' array ``key``, or ``[]`` when it is missing or not an array."""
         value = self.results.get(key)
         return value if isinstance(value, list) else []
 

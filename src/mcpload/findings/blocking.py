@@ -22,7 +22,7 @@ SESSION_OPS = ("initialize", "server/discover", "ping")  # setup, not the slow c
 
 
 def detect(view: RunView) -> list[Finding]:
-    canary = view.dict("canary")
+    canary = view.section("canary")
     latency = canary.get("latency_ms")
     if not isinstance(latency, dict) or view.num(latency, "count") < MIN_CANARY_CALLS:
         return []
@@ -60,7 +60,7 @@ def detect(view: RunView) -> list[Finding]:
 def _slowest(view: RunView, canary_op: str) -> tuple[str | None, float, float]:
     """The operation of the workload with the highest median: ``(name, p50, p95)``."""
     best: tuple[str | None, float, float] = (None, 0.0, 0.0)
-    for name, op in view.dict("operations").items():
+    for name, op in view.section("operations").items():
         latency = op.get("latency_ms") if isinstance(op, dict) else None
         p50 = view.num(latency, "p50") if isinstance(latency, dict) else 0.0
         if name != canary_op and name not in SESSION_OPS and p50 > best[1]:
@@ -84,4 +84,5 @@ def _correlation(view: RunView, slow: str) -> float | None:
     fit = _fit(xs, ys)
     if fit is None or fit[1] == 0:
         return None
-    return (fit[1] ** 0.5) * (1 if fit[0] >= 0 else -1)
+    root: float = fit[1] ** 0.5  # typeshed: float ** float may be complex; fit[1] (r²) is never negative
+    return root * (1 if fit[0] >= 0 else -1)

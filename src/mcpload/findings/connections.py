@@ -52,7 +52,7 @@ def detect(view: RunView) -> list[Finding]:
 
 
 def _peak_connections(view: RunView) -> float | None:
-    samples = view.dict("resources").get("samples")
+    samples = view.section("resources").get("samples")
     if not isinstance(samples, list):
         return None
     values = [view.num(s, "connections", -1.0) for s in samples if isinstance(s, dict)]

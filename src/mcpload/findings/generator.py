@@ -14,7 +14,7 @@ def detect(view: RunView) -> list[Finding]:
         return []
     lags = [max(view.num(iv, "loop_lag_ms"), view.num(iv, "workers_loop_lag_ms")) for iv in bound]
     share = len(bound) / len(view.intervals)
-    execution = view.dict("execution")
+    execution = view.section("execution")
     workers = int(view.num(execution, "workers", 1.0)) or 1
     used = f"this run used {workers} worker process{'es' if workers > 1 else ''}"
     return [

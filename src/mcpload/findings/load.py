@@ -166,10 +166,11 @@ def baseline_error_rate(view: RunView) -> list[Finding]:
 def _op_rates(view: RunView) -> list[tuple[str, float, int]]:
     """Per operation over the run: ``(name, failure rate, calls)`` of the failures the load findings read."""
     rates = []
-    for name, op in view.dict("operations").items():
+    for name, op in view.section("operations").items():
         calls = int(view.num(op, "calls"))
-        errors = op.get("errors") if isinstance(op, dict) and isinstance(op.get("errors"), dict) else {}
-        failed = sum(n for kind, n in errors.items() if kind not in NOT_LOAD_KINDS and isinstance(n, int))
+        errors = op.get("errors") if isinstance(op, dict) else None
+        counts: dict[str, Any] = errors if isinstance(errors, dict) else {}
+        failed = sum(n for kind, n in counts.items() if kind not in NOT_LOAD_KINDS and isinstance(n, int))
         if calls and failed:
             rates.append((str(name), failed / calls, calls))
     return sorted(rates, key=lambda r: -r[1])

@@ -3,6 +3,8 @@ and came back; how long until calls succeeded again, and whether sessions were o
 
 from __future__ import annotations
 
+from typing import Any
+
 from mcpload.findings.base import Finding, RunView, span
 
 SIGNATURE = (
@@ -14,11 +16,16 @@ DOWN = 0.1  # a server that went away answers (almost) nothing
 HEALTHY = 0.9
 
 
-def _rate(view: RunView, iv: dict) -> float | None:
+def _rate(view: RunView, iv: dict[str, Any]) -> float | None:
     calls = view.num(iv, "calls") + view.num(iv, "sessions_failed")
     if calls <= 0:
         return 0.0 if view.num(iv, "active_agents") > 0 else None
     return view.num(iv, "ok") / calls
+
+
+def _below_healthy(rate: float | None) -> bool:
+    """An interval without a success rate (no calls, no agents) counts as not healthy."""
+    return rate is None or rate < HEALTHY
 
 
 def detect(view: RunView) -> list[Finding]:
@@ -41,7 +48,7 @@ def detect(view: RunView) -> list[Finding]:
     return _expired_at_once(view, rows)
 
 
-def _expired_at_once(view: RunView, rows: list[dict]) -> list[Finding]:
+def _expired_at_once(view: RunView, rows: list[dict[str, Any]]) -> list[Finding]:
     """A restart quicker than an interval: no second without successes, but (nearly) every session
     expired in the same second, after seconds without any expiry (not the steady trickle of
     session-affinity)."""
@@ -68,9 +75,9 @@ def _expired_at_once(view: RunView, rows: list[dict]) -> list[Finding]:
     return []
 
 
-def _finding(view: RunView, rows: list[dict], rates: list[float | None], down: int) -> Finding:
+def _finding(view: RunView, rows: list[dict[str, Any]], rates: list[float | None], down: int) -> Finding:
     start = down  # the outage began after the last healthy interval before the worst one
-    while start > 0 and (rates[start - 1] is None or rates[start - 1] < HEALTHY):
+    while start > 0 and _below_healthy(rates[start - 1]):
         start -= 1
     down_at = view.t(rows[start - 1]) if start > 0 else 0.0
     back = next((j for j in range(down + 1, len(rows)) if (rates[j] or 0.0) >= HEALTHY), None)

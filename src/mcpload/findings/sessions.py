@@ -53,7 +53,7 @@ def session_leak(view: RunView) -> list[Finding]:
     points = [p for p in points if p[3] >= 0]
     if len(points) < 4:
         return []
-    resources = view.dict("resources")
+    resources = view.section("resources")
     baseline = view.num(resources.get("baseline"), "rss_bytes", points[0][3])
     xs, ys = [float(p[1]) for p in points], [p[3] for p in points]
     fit = _fit(xs, ys)
@@ -151,7 +151,7 @@ def session_affinity(view: RunView) -> list[Finding]:
 
 def unknown_session_status(view: RunView) -> list[Finding]:
     statuses: dict[int, int] = {}
-    for err in view.list("top_errors"):
+    for err in view.entries("top_errors"):
         if not isinstance(err, dict) or err.get("kind") != "session_expired":
             continue
         match = _STATUS.match(str(err.get("message", "")))

@@ -15,9 +15,9 @@ BAND = 0.05  # (p90 - p10) / p50
 
 
 def detect(view: RunView) -> list[Finding]:
-    table = view.dict("failure_latency_ms")
-    failed_total = view.num(view.dict("totals"), "failed")
-    calls_total = view.num(view.dict("totals"), "calls")
+    table = view.section("failure_latency_ms")
+    failed_total = view.num(view.section("totals"), "failed")
+    calls_total = view.num(view.section("totals"), "calls")
     out = []
     for kind, s in sorted(table.items()):
         if not isinstance(s, dict):
@@ -54,7 +54,7 @@ def detect(view: RunView) -> list[Finding]:
 
 def _calls_at_or_above(view: RunView, value_ms: float) -> int | None:
     """First attempts whose latency was ≥ ``value_ms`` (from the ``__all__`` histogram), or None."""
-    encoded = view.dict("histograms").get("__all__")
+    encoded = view.section("histograms").get("__all__")
     if not isinstance(encoded, str):
         return None
     from mcpload.metrics import decode_histogram
@@ -64,8 +64,9 @@ def _calls_at_or_above(view: RunView, value_ms: float) -> int | None:
     except ValueError:
         return None
     threshold_us = value_ms * 1000
-    return sum(
+    count: int = sum(  # hdrh is untyped
         item.count_at_value_iterated_to
         for item in hist.get_recorded_iterator()
         if item.value_iterated_to >= threshold_us
     )
+    return count

@@ -22,6 +22,18 @@ class Counters:
         "tokens",
         "wasted_tokens",
     )
+    # declared for the type checker (no class attributes: the slots hold the values)
+    arrivals: int
+    bytes_received: int
+    bytes_sent: int
+    conversations_failed: int
+    conversations_ok: int
+    dropped: int
+    sessions_closed: int
+    sessions_failed: int
+    sessions_started: int
+    tokens: int
+    wasted_tokens: int
 
     def __init__(self) -> None:
         for name in self.__slots__:

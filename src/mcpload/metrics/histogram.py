@@ -16,6 +16,7 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from itertools import accumulate
 from operator import add
+from typing import TypeAlias, TypedDict
 
 from hdrh.histogram import HdrHistogram
 
@@ -28,6 +29,19 @@ SUB_BUCKET_BITS = 11
 EXACT_BELOW_US = 1 << SUB_BUCKET_BITS
 
 STANDARD_PERCENTILES = (50.0, 90.0, 95.0, 99.0, 99.9)
+
+#: a timing summary in ms: ``min``, ``mean``, one key per percentile (``percentile_key``), ``max``,
+#: ``count`` (see ``summarize``)
+LatencySummary: TypeAlias = dict[str, float | None]
+
+
+class DrainedTiming(TypedDict):
+    """What ``Timing.drain`` takes: pending counts flattened as ``[index, count, …]``, their exact sum
+    (µs) and the out-of-range count. Plain data, shipped from a worker to the coordinator."""
+
+    p: list[int]
+    s: int
+    o: int
 
 
 def new_histogram() -> HdrHistogram:
@@ -161,7 +175,7 @@ class Timing:
         self.interval_sum_us += other.interval_sum_us
         self.out_of_range += other.out_of_range
 
-    def drain(self) -> dict | None:
+    def drain(self) -> DrainedTiming | None:
         """Take what was recorded since the last drain (the pending buffer), as plain data; None if nothing.
 
         For a worker whose recorder is never read: a drained value is in no histogram of this timing.
@@ -170,13 +184,13 @@ class Timing:
         if not self.pending and not self.out_of_range:
             return None
         flat = [n for pair in self.pending.items() for n in pair]
-        out = {"p": flat, "s": self.pending_sum, "o": self.out_of_range}
+        out: DrainedTiming = {"p": flat, "s": self.pending_sum, "o": self.out_of_range}
         self.pending = {}
         self.pending_sum = 0
         self.out_of_range = 0
         return out
 
-    def absorb(self, drained: dict) -> None:
+    def absorb(self, drained: DrainedTiming) -> None:
         """Add a ``drain``ed value to the pending buffer (it reaches the parent on the next flush)."""
         pending = self.pending
         flat = drained["p"]
@@ -189,7 +203,8 @@ class Timing:
     @property
     def count(self) -> int:
         """Values recorded over the run so far, pending ones included."""
-        return self.total.total_count + self.interval.total_count + sum(self.pending.values())
+        recorded: int = self.total.total_count + self.interval.total_count  # hdrh is untyped
+        return recorded + sum(self.pending.values())
 
     def cumulative(self) -> HdrHistogram:
         """A new histogram holding the whole run so far (for encoding)."""
@@ -202,7 +217,7 @@ class Timing:
 
     def summary(
         self, percentiles: Iterable[float] = STANDARD_PERCENTILES, *, interval_only: bool = False
-    ) -> dict | None:
+    ) -> LatencySummary | None:
         """Min, mean, percentiles, max and count in ms over the run so far (or this interval only).
 
         Returns:
@@ -240,7 +255,9 @@ def pour(hist: HdrHistogram, pending: dict[int, int]) -> int:
     return 0
 
 
-def summarize(hists: list[HdrHistogram], percentiles: Iterable[float], sum_us: int | None = None) -> dict | None:
+def summarize(
+    hists: list[HdrHistogram], percentiles: Iterable[float], sum_us: int | None = None
+) -> LatencySummary | None:
     """Summarize the sum of same-shaped histograms in milliseconds, without building their sum.
 
     Percentile semantics are hdrh's ``get_value_at_percentile`` (the highest value equivalent to the
@@ -266,9 +283,10 @@ def summarize(hists: list[HdrHistogram], percentiles: Iterable[float], sum_us: i
     total = cumulative[-1]
 
     def value_at(index: int) -> int:
-        return shape.get_highest_equivalent_value(shape.get_value_from_index(index))
+        value: int = shape.get_highest_equivalent_value(shape.get_value_from_index(index))  # hdrh is untyped
+        return value
 
-    out: dict[str, float | int | None] = {"min": None, "mean": None}
+    out: LatencySummary = {"min": None, "mean": None}
     first = bisect_left(cumulative, 1)
     out["min"] = round(shape.get_value_from_index(first) / 1000, 3)
     if sum_us is None:

@@ -7,11 +7,42 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import orjson
 
 META, INTERVAL, SUMMARY = "meta", "interval", "summary"
+
+#: The interval record (``Recorder.interval``, one a second, see docs/results-format.md): its fields
+#: that hold one number, in record order (the CSV columns). Two more hold objects: ``errors`` (failed
+#: calls by outcome kind, after ``failed``) and ``ops`` (per operation, last). The runner and the
+#: annotators may add their own (``loop_lag_ms``, ``state``, ``resources``, ``canary`` …).
+INTERVAL_FIELDS = (
+    "t",
+    "calls",
+    "ok",
+    "failed",
+    "retries",
+    "calls_per_s",
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+    "max_ms",
+    "active_agents",
+    "target_agents",
+    "sessions_started",
+    "sessions_failed",
+    "conversations_ok",
+    "conversations_failed",
+    "arrivals",
+    "dropped",
+    "bytes_sent",
+    "bytes_received",
+)
+#: the fields of ``INTERVAL_FIELDS`` that are not counts: the time, rates, latencies and gauges
+_NOT_COUNTS = ("t", "calls_per_s", "p50_ms", "p95_ms", "p99_ms", "max_ms", "active_agents", "target_agents")
+#: the fields that count what happened in the interval alone: summed over every interval, the run's
+COUNT_FIELDS = tuple(name for name in INTERVAL_FIELDS if name not in _NOT_COUNTS)
 
 
 class IntervalWriter:
@@ -26,28 +57,28 @@ class IntervalWriter:
         meta: the header record; written at once when given, else call ``write_meta`` first.
     """
 
-    def __init__(self, path: str | Path, meta: dict | None = None) -> None:
+    def __init__(self, path: str | Path, meta: dict[str, Any] | None = None) -> None:
         self.path = Path(path)
         self._file: IO[bytes] | None = self.path.open("wb")
         if meta is not None:
             self.write_meta(meta)
 
-    def _write(self, kind: str, record: dict) -> None:
+    def _write(self, kind: str, record: dict[str, Any]) -> None:
         if self._file is None:
             raise ValueError(f"interval log {self.path} is closed")
         # "type" first so that `head -1` and grep read naturally; the caller's dict is not changed.
         self._file.write(orjson.dumps({"type": kind, **record}, option=orjson.OPT_APPEND_NEWLINE))
         self._file.flush()
 
-    def write_meta(self, meta: dict) -> None:
+    def write_meta(self, meta: dict[str, Any]) -> None:
         """Write the header record (run id, target, scenario, …)."""
         self._write(META, meta)
 
-    def write_interval(self, interval: dict) -> None:
+    def write_interval(self, interval: dict[str, Any]) -> None:
         """Append one interval dict (``Recorder.interval``)."""
         self._write(INTERVAL, interval)
 
-    def write_summary(self, summary: dict) -> None:
+    def write_summary(self, summary: dict[str, Any]) -> None:
         """Append the final summary record."""
         self._write(SUMMARY, summary)
 
@@ -98,7 +129,7 @@ class IntervalSpool:
         """True while the intervals go to the temporary file (False: the in-memory fallback)."""
         return self._file is not None
 
-    def append(self, interval: dict) -> None:
+    def append(self, interval: dict[str, Any]) -> None:
         """Keep one interval dict (JSON-serialisable, as ``Recorder.interval`` returns)."""
         line = orjson.dumps(interval, option=orjson.OPT_APPEND_NEWLINE)
         if self._file is not None:
@@ -130,7 +161,7 @@ class IntervalSpool:
             with contextlib.suppress(OSError):
                 file.close()
 
-    def read(self) -> list[dict]:
+    def read(self) -> list[dict[str, Any]]:
         """Every interval kept, in order, as dicts."""
         if self._file is not None:
             try:
@@ -153,7 +184,7 @@ class IntervalSpool:
         self._memory = None
 
 
-def read_intervals(path: str | Path) -> tuple[dict, list[dict], dict | None]:
+def read_intervals(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None]:
     """Read an interval log back.
 
     A last line that is cut short (the run died mid-write) is ignored; a bad line anywhere else
@@ -167,9 +198,9 @@ def read_intervals(path: str | Path) -> tuple[dict, list[dict], dict | None]:
         ValueError: a line before the last is not a JSON object with a known ``type``.
     """
     lines = Path(path).read_bytes().split(b"\n")
-    meta: dict = {}
-    intervals: list[dict] = []
-    summary: dict | None = None
+    meta: dict[str, Any] = {}
+    intervals: list[dict[str, Any]] = []
+    summary: dict[str, Any] | None = None
     last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
     for number, line in enumerate(lines):
         if not line.strip():

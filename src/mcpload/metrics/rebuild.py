@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from mcpload.metrics.intervals import INTERVAL, META, SUMMARY, read_intervals
+from mcpload.metrics.intervals import COUNT_FIELDS, INTERVAL, META, SUMMARY, read_intervals
 from mcpload.metrics.results import SCHEMA
 
 REBUILT = "rebuilt_from_intervals"  # key set to True on results rebuilt from an interval log
@@ -59,7 +59,9 @@ def _looks_like_log(raw: bytes) -> bool:
     return isinstance(record, dict) and record.get("type") in (META, INTERVAL, SUMMARY)
 
 
-def results_from_intervals(meta: dict, intervals: list[dict], summary: dict | None = None) -> dict[str, Any]:
+def results_from_intervals(
+    meta: dict[str, Any], intervals: list[dict[str, Any]], summary: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The results document of an interval log (``read_intervals``).
 
     With a summary record holding the totals the document is whole again; otherwise every field the
@@ -80,13 +82,13 @@ def _rate(part: float, whole: float) -> float | None:
     return part / whole if whole else None
 
 
-def _rebuild(meta: dict, intervals: list[dict]) -> dict[str, Any]:
+def _rebuild(meta: dict[str, Any], intervals: list[dict[str, Any]]) -> dict[str, Any]:
     duration = max((_n(iv.get("t")) for iv in intervals), default=0.0)
     sums: dict[str, float] = {}
     errors: dict[str, int] = {}
     ops: dict[str, dict[str, Any]] = {}
     for iv in intervals:
-        for key in _SUMMED:
+        for key in COUNT_FIELDS:
             sums[key] = sums.get(key, 0) + _n(iv.get(key))
         for kind, count in _items(iv.get("errors")):
             errors[kind] = errors.get(kind, 0) + int(_n(count))
@@ -94,7 +96,7 @@ def _rebuild(meta: dict, intervals: list[dict]) -> dict[str, Any]:
             entry = ops.setdefault(name, {"calls": 0, "ok": 0, "failed": 0})
             for key in entry:
                 entry[key] += int(_n(op.get(key) if isinstance(op, dict) else 0))
-    s = {key: int(sums.get(key, 0)) for key in _SUMMED}
+    s = {key: int(sums.get(key, 0)) for key in COUNT_FIELDS}
     for entry in ops.values():
         entry.update(
             success_rate=_rate(entry["ok"], entry["calls"]),
@@ -147,22 +149,6 @@ def _rebuild(meta: dict, intervals: list[dict]) -> dict[str, Any]:
             "late_p99_ms": None,
         }
     return results
-
-
-_SUMMED = (
-    "calls",
-    "ok",
-    "failed",
-    "retries",
-    "bytes_sent",
-    "bytes_received",
-    "sessions_started",
-    "sessions_failed",
-    "conversations_ok",
-    "conversations_failed",
-    "arrivals",
-    "dropped",
-)
 
 
 def _items(value: Any) -> list[tuple[str, Any]]:

@@ -4,6 +4,8 @@ per interval and for the whole run. One per event loop, no locks; ``record`` is 
 
 from __future__ import annotations
 
+from typing import Any
+
 from hdrh.histogram import HdrHistogram
 
 from mcpload.metrics.counters import Counters, OpStats, merged
@@ -193,7 +195,7 @@ class Recorder:
         # Each timing counts its own events (clamped on record, refused on flush): no double count.
         return sum(t.out_of_range for t in self._timings())
 
-    def interval(self, t: float) -> dict:
+    def interval(self, t: float) -> dict[str, Any]:
         """Cut the current interval and return its aggregate.
 
         Args:
@@ -206,7 +208,7 @@ class Recorder:
         length = t - self._last_t
         calls = ok = retries = 0
         errors: dict[str, int] = {}
-        ops: dict[str, dict] = {}
+        ops: dict[str, dict[str, Any]] = {}
         for name in sorted(self._ops.keys() | self._retry_ops.keys()):
             first, again = self._ops.get(name), self._retry_ops.get(name)
             kinds = merged(first.kinds if first else {}, again.kinds if again else {})
@@ -229,7 +231,7 @@ class Recorder:
                     errors[kind] = errors.get(kind, 0) + n
         latency = self._all.summary((50.0, 95.0, 99.0), interval_only=True) or {}
         now = self._now
-        out = {
+        out: dict[str, Any] = {
             "t": round(t, 3),
             "calls": calls,
             "ok": ok,
@@ -267,7 +269,7 @@ class Recorder:
         self._now = Counters()
         self._last_t = t
 
-    def snapshot(self, elapsed_s: float | None = None, *, percentiles: tuple[float, ...] = ()) -> dict:
+    def snapshot(self, elapsed_s: float | None = None, *, percentiles: tuple[float, ...] = ()) -> dict[str, Any]:
         """The cumulative summary of the run so far (the results document without meta,
         intervals, thresholds and histograms).
 
@@ -282,7 +284,7 @@ class Recorder:
         self._flush()
         elapsed = self._last_t if elapsed_s is None else elapsed_s
         wanted = tuple(dict.fromkeys((*STANDARD_PERCENTILES, *percentiles)))
-        operations = {}
+        operations: dict[str, dict[str, Any]] = {}
         for name in sorted(self._ops.keys() | self._retry_ops.keys()):
             first, again = self._ops.get(name), self._retry_ops.get(name)
             operations[name] = operation_summary(
@@ -326,7 +328,7 @@ class Recorder:
 
     # --- workers ------------------------------------------------------------------------------
 
-    def drain(self) -> dict:
+    def drain(self) -> dict[str, Any]:
         """Take everything recorded since the last drain, as plain data (JSON- and pickle-safe).
 
         A worker process (or a Ray actor) drains its recorder once a second and ships the result to
@@ -335,9 +337,9 @@ class Recorder:
         drained recorder must not be read (no ``interval``, ``snapshot``): reading would move values
         out of the buffers that ``drain`` takes.
         """
-        out: dict = {"active": self.active_agents, "target": self.target_agents}
+        out: dict[str, Any] = {"active": self.active_agents, "target": self.target_agents}
         for key, table in (("ops", self._ops), ("retry_ops", self._retry_ops)):
-            ops = {}
+            ops: dict[str, dict[str, Any]] = {}
             for name, stats in table.items():
                 timing = stats.timing.drain()
                 if timing is not None or stats.kinds:
@@ -363,7 +365,7 @@ class Recorder:
             out["extras"], self._extras = self._extras, {}
         return out
 
-    def absorb(self, drained: dict) -> None:
+    def absorb(self, drained: dict[str, Any]) -> None:
         """Add what a worker's ``drain`` took to this recorder's current interval (gauges excepted:
         the coordinator sums the workers' latest ``active``/``target`` itself)."""
         for key, table, parent in (("ops", self._ops, self._all), ("retry_ops", self._retry_ops, self._retries_all)):
@@ -418,10 +420,10 @@ class Recorder:
         for attr in ("_all", "_retries_all", "_corrected", "_setup", "_late"):
             getattr(self, attr).merge(getattr(other, attr))
         for kind, timing in other._failed.items():
-            mine = self._failed.get(kind)
-            if mine is None:
-                mine = self._failed[kind] = Timing()
-            mine.merge(timing)
+            failed = self._failed.get(kind)
+            if failed is None:
+                failed = self._failed[kind] = Timing()
+            failed.merge(timing)
         self.semconv.merge(other.semconv)
         self._now.add(other._now)
         self._run.add(other._run)

@@ -3,6 +3,8 @@ histogram codec that lets results be merged and re-reported later."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from hdrh.histogram import HdrHistogram
 
 from mcpload.metrics.histogram import acyclic
@@ -14,11 +16,11 @@ SCHEMA = "mcpload.results/1"
 def build_results(
     recorder: Recorder,
     *,
-    meta: dict,
-    intervals: list[dict],
-    thresholds: list[dict],
+    meta: dict[str, Any],
+    intervals: list[dict[str, Any]],
+    thresholds: list[dict[str, Any]],
     duration_s: float,
-) -> dict:
+) -> dict[str, Any]:
     """Build the results document.
 
     Args:
@@ -49,7 +51,8 @@ def build_results(
 
 def encode_histogram(histogram: HdrHistogram) -> str:
     """The compressed base64 HdrHistogram V2 encoding (readable by every HdrHistogram port)."""
-    return histogram.encode().decode("ascii")
+    encoded: bytes = histogram.encode()  # hdrh is untyped
+    return encoded.decode("ascii")
 
 
 def decode_histogram(encoded: str) -> HdrHistogram:

@@ -10,18 +10,22 @@ At most ``MAX_KEYS`` (operation, error.type) pairs are kept; later ones count as
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hdrh.histogram import HdrHistogram
 
 from mcpload.metrics.histogram import Timing
+from mcpload.outcome import Outcome
+
+if TYPE_CHECKING:
+    from mcpload.metrics.recorder import Recorder  # the recorder imports this module
 
 MAX_KEYS = 200
 OTHER = "_OTHER"
 SESSION_OK = ""  # the key of sessions that ended without an error
 
 
-def error_type(outcome: Any) -> str:
+def error_type(outcome: Outcome) -> str:
     """``error.type`` of a failed call (see the module docstring)."""
     kind = outcome.kind
     if kind == "rpc_error" and outcome.error_code is not None:
@@ -62,12 +66,14 @@ class SemconvTimings:
             timing.flush()
 
     # workers: drain → absorb, and exact merges
-    def drain(self) -> dict | None:
+    def drain(self) -> dict[str, list[list[Any]]] | None:
+        """``{"f": [[op, error.type, drained timing]], "s": [[error.type, drained timing]]}``: plain data
+        for ``absorb`` (JSON- and pickle-safe), None when nothing was recorded."""
         failed = [[op, e, d] for (op, e), t in self.failed.items() if (d := t.drain()) is not None]
         sessions = [[e, d] for e, t in self.sessions.items() if (d := t.drain()) is not None]
         return {"f": failed, "s": sessions} if failed or sessions else None
 
-    def absorb(self, drained: dict) -> None:
+    def absorb(self, drained: dict[str, list[list[Any]]]) -> None:
         for op, etype, part in drained.get("f", ()):
             key = (op, etype) if (op, etype) in self.failed or len(self.failed) < MAX_KEYS else (op, OTHER)
             self.failed.setdefault(key, Timing()).absorb(part)
@@ -87,7 +93,7 @@ def cumulative(timing: Timing) -> tuple[HdrHistogram, int]:
     return hist, timing.sum_us + timing.interval_sum_us
 
 
-def attempt_histograms(recorder: Any) -> dict[str, tuple[list[HdrHistogram], int]]:
+def attempt_histograms(recorder: Recorder) -> dict[str, tuple[list[HdrHistogram], int]]:
     """Every request of each operation, first attempts and retries: ``{op: ([histograms], sum µs)}``."""
     out: dict[str, tuple[list[HdrHistogram], int]] = {}
     for table in (recorder._ops, recorder._retry_ops):

@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from mcpload.metrics.counters import Counters
+from mcpload.metrics.histogram import LatencySummary
 from mcpload.outcome import KINDS, OK
 
 TOP_ERRORS = 10
@@ -28,10 +32,10 @@ def error_counts(kinds: dict[str, int]) -> dict[str, int]:
 def operation_summary(
     first: dict[str, int],
     retries: dict[str, int],
-    latency: dict | None,
-    retry_latency: dict | None,
+    latency: LatencySummary | None,
+    retry_latency: LatencySummary | None,
     elapsed_s: float,
-) -> dict:
+) -> dict[str, Any]:
     """One entry of ``operations``.
 
     Args:
@@ -46,7 +50,7 @@ def operation_summary(
         kinds[kind] = kinds.get(kind, 0) + n
     calls = sum(kinds.values())
     ok = kinds.get(OK, 0)
-    out = {
+    out: dict[str, Any] = {
         "calls": calls,
         "ok": ok,
         "failed": calls - ok,
@@ -61,7 +65,7 @@ def operation_summary(
     return out
 
 
-def top_errors(messages: dict[tuple[str, str, str], int], n: int = TOP_ERRORS) -> list[dict]:
+def top_errors(messages: dict[tuple[str, str, str], int], n: int = TOP_ERRORS) -> list[dict[str, Any]]:
     """The ``n`` most frequent (kind, operation, message) triples, most frequent first."""
     ranked = sorted(messages.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
     return [{"kind": k, "operation": op, "message": msg, "count": c} for (k, op, msg), c in ranked]
@@ -69,17 +73,17 @@ def top_errors(messages: dict[tuple[str, str, str], int], n: int = TOP_ERRORS) -
 
 def run_summary(
     *,
-    operations: dict[str, dict],
-    counters,
+    operations: dict[str, dict[str, Any]],
+    counters: Counters,
     elapsed_s: float,
-    latency: dict | None,
-    corrected: dict | None,
-    retry_latency: dict | None,
-    setup: dict | None,
-    late: dict | None,
+    latency: LatencySummary | None,
+    corrected: LatencySummary | None,
+    retry_latency: LatencySummary | None,
+    setup: LatencySummary | None,
+    late: LatencySummary | None,
     messages: dict[tuple[str, str, str], int],
     out_of_range: int,
-) -> dict:
+) -> dict[str, Any]:
     """The cumulative summary: totals, latency, operations, errors, sessions, conversations, arrivals.
 
     Args:
@@ -100,7 +104,7 @@ def run_summary(
     conv_ok, conv_failed = counters.conversations_ok, counters.conversations_failed
     tool_calls = sum(op["calls"] for name, op in operations.items() if name.startswith("tools/call"))
     tool_ok = sum(op["ok"] for name, op in operations.items() if name.startswith("tools/call"))
-    out = {
+    out: dict[str, Any] = {
         "totals": {
             "calls": calls,
             "ok": ok,

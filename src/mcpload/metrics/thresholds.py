@@ -4,12 +4,23 @@ parsed once (every problem reported with its path) and evaluated against ``Recor
 from __future__ import annotations
 
 import difflib
-import operator
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 from mcpload.metrics.histogram import percentile_key
+from mcpload.metrics.limits import (
+    DURATION_UNITS_MS,
+    NUMBER_PATTERN,
+    OPERATOR_PATTERN,
+    UNITS_TEXT,
+    LimitError,
+    UnknownUnitError,
+    holds,
+    parse_duration_ms,
+    unit_meant,
+)
 from mcpload.outcome import KINDS, OK
 
 LATENCY_AGGREGATIONS = ("p", "avg", "min", "max", "med")
@@ -40,25 +51,18 @@ AGGREGATIONS = ("rate", "count", "value", "severity", "avg", "min", "max", "med"
 #: the severity of a run without findings (``severity == none``).
 SEVERITIES = ("info", "warning", "critical")
 SEVERITY_RANK = {"none": 0, **{name: i + 1 for i, name in enumerate(SEVERITIES)}}
-OPERATORS: dict[str, Callable[[float, float], bool]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
-DURATION_UNITS = {"us": 0.001, "µs": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}  # to ms
-# Spellings too far from the real unit for difflib to suggest it.
-_UNIT_HINTS = {"sec": "s", "secs": "s", "second": "s", "seconds": "s", "msec": "ms", "millis": "ms", "min": "m"}
 SPEC_KEYS = ("threshold", "abort_on_fail", "delay_abort_eval")
 ERROR_KINDS = tuple(k for k in KINDS if k != OK)
 
 _METRIC = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\{(.*)\})?\s*$", re.DOTALL)
-_OPERATOR = re.compile(r"<=|>=|==|!=|<|>|=")
+_OPERATOR = re.compile(OPERATOR_PATTERN + "|=")  # a lone "=" is found to say "did you mean '=='?"
 _PERCENTILE = re.compile(r"^p\(\s*([0-9]*\.?[0-9]+)\s*\)$")
 _LOOKS_LIKE_PERCENTILE = re.compile(r"^p\s*\(?\s*([0-9]*\.?[0-9]+)\s*\)?$", re.IGNORECASE)
-_NUMBER = re.compile(r"^([+-]?[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([^\s0-9]*)$")
+_NUMBER = re.compile(rf"^({NUMBER_PATTERN})\s*([^\s0-9]*)$")
+
+
+#: a parsed metric expression: (as written, name, tags)
+_ParsedMetric: TypeAlias = tuple[str, str, tuple[tuple[str, str], ...]]
 
 
 class ThresholdError(ValueError):
@@ -131,7 +135,7 @@ def parse_thresholds(mapping: object, path: str = "thresholds") -> list[Threshol
     return out
 
 
-def _parse_metric(expr: str, where: str, problems: list[str]) -> tuple[str, str, tuple] | None:
+def _parse_metric(expr: str, where: str, problems: list[str]) -> _ParsedMetric | None:
     """``(metric as written, name, tags)`` or None (problem noted)."""
     match = _METRIC.match(expr)
     if not match:
@@ -163,7 +167,7 @@ def _parse_metric(expr: str, where: str, problems: list[str]) -> tuple[str, str,
     return expr.strip(), name, tuple(tags)
 
 
-def _parse_spec(spec: object, where: str, metric: tuple | None, problems: list[str]) -> Threshold | None:
+def _parse_spec(spec: object, where: str, metric: _ParsedMetric | None, problems: list[str]) -> Threshold | None:
     abort, delay_s = False, 0.0
     if isinstance(spec, Mapping):
         for key in spec:
@@ -245,19 +249,15 @@ def _parse_limit(text: str, name: str, aggregation: str, where: str, problems: l
 
 def _duration_ms(value: object, default_unit: str, where: str, problems: list[str]) -> float | None:
     """A duration in ms: ``400ms``, ``1.5s``, ``2m``, ``500us``; a bare number is in ``default_unit``."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        problems.append(f"{where}: expected a duration like '400ms' or '2s', got {value!r}")
-        return None
-    match = _NUMBER.match(str(value).strip())
-    if not match:
-        problems.append(f"{where}: expected a duration like '400ms' or '2s', got {value!r}")
-        return None
-    unit = match.group(2) or default_unit
-    if unit not in DURATION_UNITS:
-        hint = f" (did you mean {_UNIT_HINTS[unit]!r}?)" if unit in _UNIT_HINTS else _suggest(unit, DURATION_UNITS)
-        problems.append(f"{where}: unknown unit {unit!r}{hint} (units: us, ms, s, m, h)")
-        return None
-    return float(match.group(1)) * DURATION_UNITS[unit]
+    try:
+        return parse_duration_ms(value, default_unit)
+    except UnknownUnitError as exc:
+        meant = unit_meant(exc.unit)
+        hint = f" (did you mean {meant!r}?)" if meant else _suggest(exc.unit, DURATION_UNITS_MS)
+        problems.append(f"{where}: unknown unit {exc.unit!r}{hint} (units: {UNITS_TEXT})")
+    except LimitError as exc:
+        problems.append(f"{where}: {exc}")
+    return None
 
 
 # --- evaluation -------------------------------------------------------------------------------
@@ -268,7 +268,7 @@ def percentiles_needed(thresholds: Iterable[Threshold]) -> tuple[float, ...]:
     return tuple(sorted({t.percentile for t in thresholds if t.percentile is not None}))
 
 
-def measure(threshold: Threshold, snapshot: dict) -> float | None:
+def measure(threshold: Threshold, snapshot: dict[str, Any]) -> float | None:
     """The value ``threshold`` compares (ms for latency), or None when there is no data for it.
 
     Raises:
@@ -277,10 +277,14 @@ def measure(threshold: Threshold, snapshot: dict) -> float | None:
     name, agg, op = threshold.name, threshold.aggregation, threshold.tag("op")
     if name == "findings":
         return _findings(snapshot.get("findings"), threshold)
+    # the snapshot is the recorder's own document: its rates and counts are numbers or None
+    value: float | None
     if name == "conversation_success_rate":
-        return snapshot["conversations"]["success_rate"]
+        value = snapshot["conversations"]["success_rate"]
+        return value
     if name == "session_success_rate":
-        return snapshot["sessions"]["success_rate"]
+        value = snapshot["sessions"]["success_rate"]
+        return value
     if name == "latency_corrected":
         return _latency(snapshot.get("latency_corrected_ms"), threshold)
     source = snapshot["totals"]
@@ -294,12 +298,10 @@ def measure(threshold: Threshold, snapshot: dict) -> float | None:
             return _latency(entry.get("latency_ms") if entry else None, threshold)
     if name == "latency":
         return _latency(snapshot.get("latency_ms"), threshold)
-    if name == "success_rate":
-        return source["success_rate"]
-    if name == "calls":
-        return source["calls"]
-    if name == "calls_per_s":
-        return source["calls_per_s"]
+    if name in ("success_rate", "calls", "calls_per_s"):
+        value = source[name]
+        return value
+    n: int
     if name == "retries":
         n = source["retries"]
     else:  # errors, of one kind or all
@@ -307,7 +309,8 @@ def measure(threshold: Threshold, snapshot: dict) -> float | None:
         n = errors.get(kind, 0) if kind else source["failed"]
     if agg == "count":
         return n
-    return n / source["calls"] if source["calls"] else None
+    calls: int = source["calls"]
+    return n / calls if calls else None
 
 
 def _findings(findings: object, threshold: Threshold) -> float | None:
@@ -322,11 +325,14 @@ def _findings(findings: object, threshold: Threshold) -> float | None:
     return max((SEVERITY_RANK.get(str(f.get("severity")), 0) for f in chosen), default=0)
 
 
-def _latency(section: dict | None, threshold: Threshold) -> float | None:
+def _latency(section: dict[str, float | None] | None, threshold: Threshold) -> float | None:
     if section is None:
         return None
     agg = threshold.aggregation
-    key = {"avg": "mean", "med": "p50", "min": "min", "max": "max"}.get(agg) or percentile_key(threshold.percentile)
+    key = {"avg": "mean", "med": "p50", "min": "min", "max": "max"}.get(agg)
+    if key is None:
+        assert threshold.percentile is not None  # parse_thresholds sets it for aggregation "p"
+        key = percentile_key(threshold.percentile)
     if key not in section:
         raise KeyError(f"{threshold}: the snapshot has no {key}; pass percentiles_needed(thresholds) to snapshot()")
     return section[key]
@@ -341,7 +347,7 @@ def unit_of(threshold: Threshold) -> str:
     return "ratio" if threshold.aggregation == "rate" else "count"
 
 
-def evaluate(thresholds: Iterable[Threshold], snapshot: dict) -> list[dict]:
+def evaluate(thresholds: Iterable[Threshold], snapshot: dict[str, Any]) -> list[dict[str, Any]]:
     """Evaluate thresholds against a snapshot (or a results document).
 
     A threshold with no data (no calls for its operation, no conversation finished, no open-model
@@ -354,7 +360,7 @@ def evaluate(thresholds: Iterable[Threshold], snapshot: dict) -> list[dict]:
     out = []
     for t in thresholds:
         value = measure(t, snapshot)
-        passed = True if value is None else OPERATORS[t.op](value, t.limit)
+        passed = True if value is None else holds(value, t.op, t.limit)
         out.append(
             {
                 "metric": t.metric,
@@ -369,12 +375,12 @@ def evaluate(thresholds: Iterable[Threshold], snapshot: dict) -> list[dict]:
     return out
 
 
-def should_abort(thresholds: Iterable[Threshold], snapshot: dict, elapsed_s: float) -> Threshold | None:
+def should_abort(thresholds: Iterable[Threshold], snapshot: dict[str, Any], elapsed_s: float) -> Threshold | None:
     """The first ``abort_on_fail`` threshold past its ``delay_abort_eval`` that fails now, else None."""
     for t in thresholds:
         if not t.abort_on_fail or elapsed_s < t.delay_abort_eval_s:
             continue
         value = measure(t, snapshot)
-        if value is not None and not OPERATORS[t.op](value, t.limit):
+        if value is not None and not holds(value, t.op, t.limit):
             return t
     return None

@@ -8,7 +8,10 @@ document. ``recorder`` is given for outputs that read cumulative histograms at t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mcpload.metrics.recorder import Recorder
 
 
 class Output:
@@ -16,7 +19,7 @@ class Output:
 
     name = "output"
 
-    def start(self, meta: dict[str, Any], recorder: Any) -> None:
+    def start(self, meta: dict[str, Any], recorder: Recorder) -> None:
         """The run is about to start: ``meta`` has target, scenario, seed, profiles, planned duration."""
 
     def interval(self, interval: dict[str, Any], snapshot: dict[str, Any]) -> None:

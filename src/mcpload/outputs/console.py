@@ -72,7 +72,7 @@ class LiveView:
             f"p95={_ms(iv.get('p95_ms'))}ms p99={_ms(iv.get('p99_ms'))}ms errors: {_errors(iv.get('errors', {}))}"
         )
 
-    def _render(self, iv: dict[str, Any] | None):
+    def _render(self, iv: dict[str, Any] | None) -> Group:
         elapsed = time.monotonic() - self._started
         remaining = max(self.planned_s - elapsed, 0)
         bar = ProgressBar(total=self.planned_s, completed=min(elapsed, self.planned_s), width=40)
@@ -104,7 +104,9 @@ def _split_line(execution: dict[str, Any]) -> str | None:
     calls = ", ".join(f"{w.get('calls', 0):,}" for w in per)
     if backend == "local":
         return f"[bold]segment[/] {escape(segments[0])} of the run (merge the segments with mcpload merge)"
-    what = {"processes": "worker processes", "ray": "Ray actors", "merge": "segment files"}.get(backend, backend)
+    what = {"processes": "worker processes", "ray": "Ray actors", "merge": "segment files"}.get(
+        str(backend), str(backend)
+    )
     line = f"[bold]split[/] {len(segments)} {what}" + (f", calls per part {calls}" if calls else "")
     if execution.get("lost"):
         line += f", [red]{len(execution['lost'])} lost[/]"

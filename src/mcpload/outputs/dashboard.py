@@ -24,11 +24,14 @@ import secrets
 import signal
 import socket
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from mcpload.outputs.base import Output
+
+if TYPE_CHECKING:
+    from mcpload.metrics.recorder import Recorder
 
 DEFAULT_ADDRESS = "127.0.0.1:5665"
 MAX_CLIENTS = 8
@@ -80,10 +83,10 @@ class DashboardOutput(Output):
         self._intervals: list[bytes] = []  # each an encoded event, for browsers that connect late
         self._meta: dict[str, Any] = {}
         self._findings: list[dict[str, Any]] = []
-        self._findings_task: asyncio.Future | None = None
+        self._findings_task: asyncio.Future[list[dict[str, Any]]] | None = None
         self._page: bytes = b""
         self._csp = ""
-        self._starting: asyncio.Task | None = None
+        self._starting: asyncio.Task[None] | None = None
         self._done: bytes | None = None
         self._n = 0
 
@@ -111,7 +114,7 @@ class DashboardOutput(Output):
         self._sock = sock
 
     # Output
-    def start(self, meta: dict[str, Any], recorder: Any) -> None:
+    def start(self, meta: dict[str, Any], recorder: Recorder) -> None:
         from mcpload.outputs.dashboard_page import render_page
 
         if self._sock is None:
@@ -167,7 +170,7 @@ class DashboardOutput(Output):
         self._findings_task = loop.run_in_executor(None, _analyze, doc)
         self._findings_task.add_done_callback(self._findings_drawn)
 
-    def _findings_drawn(self, task: asyncio.Future) -> None:
+    def _findings_drawn(self, task: asyncio.Future[list[dict[str, Any]]]) -> None:
         if task.cancelled() or task.exception() is not None:
             return
         found = task.result()
@@ -260,8 +263,8 @@ def _analyze(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _totals(summary: dict[str, Any]) -> dict[str, Any]:
-    totals = summary.get("totals") if isinstance(summary.get("totals"), dict) else {}
-    latency = summary.get("latency_ms") if isinstance(summary.get("latency_ms"), dict) else {}
+    totals = totals if isinstance(totals := summary.get("totals"), dict) else {}
+    latency = latency if isinstance(latency := summary.get("latency_ms"), dict) else {}
     return {
         "calls": totals.get("calls"),
         "calls_per_s": totals.get("calls_per_s"),

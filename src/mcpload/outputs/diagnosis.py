@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -62,7 +63,7 @@ def render(diag: Diagnosis, console: Console | None = None) -> None:
     render_findings(diag.findings, console)
 
 
-def _arguments(args: dict | None, limit: int = 120) -> str:
+def _arguments(args: dict[str, Any] | None, limit: int = 120) -> str:
     """The arguments sent, as compact JSON (cut for the table; ``--json`` has them whole)."""
     if args is None:
         return ""

@@ -163,7 +163,8 @@ def finding_rows(findings: list[dict[str, Any]], drawn: set[str]) -> list[dict[s
     time range, and links to the charts that hold its evidence (only those drawn)."""
     rows = []
     for f in findings:
-        charts_ = f.get("charts") if isinstance(f.get("charts"), list) else []
+        listed = f.get("charts")
+        charts_: list[Any] = listed if isinstance(listed, list) else []
         rows.append(
             {
                 "id": str(f.get("id")),

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import html
 import math
-from typing import Any
+from types import ModuleType
+from typing import Any, TypeAlias
 
 from mcpload.metrics import decode_histogram
 
@@ -18,20 +19,24 @@ PERCENTILES = (0, 25, 50, 75, 90, 95, 97.5, 99, 99.5, 99.9, 99.95, 99.99, 99.995
 TAIL_TICKS = {1: "0%", 2: "50%", 10: "90%", 100: "99%", 1000: "99.9%", 10_000: "99.99%", 100_000: "99.999%"}
 RED, GREEN, GREY = "#d62728", "#2ca02c", "#7f7f7f"
 
+#: a ``plotly.graph_objects.Figure`` (plotly ships no type information)
+Figure: TypeAlias = Any
+
 
 def label(value: Any) -> str:
     """Text safe for plotly's pseudo-HTML labels: ``<``, ``>`` and ``&`` as entities (shown as typed)."""
     return html.escape(str(value), quote=False)
 
 
-def graph_objects():
+def graph_objects() -> ModuleType:
     """``plotly.graph_objects``, imported on first use (plotly is heavy to import)."""
     import plotly.graph_objects as go
 
-    return go
+    module: ModuleType = go  # untyped: plotly ships no type information
+    return module
 
 
-def _figure(title: str, y_title: str, height: int = 340, **layout: Any):
+def _figure(title: str, y_title: str, height: int = 340, **layout: Any) -> Figure:
     go = graph_objects()
     fig = go.Figure()
     fig.update_layout(
@@ -53,11 +58,11 @@ def number(value: Any) -> float | None:
     return value if ok and math.isfinite(value) else None
 
 
-def _times(intervals: list[dict]) -> list[float | None]:
+def _times(intervals: list[dict[str, Any]]) -> list[float | None]:
     return [number(iv.get("t")) for iv in intervals]
 
 
-def _spans(intervals: list[dict]) -> tuple[list[float], list[float]]:
+def _spans(intervals: list[dict[str, Any]]) -> tuple[list[float], list[float]]:
     """Middle and width of each interval, for bars that cover their interval (the last may be short)."""
     middles, widths = [], []
     previous = 0.0
@@ -69,7 +74,7 @@ def _spans(intervals: list[dict]) -> tuple[list[float], list[float]]:
     return middles, widths
 
 
-def _per_s(intervals: list[dict], key: str) -> list[float | None]:
+def _per_s(intervals: list[dict[str, Any]], key: str) -> list[float | None]:
     """``key`` divided by each interval's length (the first one starts at 0)."""
     out: list[float | None] = []
     previous = 0.0
@@ -81,11 +86,11 @@ def _per_s(intervals: list[dict], key: str) -> list[float | None]:
     return out
 
 
-def _time_axis(fig) -> None:
+def _time_axis(fig: Figure) -> None:
     fig.update_xaxes(title={"text": "seconds since start"}, rangemode="tozero")
 
 
-def throughput_chart(intervals: list[dict]):
+def throughput_chart(intervals: list[dict[str, Any]]) -> Figure | None:
     """Calls per second and failures per second over time."""
     if not intervals:
         return None
@@ -97,7 +102,7 @@ def throughput_chart(intervals: list[dict]):
     return fig
 
 
-def agents_chart(intervals: list[dict]):
+def agents_chart(intervals: list[dict[str, Any]]) -> Figure | None:
     """The load shape asked (target agents) against the agents that ran."""
     if not intervals:
         return None
@@ -113,7 +118,7 @@ def agents_chart(intervals: list[dict]):
     return fig
 
 
-def latency_chart(intervals: list[dict]):
+def latency_chart(intervals: list[dict[str, Any]]) -> Figure | None:
     """First-attempt latency percentiles of each interval."""
     if not any(number(iv.get("p50_ms")) is not None for iv in intervals):
         return None
@@ -130,7 +135,7 @@ def latency_chart(intervals: list[dict]):
     return fig
 
 
-def _op_series(intervals: list[dict], key: str) -> dict[str, list[float | None]]:
+def _op_series(intervals: list[dict[str, Any]], key: str) -> dict[str, list[float | None]]:
     names = sorted({name for iv in intervals if isinstance(iv.get("ops"), dict) for name in iv["ops"]})
     series: dict[str, list[float | None]] = {}
     for name in names:
@@ -142,7 +147,7 @@ def _op_series(intervals: list[dict], key: str) -> dict[str, list[float | None]]
     return series
 
 
-def operation_rate_chart(intervals: list[dict]):
+def operation_rate_chart(intervals: list[dict[str, Any]]) -> Figure | None:
     """Calls per second of each operation, stacked."""
     series = _op_series(intervals, "calls")
     if not series:
@@ -156,7 +161,7 @@ def operation_rate_chart(intervals: list[dict]):
     return fig
 
 
-def operation_latency_chart(intervals: list[dict]):
+def operation_latency_chart(intervals: list[dict[str, Any]]) -> Figure | None:
     """p95 latency of each operation over time."""
     series = _op_series(intervals, "p95_ms")
     if not any(v is not None for column in series.values() for v in column):
@@ -194,7 +199,7 @@ def _curve(encoded: Any) -> tuple[list[float], list[float], list[str]] | None:
     return xs, ys, texts
 
 
-def distribution_chart(histograms: dict[str, Any]):
+def distribution_chart(histograms: object) -> Figure | None:
     """Latency by percentile per operation, from the run's HDR histograms (HdrHistogram's plot)."""
     if not isinstance(histograms, dict):
         return None
@@ -234,7 +239,7 @@ def distribution_chart(histograms: dict[str, Any]):
     return fig
 
 
-def operation_percentiles_chart(operations: dict[str, Any]):
+def operation_percentiles_chart(operations: dict[str, Any]) -> Figure | None:
     """p50, p95 and p99 of each operation, side by side."""
     rows = [
         (label(name), op["latency_ms"])
@@ -253,7 +258,7 @@ def operation_percentiles_chart(operations: dict[str, Any]):
     return fig
 
 
-def errors_by_operation_chart(operations: dict[str, Any]):
+def errors_by_operation_chart(operations: dict[str, Any]) -> Figure | None:
     """Failed calls of each operation, stacked by outcome kind."""
     kinds: dict[str, dict[str, int]] = {}
     for name, op in sorted(operations.items()):
@@ -277,7 +282,7 @@ def errors_by_operation_chart(operations: dict[str, Any]):
     return fig
 
 
-def errors_over_time_chart(intervals: list[dict]):
+def errors_over_time_chart(intervals: list[dict[str, Any]]) -> Figure | None:
     """Failed calls of each interval, stacked by outcome kind."""
     kinds = sorted({k for iv in intervals if isinstance(iv.get("errors"), dict) for k in iv["errors"]})
     if not kinds:
@@ -293,7 +298,9 @@ def errors_over_time_chart(intervals: list[dict]):
     return fig
 
 
-def _counts_chart(title: str, y_title: str, intervals: list[dict], series: list[tuple[str, str, str | None]]):
+def _counts_chart(
+    title: str, y_title: str, intervals: list[dict[str, Any]], series: list[tuple[str, str, str | None]]
+) -> Figure | None:
     """Per-interval counts as lines (``series``: key, name, colour)."""
     if not any(number(iv.get(key)) for iv in intervals for key, _, _ in series):
         return None
@@ -307,7 +314,7 @@ def _counts_chart(title: str, y_title: str, intervals: list[dict], series: list[
     return fig
 
 
-def sessions_chart(intervals: list[dict]):
+def sessions_chart(intervals: list[dict[str, Any]]) -> Figure | None:
     """Sessions opened and failed, conversations finished ok and failed, per interval."""
     return _counts_chart(
         "Sessions and conversations per interval",
@@ -322,7 +329,7 @@ def sessions_chart(intervals: list[dict]):
     )
 
 
-def arrivals_chart(intervals: list[dict]):
+def arrivals_chart(intervals: list[dict[str, Any]]) -> Figure | None:
     """Open profiles: arrivals that came due and those dropped, per interval."""
     return _counts_chart(
         "Arrivals per interval (open profiles)",
@@ -332,7 +339,7 @@ def arrivals_chart(intervals: list[dict]):
     )
 
 
-def loop_lag_chart(intervals: list[dict]):
+def loop_lag_chart(intervals: list[dict[str, Any]]) -> Figure | None:
     """mcpload's own event-loop lag in each interval (findings: generator-bound)."""
     if not any(number(iv.get("loop_lag_ms")) is not None for iv in intervals):
         return None
@@ -344,9 +351,9 @@ def loop_lag_chart(intervals: list[dict]):
     return fig
 
 
-def canary_chart(intervals: list[dict]):
+def canary_chart(intervals: list[dict[str, Any]]) -> Figure | None:
     """The canary's latency in each interval (``options.canary``; finding event-loop-blocking)."""
-    samples = [iv.get("canary") if isinstance(iv.get("canary"), dict) else {} for iv in intervals]
+    samples: list[dict[str, Any]] = [c if isinstance(c := iv.get("canary"), dict) else {} for iv in intervals]
     if not any(number(s.get("max_ms")) is not None for s in samples):
         return None
     go, t = graph_objects(), _times(intervals)

@@ -21,11 +21,11 @@ def _num(value: Any) -> float | None:
     return value if ok and math.isfinite(value) else None
 
 
-def as_dict(value: Any) -> dict:
+def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def as_list(value: Any) -> list:
+def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
@@ -63,7 +63,7 @@ def errors_text(errors: Any) -> str:
     return ", ".join(f"{k} {fmt(v)}" for k, v in items) or DASH
 
 
-def verdict(results: dict) -> dict[str, str]:
+def verdict(results: dict[str, Any]) -> dict[str, str]:
     """``{"label", "tone", "detail"}``: the outcome of the run in one word and why."""
     thresholds = [t for t in as_list(results.get("thresholds")) if isinstance(t, dict)]
     failed = [t for t in thresholds if not t.get("passed")]
@@ -99,7 +99,7 @@ def describe_profile(profile: Any) -> str:
     return text + ("; " + ", ".join(extra) if extra else "")
 
 
-def glance(results: dict) -> list[tuple[str, str]]:
+def glance(results: dict[str, Any]) -> list[tuple[str, str]]:
     """The run at a glance: (label, value) rows."""
     target = as_dict(results.get("target"))
     server = as_dict(target.get("server_info"))
@@ -128,7 +128,7 @@ def glance(results: dict) -> list[tuple[str, str]]:
     return rows
 
 
-def headline(results: dict) -> list[tuple[str, str]]:
+def headline(results: dict[str, Any]) -> list[tuple[str, str]]:
     """The big numbers: (label, value) cards."""
     totals, lat = as_dict(results.get("totals")), as_dict(results.get("latency_ms"))
     conv = as_dict(results.get("conversations"))
@@ -147,7 +147,7 @@ def headline(results: dict) -> list[tuple[str, str]]:
     return cards
 
 
-def thresholds(results: dict) -> list[dict[str, str]]:
+def thresholds(results: dict[str, Any]) -> list[dict[str, str]]:
     rows = []
     for t in as_list(results.get("thresholds")):
         t = as_dict(t)
@@ -166,11 +166,11 @@ def thresholds(results: dict) -> list[dict[str, str]]:
     return rows
 
 
-def operations(results: dict) -> list[list[str]]:
+def operations(results: dict[str, Any]) -> list[list[str]]:
     """Per-operation rows, then the ``all`` row."""
     rows = []
 
-    def row(name: str, op: dict, lat: Any) -> list[str]:
+    def row(name: str, op: dict[str, Any], lat: Any) -> list[str]:
         lat = as_dict(lat)
         return [
             name,
@@ -194,7 +194,7 @@ def operations(results: dict) -> list[list[str]]:
     return rows
 
 
-def top_errors(results: dict) -> list[list[str]]:
+def top_errors(results: dict[str, Any]) -> list[list[str]]:
     rows = []
     for err in as_list(results.get("top_errors")):
         err = as_dict(err)
@@ -202,7 +202,7 @@ def top_errors(results: dict) -> list[list[str]]:
     return rows
 
 
-def slowest_traces(results: dict) -> list[list[str]]:
+def slowest_traces(results: dict[str, Any]) -> list[list[str]]:
     """``--trace-context``: the slowest traced calls per operation, to look up in the server's traces."""
     rows = []
     for op, calls in sorted(as_dict(results.get("slowest_traces")).items()):
@@ -212,7 +212,7 @@ def slowest_traces(results: dict) -> list[list[str]]:
     return rows[:200]
 
 
-def sessions(results: dict) -> list[tuple[str, str]]:
+def sessions(results: dict[str, Any]) -> list[tuple[str, str]]:
     s = as_dict(results.get("sessions"))
     setup = as_dict(s.get("setup_ms"))
     rows = [
@@ -226,7 +226,7 @@ def sessions(results: dict) -> list[tuple[str, str]]:
     return rows
 
 
-def conversations(results: dict) -> list[tuple[str, str]]:
+def conversations(results: dict[str, Any]) -> list[tuple[str, str]]:
     """Conversation outcomes and the model tokens (and money) they wasted."""
     c = as_dict(results.get("conversations"))
     rows = [
@@ -241,7 +241,7 @@ def conversations(results: dict) -> list[tuple[str, str]]:
     return rows
 
 
-def arrivals(results: dict) -> list[tuple[str, str]]:
+def arrivals(results: dict[str, Any]) -> list[tuple[str, str]]:
     """Open profiles: arrivals and the latency measured from each call's intended start."""
     a = as_dict(results.get("arrivals"))
     if not a:
@@ -260,7 +260,7 @@ def arrivals(results: dict) -> list[tuple[str, str]]:
     return rows
 
 
-def notes(results: dict) -> list[str]:
+def notes(results: dict[str, Any]) -> list[str]:
     """Things a reader must know before trusting the numbers."""
     out = []
     if results.get(REBUILT):
@@ -316,7 +316,7 @@ def facts(section: Any, skip: tuple[str, ...] = (), prefix: str = "") -> list[tu
     return rows
 
 
-def matrix(section: Any) -> dict[str, list]:
+def matrix(section: Any) -> dict[str, list[Any]]:
     """A dict of dicts of scalars (``{"cpu": {"peak": 4, "mean": 2}}``) as ``{"columns", "rows"}``:
     one row per outer key; empty when the section has another shape."""
     outer = as_dict(section)
@@ -329,7 +329,7 @@ def matrix(section: Any) -> dict[str, list]:
     return {"columns": ["", *columns], "rows": rows}
 
 
-def table(rows_in: Any) -> dict[str, list]:
+def table(rows_in: Any) -> dict[str, list[Any]]:
     """A list of records as ``{"columns", "rows"}`` (union of the flattened keys, in first-seen order)."""
     flat = [flatten(r) for r in as_list(rows_in) if isinstance(r, dict)]
     columns: list[str] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcpload.outputs.html_charts import graph_objects, label, number
+from mcpload.outputs.html_charts import Figure, graph_objects, label, number
 
 MAX_SERIES = 8  # rows of one chart
 
@@ -24,7 +24,9 @@ def flatten(record: Any) -> dict[str, Any]:
     return out
 
 
-def series_chart(title: str, rows: list[dict], x_keys: tuple[str, ...], group_keys: tuple[str, ...] = ()):
+def series_chart(
+    title: str, rows: list[dict[str, Any]], x_keys: tuple[str, ...], group_keys: tuple[str, ...] = ()
+) -> Figure | None:
     """Every numeric field of ``rows`` as one small chart each, stacked (resources, capacity steps).
 
     Args:
@@ -49,7 +51,7 @@ def series_chart(title: str, rows: list[dict], x_keys: tuple[str, ...], group_ke
     go = graph_objects()
     fig = make_subplots(rows=len(fields), cols=1, shared_xaxes=True, vertical_spacing=0.04,
                         subplot_titles=[label(f) for f in fields])  # fmt: skip
-    groups: dict[str, list[tuple[Any, dict]]] = {}
+    groups: dict[str, list[tuple[Any, dict[str, Any]]]] = {}
     for i, r in enumerate(flat):
         x = r.get(x_key) if x_key else i
         groups.setdefault(str(r.get(group_key, "")) if group_key else "", []).append((x, r))

@@ -19,7 +19,8 @@ import logging
 import threading
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from mcpload.outputs.base import Output
@@ -33,6 +34,9 @@ from mcpload.outputs.otlp_metrics import (
     figures,
     sdk_histogram,
 )
+
+if TYPE_CHECKING:
+    from mcpload.metrics.recorder import Recorder
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4318"
 METRICS_PATH = "/v1/metrics"
@@ -102,21 +106,21 @@ class OTLPOutput(Output):
         self.run_id = run_id or uuid.uuid4().hex
         self.exports = 0  # export attempts (the SDK retries each within timeout_s)
         self.failed_exports = 0
-        self._recorder: Any = None
+        self._recorder: Recorder | None = None
         self._provider: Any = None
         self._exporter: Any = None
         self._started_ns = 0
         # Replaced whole (never mutated) on the event loop; read by the SDK's exporter thread.
         self._figures: Figures = figures({}, {})
         self._durations: list[Duration] = []
-        self._semconv: tuple[list, list] = ([], [])  # outputs.otlp_semconv points (MCP conventions)
+        self._semconv: tuple[list[Any], list[Any]] = ([], [])  # outputs.otlp_semconv points (MCP conventions)
         self._common: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._closing = False
         self._log = _LastMessage()
         self._propagate: bool | None = None
 
-    def start(self, meta: dict[str, Any], recorder: Any) -> None:
+    def start(self, meta: dict[str, Any], recorder: Recorder) -> None:
         """Create the meter provider with the run's resource attributes; exports begin."""
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
         from opentelemetry.sdk.metrics import MeterProvider
@@ -153,7 +157,7 @@ class OTLPOutput(Output):
             make = meter.create_observable_counter if kind == "counter" else meter.create_observable_gauge
             make(name, callbacks=[self._callback(name)], unit=unit, description=description)
 
-    def _callback(self, name: str):
+    def _callback(self, name: str) -> Callable[[Any], list[Any]]:
         from opentelemetry.metrics import Observation
 
         def observe(_options: Any) -> list[Any]:
@@ -309,7 +313,8 @@ def _with_durations(exporter: Any, output: OTLPOutput, resource: Any) -> Any:
             self.shutdown()
 
         def force_flush(self, timeout_millis: float = 10_000) -> bool:
-            return exporter.force_flush(timeout_millis=timeout_millis)
+            flushed: bool = exporter.force_flush(timeout_millis=timeout_millis)
+            return flushed
 
         def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
             if not self._down:

@@ -141,7 +141,7 @@ def durations(summary: dict[str, Any], histograms: dict[str, Any]) -> list[Durat
 
 
 def sdk_histogram(
-    name: str, description: str, rows: list[tuple], bounds: tuple[float, ...], start_ns: int, now_ns: int
+    name: str, description: str, rows: list[tuple[Any, ...]], bounds: tuple[float, ...], start_ns: int, now_ns: int
 ) -> Any:
     """One cumulative histogram metric as the OpenTelemetry SDK's export data.
 

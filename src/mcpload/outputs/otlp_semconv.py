@@ -16,12 +16,15 @@ Computed from the recorder's HDR histograms (no per-call work): counts are exact
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from mcpload.metrics.histogram import bucket_index, new_histogram
 from mcpload.metrics.semconv import SESSION_OK, attempt_histograms, cumulative
 from mcpload.outputs.otlp_metrics import sdk_histogram
+
+if TYPE_CHECKING:
+    from mcpload.metrics.recorder import Recorder
 
 OPERATION_DURATION = "mcp.client.operation.duration"
 SESSION_DURATION = "mcp.client.session.duration"
@@ -91,7 +94,7 @@ def _point(attributes: dict[str, Any], counts: list[int], sum_us: int) -> Point 
     return attributes, total, max(sum_us, 0) / 1e6, buckets, low_s, high_s
 
 
-def operation_points(recorder: Any, common: dict[str, Any]) -> list[Point]:
+def operation_points(recorder: Recorder, common: dict[str, Any]) -> list[Point]:
     """One point per (operation, error.type): the failures, and the rest (successes) without error.type."""
     totals: dict[str, tuple[list[int], int]] = {}
     for op, (hists, sum_us) in attempt_histograms(recorder).items():
@@ -118,7 +121,7 @@ def operation_points(recorder: Any, common: dict[str, Any]) -> list[Point]:
     return points
 
 
-def session_points(recorder: Any, common: dict[str, Any]) -> list[Point]:
+def session_points(recorder: Recorder, common: dict[str, Any]) -> list[Point]:
     """One point for the sessions that ended well, one per error.type for those that failed to open."""
     points = []
     for etype, timing in sorted(recorder.semconv.sessions.items()):
@@ -139,7 +142,7 @@ def _add(a: list[int], b: list[int]) -> list[int]:
     return out
 
 
-def points(recorder: Any, common: dict[str, Any]) -> tuple[list[Point], list[Point]]:
+def points(recorder: Recorder, common: dict[str, Any]) -> tuple[list[Point], list[Point]]:
     """``(operation points, session points)``; read the recorder on its own event loop."""
     return operation_points(recorder, common), session_points(recorder, common)
 

@@ -11,21 +11,26 @@ bound's own HDR bucket, at most 0.1 % above it); ``_sum`` adds bucket midpoints 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import accumulate
 from operator import mul
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hdrh.histogram import HdrHistogram
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
-from prometheus_client.utils import floatToGoString
+from prometheus_client.utils import floatToGoString as _untyped_float_to_go_string
 
 from mcpload.metrics.histogram import bucket_index
 from mcpload.outcome import KINDS, OK
 from mcpload.outputs.base import Output
 
+if TYPE_CHECKING:
+    from mcpload.metrics.recorder import Recorder
+
+#: prometheus_client's text for a bucket bound (``0.001``, ``+Inf``), typed: the library does not annotate it
+floatToGoString: Callable[[float], str] = _untyped_float_to_go_string
 DEFAULT_ADDRESS = "127.0.0.1:9464"
 BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 _BOUNDS_US = tuple(round(b * 1e6) for b in BUCKETS_S)
@@ -210,7 +215,7 @@ class PrometheusOutput(Output):
         self.registry = CollectorRegistry(auto_describe=True)
         self.collector = RunCollector()
         self.registry.register(self.collector)
-        self._recorder: Any = None
+        self._recorder: Recorder | None = None
         self._server: Any = None
         self._thread: Any = None
 
@@ -237,7 +242,7 @@ class PrometheusOutput(Output):
             server.server_close()
             self._thread.join(5)
 
-    def start(self, meta: dict[str, Any], recorder: Any) -> None:
+    def start(self, meta: dict[str, Any], recorder: Recorder) -> None:
         """Label the run and start serving."""
         target = meta.get("target") or {}
         if isinstance(target, dict):

@@ -12,7 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mcpload.compare import Assertion, Comparison
 
 MAX_CELL = 160  # characters of one table cell
 MAX_ROWS = 40  # operations listed; the rest are counted
@@ -74,8 +77,8 @@ def verdict(results: Mapping[str, Any]) -> tuple[bool, str]:
 def render(
     results: Mapping[str, Any] | None,
     *,
-    comparison: Any = None,
-    assertions: list[tuple[Any, bool, float | None]] | None = None,
+    comparison: Comparison | None = None,
+    assertions: list[tuple[Assertion, bool, float | None]] | None = None,
     names: tuple[str, str] = ("base", "new"),
 ) -> str:
     """The Markdown summary.
@@ -212,7 +215,9 @@ def _capacity(results: Mapping[str, Any]) -> list[str]:
     return [*out, ""]
 
 
-def _comparison(comparison: Any, assertions: list[tuple[Any, bool, float | None]], names: tuple[str, str]) -> list[str]:
+def _comparison(
+    comparison: Comparison, assertions: list[tuple[Assertion, bool, float | None]], names: tuple[str, str]
+) -> list[str]:
     out = [
         f"### Compared with {md(names[0])}",
         "",

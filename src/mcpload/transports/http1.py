@@ -106,6 +106,7 @@ class Connection(asyncio.Protocol):
         "_pool",
         "_stall",
         "_timer",
+        "_to_close",
         "closed",
         "keep_alive",
         "received",
@@ -122,6 +123,8 @@ class Connection(asyncio.Protocol):
         # httptools may be holding in a header or trailer value under way; bounded by MAX_HEAD_BYTES
         self._stall = 0
         self._timer: asyncio.TimerHandle | None = None
+        # the body under way ends when the server closes (no Content-Length, not chunked: RFC 9112 6.3)
+        self._to_close = False
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.keep_alive = True
@@ -151,7 +154,9 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self._pool.discard(self)
-        if self._handler is not None:
+        if self._handler is not None and self._to_close and exc is None:
+            self.on_message_complete()  # the close is this body's end, not a failure
+        elif self._handler is not None:
             reason = f"connection lost: {exc}" if exc else "server closed the connection"
             self._fail(CallFailure(TRANSPORT, reason))
         # The parser calls back into this object and the transport holds it: drop both so that a
@@ -161,6 +166,7 @@ class Connection(asyncio.Protocol):
 
     # httptools callbacks
     def on_message_begin(self) -> None:
+        self._to_close = False
         self._headers = {}
         self._header_count = 0
 
@@ -176,6 +182,8 @@ class Connection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         self._stall = 0
         self.keep_alive = self._parser.should_keep_alive()
+        headers = self._headers
+        self._to_close = "content-length" not in headers and "chunked" not in headers.get("transfer-encoding", "")
         if self._handler is not None:
             self._handler.head(self._parser.get_status_code(), self._headers)
 
@@ -186,6 +194,7 @@ class Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         self._stall = 0
+        self._to_close = False
         handler = self._handler
         self._finish()
         if handler is not None:
