@@ -42,6 +42,11 @@ class Canary:
                 await self._task
             self._task = None
 
+    async def drain(self, _cut: asyncio.Event) -> None:
+        """The load is over (the runner's drain): stop now, so the canary's figures are the load's and
+        its session does not stay open while the monitor samples what the server kept."""
+        await self.stop()
+
     async def _run(self) -> None:
         from mcpload.mcp.connect import connect
 

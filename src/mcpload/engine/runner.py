@@ -54,9 +54,9 @@ class RunOptions:
     secrets: frozenset[str] = frozenset()  # redacted from the results (and so from every output)
     outputs: list[Output] = field(default_factory=list)
     # objects that add fields (resource samples) to each interval before it is written, and to the
-    # results before any output; one with ``async drain(cut)`` is awaited once the load is over (its
-    # sessions closed), before the results are built: the monitor samples the target on (``cut`` is set
-    # on Ctrl-C)
+    # results before any output; those with ``async drain(cut)`` are awaited together once the load is
+    # over (its sessions closed), before the results are built: the monitor samples the target on, the
+    # canary stops (``cut`` is set on Ctrl-C)
     annotators: list[Annotator] = field(default_factory=list)
     # keep each interval's exact recorder state (``state``) in the intervals and the results, so that
     # ``mcpload merge`` can combine the segments of a split run exactly
@@ -142,10 +142,9 @@ class Runner:
         duration = _clock() - self.t0
         self._cut_interval()
         final = self._snapshot()
-        for annotator in self.options.annotators:
-            drain = getattr(annotator, "drain", None)
-            if drain is not None:
-                await drain(self._drain_cut)
+        # The drain, together: the canary stops at once, the monitor samples on for its drain
+        drains = [d for a in self.options.annotators if (d := getattr(a, "drain", None)) is not None]
+        await asyncio.gather(*(drain(self._drain_cut) for drain in drains))
         thresholds = evaluate(self.scenario.thresholds, final)
         intervals = self._intervals.read()
         self._intervals.close()
