@@ -4,9 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from mcpload.mcp.connect import Target
+    from mcpload.monitor import MonitorConfig
+    from mcpload.scenario.model import Scenario
 
 PANEL = "Target monitoring"
 
@@ -74,7 +79,7 @@ MonitorDrain = Annotated[
 
 
 def monitor_config(
-    target: Any,
+    target: Target | None,
     pids: list[int] | None = None,
     names: list[str] | None = None,
     server_cmd: str | None = None,
@@ -82,7 +87,7 @@ def monitor_config(
     scrape_series: list[str] | None = None,
     extrapolate_agents: int | None = None,
     drain: str | None = None,
-):
+) -> MonitorConfig:
     """The ``MonitorConfig`` of the flags; a stdio target's processes are always sampled.
 
     Raises:
@@ -104,7 +109,6 @@ def monitor_config(
     )
 
 
-def target_url(scenario: Any, target: Any) -> str | None:
+def target_url(scenario: Scenario, target: Target | None) -> str | None:
     """The URL a ``--server-cmd`` must listen on (None for stdio targets)."""
-    target = target if target is not None else scenario.to_target()
-    return target.url
+    return (target if target is not None else scenario.to_target()).url

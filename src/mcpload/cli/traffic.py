@@ -9,9 +9,14 @@ from __future__ import annotations
 import os
 import shlex
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    import subprocess
+
+    from mcpload.traffic.trace import Trace
 
 from mcpload.cli import options
 from mcpload.cli import plan as cli_plan
@@ -66,7 +71,7 @@ def record(
     raise typer.Exit(code)
 
 
-def _read(trace_files: list[Path]):
+def _read(trace_files: list[Path]) -> Trace:
     from mcpload.traffic.trace import TraceError, read_traces
 
     try:
@@ -267,7 +272,9 @@ def replay(
     raise typer.Exit(code)
 
 
-def _through_recorder(url: str | None, stdio_cmd: str | None, folder: Path):
+def _through_recorder(
+    url: str | None, stdio_cmd: str | None, folder: Path
+) -> tuple[str | None, str | None, subprocess.Popen[bytes] | None]:
     """Point the replay at a recording proxy (its trace goes to ``folder``): a child process for HTTP,
     a wrapped command for stdio. Returns (url, stdio_cmd, the child process or None)."""
     import subprocess
@@ -295,7 +302,7 @@ def _through_recorder(url: str | None, stdio_cmd: str | None, folder: Path):
     return f"http://127.0.0.1:{port}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else ""), None, child
 
 
-def _stop(child) -> None:
+def _stop(child: subprocess.Popen[bytes]) -> None:
     import signal
     import subprocess
 

@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import ClassVar, Self
+from typing import TYPE_CHECKING, ClassVar, Self
 
 from mcpload.profiles.arrivals import DEFAULT_CV, DISTRIBUTIONS, rescale, unit_events
 from mcpload.profiles.errors import Problem, ProfileError
@@ -80,6 +80,8 @@ class Profile(BaseConfig, ABC):
 
     kind: ClassVar[str]
     segment: Segment = field(default_factory=Segment.full)
+    if TYPE_CHECKING:  # a field of every concrete profile (declared there: its place among the fields differs)
+        duration: float
 
     def for_segment(self, segment: Segment) -> Self:
         """This profile's share for one execution segment (see ``segments``); shares add up to the whole.
