@@ -131,7 +131,7 @@ class _Capped(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        n = self._raw.readinto(buffer)  # type: ignore[attr-defined]
+        n: int = self._raw.readinto(buffer)  # type: ignore[attr-defined]  # IO[bytes] omits readinto; the raw files have it
         self._left -= n or 0
         if self._left < 0:
             raise InputError(f"too large: over {self._limit:,} bytes (the limit for a {self._kind} file)")

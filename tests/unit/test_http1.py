@@ -151,14 +151,7 @@ async def test_keep_alive_reuses_one_connection():
     [
         b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nhi",
         b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nhi",  # HTTP/1.0 without keep-alive
-        pytest.param(
-            b"HTTP/1.1 200 OK\r\n\r\nhi",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="a body delimited by the close (no length, not chunked; RFC 9112 6.3) ends as a "
-                "transport failure: Connection has no eof_received feeding the parser's end of message",
-            ),
-        ),
+        b"HTTP/1.1 200 OK\r\n\r\nhi",  # a body delimited by the close (RFC 9112 6.3)
     ],
     ids=["connection-close", "http-1.0", "read-to-close"],
 )

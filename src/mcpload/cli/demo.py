@@ -60,7 +60,9 @@ def demo(
             raise _fail(str(exc)) from None
         server_pid = own_child("serve-demo")  # monitored: the "resources" answer
         monitor = MonitorConfig(pids=(server_pid,)) if server_pid is not None else None
-        code = _execute(scenario, None, seed, out, quiet, outputs=outputs, html=_demo_html(html), monitor=monitor)
+        code = _execute(
+            scenario, None, seed, out, quiet, outputs=outputs, files={"html": _demo_html(html)}, monitor=monitor
+        )
     if capacity_out is not None and code in (0, exit_codes.THRESHOLDS):
         from mcpload.cli.capacity import demo_capacity
 

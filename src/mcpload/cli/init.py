@@ -81,7 +81,7 @@ def init(
     if to_stdout:
         typer.echo(result.text, nl=False)
     else:
-        from mcpload.outputs.atomic import write_text_atomic
+        from mcpload.atomic import write_text_atomic
 
         try:
             write_text_atomic(output, result.text)

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported where used: the CLI starts without the monitoring modules
     from mcpload.mcp.connect import Target
-    from mcpload.monitor import MonitorConfig
+    from mcpload.monitor.monitor import MonitorConfig
     from mcpload.scenario.model import Scenario
 
 PANEL = "Target monitoring"
@@ -91,10 +91,9 @@ def monitor_config(
     """The ``MonitorConfig`` of the flags; a stdio target's processes are always sampled.
 
     Raises:
-        ValueError: a bad pattern, URL or count (one line).
+        ValueError: a bad pattern, URL, count or drain duration (one line).
     """
-    from mcpload.monitor import MonitorConfig
-    from mcpload.monitor.monitor import DRAIN_S
+    from mcpload.monitor.monitor import DRAIN_S, MonitorConfig
     from mcpload.profiles.durations import parse_duration
 
     return MonitorConfig(

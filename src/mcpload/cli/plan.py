@@ -59,10 +59,11 @@ def guard_host(scenario: Scenario, target: Target, allow_host: list[str] | None,
 def dry_run(scenario: Scenario, target: Target) -> int:
     """Preflight (the one connection a dry run makes), then print the plan; the exit code."""
     from mcpload._loop import run as run_loop
-    from mcpload.engine.execute import _refuse_ping, redact
+    from mcpload.engine.execute import _refuse_ping
     from mcpload.engine.preflight import PreflightError, preflight
     from mcpload.outputs.plan import render_plan
     from mcpload.plan import plan
+    from mcpload.redaction import redact
 
     tools: dict[str, str] = {}
     for path, tool in scenario.tool_names_with_paths():

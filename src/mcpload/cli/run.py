@@ -114,7 +114,7 @@ def run_cmd(
     cli_integrations.check_summary_md(summary_md)
     outputs = _prometheus_outputs(prometheus) + _otlp_outputs(otlp) + cli_integrations.dashboard_outputs(dashboard)
     code = _execute(
-        scenario, target, seed, out, quiet, outputs=outputs, html=html, junit=junit, csv=csv, monitor=monitor,
-        split=split, summary_md=summary_md,
+        scenario, target, seed, out, quiet, outputs=outputs, monitor=monitor, split=split,
+        files={"html": html, "junit": junit, "csv": csv, "summary-md": summary_md},
     )  # fmt: skip
     raise typer.Exit(code)

@@ -49,32 +49,30 @@ def _execute(
     quiet: bool,
     intervals: Path | None = None,
     outputs: list[Output] | None = None,
-    html: Path | None = None,
-    junit: Path | None = None,
-    csv: Path | None = None,
+    files: dict[str, Path | None] | None = None,
     monitor: MonitorConfig | None = None,
     split: SplitRun | None = None,
-    summary_md: Path | None = None,
 ) -> int:
     """Run a loaded scenario with the live view and ``outputs``; print the summary; return the exit code.
 
-    ``monitor`` (a ``MonitorConfig``) starts the ``--server-cmd`` target and samples the target's processes."""
+    ``files``: the paths of the file outputs by name (``{"html": PATH, …}``, see ``outputs.registry``),
+    written after the run. ``monitor`` (a ``MonitorConfig``) starts the ``--server-cmd`` target and
+    samples the target's processes."""
     from mcpload._loop import run as run_loop
     from mcpload.engine.execute import run_scenario
     from mcpload.engine.preflight import PreflightError
     from mcpload.engine.timing import planned_duration
     from mcpload.outputs.console import LiveView, render_summary
     from mcpload.outputs.paths import check_outputs
+    from mcpload.outputs.registry import file_options
     from mcpload.redaction import terminal_safe
 
     scenario = _with_target_secrets(scenario, target)  # every output (and the console) masks them
     if intervals is None and out is not None:
         intervals = out.with_suffix(".ndjson")
-    _check_html(html)
-    problem = check_outputs(
-        [("--out", out), ("--out (its interval log)", intervals), ("--html", html), ("--junit", junit), ("--csv", csv),
-         ("--summary-md", summary_md)]
-    )  # fmt: skip
+    files = files or {}
+    _check_html(files.get("html"))
+    problem = check_outputs([("--out", out), ("--out (its interval log)", intervals), *file_options(files)])
     if problem:
         raise _fail(problem)
     view = LiveView(planned_duration(scenario), quiet=quiet)
@@ -112,10 +110,7 @@ def _execute(
     from mcpload.cli.distributed import report_lost
 
     report_lost(report.results)
-    lost = _write_outputs(
-        report.results, scenario.secrets, out=out, intervals=intervals, html=html, junit=junit, csv=csv,
-        summary_md=summary_md,
-    )  # fmt: skip
+    lost = _write_outputs(report.results, scenario.secrets, out=out, intervals=intervals, files=files)
     for output in outputs or []:
         problem = output.problem() if hasattr(output, "problem") else None
         if problem:
@@ -133,30 +128,17 @@ def _write_outputs(
     *,
     out: Path | None,
     intervals: Path | None,
-    html: Path | None,
-    junit: Path | None,
-    csv: Path | None,
-    summary_md: Path | None = None,
+    files: dict[str, Path | None],
 ) -> list[str]:
-    """Write the results file and the report files, each on its own: one that fails (a full disk, a
+    """Write the results file and the file outputs, each on its own: one that fails (a full disk, a
     folder gone) is named in one line and costs only itself. Returns those lines."""
     from mcpload.engine.execute import write_results
-    from mcpload.outputs.csv_output import write_csv
-    from mcpload.outputs.html import write_html
-    from mcpload.outputs.junit import write_junit
     from mcpload.outputs.paths import write_each
-    from mcpload.outputs.summary_md import render as render_summary_md
-    from mcpload.outputs.summary_md import write_summary_md
+    from mcpload.outputs.registry import write_files
 
-    lost = write_each(
-        [
-            ("results", out, lambda p: write_results(results, p, secrets)),
-            ("HTML report", html, lambda p: write_html(results, p)),
-            ("JUnit report", junit, lambda p: write_junit(results, p)),
-            ("CSV intervals", csv, lambda p: write_csv(results.get("intervals") or [], p)),
-            ("Markdown summary", summary_md, lambda p: write_summary_md(p, render_summary_md(results))),
-        ]
-    )
+    lost = write_each([("results", out, lambda p: write_results(results, p, secrets))])
+    lost_files, written = write_files(results, files)
+    lost += lost_files
     for line in lost:
         typer.echo(f"mcpload: {line}", err=True)
     failed = {line.partition(": cannot write")[0] for line in lost}
@@ -164,10 +146,8 @@ def _write_outputs(
         typer.echo(f"results: {out}  intervals: {intervals}", err=True)
     elif intervals is not None:
         typer.echo(f"intervals: {intervals} (mcpload report {intervals} rebuilds the results from it)", err=True)
-    if html is not None and str(html) not in failed:
-        typer.echo(f"report: {html}", err=True)
-    if summary_md is not None and str(summary_md) not in failed:
-        typer.echo(f"summary: {summary_md}", err=True)
+    for line in written:
+        typer.echo(line, err=True)
     return lost
 
 

@@ -108,7 +108,7 @@ def analyze(
     """What recorded traffic looks like: sessions, conversations, think/idle fits, burstiness, tool mix, personas."""
     import json
 
-    from mcpload.outputs.atomic import write_text_atomic
+    from mcpload.atomic import write_text_atomic
     from mcpload.traffic.analysis import analyze as run_analysis
     from mcpload.traffic.page import write_page
     from mcpload.traffic.summary_text import text_summary
@@ -280,7 +280,7 @@ def _through_recorder(
     import subprocess
     import sys
 
-    from mcpload.demo.launch import free_port, wait_for_port
+    from mcpload.child_process import free_port, wait_for_port
 
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.jsonl"):

@@ -20,14 +20,9 @@ MAX_WORKERS = 1024
 
 def peak_agents(scenario: Scenario) -> int:
     """An upper bound of the agents the scenario runs at once (profiles summed)."""
-    from mcpload.profiles.base import ClosedProfile, OpenProfile
-
     total = 0
     for profile in scenario.profiles:
-        if isinstance(profile, ClosedProfile):
-            total += profile.max_agents()  # the most its stages ask for
-        elif isinstance(profile, OpenProfile):
-            total += profile.max_agents  # the cap on concurrent sessions
+        total += profile.max_agents
     return total
 
 

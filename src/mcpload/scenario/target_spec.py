@@ -20,10 +20,10 @@ from mcpload.scenario.checks import (
     expect_mapping,
     expect_str,
     join,
-    suggestion,
     type_name,
 )
 from mcpload.scenario.errors import ScenarioError
+from mcpload.suggest import did_you_mean
 from mcpload.transports import registry
 
 if TYPE_CHECKING:
@@ -165,7 +165,7 @@ def parse_target(value: Any, path: str = "target") -> TargetSpec:
         command = _command(value["command"], join(path, "command"))
     transport = expect_str(value.get("transport", "auto"), join(path, "transport"))
     if transport not in TRANSPORTS:
-        hint = suggestion(transport, TRANSPORTS) or f" (use one of {', '.join(TRANSPORTS)})"
+        hint = did_you_mean(transport, TRANSPORTS) or f" (use one of {', '.join(TRANSPORTS)})"
         raise ScenarioError(f"unknown transport '{transport}'{hint}", join(path, "transport"))
     mismatch = registry.needs_problem(transport, has_url=url is not None, url_word="url")
     if mismatch and (url is not None or command is not None):
@@ -228,7 +228,7 @@ def _connections(value: Any, path: str) -> str:
     """``own``, ``shared`` or ``shared:N`` (as ``mcpload.mcp.connect.parse_connections``)."""
     mode, sep, size = value.partition(":") if isinstance(value, str) else ("", "", "")
     pool = size.isdigit() and len(size) <= 6 and 1 <= int(size) <= 100_000
-    if (mode == "own" and not sep) or (mode == "shared" and (not sep or pool)):
+    if isinstance(value, str) and ((mode == "own" and not sep) or (mode == "shared" and (not sep or pool))):
         return value
     shown = repr(value)[:40]
     raise ScenarioError(f"expected own, shared or shared:N (1 ≤ N ≤ 100,000 connections), got {shown}", path)

@@ -106,6 +106,7 @@ class Connection(asyncio.Protocol):
         "_pool",
         "_stall",
         "_timer",
+        "_to_close",
         "closed",
         "keep_alive",
         "received",
@@ -122,6 +123,8 @@ class Connection(asyncio.Protocol):
         # httptools may be holding in a header or trailer value under way; bounded by MAX_HEAD_BYTES
         self._stall = 0
         self._timer: asyncio.TimerHandle | None = None
+        # the body under way ends when the server closes (no Content-Length, not chunked: RFC 9112 6.3)
+        self._to_close = False
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.keep_alive = True
@@ -151,7 +154,9 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self._pool.discard(self)
-        if self._handler is not None:
+        if self._handler is not None and self._to_close and exc is None:
+            self.on_message_complete()  # the close is this body's end, not a failure
+        elif self._handler is not None:
             reason = f"connection lost: {exc}" if exc else "server closed the connection"
             self._fail(CallFailure(TRANSPORT, reason))
         # The parser calls back into this object and the transport holds it: drop both so that a
@@ -161,6 +166,7 @@ class Connection(asyncio.Protocol):
 
     # httptools callbacks
     def on_message_begin(self) -> None:
+        self._to_close = False
         self._headers = {}
         self._header_count = 0
 
@@ -176,6 +182,8 @@ class Connection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         self._stall = 0
         self.keep_alive = self._parser.should_keep_alive()
+        headers = self._headers
+        self._to_close = "content-length" not in headers and "chunked" not in headers.get("transfer-encoding", "")
         if self._handler is not None:
             self._handler.head(self._parser.get_status_code(), self._headers)
 
@@ -186,6 +194,7 @@ class Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         self._stall = 0
+        self._to_close = False
         handler = self._handler
         self._finish()
         if handler is not None:
@@ -201,7 +210,7 @@ class Connection(asyncio.Protocol):
         self._stall = 0
         if timeout is not None:
             self._timer = self._pool.loop.call_later(timeout, self._on_timeout)
-        self.transport.write(data)  # type: ignore[union-attr]
+        self.transport.write(data)
 
     def abandon(self) -> None:
         """Stop listening to the current response (e.g. a stream no longer wanted)."""
@@ -236,6 +245,10 @@ class Connection(asyncio.Protocol):
                 self.transport.close()
 
 
+#: the waiters of every unbounded pool: none ever wait there, and maxlen=0 keeps it so
+_NO_WAITERS: collections.deque[asyncio.Future[Connection | None]] = collections.deque(maxlen=0)
+
+
 class Pool:
     """Keep-alive connections to one origin. Opens more when several exchanges run at once.
 
@@ -255,7 +268,9 @@ class Pool:
         self._idle: list[Connection] = []
         self._all: set[Connection] = set()
         # only a bounded (shared) pool ever has waiters: an agent's own pool saves the deque (~600 B)
-        self._waiters: collections.deque[asyncio.Future] | tuple = collections.deque() if limit is not None else ()
+        self._waiters: collections.deque[asyncio.Future[Connection | None]] = (
+            collections.deque() if limit is not None else _NO_WAITERS
+        )
         self._connecting = 0
         self.users = 0
         self._drain = False  # no user left: connections close as they are released
@@ -294,7 +309,7 @@ class Pool:
         return conn
 
     async def _wait(self, timeout: float | None) -> Connection:
-        fut = self.loop.create_future()
+        fut: asyncio.Future[Connection | None] = self.loop.create_future()
         self._waiters.append(fut)
         try:
             if timeout is None:
