@@ -4,9 +4,13 @@ Action writes it). Checked before any load; written after it. Nothing here reads
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from mcpload.mcp.connect import Target
+    from mcpload.outputs.base import Output
 
 from mcpload import exit_codes
 
@@ -32,7 +36,7 @@ TraceContext = Annotated[
 ]
 
 
-def with_trace_context(target: Any, rate: float | None) -> Any:
+def with_trace_context(target: Target, rate: float | None) -> Target:
     """``target`` asking for trace context on ``rate`` of the requests; exit 2 on a rate outside (0, 1]."""
     if rate is None:
         return target
@@ -54,7 +58,7 @@ Dashboard = Annotated[
 ]
 
 
-def dashboard_outputs(address: str | None) -> list:
+def dashboard_outputs(address: str | None) -> list[Output]:
     """``--dashboard HOST:PORT``: the output, already listening (a bad or busy address exits 2 before any load)."""
     if address is None:
         return []

@@ -1,5 +1,5 @@
-"""What the commands share: one-line failures, header parsing, and the plumbing of a run (loading or
-building the scenario, overriding its target, outputs, the live view, the report files, exit codes).
+"""What the commands share: one-line failures and the plumbing of a run (outputs, the live view, the
+report files, the exit code); the scenario and its target come from ``mcpload.scenario.command_line``.
 
 Shared by the command modules of ``mcpload.cli``; nothing here reads argv.
 """
@@ -11,10 +11,20 @@ import shlex
 import sys
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from mcpload import exit_codes
+
+if TYPE_CHECKING:
+    from mcpload.cli.distributed import SplitRun
+    from mcpload.engine.runner import RunReport
+    from mcpload.mcp.connect import Target
+    from mcpload.monitor import MonitorConfig
+    from mcpload.monitor.monitor import Monitor
+    from mcpload.outputs.base import Output
+    from mcpload.scenario.model import Scenario
 
 #: ``mcpload --debug`` (or MCPLOAD_DEBUG=1): a failure also prints the traceback behind its one line
 DEBUG = {"on": os.environ.get("MCPLOAD_DEBUG") == "1"}
@@ -32,16 +42,16 @@ def _fail(message: str, code: int = exit_codes.USAGE) -> typer.Exit:
 
 
 def _execute(
-    scenario,
-    target,
+    scenario: Scenario,
+    target: Target | None,
     seed: int | None,
     out: Path | None,
     quiet: bool,
     intervals: Path | None = None,
-    outputs: list | None = None,
+    outputs: list[Output] | None = None,
     files: dict[str, Path | None] | None = None,
-    monitor=None,
-    split: dict | None = None,
+    monitor: MonitorConfig | None = None,
+    split: SplitRun | None = None,
 ) -> int:
     """Run a loaded scenario with the live view and ``outputs``; print the summary; return the exit code.
 
@@ -49,8 +59,9 @@ def _execute(
     written after the run. ``monitor`` (a ``MonitorConfig``) starts the ``--server-cmd`` target and
     samples the target's processes."""
     from mcpload._loop import run as run_loop
-    from mcpload.engine.execute import planned_duration, run_scenario
+    from mcpload.engine.execute import run_scenario
     from mcpload.engine.preflight import PreflightError
+    from mcpload.engine.timing import planned_duration
     from mcpload.outputs.console import LiveView, render_summary
     from mcpload.outputs.paths import check_outputs
     from mcpload.outputs.registry import file_options
@@ -66,7 +77,7 @@ def _execute(
         raise _fail(problem)
     view = LiveView(planned_duration(scenario), quiet=quiet)
 
-    async def go(mon):
+    async def go(mon: Monitor | None) -> RunReport:
         with view:
             return await run_scenario(
                 scenario,
@@ -111,7 +122,14 @@ def _execute(
     return exit_codes.OUTPUT_LOST if lost else 0
 
 
-def _write_outputs(results: dict, secrets, *, out, intervals, files: dict[str, Path | None]) -> list[str]:
+def _write_outputs(
+    results: dict[str, Any],
+    secrets: frozenset[str],
+    *,
+    out: Path | None,
+    intervals: Path | None,
+    files: dict[str, Path | None],
+) -> list[str]:
     """Write the results file and the file outputs, each on its own: one that fails (a full disk, a
     folder gone) is named in one line and costs only itself. Returns those lines."""
     from mcpload.engine.execute import write_results
@@ -133,7 +151,7 @@ def _write_outputs(results: dict, secrets, *, out, intervals, files: dict[str, P
     return lost
 
 
-def _with_target_secrets(scenario, target):
+def _with_target_secrets(scenario: Scenario, target: Target | None) -> Scenario:
     """The scenario, its ``secrets`` grown by the target's (URL userinfo and credential query values,
     header values, the bearer token): every output redacts them, and so does the console."""
     import dataclasses
@@ -147,7 +165,7 @@ def _with_target_secrets(scenario, target):
     return dataclasses.replace(scenario, secrets=frozenset(scenario.secrets | found))
 
 
-def _prometheus_outputs(address: str | None) -> list:
+def _prometheus_outputs(address: str | None) -> list[Output]:
     """``--prometheus HOST:PORT``: the output, already listening, so a bad or busy address exits 2 before any load."""
     if address is None:
         return []
@@ -183,8 +201,17 @@ def _python_notice(line: str) -> None:
 
 
 def connection_target(
-    url, stdio_cmd, transport, protocol, header, bearer_env, timeout, connect_timeout, insecure=False, ca_file=None
-):
+    url: str | None,
+    stdio_cmd: str | None,
+    transport: str,
+    protocol: str,
+    header: list[str] | None,
+    bearer_env: str | None,
+    timeout: float,
+    connect_timeout: float,
+    insecure: bool = False,
+    ca_file: Path | None = None,
+) -> Target:
     """The ``Target`` of a command that connects without a scenario (``diagnose``, ``init``), from its options.
 
     Raises:
@@ -210,7 +237,7 @@ def connection_target(
 DEMO_HTML = Path("mcpload-report.html")
 
 
-def _otlp_outputs(url: str | None) -> list:
+def _otlp_outputs(url: str | None) -> list[Output]:
     """``--otlp URL``: the OTLP output; a bad URL or a missing ``otel`` extra exits 2 before any load."""
     if url is None:
         return []
@@ -244,7 +271,7 @@ def _check_html(path: Path | None) -> None:
     _check_files(html=path)
 
 
-def _write_html_report(results: dict, path: Path | None) -> bool:
+def _write_html_report(results: dict[str, Any], path: Path | None) -> bool:
     """Write the HTML report when asked; False (and one line) when it could not be written."""
     if path is None:
         return True
