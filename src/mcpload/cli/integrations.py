@@ -52,36 +52,6 @@ Dashboard = Annotated[
 ]
 
 
-def dashboard_outputs(address: str | None) -> list:
-    """``--dashboard HOST:PORT``: the output, already listening (a bad or busy address exits 2 before any load)."""
-    if address is None:
-        return []
-    from mcpload.outputs.dashboard import DashboardOutput
-    from mcpload.outputs.html import HtmlReportError, require_plotly
-
-    try:
-        require_plotly()
-        output = DashboardOutput(address)
-        output.listen()
-    except HtmlReportError as exc:
-        typer.echo(f"mcpload: --dashboard: {exc}", err=True)
-        raise typer.Exit(2) from None
-    except ValueError as exc:
-        typer.echo(f"mcpload: --dashboard {exc}", err=True)
-        raise typer.Exit(2) from None
-    except OSError as exc:
-        typer.echo(f"mcpload: --dashboard {address!r}: cannot listen ({exc.strerror or exc})", err=True)
-        raise typer.Exit(2) from None
-    if not output.loopback:
-        typer.echo(
-            f"mcpload: warning: the dashboard listens on {output.host}, beyond this machine: anyone who can reach it "
-            "sees the run (its stop button needs the page's token)",
-            err=True,
-        )
-    typer.echo(f"dashboard: {output.url}", err=True)
-    return [output]
-
-
 def check_summary_md(path: Path | None) -> None:
     """Exit 2 before any load when the summary could not be written there (``outputs.paths``)."""
     if path is None:

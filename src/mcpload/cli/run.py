@@ -17,10 +17,9 @@ from mcpload.cli.support import (
     Insecure,
     _execute,
     _fail,
+    _live_outputs,
     _load_run_scenario,
-    _otlp_outputs,
     _override_target,
-    _prometheus_outputs,
 )
 from mcpload.transports.registry import CHOICES_HELP as TRANSPORT_CHOICES
 
@@ -120,7 +119,7 @@ def run_cmd(
     if dry_run:
         raise typer.Exit(cli_plan.dry_run(scenario, target))
     cli_integrations.check_summary_md(summary_md)
-    outputs = _prometheus_outputs(prometheus) + _otlp_outputs(otlp) + cli_integrations.dashboard_outputs(dashboard)
+    outputs = _live_outputs({"prometheus": prometheus, "otlp": otlp, "dashboard": dashboard})
     code = _execute(
         scenario, target, seed, out, quiet, outputs=outputs, monitor=monitor, split=split,
         files={"html": html, "junit": junit, "csv": csv, "summary-md": summary_md},
