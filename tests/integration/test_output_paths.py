@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mcpload.outputs.atomic import write_text_atomic
+from mcpload.atomic import write_text_atomic
 from mcpload.outputs.paths import check_outputs, output_problem
 from tests.helpers import MCPLOAD
 from tests.integration.test_input_limits import BASE_TEXT, one_line

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from mcpload.metrics import IntervalWriter, read_intervals
+from mcpload.metrics.intervals import COUNT_FIELDS, INTERVAL_FIELDS
+from mcpload.metrics.rebuild import results_from_intervals
 
 
 def test_round_trip(tmp_path):
@@ -65,3 +69,46 @@ def test_write_after_close_raises(tmp_path):
     writer.close()
     with pytest.raises(ValueError, match="closed"):
         writer.write_interval({})
+
+
+def _recorded_run() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Three intervals of a recorder that saw every kind of count, and its snapshot."""
+    from mcpload.metrics import Recorder
+    from mcpload.outcome import Outcome
+
+    rec = Recorder()
+    intervals = []
+    for second in range(1, 4):
+        for i in range(5 * second):
+            kind = "ok" if i % 4 else "timeout"
+            rec.record(Outcome(kind, "tools/call", "search", 0.0, 0.001 * (i + 1), bytes_sent=7, bytes_received=11))
+        rec.record(Outcome("rpc_error", "tools/call", "search", 0.0, 0.002), retry=True)
+        rec.session_opened(True, 0.01)
+        rec.session_opened(False, 0.02, "transport")
+        rec.conversation_finished(second % 2 == 0)
+        rec.arrival(True, 0.001)
+        rec.arrival(False)
+        intervals.append(rec.interval(float(second)))
+    return intervals, rec.snapshot(3.0)
+
+
+def test_the_recorder_writes_the_interval_fields_in_their_order() -> None:
+    intervals, _ = _recorded_run()
+    for interval in intervals:
+        keys = list(interval)
+        assert keys == [*INTERVAL_FIELDS[:4], "errors", *INTERVAL_FIELDS[4:], "ops"]
+        assert all(isinstance(interval[name], int | float) for name in INTERVAL_FIELDS)
+
+
+def test_the_counts_of_the_intervals_add_up_to_the_run() -> None:
+    intervals, snapshot = _recorded_run()
+    assert set(COUNT_FIELDS) < set(INTERVAL_FIELDS)
+    assert {"t", "calls_per_s", "p95_ms", "active_agents"}.isdisjoint(COUNT_FIELDS)
+    sums = {name: sum(iv[name] for iv in intervals) for name in COUNT_FIELDS}
+    assert all(sums[name] > 0 for name in COUNT_FIELDS)  # the run above saw every kind of count
+    rebuilt = results_from_intervals({}, intervals)
+    for section in ("totals", "sessions", "conversations", "arrivals"):
+        for key, value in rebuilt[section].items():
+            if isinstance(value, int) and key in snapshot[section]:
+                assert value == snapshot[section][key], (section, key)
+    assert rebuilt["totals"]["calls"] == sums["calls"] == snapshot["totals"]["calls"]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from mcpload.engine.agent import Agent
+from mcpload.engine.agent import RunningAgent
 from mcpload.outcome import OK, Outcome
 from mcpload.scenario import RenderContext
 from mcpload.scenario.markov import Markov
@@ -134,6 +134,6 @@ def test_each_step_runs_through_its_class(kind: str) -> None:
 def test_the_agent_is_a_step_runner() -> None:
     """The engine's agent provides every member of the protocol steps call back."""
     members = {"task_rng", "task_tools", "run_steps", "run_parallel", "run_request", "extended_call"}
-    assert members <= set(dir(Agent))
+    assert members <= set(dir(RunningAgent))
     declared = {*vars(StepRunner), *StepRunner.__annotations__}
     assert {name for name in declared if not name.startswith("_")} == members

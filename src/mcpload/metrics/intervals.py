@@ -13,6 +13,37 @@ import orjson
 
 META, INTERVAL, SUMMARY = "meta", "interval", "summary"
 
+#: The interval record (``Recorder.interval``, one a second, see docs/results-format.md): its fields
+#: that hold one number, in record order (the CSV columns). Two more hold objects: ``errors`` (failed
+#: calls by outcome kind, after ``failed``) and ``ops`` (per operation, last). The runner and the
+#: annotators may add their own (``loop_lag_ms``, ``state``, ``resources``, ``canary`` …).
+INTERVAL_FIELDS = (
+    "t",
+    "calls",
+    "ok",
+    "failed",
+    "retries",
+    "calls_per_s",
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+    "max_ms",
+    "active_agents",
+    "target_agents",
+    "sessions_started",
+    "sessions_failed",
+    "conversations_ok",
+    "conversations_failed",
+    "arrivals",
+    "dropped",
+    "bytes_sent",
+    "bytes_received",
+)
+#: the fields of ``INTERVAL_FIELDS`` that are not counts: the time, rates, latencies and gauges
+_NOT_COUNTS = ("t", "calls_per_s", "p50_ms", "p95_ms", "p99_ms", "max_ms", "active_agents", "target_agents")
+#: the fields that count what happened in the interval alone: summed over every interval, the run's
+COUNT_FIELDS = tuple(name for name in INTERVAL_FIELDS if name not in _NOT_COUNTS)
+
 
 class IntervalWriter:
     """Appends records to an NDJSON interval log: ``meta`` first, then ``interval`` lines, then

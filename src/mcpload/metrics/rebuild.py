@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from mcpload.metrics.intervals import INTERVAL, META, SUMMARY, read_intervals
+from mcpload.metrics.intervals import COUNT_FIELDS, INTERVAL, META, SUMMARY, read_intervals
 from mcpload.metrics.results import SCHEMA
 
 REBUILT = "rebuilt_from_intervals"  # key set to True on results rebuilt from an interval log
@@ -88,7 +88,7 @@ def _rebuild(meta: dict[str, Any], intervals: list[dict[str, Any]]) -> dict[str,
     errors: dict[str, int] = {}
     ops: dict[str, dict[str, Any]] = {}
     for iv in intervals:
-        for key in _SUMMED:
+        for key in COUNT_FIELDS:
             sums[key] = sums.get(key, 0) + _n(iv.get(key))
         for kind, count in _items(iv.get("errors")):
             errors[kind] = errors.get(kind, 0) + int(_n(count))
@@ -96,7 +96,7 @@ def _rebuild(meta: dict[str, Any], intervals: list[dict[str, Any]]) -> dict[str,
             entry = ops.setdefault(name, {"calls": 0, "ok": 0, "failed": 0})
             for key in entry:
                 entry[key] += int(_n(op.get(key) if isinstance(op, dict) else 0))
-    s = {key: int(sums.get(key, 0)) for key in _SUMMED}
+    s = {key: int(sums.get(key, 0)) for key in COUNT_FIELDS}
     for entry in ops.values():
         entry.update(
             success_rate=_rate(entry["ok"], entry["calls"]),
@@ -149,22 +149,6 @@ def _rebuild(meta: dict[str, Any], intervals: list[dict[str, Any]]) -> dict[str,
             "late_p99_ms": None,
         }
     return results
-
-
-_SUMMED = (
-    "calls",
-    "ok",
-    "failed",
-    "retries",
-    "bytes_sent",
-    "bytes_received",
-    "sessions_started",
-    "sessions_failed",
-    "conversations_ok",
-    "conversations_failed",
-    "arrivals",
-    "dropped",
-)
 
 
 def _items(value: Any) -> list[tuple[str, Any]]:

@@ -15,11 +15,11 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from mcpload import __version__
+from mcpload.atomic import write_text_atomic
 from mcpload.compare import LATENCIES, Comparison, Side
-from mcpload.outputs.atomic import write_text_atomic
 from mcpload.outputs.html import require_plotly, script_json
 from mcpload.outputs.html_charts import label
+from mcpload.version import __version__
 
 BASE_COLOR, NEW_COLOR = "#7f7f7f", "#1f77b4"
 
@@ -149,8 +149,11 @@ def _op_bars(comparison: Comparison, names: tuple[str, str]) -> dict[str, Any] |
         return None
     ops = [label(r.operation) for r in rows]
     data = []
-    for (name, color), side in zip(((names[0], BASE_COLOR), (names[1], NEW_COLOR)), ("base", "new"), strict=True):
-        values = [getattr(r, side).latency.get("p95") if getattr(r, side) else None for r in rows]
+    for name, color, sides in (
+        (names[0], BASE_COLOR, [r.base for r in rows]),
+        (names[1], NEW_COLOR, [r.new for r in rows]),
+    ):
+        values = [side.latency.get("p95") if side else None for side in sides]
         data.append({"type": "bar", "name": name, "x": ops, "y": values, "marker": {"color": color}})
     return {"data": data, "layout": _layout("p95 latency by operation", "ms", barmode="group")}
 
@@ -173,24 +176,19 @@ def _cell(
     return {"base": _fmt(base, kind), "new": _fmt(new, kind), "delta": shown, "tone": tone}
 
 
+def _latency(side: Side | None, p: str) -> float | None:
+    return side.latency.get(p) if side is not None else None
+
+
 def _table_rows(comparison: Comparison) -> list[dict[str, Any]]:
     out = []
     for row in comparison.rows:
         b, n, d = row.base, row.new, row.deltas
-
-        def pick(side: Side | None, attr: str, p: str | None = None) -> float | None:
-            if side is None:
-                return None
-            if p:
-                return side.latency.get(p)
-            value: float | None = getattr(side, attr)  # calls_per_s or success_rate
-            return value
-
         cells = [
-            _cell(pick(b, "calls_per_s"), pick(n, "calls_per_s"), d["calls_per_s_delta"], "num", False),
-            _cell(pick(b, "success_rate"), pick(n, "success_rate"), d["success_rate_delta"], "rate", False),
+            _cell(b.calls_per_s if b else None, n.calls_per_s if n else None, d["calls_per_s_delta"], "num", False),
+            _cell(b.success_rate if b else None, n.success_rate if n else None, d["success_rate_delta"], "rate", False),
         ]
-        cells += [_cell(pick(b, "", p), pick(n, "", p), d[f"{p}_delta"], "num", True) for p in LATENCIES]
+        cells += [_cell(_latency(b, p), _latency(n, p), d[f"{p}_delta"], "num", True) for p in LATENCIES]
         note = "new only" if b is None else "base only" if n is None else ""
         out.append({"name": row.operation, "note": note, "cells": cells})
     return out

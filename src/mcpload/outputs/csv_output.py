@@ -1,7 +1,8 @@
 """The per-second series of a run as CSV, one row per interval, for spreadsheets and pandas.
 
 (Named ``csv_output`` so that it can never shadow the standard library's ``csv``.) The columns are
-the same for every run, in ``COLUMNS`` order: the interval record's scalar fields, then one
+the same for every run, in ``COLUMNS`` order: the interval record's scalar fields
+(``metrics.intervals.INTERVAL_FIELDS``), then one
 ``errors_<kind>`` column per non-ok outcome kind. A latency with no call in its interval is an empty
 cell, never 0.
 """
@@ -13,40 +14,19 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from mcpload.atomic import write_atomic
+from mcpload.metrics.intervals import INTERVAL_FIELDS
 from mcpload.outcome import KINDS, OK
-from mcpload.outputs.atomic import write_atomic
 from mcpload.outputs.base import FileOutput
 
-FIELDS = (
-    "t",
-    "calls",
-    "ok",
-    "failed",
-    "retries",
-    "calls_per_s",
-    "p50_ms",
-    "p95_ms",
-    "p99_ms",
-    "max_ms",
-    "active_agents",
-    "target_agents",
-    "sessions_started",
-    "sessions_failed",
-    "conversations_ok",
-    "conversations_failed",
-    "arrivals",
-    "dropped",
-    "bytes_sent",
-    "bytes_received",
-)
 ERROR_KINDS = tuple(kind for kind in KINDS if kind != OK)
-COLUMNS = (*FIELDS, *(f"errors_{kind}" for kind in ERROR_KINDS))
+COLUMNS = (*INTERVAL_FIELDS, *(f"errors_{kind}" for kind in ERROR_KINDS))
 
 
 def csv_row(interval: dict[str, Any]) -> list[Any]:
     """One interval record as the cells of a row (None as an empty cell)."""
     errors = interval.get("errors") or {}
-    row = ["" if interval.get(name) is None else interval[name] for name in FIELDS]
+    row = ["" if interval.get(name) is None else interval[name] for name in INTERVAL_FIELDS]
     row += [errors.get(kind, 0) for kind in ERROR_KINDS]
     return row
 

@@ -16,14 +16,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mcpload import __version__
+from mcpload.atomic import write_text_atomic
 from mcpload.findings import findings_of
 from mcpload.outputs import html_charts as charts
 from mcpload.outputs import html_context as ctx
-from mcpload.outputs.atomic import write_text_atomic
 from mcpload.outputs.base import FileOutput
 from mcpload.outputs.findings_text import evidence_text, span_text
 from mcpload.outputs.html_series import series_chart
+from mcpload.version import __version__
 
 NEEDS_PLOTLY = "the HTML report needs plotly, a dependency of mcpload that is missing: pip install plotly"
 

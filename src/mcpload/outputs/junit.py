@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from mcpload.outputs.atomic import write_atomic
+from mcpload.atomic import write_atomic
 from mcpload.outputs.base import FileOutput
 
 CLASSNAME = "mcpload.thresholds"

@@ -260,7 +260,7 @@ def write_summary_md(path: str | Path, text: str, *, append: bool = False) -> No
         with open(path, "a", encoding="utf-8") as f:
             f.write(text)
         return
-    from mcpload.outputs.atomic import write_text_atomic
+    from mcpload.atomic import write_text_atomic
 
     write_text_atomic(path, text)
 

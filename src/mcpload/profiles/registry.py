@@ -14,10 +14,11 @@ from mcpload.profiles.arrival_rate import ArrivalRate
 from mcpload.profiles.base import BaseConfig, Profile
 from mcpload.profiles.constant_agents import ConstantAgents
 from mcpload.profiles.errors import Problem, ProfileError, join_path
-from mcpload.profiles.fields import READ, Reader, did_you_mean
+from mcpload.profiles.fields import READ, Reader
 from mcpload.profiles.presets import Preset, Sawtooth, Soak, Spike, StepLoad
 from mcpload.profiles.ramping_agents import RampingAgents
 from mcpload.profiles.ramping_arrival_rate import RampingArrivalRate
+from mcpload.suggest import did_you_mean
 
 PROFILE_TYPES: dict[str, type[BaseConfig]] = {
     "constant-agents": ConstantAgents,

@@ -28,7 +28,6 @@ from mcpload.scenario.checks import (
     expect_number,
     expect_str,
     join,
-    suggestion,
     type_name,
 )
 from mcpload.scenario.data import DataSource, parse_data
@@ -37,6 +36,7 @@ from mcpload.scenario.interpolation import interpolate
 from mcpload.scenario.scripted import check_python_place, load_agent_class, split_spec
 from mcpload.scenario.steps import Call, Request, walk
 from mcpload.scenario.target_spec import TargetSpec, parse_target
+from mcpload.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from mcpload.mcp.connect import Target
@@ -313,7 +313,7 @@ def _profiles(value: Any, agents: Mapping[str, AgentSpec]) -> tuple[Profile, ...
         at = "profiles" if isinstance(value, Mapping) else join("profiles", i)
         for j, name in enumerate(getattr(profile, "agent_types", None) or ()):
             if name not in agents:
-                hint = suggestion(name, agents) or f" (agents are {', '.join(agents)})"
+                hint = did_you_mean(name, agents) or f" (agents are {', '.join(agents)})"
                 raise ScenarioError(f"unknown agent '{name}'{hint}", join(join(at, "agent_types"), j))
     return tuple(profiles)
 
@@ -340,7 +340,7 @@ def _check_finding_ids(thresholds: tuple[Threshold, ...]) -> None:
     for t in thresholds:
         wanted = t.tag("id") if t.name == "findings" else None
         if wanted is not None and wanted not in KNOWN_IDS:
-            hint = suggestion(wanted, KNOWN_IDS) or f" (findings: {', '.join(KNOWN_IDS)})"
+            hint = did_you_mean(wanted, KNOWN_IDS) or f" (findings: {', '.join(KNOWN_IDS)})"
             raise ScenarioError(f"unknown finding id '{wanted}'{hint}", f"thresholds.{t.metric}")
 
 

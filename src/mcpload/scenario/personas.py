@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any
 
-from mcpload.scenario.checks import expect_list, expect_mapping, join, suggestion
+from mcpload.scenario.checks import expect_list, expect_mapping, join
 from mcpload.scenario.errors import ScenarioError
+from mcpload.suggest import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,9 @@ def _capped_lognormal(median: float, sigma: float, cap: int, n: int = 100) -> li
     return [min(cap, max(0, round(median * math.exp(sigma * normal.inv_cdf((i + 0.5) / n))))) for i in range(n)]
 
 
+#: the coding agent's idle time: (weight, median s, sigma) lognormal parts (``mcpload init`` keeps the main one)
+CODING_IDLE_MIXTURE = [(0.75, 30.0, 1.0), (0.25, 600.0, 1.2)]
+
 PERSONAS: dict[str, Persona] = {
     "coding-agent": Persona(
         name="coding-agent",
@@ -95,7 +99,7 @@ PERSONAS: dict[str, Persona] = {
         think={"lognormal": {"median": "3s", "sigma": 1.0}},
         parallel_share=0.10,
         fan_out=_poisson_sizes(2, 0.5, 8),
-        idle={"empirical": _mixture_quantiles([(0.75, 30.0, 1.0), (0.25, 600.0, 1.2)])},
+        idle={"empirical": _mixture_quantiles(CODING_IDLE_MIXTURE)},
         timeout=None,
         sources={
             "conversations_per_session": "S: 3.95 user turns per session, GitHub Copilot agent mode, 301,026 sessions "
@@ -171,7 +175,7 @@ def expand_persona(name: Any, calls: Any, path: str, call_path: str) -> tuple[li
         ScenarioError: unknown persona, or ``calls`` missing or not a list of steps.
     """
     if not isinstance(name, str) or name not in PERSONAS:
-        hint = suggestion(str(name), PERSONAS) or f" (built-in personas: {', '.join(PERSONAS)})"
+        hint = did_you_mean(str(name), PERSONAS) or f" (built-in personas: {', '.join(PERSONAS)})"
         raise ScenarioError(f"unknown persona {name!r}{hint}", path)
     if calls is None:
         raise ScenarioError("a persona needs calls: the steps its tool calls pick from", path.rpartition(".")[0])

@@ -39,8 +39,9 @@ class StepRunner(Protocol[Conv_contra]):
     @property
     def task_rng(self) -> random.Random: ...
 
-    #: tools that call steps call as tasks (``execution.taskSupport``)
-    task_tools: frozenset[str]
+    #: tools that call steps call as tasks (``execution.taskSupport``); read-only for steps
+    @property
+    def task_tools(self) -> frozenset[str]: ...
 
     def run_steps(
         self, steps: Iterable[Step], session: Session, conv: Conv_contra, ctx: RenderContext

@@ -14,9 +14,10 @@ from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from mcpload.scenario import budget
-from mcpload.scenario.checks import join, suggestion, type_name
+from mcpload.scenario.checks import join, type_name
 from mcpload.scenario.context import CONTEXT_NAMES, FUNCTION_NAMES, RenderContext
 from mcpload.scenario.errors import ScenarioError, TemplateRenderError
+from mcpload.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from jinja2 import nodes
@@ -236,7 +237,7 @@ def _check(tree: nodes.Template, path: str, data_names: Collection[str] | None) 
         if name not in known:
             if name == "env":
                 raise ScenarioError("'env' is not available in templates (use ${VAR} interpolation instead)", path)
-            raise ScenarioError(f"unknown name '{name}' in template{suggestion(name, known)}", path)
+            raise ScenarioError(f"unknown name '{name}' in template{did_you_mean(name, known)}", path)
     if any(node.name == "self" for node in tree.find_all(nodes.Name)):  # Jinja's TemplateReference
         raise ScenarioError("'self' is not available in templates", path)
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
@@ -254,7 +255,7 @@ def _check(tree: nodes.Template, path: str, data_names: Collection[str] | None) 
             source = getattr(call.args[0], "value", None)
             if isinstance(source, str) and source not in data_names:
                 hint = (
-                    suggestion(source, data_names)
+                    did_you_mean(source, data_names)
                     or f" (define it under data:; known: {', '.join(data_names) or 'none'})"
                 )
                 raise ScenarioError(f"unknown data source '{source}'{hint}", path)
