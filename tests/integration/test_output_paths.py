@@ -17,7 +17,9 @@ import yaml
 
 from mcpload.atomic import write_text_atomic
 from mcpload.outputs.paths import check_outputs, output_problem
-from tests.integration.test_input_limits import BASE_TEXT, MCPLOAD, mcpload, one_line
+from tests.helpers import MCPLOAD
+from tests.integration.test_input_limits import BASE_TEXT, one_line
+from tests.integration.test_input_limits import spawn as mcpload
 
 ROOT = Path(__file__).resolve().parents[2]
 ECHO_SERVER = str(ROOT / "tests" / "echo_server.py")

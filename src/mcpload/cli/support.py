@@ -165,21 +165,16 @@ def _with_target_secrets(scenario: Scenario, target: Target | None) -> Scenario:
     return dataclasses.replace(scenario, secrets=frozenset(scenario.secrets | found))
 
 
-def _prometheus_outputs(address: str | None) -> list[Output]:
-    """``--prometheus HOST:PORT``: the output, already listening, so a bad or busy address exits 2 before any load."""
-    if address is None:
-        return []
-    from mcpload.outputs.prometheus import PrometheusOutput
+def _live_outputs(values: dict[str, str | None]) -> list[Output]:
+    """The live outputs asked for (``{"prometheus": "HOST:PORT", …}``, see ``outputs.registry``), built
+    before any load: a bad or busy value exits 2 with one line."""
+    from mcpload.outputs.base import OptionError
+    from mcpload.outputs.registry import live_outputs
 
     try:
-        output = PrometheusOutput(address)
-        output.listen()
-    except ValueError as exc:
-        raise _fail(f"--prometheus {exc}") from None
-    except OSError as exc:
-        raise _fail(f"--prometheus {address!r}: cannot listen ({exc.strerror or exc})") from None
-    _warn_if_exposed("--prometheus", output.host)
-    return [output]
+        return live_outputs(values, lambda line: typer.echo(line, err=True))
+    except OptionError as exc:
+        raise _fail(str(exc)) from None
 
 
 def _warn_if_exposed(option: str, host: str) -> None:
@@ -235,18 +230,6 @@ def connection_target(
 
 
 DEMO_HTML = Path("mcpload-report.html")
-
-
-def _otlp_outputs(url: str | None) -> list[Output]:
-    """``--otlp URL``: the OTLP output; a bad URL or a missing ``otel`` extra exits 2 before any load."""
-    if url is None:
-        return []
-    from mcpload.outputs.otlp import OTLPOutput, OTLPUnavailable
-
-    try:
-        return [OTLPOutput(url)]
-    except (OTLPUnavailable, ValueError) as exc:
-        raise _fail(str(exc)) from None
 
 
 def _check_files(**paths: Path | None) -> None:

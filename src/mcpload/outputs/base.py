@@ -8,8 +8,9 @@ document. ``recorder`` is given for outputs that read cumulative histograms at t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
     from mcpload.metrics.recorder import Recorder
@@ -39,3 +40,21 @@ class FileOutput(Output):
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+
+
+class OptionError(ValueError):
+    """A live output's option value that cannot be used: the one line to print (exit 2 before any load)."""
+
+
+class LiveOutput(Output):
+    """An output that follows the run as it goes (``--prometheus``, ``--otlp``, ``--dashboard``)."""
+
+    @classmethod
+    def for_run(cls, value: str, notice: Callable[[str], None]) -> Self:
+        """The output for option value ``value``, ready before any load (listening, where it listens);
+        ``notice`` prints a line for the user (a warning, where the output can be reached).
+
+        Raises:
+            OptionError: the value cannot be used (its message is the line to print).
+        """
+        raise NotImplementedError(f"{cls.__name__} cannot be built from an option")
