@@ -38,6 +38,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 from docs_section import replace_section  # noqa: E402
+from soak_shape import soak_scenario  # noqa: E402
 
 DOCS = ROOT / "docs" / "benchmarks.md"
 SECTION_START = "<!-- bench:soak:start -->"
@@ -46,50 +47,7 @@ RSS_TARGET = 0.10
 
 
 def scenario_dict(url: str, args: argparse.Namespace) -> dict:
-    common = {"idle": args.idle, "conversations_per_session": args.conversations}
-    return {
-        "name": "soak",
-        "seed": 1,
-        "target": {"url": url, "timeout": "10s"},
-        "agents": {
-            "researcher": {
-                "weight": 2,
-                **common,
-                "workflow": [
-                    {
-                        "call": "search_docs",
-                        "args": {"query": "{{ random_choice(['retries', 'latency', 'sessions']) }}", "limit": 3},
-                        "save": {
-                            "first": "structuredContent.results[0].id",
-                            "second": "structuredContent.results[1].id",
-                        },
-                    },
-                    {"think": "200ms..600ms"},
-                    {
-                        "parallel": [
-                            {"call": "get_doc", "args": {"doc_id": "{{ saved.first }}"}},
-                            {"call": "get_doc", "args": {"doc_id": "{{ saved.second }}"}},
-                        ]
-                    },
-                ],
-            },
-            "notifier": {
-                "weight": 1,
-                **common,
-                "workflow": [
-                    {
-                        "call": "send_message",
-                        "args": {"to": "oncall-{{ random_int(1, 5) }}", "text": "Incident {{ uuid() }}"},
-                        "save": {"message_id": "structuredContent.message_id"},
-                    },
-                    {"think": "200ms..600ms"},
-                    {"call": "get_delivery_report", "args": {"message_id": "{{ saved.message_id }}"}},
-                ],
-            },
-        },
-        "profiles": {"type": "constant-agents", "agents": args.agents, "duration": f"{args.duration}s"},
-        "options": {"grace_period": "10s"},
-    }
+    return soak_scenario(url, args.agents, f"{args.duration}s", args.idle, args.conversations)
 
 
 def _sample(proc: psutil.Process) -> tuple[int, int] | None:

@@ -7,12 +7,14 @@ tests its own code, stdin closed (a command that would prompt fails instead of h
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
@@ -73,3 +75,37 @@ def timed_mcpload(*args: str | Path, **kwargs) -> tuple[subprocess.CompletedProc
     start = time.monotonic()
     done = mcpload(*args, **kwargs)
     return done, time.monotonic() - start
+
+
+def mcpload_in_process(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``mcpload ARGS`` as the console script runs it (``mcpload.cli.main``), in this process: the same
+    code path without an interpreter start (seconds on a busy machine), for commands that end before
+    any load starts (bad input, refused options). stdout and stderr captured, the exit code kept."""
+    from mcpload.cli import main
+
+    argv = [str(a) for a in args]
+    out, err = io.StringIO(), io.StringIO()
+    saved = sys.argv, sys.stdout, sys.stderr, os.getcwd()
+    sys.argv, sys.stdout, sys.stderr = ["mcpload", *argv], out, err
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        sys.argv, sys.stdout, sys.stderr = saved[:3]
+        os.chdir(saved[3])
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
+
+
+async def call_echo(url: str, timeout: float = 5.0, **transport_kw: Any) -> Any:
+    """One ``echo`` tool call on a fresh Streamable HTTP session (2025-11-25) to ``url``: its ``Outcome``."""
+    from mcpload import Session, StreamableHTTP
+
+    session = Session(StreamableHTTP(url, **transport_kw), protocol="2025-11-25", timeout=timeout)
+    try:
+        return await session.call_tool("echo", {"message": "hi"})
+    finally:
+        await session.close()

@@ -12,7 +12,7 @@ import pytest
 from mcpload.capacity import Resolution, Settings, parse_slos, run_capacity
 from mcpload.demo.launch import demo_server, free_port
 from mcpload.scenario import Scenario
-from tests.helpers import mcpload
+from tests.helpers import mcpload, mcpload_in_process
 
 SEARCH_ARGS = ("--tool", "search_docs", "--args", '{"query": "x", "limit": 1}')
 
@@ -37,7 +37,7 @@ def test_ceiling_of_a_server_with_a_known_limit(tmp_path):
     proc = mcpload(
         "capacity",
         *("--url", f"http://127.0.0.1:{port}/mcp", *SEARCH_ARGS),
-        *("--slo", SLO, "--slo", "success_rate >= 0.99"),
+        *("--slo", SLO, "--slo", "success_rate >= 0.9"),
         *("--start", "4", "--step", "x2", "--resolution", "2", "--min-calls", "30"),
         *("--step-duration", "2s", "--warmup", "1s", "--recovery-timeout", "4s"),
         *("--server-cmd", server, "--out", "cap.json"),
@@ -55,9 +55,10 @@ def test_ceiling_of_a_server_with_a_known_limit(tmp_path):
     # latency climbs once agents outnumber the slots: the knee is the first load past 4 measured
     assert cap["knee"]["load"] == 8 and cap["knee"]["baseline_load"] == 4
     for step in cap["steps"]:
-        # a few dozen clean calls cannot show "success_rate >= 0.99" with 95 % confidence (it takes ~300):
-        # such a step is inconclusive, not shown to break, and the latency SLO decides the search
-        assert step["verdict"] in ("pass", "fail", "inconclusive") and step["generator_cpu"] < 0.9
+        # 30-odd clean calls show "success_rate >= 0.9" with 95 % confidence, so every step is decided at
+        # once; 0.99 would take ~300, stretching each passing step 3-fold as an inconclusive one (that path
+        # is test_demo_capacity's, and the verdict logic is in tests/unit/test_capacity_confidence.py)
+        assert step["verdict"] in ("pass", "fail") and step["generator_cpu"] < 0.9
         assert {"load", "calls_per_s", "success_rate", "latency_ms", "slos", "phase", "calls"} <= set(step)
         assert step["calls"] >= 30 and step["success_rate"] == 1.0
     assert [s["phase"] for s in cap["steps"]].count("ramp") == 3
@@ -89,10 +90,12 @@ async def test_a_server_that_rejects_breaks_success_rate_first(tmp_path):
         settings = Settings(
             start=1, step_s=1, warmup_s=1, min_calls=10, resolution=Resolution.parse("1"), recovery_timeout_s=0
         )
-        slos = parse_slos(["p95 <= 300ms", "success_rate >= 0.95"])
+        # 0.8, not 0.95: the ~20 clean calls of a 1 s step decide it (0.95 takes ~75, and every passing step
+        # was run again, 4 s longer, to reach them); the agent refused at 3 slots fails far more than 20 %
+        slos = parse_slos(["p95 <= 300ms", "success_rate >= 0.8"])
         cap, results = await run_capacity(scenario, slos, settings, seed=1)
     assert cap["ceiling"]["load"] == 2 and cap["breaking_point"]["load"] == 3, cap["steps"]
-    assert cap["first_broken"]["slo"] == "success_rate >= 0.95"
+    assert cap["first_broken"]["slo"] == "success_rate >= 0.8"
     error = cap["dominant_error"]
     assert error["kind"] == "tool_error" and "server busy" in error["message"]
     assert cap["recovery"] is None and results["capacity"] is cap
@@ -125,6 +128,6 @@ def test_generator_bound_guard_stops_the_search(demo_url, tmp_path):
     ],
 )
 def test_bad_options_exit_2_with_one_line(tmp_path, args, message):
-    proc = mcpload("capacity", "--url", "http://127.0.0.1:9/mcp", *SEARCH_ARGS, *args, cwd=tmp_path)
+    proc = mcpload_in_process("capacity", "--url", "http://127.0.0.1:9/mcp", *SEARCH_ARGS, *args, cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and message in proc.stderr

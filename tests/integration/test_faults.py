@@ -16,13 +16,12 @@ from typing import Any
 
 import pytest
 
-from mcpload import Session, StreamableHTTP
 from mcpload.demo.launch import free_port, stop_process, wait_for_port
 from mcpload.engine.execute import run_scenario
 from mcpload.metrics import read_intervals
 from mcpload.scenario import Scenario
 from tests.badserver import STATE, bad_server
-from tests.helpers import MCPLOAD
+from tests.helpers import MCPLOAD, call_echo
 
 ROOT = Path(__file__).resolve().parents[2]
 DYING = str(ROOT / "tests" / "stdio_dying.py")
@@ -121,18 +120,10 @@ async def test_session_expiry_storm_on_a_running_server():
 # (b) connection reset mid-response; slow drip past the call timeout
 
 
-async def call(url: str, timeout: float = 5.0, **transport_kw):
-    session = Session(StreamableHTTP(url, **transport_kw), protocol="2025-11-25", timeout=timeout)
-    try:
-        return await session.call_tool("echo", {"message": "hi"})
-    finally:
-        await session.close()
-
-
 async def test_connection_reset_mid_body_is_transport():
     async with bad_server() as base:
-        out = await call(base + "/reset-mid-body")
-        after = await call(base + "/ok")  # the client moves on
+        out = await call_echo(base + "/reset-mid-body")
+        after = await call_echo(base + "/ok")  # the client moves on
     assert out.kind == "transport", out
     assert after.ok
 
@@ -140,9 +131,9 @@ async def test_connection_reset_mid_body_is_transport():
 async def test_slow_drip_past_the_timeout_is_timeout():
     async with bad_server() as base:
         started = time.monotonic()
-        out = await call(base + "/drip", timeout=0.5)
+        out = await call_echo(base + "/drip", timeout=0.5)
         elapsed = time.monotonic() - started
-        after = await call(base + "/ok")
+        after = await call_echo(base + "/ok")
     assert out.kind == "timeout", out
     assert elapsed < 1.5  # the drip would take 2 s: the timeout cut it
     assert after.ok
@@ -154,7 +145,7 @@ async def test_slow_drip_past_the_timeout_is_timeout():
 @pytest.mark.parametrize(("path", "status"), [("/http500", 500), ("/http503", 503)])
 async def test_http_5xx_is_http_error_with_status(path, status):
     async with bad_server() as base:
-        out = await call(base + path)
+        out = await call_echo(base + path)
     assert out.kind == "http_error" and out.http_status == status, out
 
 
@@ -187,7 +178,7 @@ async def test_429_retry_after_is_ignored_unless_asked():
 async def test_429_outcome_carries_retry_after():
     async with bad_server() as base:
         STATE["flaky429"].clear()
-        out = await call(base + "/flaky429")
+        out = await call_echo(base + "/flaky429")
     assert out.kind == "http_error" and out.http_status == 429 and out.retry_after == 1.0, out
 
 
@@ -234,11 +225,11 @@ async def test_huge_response_is_protocol_with_bounded_memory():
     async with bad_server() as base:
         tracemalloc.start()
         try:
-            out = await call(base + "/huge", max_body=1024 * 1024)
+            out = await call_echo(base + "/huge", max_body=1024 * 1024)
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
-        after = await call(base + "/ok")
+        after = await call_echo(base + "/ok")
     assert out.kind == "protocol" and "over 1048576 bytes" in out.error_message, out
     assert peak < 4 * 1024 * 1024, peak  # never the whole 10 MiB
     assert after.ok

@@ -11,6 +11,7 @@ import sys
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,18 +24,11 @@ from mcpload.transports.legacy_sse import LegacySSE
 from mcpload.transports.stdio import Stdio
 from tests import hostile
 from tests.badserver import ENDPOINTS, bad_server
+from tests.helpers import call_echo
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE_STDIO = str(ROOT / "tests" / "stdio_hostile.py")
 MIB = 1024 * 1024
-
-
-async def call(url: str, timeout: float = 5.0, **transport_kw):
-    session = Session(StreamableHTTP(url, **transport_kw), protocol="2025-11-25", timeout=timeout)
-    try:
-        return await session.call_tool("echo", {"message": "hi"})
-    finally:
-        await session.close()
 
 
 # tools/call answered with every hostile shape, as JSON and as an SSE event
@@ -44,10 +38,10 @@ async def call(url: str, timeout: float = 5.0, **transport_kw):
 async def test_hostile_call_responses_are_protocol(framing):
     async with bad_server() as base:
         for variant in hostile.CALLS:
-            out = await call(f"{base}/{framing}/call/{variant}")
+            out = await call_echo(f"{base}/{framing}/call/{variant}")
             assert out.kind == "protocol", (variant, out)
             assert out.result is None or isinstance(out.result, dict), variant
-        assert (await call(base + "/ok")).ok
+        assert (await call_echo(base + "/ok")).ok
 
 
 # session open with hostile initialize results: a failed open with a protocol outcome
@@ -129,6 +123,21 @@ async def test_bad_response_on_a_shared_channel_fails_one_call_only(transport, v
     assert second.ok, second
 
 
+async def two_calls(session: Session) -> tuple[Any, Any, int]:
+    """Open ``session``, call ``echo`` twice (the hostile answer, then a good one) and close it: both
+    outcomes and the peak of memory traced meanwhile (a bounded reader never holds the oversize part)."""
+    tracemalloc.start()
+    try:
+        assert (await session.open()).ok
+        first = await session.call_tool("echo")
+        second = await session.call_tool("echo")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        await session.close()
+    return first, second, peak
+
+
 @pytest.mark.parametrize(
     ("variant", "kind"),
     [
@@ -144,15 +153,7 @@ async def test_bad_response_on_a_shared_channel_fails_one_call_only(transport, v
 )
 async def test_stdio_line_over_the_limit_fails_its_call_and_reading_goes_on(variant, kind):
     session = Session(Stdio([sys.executable, HOSTILE_STDIO, "stream", variant], max_line=64 * 1024), timeout=5)
-    tracemalloc.start()
-    try:
-        assert (await session.open()).ok
-        first = await session.call_tool("echo")
-        second = await session.call_tool("echo")
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-        await session.close()
+    first, second, peak = await two_calls(session)
     assert first.kind == kind, first
     assert first.latency < 4, first
     assert second.ok, second  # today's reader is still reading
@@ -163,16 +164,7 @@ async def test_stdio_line_over_the_limit_fails_its_call_and_reading_goes_on(vari
 async def test_legacy_stream_survives_a_bad_event(variant):
     async with bad_server() as base:
         t = LegacySSE(f"{base}/legacy/stream/{variant}/sse", max_body=MIB)
-        session = Session(t, protocol="2024-11-05", timeout=5)
-        tracemalloc.start()
-        try:
-            assert (await session.open()).ok
-            first = await session.call_tool("echo")
-            second = await session.call_tool("echo")
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
-            await session.close()
+        first, second, peak = await two_calls(Session(t, protocol="2024-11-05", timeout=5))
     assert first.kind == "protocol" and first.latency < 4, first
     assert second.ok, second
     assert peak < 3 * MIB, peak
@@ -208,11 +200,11 @@ async def test_floods_are_protocol_with_bounded_memory(path, detail):
     async with bad_server() as base:
         tracemalloc.start()
         try:
-            out = await call(f"{base}/flood/{path}", max_body=MIB)
+            out = await call_echo(f"{base}/flood/{path}", max_body=MIB)
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
-        after = await call(base + "/ok")
+        after = await call_echo(base + "/ok")
     assert out.kind == "protocol" and detail in (out.error_message or ""), out
     assert peak < 4 * MIB, peak  # never the 8 MiB the server sends
     assert after.ok
@@ -255,7 +247,7 @@ async def test_hostile_session_id_fails_the_open(variant):
 )
 async def test_odd_content_types(variant, kind):
     async with bad_server() as base:
-        out = await call(f"{base}/ctype/{variant}")
+        out = await call_echo(f"{base}/ctype/{variant}")
     assert out.kind == kind, out
 
 
@@ -265,7 +257,7 @@ async def test_odd_content_types(variant, kind):
 async def test_sse_retry_never_waits_past_the_call_timeout():
     async with bad_server() as base:
         started = time.monotonic()
-        out = await call(base + "/sse-long-retry", timeout=0.5)
+        out = await call_echo(base + "/sse-long-retry", timeout=0.5)
     assert out.kind == "timeout" and time.monotonic() - started < 2, out
 
 

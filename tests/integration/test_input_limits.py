@@ -9,11 +9,9 @@ path, no traceback, and quickly. The target is a closed port: nothing here reach
 from __future__ import annotations
 
 import functools
-import io
 import os
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -25,7 +23,7 @@ from hypothesis import strategies as st
 from mcpload.inputs import LIMITS, MAX_DEPTH, InputError, loads_json, read_bytes
 from mcpload.scenario import ScenarioError
 from mcpload.scenario.loader import MAX_NODES, load_scenario
-from tests.helpers import timed_mcpload
+from tests.helpers import mcpload_in_process, timed_mcpload
 
 URL = "http://127.0.0.1:1/mcp"
 BASE = {
@@ -37,25 +35,11 @@ BASE = {
 BOUND_S = 8.0
 
 
-def in_process(*argv: str, cwd: Path, timeout: float = 60) -> tuple[subprocess.CompletedProcess, float]:
-    """``mcpload ARGV`` as the console script runs it (``mcpload.cli.main``), in this process: the same
-    code path without an interpreter start per case (``test_the_real_binary`` spawns a few)."""
-    from mcpload.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    saved = sys.argv, sys.stdout, sys.stderr, os.getcwd()
-    sys.argv, sys.stdout, sys.stderr = ["mcpload", *argv], out, err
-    os.chdir(cwd)
+def in_process(*argv: str, cwd: Path) -> tuple[subprocess.CompletedProcess, float]:
+    """``mcpload ARGV`` in this process (``test_the_real_binary`` spawns a few), and the seconds it took."""
     start = time.monotonic()
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        sys.argv, sys.stdout, sys.stderr = saved[:3]
-        os.chdir(saved[3])
-    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue()), time.monotonic() - start
+    done = mcpload_in_process(*argv, cwd=cwd)
+    return done, time.monotonic() - start
 
 
 spawn = functools.partial(timed_mcpload, drop_env=("MCPLOAD_DEBUG",), timeout=60)
@@ -319,7 +303,7 @@ def test_python_agent_file_that_is_not_a_plain_file(tmp_path, kind):
 )
 def test_absurd_options_are_one_line_exit_2(tmp_path, argv, expected):
     (tmp_path / "s.yaml").write_text(BASE_TEXT)
-    line = one_line(*in_process(*argv, cwd=tmp_path, timeout=30))
+    line = one_line(*in_process(*argv, cwd=tmp_path))
     assert line.startswith(f"mcpload: {expected}"), line
 
 

@@ -13,6 +13,7 @@ along, several agent types) with the cycle collector off must leave no object of
 from __future__ import annotations
 
 import gc
+import importlib.util
 from collections import Counter
 
 import pytest
@@ -20,53 +21,19 @@ import pytest
 from mcpload.engine.execute import run_scenario
 from mcpload.mcp.session import Session
 from mcpload.scenario import Scenario
+from tests.helpers import ROOT
+
+_spec = importlib.util.spec_from_file_location("soak_shape", ROOT / "bench" / "soak_shape.py")
+assert _spec is not None and _spec.loader is not None
+_shape = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_shape)
+soak_scenario = _shape.soak_scenario  # the soak's own definition (bench/ is no package)
 
 
 def _soak_like(url: str, agents: int, duration: str) -> Scenario:
-    common = {"idle": "0s..50ms", "conversations_per_session": 2}
-    return Scenario.from_dict(
-        {
-            "target": {"url": url, "timeout": "10s"},
-            "agents": {
-                "researcher": {
-                    "weight": 2,
-                    **common,
-                    "workflow": [
-                        {
-                            "call": "search_docs",
-                            "args": {"query": "{{ random_choice(['retries', 'latency']) }}", "limit": 3},
-                            "save": {
-                                "first": "structuredContent.results[0].id",
-                                "second": "structuredContent.results[1].id",
-                            },
-                        },
-                        {"think": "0ms..20ms"},
-                        {
-                            "parallel": [
-                                {"call": "get_doc", "args": {"doc_id": "{{ saved.first }}"}},
-                                {"call": "get_doc", "args": {"doc_id": "{{ saved.second }}"}},
-                            ]
-                        },
-                    ],
-                },
-                "notifier": {
-                    "weight": 1,
-                    **common,
-                    "workflow": [
-                        {
-                            "call": "send_message",
-                            "args": {"to": "oncall-{{ random_int(1, 5) }}", "text": "Incident {{ uuid() }}"},
-                            "save": {"message_id": "structuredContent.message_id"},
-                        },
-                        {"call": "get_delivery_report", "args": {"message_id": "{{ saved.message_id }}"}},
-                    ],
-                },
-            },
-            "profiles": {"type": "constant-agents", "agents": agents, "duration": duration},
-            "options": {"grace_period": "5s"},
-        },
-        source="<test>",
-    )
+    """The soak's scenario (``bench/soak_shape.py``), with short gaps so that a few seconds hold many sessions."""
+    shape = soak_scenario(url, agents, duration, idle="0s..50ms", conversations=2, think="0ms..20ms", grace_period="5s")
+    return Scenario.from_dict(shape, source="<test>")
 
 
 def _ours_in_cyclic_garbage() -> Counter[str]:

@@ -8,6 +8,7 @@ mid-run is reported with its share.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import json
 from pathlib import Path
@@ -64,11 +65,19 @@ def test_ray_run_equals_the_sum_of_its_segments(tmp_path: Path, demo_url: str):
     assert sum(w["calls"] for w in per_worker) == results["totals"]["calls"]
     assert sum(i["calls"] for i in results["intervals"]) == results["totals"]["calls"]
     # each actor ran what a local run of its segment with the same seed runs: same arrivals, same calls
-    for i, worker in enumerate(per_worker, start=1):
-        seg_out = tmp_path / f"seg{i}.json"
-        local = mcpload("run", scenario, "--segment", f"{i}/2", "--seed", "5", "--out", seg_out, "-q")
+    # (the two local runs at once, as the two actors ran)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        runs = list(
+            pool.map(
+                lambda i: mcpload(
+                    "run", scenario, "--segment", f"{i}/2", "--seed", "5", "--out", tmp_path / f"seg{i}.json", "-q"
+                ),
+                (1, 2),
+            )
+        )
+    for i, (worker, local) in enumerate(zip(per_worker, runs, strict=True), start=1):
         assert local.returncode == 0, local.stderr[-3000:]
-        local_results = json.loads(seg_out.read_text())
+        local_results = json.loads((tmp_path / f"seg{i}.json").read_text())
         assert worker["calls"] == local_results["totals"]["calls"]
         assert results["conversations"]["completed"] >= local_results["conversations"]["completed"]
 

@@ -27,6 +27,7 @@ import pytest
 
 from mcpload.demo.launch import free_port
 from tests.conftest import need
+from tests.helpers import mcpload
 from tests.integration.test_ray import short_demo
 
 pytestmark = pytest.mark.slow
@@ -121,12 +122,6 @@ def cluster() -> Iterator[dict]:
         shutil.rmtree(temp_dir, ignore_errors=True)
 
 
-def _mcpload(env: dict, *args: str | Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mcpload.cli", *map(str, args)], env=env, capture_output=True, text=True, timeout=timeout
-    )
-
-
 def test_actors_on_two_nodes_one_node_killed(cluster, tmp_path: Path, demo_url: str):
     scenario = short_demo(tmp_path, demo_url)
     scenario.write_text(scenario.read_text().replace("duration: 4s", "duration: 8s"))
@@ -171,7 +166,7 @@ def test_actors_on_two_nodes_one_node_killed(cluster, tmp_path: Path, demo_url: 
     assert survivor["node"] == node_a
     index = 1 if survivor["segment"] == "0:1/2" else 2
     local_out = tmp_path / "local.json"
-    local = _mcpload(os.environ, "run", scenario, "--segment", f"{index}/2", "--seed", "5", "--out", local_out, "-q")
+    local = mcpload("run", scenario, "--segment", f"{index}/2", "--seed", "5", "--out", local_out, "-q", module=True)
     assert local.returncode == 0, local.stderr[-3000:]
     local_results = json.loads(local_out.read_text())
     assert survivor["calls"] == local_results["totals"]["calls"]

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import os
 import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import orjson
 import pytest
@@ -52,16 +54,44 @@ class FakeUpstream:
         writer.close()
 
 
-async def test_sse_streams_through_and_the_trace_keeps_no_secret(tmp_path):
-    upstream = FakeUpstream()
-    server = await asyncio.start_server(upstream.handle, "127.0.0.1", upstream.port)
-    writer = TraceWriter(tmp_path / "t.jsonl", {"source": "http"})
-    observer = Observer(writer, Redactor([r"[^@\s]+@[^@\s]+"]))
-    proxy = RecordingProxy(Upstream(f"http://127.0.0.1:{upstream.port}/mcp"), observer)
+@contextlib.asynccontextmanager
+async def recording_proxy(
+    tmp_path: Path,
+    upstream: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]] | None = None,
+    *,
+    upstream_port: int | None = None,
+    redactor: Redactor | None = None,
+    header: dict | None = None,
+) -> AsyncIterator[int]:
+    """A recording proxy writing ``t.jsonl`` in ``tmp_path``, in front of ``upstream`` (a connection handler
+    served on ``upstream_port`` or a free one; None: nothing listens there). Yields the proxy's port;
+    everything is stopped and the trace closed on the way out."""
+    up_port = upstream_port or free_port()
+    server = await asyncio.start_server(upstream, "127.0.0.1", up_port) if upstream is not None else None
+    writer = TraceWriter(tmp_path / "t.jsonl", header or {})
+    observer = Observer(writer, redactor or Redactor())
+    proxy = RecordingProxy(Upstream(f"http://127.0.0.1:{up_port}/mcp"), observer)
     port, ready = free_port(), asyncio.Event()
     serving = asyncio.create_task(proxy.serve("127.0.0.1", port, ready))
     await asyncio.wait_for(ready.wait(), 5)
     try:
+        yield port
+    finally:
+        serving.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await serving
+        if server is not None:
+            server.close()
+        observer.close()
+        writer.close()
+
+
+async def test_sse_streams_through_and_the_trace_keeps_no_secret(tmp_path):
+    upstream = FakeUpstream()
+    email = Redactor([r"[^@\s]+@[^@\s]+"])
+    async with recording_proxy(
+        tmp_path, upstream.handle, upstream_port=upstream.port, redactor=email, header={"source": "http"}
+    ) as port:
         reader, client = await asyncio.open_connection("127.0.0.1", port)
         body = orjson.dumps(CALL)
         client.write(b"POST /mcp HTTP/1.1\r\nhost: x\r\nauthorization: Bearer " + SECRET.encode() +
@@ -74,13 +104,6 @@ async def test_sse_streams_through_and_the_trace_keeps_no_secret(tmp_path):
             received += await asyncio.wait_for(reader.read(4096), 5)
         assert b"mcp-session-id: SID-123" in received
         client.close()
-    finally:
-        serving.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await serving
-        server.close()
-        observer.close()
-        writer.close()
     assert b"authorization: Bearer " + SECRET.encode() in upstream.seen_headers[0]  # untouched upstream
     assert b"mcp-session-id: SID-123" in upstream.seen_headers[0]
     text = (tmp_path / "t.jsonl").read_text()
@@ -95,24 +118,12 @@ async def test_sse_streams_through_and_the_trace_keeps_no_secret(tmp_path):
 
 
 async def test_unreachable_upstream_is_a_502_and_a_transport_outcome(tmp_path):
-    writer = TraceWriter(tmp_path / "t.jsonl", {})
-    observer = Observer(writer, Redactor())
-    proxy = RecordingProxy(Upstream(f"http://127.0.0.1:{free_port()}/mcp"), observer)
-    port, ready = free_port(), asyncio.Event()
-    serving = asyncio.create_task(proxy.serve("127.0.0.1", port, ready))
-    await asyncio.wait_for(ready.wait(), 5)
-    try:
+    async with recording_proxy(tmp_path) as port:
         reader, client = await asyncio.open_connection("127.0.0.1", port)
         body = orjson.dumps(CALL)
         client.write(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: %d\r\n\r\n" % len(body) + body)
         assert (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)).startswith(b"HTTP/1.1 502")
         client.close()
-    finally:
-        serving.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await serving
-        observer.close()
-        writer.close()
     (call,) = read_trace(tmp_path / "t.jsonl").tool_calls()
     assert call["outcome"] == "transport"
 
@@ -202,15 +213,7 @@ async def test_a_broken_upstream_answer_is_classified_and_the_proxy_keeps_servin
         await writer.drain()
         writer.close()
 
-    up_port = free_port()
-    server = await asyncio.start_server(upstream, "127.0.0.1", up_port)
-    writer = TraceWriter(tmp_path / "t.jsonl", {})
-    observer = Observer(writer, Redactor())
-    proxy = RecordingProxy(Upstream(f"http://127.0.0.1:{up_port}/mcp"), observer)
-    port, ready = free_port(), asyncio.Event()
-    serving = asyncio.create_task(proxy.serve("127.0.0.1", port, ready))
-    await asyncio.wait_for(ready.wait(), 5)
-    try:
+    async with recording_proxy(tmp_path, upstream) as port:
         for _ in range(2):  # the proxy keeps serving after a broken exchange
             reader, client = await asyncio.open_connection("127.0.0.1", port)
             body = orjson.dumps(CALL)
@@ -219,13 +222,6 @@ async def test_a_broken_upstream_answer_is_classified_and_the_proxy_keeps_servin
             if kind != "transport" or not answer:
                 assert got.startswith(b"HTTP/1.1 502")
             client.close()
-    finally:
-        serving.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await serving
-        server.close()
-        observer.close()
-        writer.close()
     assert [c["outcome"] for c in read_trace(tmp_path / "t.jsonl").tool_calls()] == [kind, kind]
 
 
@@ -245,15 +241,7 @@ async def test_a_kept_alive_upstream_connection_closed_while_idle_is_replaced(tm
         answered.set()
         writer.close()  # the idle timeout, at once
 
-    up_port = free_port()
-    server = await asyncio.start_server(upstream, "127.0.0.1", up_port)
-    writer = TraceWriter(tmp_path / "t.jsonl", {})
-    observer = Observer(writer, Redactor())
-    proxy = RecordingProxy(Upstream(f"http://127.0.0.1:{up_port}/mcp"), observer)
-    port, ready = free_port(), asyncio.Event()
-    serving = asyncio.create_task(proxy.serve("127.0.0.1", port, ready))
-    await asyncio.wait_for(ready.wait(), 5)
-    try:
+    async with recording_proxy(tmp_path, upstream) as port:
         reader, client = await asyncio.open_connection("127.0.0.1", port)
         for i in range(3):  # one client connection, kept alive; each call after the upstream closed the last
             answered.clear()
@@ -266,13 +254,6 @@ async def test_a_kept_alive_upstream_connection_closed_while_idle_is_replaced(tm
             await asyncio.wait_for(answered.wait(), 5)
             await asyncio.sleep(0.05)  # the upstream's FIN reaches the proxy while the agent thinks
         client.close()
-    finally:
-        serving.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await serving
-        server.close()
-        observer.close()
-        writer.close()
     assert [c["outcome"] for c in read_trace(tmp_path / "t.jsonl").tool_calls()] == ["ok", "ok", "ok"]
 
 
@@ -289,15 +270,7 @@ async def test_a_client_leaving_a_get_stream_closes_it_upstream(tmp_path):
         if await reader.read() == b"":  # then idle: only the proxy closing ends this
             upstream_closed.set()
 
-    up_port = free_port()
-    server = await asyncio.start_server(upstream, "127.0.0.1", up_port)
-    writer = TraceWriter(tmp_path / "t.jsonl", {})
-    observer = Observer(writer, Redactor())
-    proxy = RecordingProxy(Upstream(f"http://127.0.0.1:{up_port}/mcp"), observer)
-    port, ready = free_port(), asyncio.Event()
-    serving = asyncio.create_task(proxy.serve("127.0.0.1", port, ready))
-    await asyncio.wait_for(ready.wait(), 5)
-    try:
+    async with recording_proxy(tmp_path, upstream) as port:
         reader, client = await asyncio.open_connection("127.0.0.1", port)
         client.write(b"GET /mcp HTTP/1.1\r\nhost: x\r\naccept: text/event-stream\r\nmcp-session-id: S\r\n\r\n")
         received = b""
@@ -305,13 +278,6 @@ async def test_a_client_leaving_a_get_stream_closes_it_upstream(tmp_path):
             received += await asyncio.wait_for(reader.read(4096), 5)
         client.close()
         await asyncio.wait_for(upstream_closed.wait(), 5)
-    finally:
-        serving.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await serving
-        server.close()
-        observer.close()
-        writer.close()
     assert [n["method"] for n in read_trace(tmp_path / "t.jsonl").notifications] == ["notifications/tools/list_changed"]
 
 
@@ -324,14 +290,7 @@ async def test_a_request_body_over_the_limit_is_refused_and_not_forwarded(tmp_pa
         forwarded.append(await reader.read(100))
         writer.close()
 
-    up_port = free_port()
-    server = await asyncio.start_server(upstream, "127.0.0.1", up_port)
-    writer = TraceWriter(tmp_path / "t.jsonl", {})
-    proxy = RecordingProxy(Upstream(f"http://127.0.0.1:{up_port}/mcp"), Observer(writer, Redactor()))
-    port, ready = free_port(), asyncio.Event()
-    serving = asyncio.create_task(proxy.serve("127.0.0.1", port, ready))
-    await asyncio.wait_for(ready.wait(), 5)
-    try:
+    async with recording_proxy(tmp_path, upstream) as port:
         reader, client = await asyncio.open_connection("127.0.0.1", port)
         size = MAX_REQUEST + 1024 * 1024
         client.write(b"POST /mcp HTTP/1.1\r\nhost: x\r\ncontent-length: %d\r\n\r\n" % size)
@@ -341,10 +300,4 @@ async def test_a_request_body_over_the_limit_is_refused_and_not_forwarded(tmp_pa
                 await client.drain()
         assert (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)).startswith(b"HTTP/1.1 413")
         client.close()
-    finally:
-        serving.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await serving
-        server.close()
-        writer.close()
     assert forwarded == []

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from mcpload.demo.launch import demo_server, free_port, stop_process, wait_for_port
-from tests.helpers import ENV, MCPLOAD_MODULE, mcpload
+from tests.helpers import ENV, MCPLOAD_MODULE, mcpload, mcpload_in_process
 
 HERE = Path(__file__).parent
 MCPLOAD = MCPLOAD_MODULE
@@ -51,9 +51,15 @@ def run_through_proxy(scenario: Path, upstream: str, trace: Path, seed: int) -> 
         stop_process(recorder)
 
 
+def offline(*args: str | Path) -> None:
+    """A command that only reads and writes files (fit, analyze): in this process, no interpreter start."""
+    done = mcpload_in_process(*args)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 def analysis(*traces: Path) -> dict:
     out = traces[0].with_suffix(".analysis.json")
-    mcpload("analyze", *map(str, traces), "--json", str(out))
+    offline("analyze", *traces, "--json", out)
     return json.loads(out.read_text())
 
 
@@ -73,7 +79,7 @@ def assert_close(before: dict, after: dict) -> None:
 def test_round_trip_over_http(tmp_path):
     with demo_server(extra_args=("--latency", "5", "--latency-sigma", "0.2")) as upstream:
         run_through_proxy(HERE / "roundtrip.yaml", upstream, tmp_path / "t1.jsonl", seed=1)
-        mcpload("fit", str(tmp_path / "t1.jsonl"), "-o", str(tmp_path / "fitted.yaml"))
+        offline("fit", tmp_path / "t1.jsonl", "-o", tmp_path / "fitted.yaml")
         run_through_proxy(tmp_path / "fitted.yaml", upstream, tmp_path / "t2.jsonl", seed=2)
     before, after = analysis(tmp_path / "t1.jsonl"), analysis(tmp_path / "t2.jsonl")
     assert before["sessions"]["count"] == 9 and before["conversations"]["count"] > 30
@@ -105,7 +111,7 @@ def test_round_trip_over_stdio(tmp_path):
     first = sorted((tmp_path / "one").glob("t-*.jsonl"))
     assert len(first) >= 3
     fitted = tmp_path / "fitted.yaml"
-    mcpload("fit", *map(str, first), "-o", str(fitted))
+    offline("fit", *first, "-o", fitted)
     fitted.write_text(fitted.read_text() + yaml.safe_dump({"target": {"command": recorder(tmp_path / "two")}}))
     mcpload("run", str(fitted), "--seed", "2", "-q", "--out", str(tmp_path / "r2.json"), timeout=120)
     before, after = analysis(*first), analysis(*sorted((tmp_path / "two").glob("t-*.jsonl")))

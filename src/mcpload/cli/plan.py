@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mcpload.cli.support import EXIT_USAGE, _fail
+from mcpload.cli.support import _fail
 
 AllowHost = Annotated[
     list[str] | None,
@@ -81,4 +81,4 @@ def dry_run(scenario, target) -> int:
     return 0
 
 
-__all__ = ["EXIT_USAGE", "AllowHost", "DryRun", "dry_run", "guard_host"]
+__all__ = ["AllowHost", "DryRun", "dry_run", "guard_host"]

@@ -5,9 +5,13 @@ included) without the session knowing about metrics."""
 from __future__ import annotations
 
 from contextvars import ContextVar
+from typing import TYPE_CHECKING
 
 from mcpload.outcome import INTERRUPTED, Outcome
 from mcpload.redaction import mask, ordered_secrets
+
+if TYPE_CHECKING:
+    from mcpload.metrics import Recorder
 
 #: True while an agent re-sends a call under its retry policy
 retrying: ContextVar[bool] = ContextVar("mcpload_retrying", default=False)
@@ -24,7 +28,7 @@ class OutcomeSink:
 
     __slots__ = ("interrupted", "recorder", "secrets")
 
-    def __init__(self, recorder, secrets: frozenset[str] = frozenset()) -> None:
+    def __init__(self, recorder: Recorder, secrets: frozenset[str] = frozenset()) -> None:
         self.recorder = recorder
         self.interrupted = 0
         self.secrets = ordered_secrets(secrets)

@@ -358,6 +358,9 @@ class Session(ServerSide):
     async def list_prompts(self, timeout: float | None = None) -> Outcome:
         return await self._list("prompts/list", "prompts", timeout)
 
+    async def list_resource_templates(self, timeout: float | None = None) -> Outcome:
+        return await self._list("resources/templates/list", "resourceTemplates", timeout)
+
     async def read_resource(self, uri: str, timeout: float | None = None, name: str | None = None) -> Outcome:
         """``name``: the operation the metrics count it under (default: the URI itself)."""
         return await self.request("resources/read", {"uri": uri}, name or uri, timeout)

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from mcpload import __version__
+from mcpload.atomic import write_text_atomic
 from mcpload.compare import LATENCIES, Comparison, Side
-from mcpload.outputs.atomic import write_text_atomic
 from mcpload.outputs.html import require_plotly, script_json
 from mcpload.outputs.html_charts import label
 

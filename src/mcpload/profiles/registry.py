@@ -148,7 +148,9 @@ def parse_profiles(value: Any, path: str = "profiles") -> list[Profile]:
         raise ProfileError([(path, f"expected a profile mapping or a list of them, got {value!r}")])
     if not value:
         raise ProfileError([(path, "at least one profile is required")])
-    profiles, problems, names = [], [], {}
+    profiles: list[Profile] = []
+    problems: list[Problem] = []
+    names: dict[str, str] = {}
     for i, item in enumerate(value):
         here = f"{path}[{i}]"
         try:

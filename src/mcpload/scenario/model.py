@@ -254,22 +254,20 @@ def _import_python(scenario: Scenario, allow: bool, on_python: Callable[[str], N
     for profile in scenario.profiles:
         names = getattr(profile, "agent_types", None)
         runs.update(names if names else scenario.agents)
-    wanted = [s for s in scenario.agents.values() if s.python is not None and s.name in runs]
+    wanted = [(s, s.python) for s in scenario.agents.values() if s.python is not None and s.name in runs]
     if not wanted:
         return scenario
     places = []
-    for spec in wanted:
+    for spec, python in wanted:
         at = join(join("agents", spec.name), "python")
-        places.append(
-            split_spec(spec.python, at)[0] if allow else check_python_place(spec.python, scenario.base_dir, at)
-        )
+        places.append(split_spec(python, at)[0] if allow else check_python_place(python, scenario.base_dir, at))
     if on_python is not None:
         files = ", ".join(dict.fromkeys(places))
         on_python(f"{scenario.source}: runs Python code: {files} (python: agents, imported now)")
     agents = dict(scenario.agents)
-    for spec in wanted:
+    for spec, python in wanted:
         at = join(join("agents", spec.name), "python")
-        cls = load_agent_class(spec.python, scenario.base_dir, at)  # type: ignore[arg-type]
+        cls = load_agent_class(python, scenario.base_dir, at)
         agents[spec.name] = dataclasses.replace(spec, agent_class=cls)
     return dataclasses.replace(scenario, agents=agents)
 

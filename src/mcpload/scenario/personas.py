@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import random
 import statistics
-from collections.abc import Mapping
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any
@@ -184,7 +184,7 @@ def expand_persona(name: Any, calls: Any, path: str, call_path: str) -> tuple[li
     if p.timeout is not None:
         for branch in one_call["choice"]:
             for step in branch["steps"]:
-                if isinstance(step, Mapping) and "call" in step:
+                if isinstance(step, MutableMapping) and "call" in step:
                     step.setdefault("timeout", f"{p.timeout:g}s")
     batch: dict[str, Any] | None = None
     if p.parallel_share > 0:
@@ -193,7 +193,7 @@ def expand_persona(name: Any, calls: Any, path: str, call_path: str) -> tuple[li
                             {"weight": p.parallel_share, "steps": [{"choice": fanned}]}]}  # fmt: skip
     times: Any = p.steps_per_conversation
     times = times.get("constant", times)  # a count is a number or a distribution
-    chain = [{"repeat": {"times": times, "steps": [{"think": p.think}, batch or one_call]}}]
+    chain: list[dict[str, Any]] = [{"repeat": {"times": times, "steps": [{"think": p.think}, batch or one_call]}}]
     if p.no_call_share > 0:
         chain = [{"choice": [{"weight": p.no_call_share, "steps": [{"think": p.think}]},
                              {"weight": 1 - p.no_call_share, "steps": chain}]}]  # fmt: skip

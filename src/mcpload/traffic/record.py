@@ -12,7 +12,7 @@ import signal
 import sys
 from pathlib import Path
 
-from mcpload import __version__
+from mcpload import __version__, exit_codes
 from mcpload._loop import run
 from mcpload.traffic.observer import Observer
 from mcpload.traffic.proxy_http import RecordingProxy
@@ -92,7 +92,7 @@ def record_command(command: list[str], out: Path, redactor: Redactor) -> int:
         try:
             return await task
         except asyncio.CancelledError:
-            return 130
+            return exit_codes.INTERRUPTED
 
     try:
         return run(main())
