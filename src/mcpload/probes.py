@@ -17,7 +17,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcpload import __version__
+from mcpload._version import __version__
 from mcpload.findings.base import Finding
 from mcpload.transports.http1 import Origin
 

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from mcpload import __version__
+from mcpload._version import __version__
 from mcpload.cli import (
     capacity,
     compare,

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from mcpload import __version__
+from mcpload._version import __version__
 from mcpload.mcp import eras, shapes
 from mcpload.mcp.jsonrpc import classify, encode_notification, encode_request
 from mcpload.mcp.oauth import ClientCredentials, OAuthError

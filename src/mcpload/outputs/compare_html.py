@@ -15,7 +15,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from mcpload import __version__
+from mcpload._version import __version__
 from mcpload.atomic import write_text_atomic
 from mcpload.compare import LATENCIES, Comparison, Side
 from mcpload.outputs.html import require_plotly, script_json

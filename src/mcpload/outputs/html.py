@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mcpload import __version__
+from mcpload._version import __version__
 from mcpload.atomic import write_text_atomic
 from mcpload.findings import findings_of
 from mcpload.outputs import html_charts as charts

@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from mcpload import __version__
+from mcpload._version import __version__
 from mcpload.outcome import KINDS, OK, RPC_ERROR, TOOL_ERROR
 from mcpload.traffic.redact import Redactor, shape
 from mcpload.traffic.trace import FORMAT

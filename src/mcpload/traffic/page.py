@@ -16,7 +16,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from mcpload import __version__
+from mcpload._version import __version__
 from mcpload.atomic import write_text_atomic
 
 W, H, PAD = 640, 220, 36

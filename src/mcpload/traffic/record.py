@@ -12,8 +12,9 @@ import signal
 import sys
 from pathlib import Path
 
-from mcpload import __version__, exit_codes
+from mcpload import exit_codes
 from mcpload._loop import run
+from mcpload._version import __version__
 from mcpload.traffic.observer import Observer
 from mcpload.traffic.proxy_http import RecordingProxy
 from mcpload.traffic.proxy_requests import Upstream
