@@ -5,7 +5,7 @@ The public API is what ``__all__`` lists; everything else is private and may cha
 
 from typing import TYPE_CHECKING, Any
 
-from mcpload._version import __version__
+from mcpload.version import __version__
 
 # Exported lazily (PEP 562): ``import mcpload`` (and so every CLI start-up) loads the engine, the
 # scenario model and the transports only when one of these names is first used.

@@ -17,9 +17,9 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcpload._version import __version__
 from mcpload.findings.base import Finding
 from mcpload.transports.http1 import Origin
+from mcpload.version import __version__
 
 PROBE_PROTOCOL = "2025-11-25"
 MAX_HEAD = 64 * 1024

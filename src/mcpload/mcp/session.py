@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from mcpload._version import __version__
 from mcpload.mcp import eras, shapes
 from mcpload.mcp.jsonrpc import classify, encode_notification, encode_request
 from mcpload.mcp.oauth import ClientCredentials, OAuthError
@@ -32,6 +31,7 @@ from mcpload.outcome import (
     Outcome,
 )
 from mcpload.transports.base import CallFailure, Transport
+from mcpload.version import __version__
 
 _clock = time.perf_counter
 MAX_PAGES = 1000  # of one list request (tools/list, …)

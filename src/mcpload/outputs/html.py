@@ -16,7 +16,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mcpload._version import __version__
 from mcpload.atomic import write_text_atomic
 from mcpload.findings import findings_of
 from mcpload.outputs import html_charts as charts
@@ -24,6 +23,7 @@ from mcpload.outputs import html_context as ctx
 from mcpload.outputs.base import FileOutput
 from mcpload.outputs.findings_text import evidence_text, span_text
 from mcpload.outputs.html_series import series_chart
+from mcpload.version import __version__
 
 NEEDS_PLOTLY = "the HTML report needs plotly, a dependency of mcpload that is missing: pip install plotly"
 

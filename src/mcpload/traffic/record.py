@@ -14,13 +14,13 @@ from pathlib import Path
 
 from mcpload import exit_codes
 from mcpload._loop import run
-from mcpload._version import __version__
 from mcpload.traffic.observer import Observer
 from mcpload.traffic.proxy_http import RecordingProxy
 from mcpload.traffic.proxy_requests import Upstream
 from mcpload.traffic.proxy_stdio import record_stdio
 from mcpload.traffic.redact import Redactor
 from mcpload.traffic.trace import TraceWriter
+from mcpload.version import __version__
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
