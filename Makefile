@@ -36,6 +36,7 @@ test-fast: $(BIN)/mcpload
 lint: $(BIN)/mcpload
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports  # the import contracts of pyproject.toml: one-way layers, no package cycle
 
 NPM_BENCH := .npm-bench
 

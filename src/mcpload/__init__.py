@@ -3,7 +3,9 @@
 The public API is what ``__all__`` lists; everything else is private and may change.
 """
 
-__version__ = "0.1.0"
+from typing import TYPE_CHECKING, Any
+
+from mcpload.version import __version__
 
 # Exported lazily (PEP 562): ``import mcpload`` (and so every CLI start-up) loads the engine, the
 # scenario model and the transports only when one of these names is first used.
@@ -30,8 +32,23 @@ _EXPORTS = {
     "run_load_async": "mcpload.testing.run",
 }
 
+if TYPE_CHECKING:  # what the lazy names are, for type checkers (the package ships py.typed)
+    from mcpload.distributed.loads import run_scenario
+    from mcpload.distributed.merge import merge_results
+    from mcpload.mcp.connect import Target, connect
+    from mcpload.mcp.session import Session
+    from mcpload.outcome import KINDS, Outcome
+    from mcpload.profiles import Segment
+    from mcpload.scenario import Agent, Scenario, ScenarioError, load_scenario
+    from mcpload.testing.results import LoadTestFailed, Results
+    from mcpload.testing.run import run_load, run_load_async
+    from mcpload.transports.base import Transport
+    from mcpload.transports.legacy_sse import LegacySSE
+    from mcpload.transports.stdio import Stdio
+    from mcpload.transports.streamable_http import StreamableHTTP
 
-def __getattr__(name: str):
+
+def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'mcpload' has no attribute {name!r}")

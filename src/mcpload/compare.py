@@ -9,7 +9,6 @@ on it passes, as a threshold without data does.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mcpload.metrics.limits import OPERATOR_PATTERN, holds, to_ms
+from mcpload.suggest import did_you_mean
 
 ALL = "all"  # the row of every operation together
 LATENCIES = ("p50", "p95", "p99")
@@ -71,8 +71,7 @@ class Comparison:
             if row.operation == operation:
                 return row
         names = [r.operation for r in self.rows if r.operation != ALL]
-        close = difflib.get_close_matches(operation, names, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else f" (operations: {', '.join(names) or 'none'})"
+        hint = did_you_mean(operation, names) or f" (operations: {', '.join(names) or 'none'})"
         raise CompareError(f"no operation {operation!r} in either run{hint}")
 
 
@@ -221,9 +220,10 @@ def parse_assertion(text: str) -> Assertion:
         )
     metric, op, unit = match["metric"], match["op"], match["unit"]
     if metric not in METRICS:
-        close = [f"{metric}_delta"] if f"{metric}_delta" in METRICS else difflib.get_close_matches(metric, METRICS, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"metrics: {', '.join(METRICS)}"
-        raise CompareError(f"--assert {text!r}: unknown metric {metric!r} ({hint})")
+        delta = f"{metric}_delta"
+        hint = f" (did you mean {delta!r}?)" if delta in METRICS else did_you_mean(metric, METRICS)
+        hint = hint or f" (metrics: {', '.join(METRICS)})"
+        raise CompareError(f"--assert {text!r}: unknown metric {metric!r}{hint}")
     if metric == NEW_FINDINGS:
         if scope != ALL or unit:
             raise CompareError(f"--assert {text!r}: new_findings is a count of the whole run, e.g. 'new_findings == 0'")

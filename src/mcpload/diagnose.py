@@ -17,6 +17,7 @@ from mcpload.mcp import eras
 from mcpload.mcp.connect import Target, connect
 from mcpload.mcp.progress import Progress
 from mcpload.mcp.samples import sample_arguments
+from mcpload.mcp.session import Session
 from mcpload.mcp.tool_safety import CallPolicy
 from mcpload.outcome import OK, TOOL_ERROR, Outcome
 
@@ -103,7 +104,7 @@ async def diagnose(
         else:
             diag.checks.append(_check("ping", await session.ping()))
         tools_out = await session.list_tools()
-        tools = [t for t in (tools_out.result.get("tools", []) if tools_out.ok else []) if _tool_name(t)]
+        tools = [t for t in ((tools_out.result or {}).get("tools", []) if tools_out.ok else []) if _tool_name(t)]
         diag.checks.append(_check("tools/list", tools_out, f"{len(tools)} tools"))
         caps = session.server_capabilities
         for method, key, cap in (("resources/list", "resources", "resources"), ("prompts/list", "prompts", "prompts")):
@@ -112,7 +113,7 @@ async def diagnose(
                 continue
             lister = session.list_resources if key == "resources" else session.list_prompts
             res = await lister()
-            n = len(res.result.get(key, [])) if res.ok else 0
+            n = len((res.result or {}).get(key, [])) if res.ok else 0
             diag.checks.append(_check(method, res, f"{n} {key}"))
         if call_tools:
             await _call_tools(session, diag, tools, policy, call_timeout, skip_tools, confirm)
@@ -123,14 +124,24 @@ async def diagnose(
     return diag
 
 
-async def _call_tools(session, diag, tools, policy, call_timeout, skip_tools, confirm) -> None:
+async def _call_tools(
+    session: Session,
+    diag: Diagnosis,
+    tools: list[Any],
+    policy: CallPolicy,
+    call_timeout: float,
+    skip_tools: tuple[str, ...],
+    confirm: Callable[[list[str]], bool] | None,
+) -> None:
     listed = {_tool_name(t) for t in tools}
-    for name in sorted(policy.names - listed):
-        diag.checks.append(Check(f"tools/call {name}", WARN, detail="named in --call-tools but not listed"))
+    for missing in sorted(policy.names - listed):
+        diag.checks.append(Check(f"tools/call {missing}", WARN, detail="named in --call-tools but not listed"))
     risky = [n for n in policy.unsafe_to_call(tools) if n not in skip_tools]
     confirmed = bool(risky) and confirm is not None and confirm(risky)
     for tool in tools:
         name = _tool_name(tool)
+        if name is None:
+            continue  # (the caller keeps only named tools)
         check = f"tools/call {name}"
         if name in skip_tools:
             diag.checks.append(Check(check, SKIP, detail="skipped (--skip-tool)"))
@@ -146,7 +157,8 @@ async def _call_tools(session, diag, tools, policy, call_timeout, skip_tools, co
         # a long tool reporting progress is not timed out: its timeout runs from its latest progress
         watch = Progress(reset_timeout=True, max_total=max(call_timeout, MAX_CALL_S))
         res = await session.call_tool(name, args, timeout=call_timeout, progress=watch)
-        detail = "ok" + (" (structuredContent)" if res.ok and "structuredContent" in res.result else "")
+        structured = res.ok and res.result is not None and "structuredContent" in res.result
+        detail = "ok" + (" (structuredContent)" if structured else "")
         result = _check(check, res, detail, warn_kinds=(TOOL_ERROR,))
         result.arguments = args
         diag.checks.append(result)

@@ -27,6 +27,7 @@ import math
 import os
 import re
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
@@ -130,7 +131,7 @@ class _Capped(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        n = self._raw.readinto(buffer)  # type: ignore[attr-defined]
+        n: int = self._raw.readinto(buffer)  # type: ignore[attr-defined]  # IO[bytes] omits readinto; the raw files have it
         self._left -= n or 0
         if self._left < 0:
             raise InputError(f"too large: over {self._limit:,} bytes (the limit for a {self._kind} file)")
@@ -251,6 +252,24 @@ def url_problem(url: str) -> str | None:
     if port == 0:
         return "port 0 is not a port one can connect to"
     return None
+
+
+def parse_headers(values: Iterable[str] | None) -> dict[str, str]:
+    """``-H 'Name: value'`` options as a mapping.
+
+    Raises:
+        ValueError: a bad one, in one line that never repeats the value (a secret).
+    """
+    headers: dict[str, str] = {}
+    for raw in values or []:
+        name, sep, value = raw.partition(":")
+        if not sep or not name.strip():
+            raise ValueError(f"--header {name.strip()[:40]!r}…: expected 'Name: value'")
+        problem = header_problem(name.strip(), value.strip())
+        if problem:
+            raise ValueError(f"--header {name.strip()[:40]!r}: {problem}")
+        headers[name.strip()] = value.strip()
+    return headers
 
 
 def header_problem(name: str, value: str) -> str | None:

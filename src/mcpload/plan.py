@@ -78,8 +78,12 @@ def _step(step: Any) -> tuple[float, float, float]:
         return n * c, n * r, n * t
     if isinstance(step, Choice):
         total = sum(b.weight for b in step.branches) or 1.0
-        parts = [(b.weight / total, _steps(b.steps)) for b in step.branches]
-        return tuple(sum(w * p[i] for w, p in parts) for i in range(3))  # type: ignore[return-value]
+        weighted = [(b.weight / total, _steps(b.steps)) for b in step.branches]
+        return (
+            sum(w * p[0] for w, p in weighted),
+            sum(w * p[1] for w, p in weighted),
+            sum(w * p[2] for w, p in weighted),
+        )
     return 0.0, 0.0, 0.0
 
 

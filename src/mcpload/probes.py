@@ -17,9 +17,9 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcpload import __version__
 from mcpload.findings.base import Finding
 from mcpload.transports.http1 import Origin
+from mcpload.version import __version__
 
 PROBE_PROTOCOL = "2025-11-25"
 MAX_HEAD = 64 * 1024
@@ -49,7 +49,7 @@ async def request(
     headers: dict[str, str],
     body: bytes = b"",
     timeout: float = 5.0,
-    verify_tls: bool = True,
+    verify_tls: bool | str = True,
     read_body: bool = True,
 ) -> Answer:
     """One HTTP/1.1 request on its own connection (``Connection: close``), read within bounds.
@@ -94,7 +94,7 @@ async def request(
                 await writer.wait_closed()
 
 
-def _rpc(method: str, id_: int | None = 1, params: dict | None = None) -> bytes:
+def _rpc(method: str, id_: int | None = 1, params: dict[str, Any] | None = None) -> bytes:
     message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
     if id_ is not None:
         message["id"] = id_
@@ -116,7 +116,9 @@ INITIALIZE = _rpc(
 class Prober:
     """Runs the probes against one URL with the target's headers (authorization included)."""
 
-    def __init__(self, url: str, headers: dict[str, str] | None = None, timeout: float = 5.0, verify_tls=True):
+    def __init__(
+        self, url: str, headers: dict[str, str] | None = None, timeout: float = 5.0, verify_tls: bool | str = True
+    ) -> None:
         self.url = url
         self.base = {
             "Accept": "application/json, text/event-stream",
@@ -256,6 +258,8 @@ class Prober:
         )
 
 
-async def probe(url: str, headers: dict[str, str] | None = None, timeout: float = 5.0, verify_tls=True) -> ProbeReport:
+async def probe(
+    url: str, headers: dict[str, str] | None = None, timeout: float = 5.0, verify_tls: bool | str = True
+) -> ProbeReport:
     """Run every probe against a Streamable HTTP endpoint."""
     return await Prober(url, headers, timeout, verify_tls).run()

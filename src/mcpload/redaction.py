@@ -121,12 +121,39 @@ def safe_url(url: str) -> str:
         return url
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret replaced by ``***`` (longest first, so no part of one survives)."""
-    for secret in sorted((s for s in secrets if s and len(s) >= MIN_SECRET), key=len, reverse=True):
+def ordered_secrets(secrets: Iterable[str]) -> tuple[str, ...]:
+    """The secrets worth masking (``MIN_SECRET`` characters or more: masking a shorter one would mangle
+    the text, a JSON document included), longest first so that no part of a longer one survives."""
+    return tuple(sorted({s for s in secrets if s and len(s) >= MIN_SECRET}, key=len, reverse=True))
+
+
+def mask(text: str, ordered: tuple[str, ...]) -> str:
+    """``text`` with every one of ``ordered`` (``ordered_secrets``) replaced by ``***``."""
+    for secret in ordered:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret replaced by ``***`` (longest first, so no part of one survives)."""
+    return mask(text, ordered_secrets(secrets))
+
+
+def redact_all(value: Any, secrets: Iterable[str]) -> Any:
+    """``value`` (a JSON document) with every secret masked in every string, keys included; dicts and lists
+    (tuples become lists) are copied."""
+    return _mask_all(value, ordered_secrets(secrets))
+
+
+def _mask_all(value: Any, ordered: tuple[str, ...]) -> Any:
+    if isinstance(value, str):
+        return mask(value, ordered)
+    if isinstance(value, dict):
+        return {_mask_all(k, ordered): _mask_all(v, ordered) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask_all(v, ordered) for v in value]
+    return value
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -170,7 +197,8 @@ class RedactingStream:
     def write(self, text: str) -> int:
         if CONSOLE_SECRETS and isinstance(text, str):
             text = redact(text, CONSOLE_SECRETS)
-        return self._stream.write(text)
+        written: int = self._stream.write(text)
+        return written
 
     def writelines(self, lines: Iterable[str]) -> None:
         for line in lines:

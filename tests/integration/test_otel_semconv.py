@@ -149,10 +149,10 @@ def test_a_bad_rate_exits_2(rate):
 
 
 def test_off_means_plain_sessions(echo_url):
-    from mcpload.engine.agent import World
+    from mcpload.engine.agent import SharedRunState
     from mcpload.mcp.session import Session
 
-    world = World(None, Target(url=echo_url), "http", "auto", None, None)
+    world = SharedRunState(None, Target(url=echo_url), "http", "auto", None, None)
     assert world.session_class is Session and world.traces is None
-    traced = World(None, Target(url=echo_url, trace_context=0.1), "http", "auto", None, None)
+    traced = SharedRunState(None, Target(url=echo_url, trace_context=0.1), "http", "auto", None, None)
     assert traced.session_class is not Session and traced.traces.rate == 0.1

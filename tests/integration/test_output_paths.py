@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mcpload.outputs.atomic import write_text_atomic
+from mcpload.atomic import write_text_atomic
 from mcpload.outputs.paths import check_outputs, output_problem
 from tests.helpers import MCPLOAD
 from tests.integration.test_input_limits import BASE_TEXT, in_process, one_line
@@ -173,9 +173,7 @@ def test_write_outputs_names_each_loss_and_writes_the_rest(tmp_path, capsys):
         frozenset(),
         out=tmp_path / "missing" / "r.json",
         intervals=tmp_path / "missing" / "r.ndjson",
-        html=None,
-        junit=Path("/dev/full"),
-        csv=tmp_path / "i.csv",
+        files={"html": None, "junit": Path("/dev/full"), "csv": tmp_path / "i.csv"},
     )
     assert len(lost) == 2 and "r.json: cannot write the results" in lost[0] and "/dev/full" in lost[1]
     assert (tmp_path / "i.csv").exists()

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from mcpload.atomic import write_atomic, write_text_atomic
 from mcpload.compare import compare
 from mcpload.engine.execute import write_results
-from mcpload.outputs.atomic import write_atomic, write_text_atomic
 from mcpload.outputs.compare_html import write_compare_html
 from mcpload.outputs.csv_output import write_csv
 from mcpload.outputs.html import write_html

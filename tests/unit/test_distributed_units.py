@@ -12,7 +12,8 @@ from fractions import Fraction
 import orjson
 import pytest
 
-from mcpload.cli.distributed import parse_start_at, peak_agents, resolve_workers
+from mcpload.cli.distributed import parse_start_at, resolve_workers
+from mcpload.distributed.sizing import peak_agents
 from mcpload.metrics import Recorder
 from mcpload.outcome import Outcome
 from mcpload.profiles import Segment, parse_profiles

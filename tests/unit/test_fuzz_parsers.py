@@ -364,7 +364,7 @@ def test_stdio_reader_any_output(data, final_newline):
         t._pending.update(futs)
         reader.feed_data(data + (b"\n" if final_newline else b""))
         reader.feed_eof()
-        await asyncio.wait_for(t._read_stdout(), 5)  # it ends: at EOF, whatever came before
+        await asyncio.wait_for(t._read_stdout(reader), 5)  # it ends: at EOF, whatever came before
         for fut in futs.values():
             assert fut.done()
             exc = fut.exception()

@@ -20,7 +20,7 @@ def test_constant_agents():
     assert profile.kind == "closed"
     assert (profile.start, profile.duration, profile.graceful_stop, profile.graceful_ramp_down) == (10, 300, 10, 0)
     assert [profile.target_at(t) for t in (-1, 0, 150, 299.999, 300, 400)] == [0, 50, 50, 50, 0, 0]
-    assert profile.max_agents() == 50
+    assert profile.max_agents == 50
     assert profile.describe() == "constant-agents: 50 agents for 5m"
 
 
@@ -55,7 +55,7 @@ def test_ramping_agents_fields_and_defaults():
     assert profile.start_agents == 0
     assert profile.graceful_ramp_down == 30
     assert profile.graceful_stop == 10
-    assert profile.max_agents() == 100
+    assert profile.max_agents == 100
     assert profile.stages == (Stage(30, 100), Stage(30, 100), Stage(10, 0))
     assert profile.describe() == "ramping-agents: 0→100 over 30s, 100 for 30s, 100→0 over 10s"
 
@@ -74,7 +74,7 @@ def test_zero_duration_stage_jumps():
     )
     assert profile.duration == 30
     assert [profile.target_at(t) for t in (0, 9.99, 10, 19.99, 20, 25, 29.99, 30)] == [5, 5, 50, 50, 0, 10, 19, 0]
-    assert profile.max_agents() == 50
+    assert profile.max_agents == 50
 
 
 def test_start_agents_ramp_down():
@@ -97,3 +97,20 @@ def test_python_construction_validates():
 
 def test_is_a_closed_profile():
     assert isinstance(parse_profile(EXAMPLE), ClosedProfile)
+
+
+@pytest.mark.parametrize(
+    ("data", "most"),
+    [
+        ({"type": "constant-agents", "agents": 50, "duration": "5m"}, 50),
+        (EXAMPLE, 100),
+        ({"type": "agent-arrival-rate", "rate": 5, "duration": "1m", "max_agents": 40}, 40),
+        ({"type": "ramping-arrival-rate", "stages": [{"duration": "10s", "target": 5}], "max_agents": 7}, 7),
+    ],
+)
+def test_max_agents_is_the_most_agents_at_once_on_every_profile(data, most):
+    # one meaning (issue 17): an int attribute, a closed profile's highest target or an open profile's cap
+    profile = parse_profile(data)
+    assert type(profile.max_agents) is int and profile.max_agents == most
+    half = profile.for_segment(profile.segment.split(2)[0])
+    assert 0 <= half.max_agents <= most

@@ -32,7 +32,7 @@ def test_spike_stages():
         5,
         0,
     ]
-    assert profile.max_agents() == 80
+    assert profile.max_agents == 80
 
 
 def test_spike_defaults():

@@ -65,15 +65,15 @@ def test_closed_targets_add_up_at_every_t(n):
         assert sum(share.target_at(t) for share in shares) == whole.target_at(t)
     # Each share's peak is its largest target over the run, and the peaks cover the whole peak.
     for share in shares:
-        assert share.max_agents() == max(share.target_at(step / 100) for step in range(4000))
+        assert share.max_agents == max(share.target_at(step / 100) for step in range(4000))
     # 100 is never wanted: the jump to 7 comes exactly when the ramp would reach it.
-    assert sum(share.max_agents() for share in shares) >= whole.max_agents() == 99
+    assert sum(share.max_agents for share in shares) >= whole.max_agents == 99
 
 
 def test_constant_agents_split():
     whole = ConstantAgents(agents=10, duration=5)
     assert [whole.for_segment(seg).target_at(1) for seg in partition(3)] == [3, 3, 4]
-    assert [whole.for_segment(seg).max_agents() for seg in partition(4)] == [2, 3, 2, 3]
+    assert [whole.for_segment(seg).max_agents for seg in partition(4)] == [2, 3, 2, 3]
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 7])

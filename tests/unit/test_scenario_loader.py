@@ -285,7 +285,7 @@ BAD = [
     (
         workflow({}),
         f"{W}: empty step: expected one of call, think, parallel, repeat, choice, markov, ping, list_tools,"
-        " list_resources, list_prompts, read_resource, get_prompt, subscribe",
+        " list_resources, list_prompts, list_resource_templates, read_resource, get_prompt, subscribe",
     ),
     (workflow({"call": 3}), f"{W}.call: expected a string, got an integer"),
     (workflow({"call": "{{ x }}"}), f"{W}.call: a tool name cannot be a template (metrics and preflight need it)"),

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from mcpload.engine.agent import Agent
+from mcpload.engine.agent import RunningAgent
 from mcpload.outcome import OK, Outcome
-from mcpload.scenario import RenderContext, steps
+from mcpload.scenario import RenderContext
 from mcpload.scenario.markov import Markov
 from mcpload.scenario.schema import scenario_schema
 from mcpload.scenario.steps import Request, Step, StepRunner, walk
@@ -34,6 +34,7 @@ EXAMPLES: dict[str, tuple[Any, list[str]]] = {
     "list_tools": ({"list_tools": {}}, ["list_tools"]),
     "list_resources": ("list_resources", ["list_resources"]),
     "list_prompts": ("list_prompts", ["list_prompts"]),
+    "list_resource_templates": ({"list_resource_templates": None}, ["list_resource_templates"]),
     "read_resource": ({"read_resource": "docs://{{ agent.index }}"}, ["read_resource"]),
     "get_prompt": ({"get_prompt": {"name": "p", "args": {"x": "1"}}}, ["get_prompt"]),
     "subscribe": ({"subscribe": "docs://a"}, ["request"]),
@@ -133,7 +134,6 @@ def test_each_step_runs_through_its_class(kind: str) -> None:
 def test_the_agent_is_a_step_runner() -> None:
     """The engine's agent provides every member of the protocol steps call back."""
     members = {"task_rng", "task_tools", "run_steps", "run_parallel", "run_request", "extended_call"}
-    assert members <= set(dir(Agent))
+    assert members <= set(dir(RunningAgent))
     declared = {*vars(StepRunner), *StepRunner.__annotations__}
     assert {name for name in declared if not name.startswith("_")} == members
-    assert not hasattr(steps, "_SIMPLE")

@@ -13,7 +13,6 @@ from typing import Annotated
 
 import typer
 
-from mcpload import __version__
 from mcpload.cli import (
     capacity,
     compare,
@@ -28,6 +27,7 @@ from mcpload.cli import (
     traffic,
 )
 from mcpload.cli.support import DEBUG
+from mcpload.version import __version__
 
 app = typer.Typer(
     name="mcpload",

@@ -12,22 +12,17 @@ from typing import Annotated, Any
 
 import typer
 
+from mcpload import exit_codes
 from mcpload.cli import integrations as cli_integrations
 from mcpload.cli import monitor as cli_monitor
+from mcpload.cli import options
 from mcpload.cli import plan as cli_plan
 from mcpload.cli.support import (
-    EXIT_OUTPUT_LOST,
-    AllowPython,
-    CaFile,
-    Insecure,
     _check_files,
-    _load_run_scenario,
-    _override_target,
+    _python_notice,
     _with_target_secrets,
 )
-from mcpload.transports.registry import CHOICES_HELP as TRANSPORT_CHOICES
 
-EXIT_GENERATOR_BOUND, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 1, 2, 3, 130
 PANEL = "Search"
 
 
@@ -41,12 +36,12 @@ def capacity(
             "'p95 <= 400ms' (p50 p90 p95 p99 p999). Default: success_rate >= 0.99 and p95 <= 1s",
         ),
     ] = None,
-    url: Annotated[str | None, typer.Option(help="Target URL (overrides the scenario's)")] = None,
-    stdio_cmd: Annotated[str | None, typer.Option("--stdio-cmd", help="Target stdio command")] = None,
-    transport: Annotated[str | None, typer.Option(help=TRANSPORT_CHOICES)] = None,
-    protocol: Annotated[str | None, typer.Option(help="auto, or a protocol version")] = None,
-    header: Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra HTTP header 'Name: value'")] = None,
-    bearer_env: Annotated[str | None, typer.Option(help="Environment variable holding a bearer token")] = None,
+    url: options.TargetUrl = None,
+    stdio_cmd: options.StdioCmd = None,
+    transport: options.Transport = None,
+    protocol: options.Protocol = None,
+    header: options.Headers = None,
+    bearer_env: options.BearerEnv = None,
     tool: Annotated[str | None, typer.Option(help="Without a file: the tool every agent calls back to back")] = None,
     args: Annotated[str, typer.Option(help="Without a file: its arguments as JSON (templates allowed)")] = "{}",
     think: Annotated[str | None, typer.Option(help="Without a file: think time between calls, e.g. 1s..3s")] = None,
@@ -79,7 +74,7 @@ def capacity(
     guard_cpu: Annotated[
         float, typer.Option(hidden=True, help="mcpload's CPU, as a share of one core, that stops the search")
     ] = 0.9,
-    seed: Annotated[int | None, typer.Option(help="Seed for every random choice")] = None,
+    seed: options.Seed = None,
     out: Annotated[Path, typer.Option(help="Results file (the run at the ceiling, with the capacity section)")] = Path(
         "mcpload-capacity.json"
     ),
@@ -91,15 +86,17 @@ def capacity(
     scrape_series: cli_monitor.ScrapeSeries = None,
     extrapolate_agents: cli_monitor.ExtrapolateAgents = None,
     allow_host: cli_plan.AllowHost = None,
-    allow_python: AllowPython = False,
+    allow_python: options.AllowPython = False,
     summary_md: cli_integrations.SummaryMd = None,
-    insecure: Insecure = False,
-    ca_file: CaFile = None,
+    insecure: options.Insecure = False,
+    ca_file: options.CaFile = None,
 ) -> None:
     """Find the highest load (agents or sessions/s) the server sustains under the SLOs: steps, then bisection."""
     from mcpload.capacity import Growth, Resolution, Settings, SloError, parse_slos
     from mcpload.capacity.settings import seconds
     from mcpload.scenario import ScenarioError
+    from mcpload.scenario.command_line import RunRecipe
+    from mcpload.scenario.target_spec import TargetOverrides
 
     _check_files(out=out)
     try:
@@ -117,18 +114,21 @@ def capacity(
             max_agents=max_agents,
             guard_cpu=guard_cpu,
         )
-        scenario = _load_run_scenario(
-            scenario_file, url, stdio_cmd, tool, args, think, None, None, allow_python=allow_python
-        )
-        target = _override_target(
-            scenario, url, stdio_cmd, transport, protocol, header, bearer_env, None, insecure, ca_file
-        )
+        recipe = RunRecipe(
+            scenario_file=scenario_file, tool=tool, args=args, think=think, allow_python=allow_python,
+            target=TargetOverrides(
+                url=url, stdio_cmd=stdio_cmd, transport=transport, protocol=protocol, headers=tuple(header or ()),
+                bearer_env=bearer_env, insecure=insecure, ca_file=str(ca_file) if ca_file is not None else None,
+            ),
+        )  # fmt: skip
+        scenario = recipe.scenario(on_python=_python_notice)
+        target = recipe.target_of(scenario)
         monitor = cli_monitor.monitor_config(
             target, monitor_pid, monitor_name, server_cmd, scrape_metrics, scrape_series, extrapolate_agents
         )
     except (SloError, ScenarioError, ValueError) as exc:
         typer.echo(f"mcpload: {exc}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(exit_codes.USAGE) from None
     unit = "agents" if by == "agents" else "new sessions/s"
     cli_plan.guard_host(scenario, target, allow_host, f"capacity search from {start:g} up to {max_load:g} {unit}")
     cli_integrations.check_summary_md(summary_md)
@@ -174,7 +174,7 @@ def execute_capacity(
         return exc.code
     except ServerStartError as exc:
         typer.echo(f"mcpload: {exc}", err=True)
-        return EXIT_UNREACHABLE
+        return exit_codes.UNREACHABLE
     render_capacity(terminal_safe(found))  # what the server said, made harmless for the terminal
     lost = False
     if results is not None:
@@ -191,10 +191,10 @@ def execute_capacity(
     if not cli_integrations.write_summary_md(summary_md, results if results is not None else {"capacity": found}):
         lost = True
     if found["stopped"] == "interrupted":
-        return EXIT_INTERRUPTED
+        return exit_codes.INTERRUPTED
     if lost:
-        return EXIT_OUTPUT_LOST
-    return EXIT_GENERATOR_BOUND if found["stopped"] == "generator-bound" else 0
+        return exit_codes.OUTPUT_LOST
+    return exit_codes.GENERATOR_BOUND if found["stopped"] == "generator-bound" else 0
 
 
 def demo_capacity(seed: int | None, out: Path, quiet: bool) -> int:

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
+from mcpload import exit_codes
 from mcpload.cli import integrations as cli_integrations
-from mcpload.cli.support import EXIT_THRESHOLDS, _check_html, _fail
+from mcpload.cli.support import _check_html, _fail
 
 
 def compare_cmd(
@@ -52,4 +53,4 @@ def compare_cmd(
         typer.echo(f"diff: {html}", err=True)
     names = (base.name, new.name)
     cli_integrations.write_summary_md(summary_md, new_results, comparison=comparison, assertions=verdicts, names=names)
-    raise typer.Exit(EXIT_THRESHOLDS if any(not passed for _, passed, _ in verdicts) else 0)
+    raise typer.Exit(exit_codes.THRESHOLDS if any(not passed for _, passed, _ in verdicts) else 0)

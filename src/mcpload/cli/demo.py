@@ -7,10 +7,11 @@ from typing import Annotated
 
 import typer
 
+from mcpload import exit_codes
 from mcpload.cli import integrations as cli_integrations
+from mcpload.cli import options
 from mcpload.cli.support import (
     DEMO_HTML,
-    EXIT_THRESHOLDS,
     _demo_html,
     _execute,
     _fail,
@@ -25,16 +26,10 @@ def demo(
     ] = None,
     out: Annotated[Path, typer.Option(help="Results file")] = Path("mcpload-results.json"),
     seed: Annotated[int, typer.Option(help="Seed for every random choice")] = 1,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live view, only the summary")] = False,
-    prometheus: Annotated[
-        str | None,
-        typer.Option("--prometheus", metavar="HOST:PORT", help="Serve live Prometheus metrics, e.g. 127.0.0.1:9464"),
-    ] = None,
+    quiet: options.Quiet = False,
+    prometheus: options.Prometheus = None,
     html: Annotated[Path, typer.Option("--html", metavar="PATH", help="HTML report")] = DEMO_HTML,
-    otlp: Annotated[
-        str | None,
-        typer.Option("--otlp", metavar="URL", help="Push live metrics over OTLP/HTTP, e.g. http://127.0.0.1:4318"),
-    ] = None,
+    otlp: options.Otlp = None,
     capacity: Annotated[
         bool, typer.Option("--capacity", help="Then run a short capacity search (about a minute more)")
     ] = False,
@@ -65,8 +60,10 @@ def demo(
             raise _fail(str(exc)) from None
         server_pid = own_child("serve-demo")  # monitored: the "resources" answer
         monitor = MonitorConfig(pids=(server_pid,)) if server_pid is not None else None
-        code = _execute(scenario, None, seed, out, quiet, outputs=outputs, html=_demo_html(html), monitor=monitor)
-    if capacity_out is not None and code in (0, EXIT_THRESHOLDS):
+        code = _execute(
+            scenario, None, seed, out, quiet, outputs=outputs, files={"html": _demo_html(html)}, monitor=monitor
+        )
+    if capacity_out is not None and code in (0, exit_codes.THRESHOLDS):
         from mcpload.cli.capacity import demo_capacity
 
         demo_capacity(seed, capacity_out, quiet)

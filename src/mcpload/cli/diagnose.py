@@ -9,21 +9,20 @@ from typing import Annotated
 
 import typer
 
-from mcpload.cli.support import EXIT_FAILED, EXIT_UNREACHABLE, CaFile, Insecure, _fail, connection_target
-from mcpload.transports.registry import CHOICES_HELP as TRANSPORT_CHOICES
+from mcpload import exit_codes
+from mcpload.cli import options
+from mcpload.cli.support import _fail, connection_target
 
 
 def diagnose(
-    url: Annotated[str | None, typer.Argument(help="MCP endpoint URL (Streamable HTTP or legacy /sse)")] = None,
-    stdio_cmd: Annotated[str | None, typer.Option("--stdio-cmd", help="Start this command as a stdio server")] = None,
-    transport: Annotated[str, typer.Option(help=TRANSPORT_CHOICES)] = "auto",
-    protocol: Annotated[str, typer.Option(help="auto, or a protocol version such as 2025-11-25")] = "auto",
-    header: Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra HTTP header 'Name: value'")] = None,
-    bearer_env: Annotated[
-        str | None, typer.Option(help="Name of an environment variable holding a bearer token")
-    ] = None,
-    timeout: Annotated[float, typer.Option(help="Per-request timeout, seconds")] = 30.0,
-    connect_timeout: Annotated[float, typer.Option(help="Connect timeout, seconds")] = 10.0,
+    url: options.ServerUrl = None,
+    stdio_cmd: options.ServerCmd = None,
+    transport: options.ServerTransport = "auto",
+    protocol: options.ServerProtocol = "auto",
+    header: options.Headers = None,
+    bearer_env: options.ServerBearerEnv = None,
+    timeout: options.Timeout = 30.0,
+    connect_timeout: options.ConnectTimeout = 10.0,
     call_timeout: Annotated[
         float, typer.Option(help="Timeout of each sample tool call, seconds (from its latest progress, ≤ 300 s)")
     ] = 30.0,
@@ -39,8 +38,8 @@ def diagnose(
         ),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before --call-tools all")] = False,
-    insecure: Insecure = False,
-    ca_file: CaFile = None,
+    insecure: options.Insecure = False,
+    ca_file: options.CaFile = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the diagnosis as JSON")] = False,
 ) -> None:
     """Connect to a server, detect transport and protocol era, exercise every method, and call the read-only tools."""
@@ -73,9 +72,9 @@ def diagnose(
 
         render(diag)
     if not diag.connected:
-        raise _fail(f"{target.describe()}: not reachable as an MCP server ({diag.error})", EXIT_UNREACHABLE)
+        raise _fail(f"{target.describe()}: not reachable as an MCP server ({diag.error})", exit_codes.UNREACHABLE)
     if diag.failed:
-        raise typer.Exit(EXIT_FAILED)
+        raise typer.Exit(exit_codes.FAILED)
 
 
 def _confirm_calls(yes: bool):

@@ -3,19 +3,19 @@
 
 from __future__ import annotations
 
-import functools
 import math
-import os
 import time
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from mcpload.distributed.sizing import AGENTS_PER_WORKER, MAX_WORKERS, auto_workers
+
+if TYPE_CHECKING:
+    from mcpload.scenario.command_line import RunRecipe
+
 PANEL = "Split runs"
-#: ``--workers auto``: one worker process per this many agents at the peak, up to the cores
-AGENTS_PER_WORKER = 1000
 
 Workers = Annotated[
     str,
@@ -57,19 +57,8 @@ Ray = Annotated[
 ]
 
 
-#: the most worker processes one machine may be asked for (more would be a fork bomb, not a load test)
-MAX_WORKERS = 1024
 #: the furthest ``--start-at`` may lie in the future
 START_AT_HORIZON_S = 366 * 24 * 3600.0
-
-
-def peak_agents(scenario: Any) -> int:
-    """An upper bound of the agents the scenario runs at once (profiles summed)."""
-    total = 0
-    for profile in scenario.profiles:
-        cap = profile.max_agents
-        total += cap() if callable(cap) else int(cap)
-    return total
 
 
 def resolve_workers(text: str, scenario: Any, ray: str | None) -> int:
@@ -77,8 +66,7 @@ def resolve_workers(text: str, scenario: Any, ray: str | None) -> int:
     if text == "auto":
         if ray:
             return 0  # the Ray backend asks the cluster
-        cores = os.cpu_count() or 1
-        return max(1, min(cores, math.ceil(peak_agents(scenario) / AGENTS_PER_WORKER)))
+        return auto_workers(scenario)
     try:
         n = int(text)
     except ValueError:
@@ -117,7 +105,7 @@ def parse_start_at(text: str | None) -> float | None:
 
 
 def distribution(
-    scenario: Any, workers: str, segment: str | None, start_at: str | None, ray: str | None, recipe_args: dict
+    scenario: Any, workers: str, segment: str | None, start_at: str | None, ray: str | None, recipe: RunRecipe
 ) -> dict[str, Any]:
     """The split-run keyword arguments of ``run_scenario`` from the options. Raises ValueError (exit 2)."""
     from mcpload.distributed.loads import split_load
@@ -125,7 +113,7 @@ def distribution(
 
     out: dict[str, Any] = {}
     count = resolve_workers(workers, scenario, ray)
-    recipe = None
+    ray_recipe = None
     if segment is not None:
         try:
             out["segment"] = Segment.parse(segment)
@@ -136,35 +124,9 @@ def distribution(
         from mcpload.distributed.ray_backend import require_ray
 
         require_ray()
-        recipe = functools.partial(build_scenario_and_target, _absolute(recipe_args))
-    out["load"] = split_load(count, ray, recipe)
+        ray_recipe = recipe.resolved()
+    out["load"] = split_load(count, ray, ray_recipe)
     return out
-
-
-def _absolute(args: dict) -> dict:
-    out = dict(args)
-    if out.get("scenario_file") is not None:
-        out["scenario_file"] = Path(out["scenario_file"]).resolve()
-    return out
-
-
-def build_scenario_and_target(args: dict) -> tuple[Any, Any]:
-    """What a Ray actor runs to rebuild the scenario and target from the command line's options."""
-    from mcpload.cli.support import _load_run_scenario, _override_target
-
-    scenario = _load_run_scenario(
-        args["scenario_file"], args["url"], args["stdio_cmd"], args["tool"], args["args"], args["think"],
-        args["agents"], args["duration"], allow_python=args.get("allow_python", False), notice=False,
-    )  # fmt: skip
-    target = _override_target(
-        scenario, args["url"], args["stdio_cmd"], args["transport"], args["protocol"], args["header"],
-        args["bearer_env"], args.get("connections"), args.get("insecure", False), args.get("ca_file"),
-    )  # fmt: skip
-    if args.get("trace_context"):
-        import dataclasses
-
-        target = dataclasses.replace(target, trace_context=args["trace_context"])
-    return scenario, target
 
 
 def report_lost(results: dict) -> None:

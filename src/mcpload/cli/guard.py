@@ -16,9 +16,8 @@ from typing import Any
 
 import typer
 
+from mcpload import exit_codes
 from mcpload.inputs import number_problem, show_number
-
-EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
 
 # Click's exception classes, wherever this Typer keeps Click (its own copy since 0.2x, else click).
 _MRO = {cls.__name__: cls for cls in typer.BadParameter.__mro__}
@@ -60,7 +59,7 @@ def guard_numbers(command: Any) -> None:
                 problem = number_problem(item) or _rule_problem(key, item)
                 if problem:
                     typer.echo(f"mcpload: {names.get(key, key)} {show_number(item)}: {problem}", err=True)
-                    raise typer.Exit(EXIT_USAGE)
+                    raise typer.Exit(exit_codes.USAGE)
         return original(*args, **kwargs)
 
     checked._numbers_guarded = True  # type: ignore[attr-defined]
@@ -81,15 +80,15 @@ def main(app: typer.Typer) -> None:
         code = command.main(prog_name="mcpload", standalone_mode=False)
     except _NO_ARGS as exc:  # bare ``mcpload``: the help, as before
         exc.show()  # type: ignore[attr-defined]
-        sys.exit(EXIT_USAGE)
+        sys.exit(exit_codes.USAGE)
     except _USAGE_ERROR as exc:
         ctx = getattr(exc, "ctx", None)
         where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         typer.echo(f"mcpload: {_one_line(exc.format_message())}{where}", err=True)  # type: ignore[attr-defined]
-        sys.exit(EXIT_USAGE)
+        sys.exit(exit_codes.USAGE)
     except _CLICK_EXCEPTION as exc:  # a bad file argument and the like
         typer.echo(f"mcpload: {_one_line(exc.format_message())}", err=True)  # type: ignore[attr-defined]
         sys.exit(getattr(exc, "exit_code", 1))
     except _ABORTS:
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(exit_codes.INTERRUPTED)
     sys.exit(code if isinstance(code, int) else 0)

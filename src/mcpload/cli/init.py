@@ -8,13 +8,14 @@ from typing import Annotated
 
 import typer
 
-from mcpload.cli.support import EXIT_UNREACHABLE, _fail, connection_target
-from mcpload.transports.registry import CHOICES_HELP as TRANSPORT_CHOICES
+from mcpload import exit_codes
+from mcpload.cli import options
+from mcpload.cli.support import _fail, connection_target
 
 
 def init(
-    url: Annotated[str | None, typer.Argument(help="MCP endpoint URL (Streamable HTTP or legacy /sse)")] = None,
-    stdio_cmd: Annotated[str | None, typer.Option("--stdio-cmd", help="Start this command as a stdio server")] = None,
+    url: options.ServerUrl = None,
+    stdio_cmd: options.ServerCmd = None,
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Scenario file to write ('-': standard output)")
     ] = Path("scenario.yaml"),
@@ -30,16 +31,14 @@ def init(
     no_calls: Annotated[
         bool, typer.Option("--no-calls", help="Do not try the read-only tools' arguments against the server")
     ] = False,
-    transport: Annotated[str, typer.Option(help=TRANSPORT_CHOICES)] = "auto",
-    protocol: Annotated[str, typer.Option(help="auto, or a protocol version such as 2025-11-25")] = "auto",
-    header: Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra HTTP header 'Name: value'")] = None,
-    bearer_env: Annotated[
-        str | None, typer.Option(help="Name of an environment variable holding a bearer token")
-    ] = None,
-    timeout: Annotated[float, typer.Option(help="Per-request timeout, seconds")] = 30.0,
-    connect_timeout: Annotated[float, typer.Option(help="Connect timeout, seconds")] = 10.0,
+    transport: options.ServerTransport = "auto",
+    protocol: options.ServerProtocol = "auto",
+    header: options.Headers = None,
+    bearer_env: options.ServerBearerEnv = None,
+    timeout: options.Timeout = 30.0,
+    connect_timeout: options.ConnectTimeout = 10.0,
     call_timeout: Annotated[float, typer.Option(help="Timeout of each trial tool call, seconds")] = 10.0,
-    insecure: Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates")] = False,
+    insecure: options.Insecure = False,
     schema_ref: Annotated[
         str | None,
         typer.Option(help="The $schema reference written at the top (default: the schema installed with mcpload)"),
@@ -76,13 +75,13 @@ def init(
         )
         result = run(scaffold.build_scenario(target, options))
     except scaffold.DiscoveryError as exc:
-        raise _fail(str(exc), EXIT_UNREACHABLE) from None
+        raise _fail(str(exc), exit_codes.UNREACHABLE) from None
     except ValueError as exc:  # TraceError included: it names the file and line
         raise _fail(str(exc)) from None
     if to_stdout:
         typer.echo(result.text, nl=False)
     else:
-        from mcpload.outputs.atomic import write_text_atomic
+        from mcpload.atomic import write_text_atomic
 
         try:
             write_text_atomic(output, result.text)

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
+from mcpload import exit_codes
+
 SummaryMd = Annotated[
     Path | None,
     typer.Option(
@@ -36,7 +38,7 @@ def with_trace_context(target: Any, rate: float | None) -> Any:
         return target
     if not 0 < rate <= 1:
         typer.echo(f"mcpload: --trace-context {rate:g}: the sampled share must be above 0 and at most 1", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(exit_codes.USAGE)
     import dataclasses
 
     return dataclasses.replace(target, trace_context=rate)
@@ -65,13 +67,13 @@ def dashboard_outputs(address: str | None) -> list:
         output.listen()
     except HtmlReportError as exc:
         typer.echo(f"mcpload: --dashboard: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(exit_codes.USAGE) from None
     except ValueError as exc:
         typer.echo(f"mcpload: --dashboard {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(exit_codes.USAGE) from None
     except OSError as exc:
         typer.echo(f"mcpload: --dashboard {address!r}: cannot listen ({exc.strerror or exc})", err=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(exit_codes.USAGE) from None
     if not output.loopback:
         typer.echo(
             f"mcpload: warning: the dashboard listens on {output.host}, beyond this machine: anyone who can reach it "
@@ -91,7 +93,7 @@ def check_summary_md(path: Path | None) -> None:
     problem = output_problem(path)
     if problem:
         typer.echo(f"mcpload: --summary-md {path}: {problem}", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(exit_codes.USAGE)
 
 
 def write_summary_md(path: Path | None, results: dict[str, Any] | None, **comparison: Any) -> bool:

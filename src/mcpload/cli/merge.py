@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
+from mcpload import exit_codes
+from mcpload.cli import options
 from mcpload.cli.distributed import report_lost
 from mcpload.cli.support import (
-    EXIT_OUTPUT_LOST,
-    EXIT_THRESHOLDS,
     _check_files,
     _check_html,
     _fail,
@@ -23,7 +23,7 @@ def merge(
         list[Path], typer.Argument(metavar="RESULTS...", help="Results files of one run's segments (--segment)")
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="The merged results file")] = Path("mcpload-merged.json"),
-    html: Annotated[Path | None, typer.Option("--html", metavar="PATH", help="Also write the HTML report")] = None,
+    html: options.HtmlReport = None,
     scenario_file: Annotated[
         Path | None,
         typer.Option(
@@ -69,4 +69,4 @@ def merge(
         out_ok = False
     html_ok = _write_html_report(results, html)
     passed = all(t["passed"] for t in results.get("thresholds", []))
-    raise typer.Exit((0 if html_ok and out_ok else EXIT_OUTPUT_LOST) if passed else EXIT_THRESHOLDS)
+    raise typer.Exit((0 if html_ok and out_ok else exit_codes.OUTPUT_LOST) if passed else exit_codes.THRESHOLDS)

@@ -4,9 +4,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:  # imported where used: the CLI starts without the monitoring modules
+    from mcpload.monitor.monitor import MonitorConfig
 
 PANEL = "Target monitoring"
 
@@ -82,14 +85,13 @@ def monitor_config(
     scrape_series: list[str] | None = None,
     extrapolate_agents: int | None = None,
     drain: str | None = None,
-):
+) -> MonitorConfig:
     """The ``MonitorConfig`` of the flags; a stdio target's processes are always sampled.
 
     Raises:
-        ValueError: a bad pattern, URL or count (one line).
+        ValueError: a bad pattern, URL, count or drain duration (one line).
     """
-    from mcpload.monitor import MonitorConfig
-    from mcpload.monitor.monitor import DRAIN_S
+    from mcpload.monitor.monitor import DRAIN_S, MonitorConfig
     from mcpload.profiles.durations import parse_duration
 
     return MonitorConfig(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mcpload.cli.support import EXIT_USAGE, _fail
+from mcpload.cli.support import _fail
 
 AllowHost = Annotated[
     list[str] | None,
@@ -55,10 +55,11 @@ def guard_host(scenario, target, allow_host: list[str] | None, load: str | None 
 def dry_run(scenario, target) -> int:
     """Preflight (the one connection a dry run makes), then print the plan; the exit code."""
     from mcpload._loop import run as run_loop
-    from mcpload.engine.execute import _refuse_ping, redact
+    from mcpload.engine.execute import _refuse_ping
     from mcpload.engine.preflight import PreflightError, preflight
     from mcpload.outputs.plan import render_plan
     from mcpload.plan import plan
+    from mcpload.redaction import redact
 
     tools: dict[str, str] = {}
     for path, tool in scenario.tool_names_with_paths():
@@ -80,4 +81,4 @@ def dry_run(scenario, target) -> int:
     return 0
 
 
-__all__ = ["EXIT_USAGE", "AllowHost", "DryRun", "dry_run", "guard_host"]
+__all__ = ["AllowHost", "DryRun", "dry_run", "guard_host"]

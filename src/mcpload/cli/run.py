@@ -10,29 +10,25 @@ import typer
 from mcpload.cli import distributed as cli_distributed
 from mcpload.cli import integrations as cli_integrations
 from mcpload.cli import monitor as cli_monitor
+from mcpload.cli import options
 from mcpload.cli import plan as cli_plan
 from mcpload.cli.support import (
-    AllowPython,
-    CaFile,
-    Insecure,
     _execute,
     _fail,
-    _load_run_scenario,
     _otlp_outputs,
-    _override_target,
     _prometheus_outputs,
+    _python_notice,
 )
-from mcpload.transports.registry import CHOICES_HELP as TRANSPORT_CHOICES
 
 
 def run_cmd(
     scenario_file: Annotated[Path | None, typer.Argument(metavar="SCENARIO", help="Scenario YAML file")] = None,
-    url: Annotated[str | None, typer.Option(help="Target URL (overrides the scenario's)")] = None,
-    stdio_cmd: Annotated[str | None, typer.Option("--stdio-cmd", help="Target stdio command")] = None,
-    transport: Annotated[str | None, typer.Option(help=TRANSPORT_CHOICES)] = None,
-    protocol: Annotated[str | None, typer.Option(help="auto, or a protocol version")] = None,
-    header: Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra HTTP header 'Name: value'")] = None,
-    bearer_env: Annotated[str | None, typer.Option(help="Environment variable holding a bearer token")] = None,
+    url: options.TargetUrl = None,
+    stdio_cmd: options.StdioCmd = None,
+    transport: options.Transport = None,
+    protocol: options.Protocol = None,
+    header: options.Headers = None,
+    bearer_env: options.BearerEnv = None,
     connections: Annotated[
         str | None,
         typer.Option(
@@ -49,24 +45,18 @@ def run_cmd(
     duration: Annotated[
         str | None, typer.Option(help="Duration, e.g. 30s (replaces the scenario's profiles; its agents are kept)")
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed for every random choice")] = None,
+    seed: options.Seed = None,
     out: Annotated[Path, typer.Option(help="Results file (intervals go beside it as .ndjson)")] = Path(
         "mcpload-results.json"
     ),
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live view, only the summary")] = False,
-    prometheus: Annotated[
-        str | None,
-        typer.Option("--prometheus", metavar="HOST:PORT", help="Serve live Prometheus metrics, e.g. 127.0.0.1:9464"),
-    ] = None,
-    html: Annotated[Path | None, typer.Option("--html", metavar="PATH", help="Also write the HTML report")] = None,
+    quiet: options.Quiet = False,
+    prometheus: options.Prometheus = None,
+    html: options.HtmlReport = None,
     junit: Annotated[
         Path | None, typer.Option("--junit", metavar="PATH", help="Also write the thresholds as JUnit XML")
     ] = None,
     csv: Annotated[Path | None, typer.Option("--csv", metavar="PATH", help="Also write the intervals as CSV")] = None,
-    otlp: Annotated[
-        str | None,
-        typer.Option("--otlp", metavar="URL", help="Push live metrics over OTLP/HTTP, e.g. http://127.0.0.1:4318"),
-    ] = None,
+    otlp: options.Otlp = None,
     monitor_pid: cli_monitor.MonitorPid = None,
     monitor_name: cli_monitor.MonitorName = None,
     server_cmd: cli_monitor.ServerCmd = None,
@@ -80,23 +70,30 @@ def run_cmd(
     ray: cli_distributed.Ray = None,
     allow_host: cli_plan.AllowHost = None,
     dry_run: cli_plan.DryRun = False,
-    allow_python: AllowPython = False,
+    allow_python: options.AllowPython = False,
     summary_md: cli_integrations.SummaryMd = None,
     trace_context: cli_integrations.TraceContext = None,
     dashboard: cli_integrations.Dashboard = None,
-    insecure: Insecure = False,
-    ca_file: CaFile = None,
+    insecure: options.Insecure = False,
+    ca_file: options.CaFile = None,
 ) -> None:
     """Run a scenario (or an ad-hoc load with --url/--tool) and report; exit 99 if a threshold fails."""
     from mcpload.scenario import ScenarioError
+    from mcpload.scenario.command_line import RunRecipe
+    from mcpload.scenario.target_spec import TargetOverrides
 
+    recipe = RunRecipe(
+        scenario_file=scenario_file, tool=tool, args=args, think=think, agents=agents, duration=duration,
+        allow_python=allow_python, trace_context=trace_context,
+        target=TargetOverrides(
+            url=url, stdio_cmd=stdio_cmd, transport=transport, protocol=protocol, headers=tuple(header or ()),
+            bearer_env=bearer_env, connections=connections, insecure=insecure,
+            ca_file=str(ca_file) if ca_file is not None else None,
+        ),
+    )  # fmt: skip
     try:
-        scenario = _load_run_scenario(
-            scenario_file, url, stdio_cmd, tool, args, think, agents, duration, allow_python=allow_python
-        )
-        target = _override_target(
-            scenario, url, stdio_cmd, transport, protocol, header, bearer_env, connections, insecure, ca_file
-        )
+        scenario = recipe.scenario(on_python=_python_notice)
+        target = recipe.target_of(scenario)
         target = cli_integrations.with_trace_context(target, trace_context)
         monitor = cli_monitor.monitor_config(
             target,
@@ -108,11 +105,6 @@ def run_cmd(
             extrapolate_agents,
             monitor_drain,
         )
-        recipe = dict(scenario_file=scenario_file, url=url, stdio_cmd=stdio_cmd, tool=tool, args=args, think=think)
-        recipe.update(agents=agents, duration=duration, transport=transport, protocol=protocol, header=header)
-        recipe.update(bearer_env=bearer_env, connections=connections, allow_python=allow_python)
-        recipe.update(trace_context=trace_context)
-        recipe.update(insecure=insecure, ca_file=ca_file)
         split = cli_distributed.distribution(scenario, workers, segment, start_at, ray, recipe)
     except (ScenarioError, ValueError) as exc:
         raise _fail(str(exc)) from None
@@ -122,7 +114,7 @@ def run_cmd(
     cli_integrations.check_summary_md(summary_md)
     outputs = _prometheus_outputs(prometheus) + _otlp_outputs(otlp) + cli_integrations.dashboard_outputs(dashboard)
     code = _execute(
-        scenario, target, seed, out, quiet, outputs=outputs, html=html, junit=junit, csv=csv, monitor=monitor,
-        split=split, summary_md=summary_md,
+        scenario, target, seed, out, quiet, outputs=outputs, monitor=monitor, split=split,
+        files={"html": html, "junit": junit, "csv": csv, "summary-md": summary_md},
     )  # fmt: skip
     raise typer.Exit(code)

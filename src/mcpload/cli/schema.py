@@ -22,7 +22,7 @@ def schema(
     if output is None:
         typer.echo(text, nl=False)
         return
-    from mcpload.outputs.atomic import write_text_atomic
+    from mcpload.atomic import write_text_atomic
 
     try:
         write_text_atomic(output, text)

@@ -13,8 +13,9 @@ from typing import Annotated
 
 import typer
 
+from mcpload.cli import options
 from mcpload.cli import plan as cli_plan
-from mcpload.cli.support import CaFile, Insecure, _fail, _warn_if_exposed
+from mcpload.cli.support import _fail, _warn_if_exposed
 
 PANEL = "Traffic: record, analyse, fit, replay"
 
@@ -102,7 +103,7 @@ def analyze(
     """What recorded traffic looks like: sessions, conversations, think/idle fits, burstiness, tool mix, personas."""
     import json
 
-    from mcpload.outputs.atomic import write_text_atomic
+    from mcpload.atomic import write_text_atomic
     from mcpload.traffic.analysis import analyze as run_analysis
     from mcpload.traffic.page import write_page
     from mcpload.traffic.summary_text import text_summary
@@ -166,7 +167,7 @@ def replay(
         list[Path], typer.Argument(metavar="TRACE...", help="Trace file(s) (mcpload.trace/1 JSON lines), read as one")
     ],
     url: Annotated[str | None, typer.Option(help="Target URL")] = None,
-    stdio_cmd: Annotated[str | None, typer.Option("--stdio-cmd", help="Target stdio command")] = None,
+    stdio_cmd: options.StdioCmd = None,
     speed: Annotated[float, typer.Option(help="Compress time: 2 replays twice as fast (gaps and offsets ÷ 2)")] = 1.0,
     scale: Annotated[int, typer.Option(help="Clone each recorded session N times")] = 1,
     jitter: Annotated[str, typer.Option(help="Clones of a session arrive spread over this long")] = "1s",
@@ -176,20 +177,20 @@ def replay(
             "--args", help="recorded (each call as recorded) or varied (drawn from the tool's recorded values)"
         ),
     ] = "recorded",
-    protocol: Annotated[str | None, typer.Option(help="auto, or a protocol version")] = None,
-    header: Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra HTTP header 'Name: value'")] = None,
-    bearer_env: Annotated[str | None, typer.Option(help="Environment variable holding a bearer token")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed for every random choice")] = None,
+    protocol: options.Protocol = None,
+    header: options.Headers = None,
+    bearer_env: options.BearerEnv = None,
+    seed: options.Seed = None,
     out: Annotated[Path, typer.Option(help="Results file (the replay scenario goes beside it)")] = Path(
         "mcpload-replay.json"
     ),
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live view, only the summary")] = False,
-    html: Annotated[Path | None, typer.Option("--html", metavar="PATH", help="Also write the HTML report")] = None,
+    quiet: options.Quiet = False,
+    html: options.HtmlReport = None,
     workers: Annotated[str, typer.Option(help="Worker processes: auto or a number (as for run)")] = "auto",
     allow_host: cli_plan.AllowHost = None,
     dry_run: cli_plan.DryRun = False,
-    insecure: Insecure = False,
-    ca_file: CaFile = None,
+    insecure: options.Insecure = False,
+    ca_file: options.CaFile = None,
     per_call: Annotated[
         bool,
         typer.Option(

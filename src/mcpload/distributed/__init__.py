@@ -6,8 +6,23 @@ second (``Recorder.drain``); the coordinator ``absorb``s it, so its histograms a
 single process's. See docs/distributed.md.
 """
 
-from mcpload.distributed.merge import MergeError, merge_results
-from mcpload.distributed.remote import RemoteLoad
-from mcpload.distributed.worker import SegmentWorker
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mcpload.distributed.merge import MergeError, merge_results
+    from mcpload.distributed.remote import RemoteLoad
+    from mcpload.distributed.worker import SegmentWorker
 
 __all__ = ["MergeError", "RemoteLoad", "SegmentWorker", "merge_results"]
+
+#: imported on first use, so that a light module here (``sizing``) does not load the engine
+_HOME = {"MergeError": "merge", "merge_results": "merge", "RemoteLoad": "remote", "SegmentWorker": "worker"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)

@@ -44,7 +44,7 @@ def split_load(workers: int = 1, ray: str | bool | None = None, recipe: Recipe |
     if workers > 1:
 
         async def process_load(ctx: LoadContext) -> Load:
-            from mcpload.distributed.processes import start_process_workers
+            from mcpload.distributed.worker_processes import start_process_workers
 
             def build(part: Segment) -> SegmentWorker:
                 info = ctx.info

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from mcpload import exit_codes
 from mcpload.distributed.worker import SegmentWorker
 from mcpload.engine.preflight import PreflightError
 from mcpload.profiles import Segment
@@ -151,5 +152,7 @@ async def start_ray_workers(
             with contextlib.suppress(Exception):
                 ray.kill(actor)
         cause = getattr(exc, "cause", None) or exc
-        raise PreflightError(f"a Ray actor could not start its segment: {type(cause).__name__}: {cause}", 2) from None
+        raise PreflightError(
+            f"a Ray actor could not start its segment: {type(cause).__name__}: {cause}", exit_codes.USAGE
+        ) from None
     return [RayHandle(a, p, name, w) for a, p, name, w in zip(actors, parts, names, where, strict=True)]

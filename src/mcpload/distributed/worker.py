@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from mcpload.engine.agent import World
+from mcpload.engine.agent import SharedRunState
 from mcpload.engine.load import LocalLoad
 from mcpload.engine.looplag import LoopLag
 from mcpload.engine.recording import OutcomeSink
@@ -46,7 +46,8 @@ class SegmentWorker:
     ) -> None:
         self.segment = segment
         self.recorder = Recorder()
-        world = World(scenario, target, transport, protocol, self.recorder, OutcomeSink(self.recorder, secrets))
+        sink = OutcomeSink(self.recorder, secrets)
+        world = SharedRunState(scenario, target, transport, protocol, self.recorder, sink)
         self.load = LocalLoad(scenario, world, seed, segment)
         self.lag = LoopLag()
         self.end_s = latest_end(scenario)

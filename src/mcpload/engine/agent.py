@@ -7,9 +7,10 @@ import asyncio
 import contextlib
 import random
 import time
+from collections.abc import Coroutine, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcpload.engine.calls import extended_call
 from mcpload.engine.pacing import Backoff, OutageTracker
@@ -20,13 +21,28 @@ from mcpload.mcp.session import Session
 from mcpload.outcome import HTTP_ERROR, TIMEOUT, TRANSPORT, Outcome
 from mcpload.scenario import RenderContext, TemplateRenderError
 
+if TYPE_CHECKING:
+    from mcpload.engine.output_check import OutputCheck
+    from mcpload.mcp.connect import Target
+    from mcpload.mcp.trace_context import Tracer
+    from mcpload.metrics import Recorder
+    from mcpload.scenario import AgentSpec, Scenario
+    from mcpload.scenario.scripted import ScriptedAgent
+    from mcpload.scenario.steps import Call, Request, Step
+
 _clock = time.perf_counter
 
 #: the generator of the running ``parallel`` branch; None outside parallel steps (the agent's own)
 _branch_rng: ContextVar[random.Random | None] = ContextVar("mcpload_branch_rng", default=None)
 
 
-class _TaskRandom:
+if TYPE_CHECKING:
+    _RandomLike = random.Random  # for the type checker: _TaskRandom has every method of Random, by delegation
+else:
+    _RandomLike = object
+
+
+class _TaskRandom(_RandomLike):
     """The agent's generator as the running task sees it: each ``parallel`` branch draws from its own
     fork, so the order in which concurrent branches draw (which follows server timing) changes nothing."""
 
@@ -40,14 +56,14 @@ class _TaskRandom:
 
 
 @dataclass
-class World:
+class SharedRunState:
     """What every agent of a run shares (read-only for agents, except the counters)."""
 
-    scenario: Any
-    target: Any  # mcpload.mcp.connect.Target, transport and protocol settled by preflight
+    scenario: Scenario
+    target: Target  # transport and protocol settled by preflight
     transport: str
     protocol: str
-    recorder: Any
+    recorder: Recorder
     sink: OutcomeSink
     template_errors: dict[str, int] = field(default_factory=dict)
     scripted_errors: dict[str, int] = field(default_factory=dict)
@@ -58,11 +74,11 @@ class World:
     halted: bool = False
     t0: float = 0.0
     #: ``mcp.trace_context.Tracer`` when the target asks for trace context (``--trace-context``), else None
-    traces: Any = None
+    traces: Tracer | None = None
     #: tools whose ``execution.taskSupport`` is required or optional: call steps call them as tasks
     task_tools: frozenset[str] = frozenset()
     #: ``options.validate_output``: every session's ``output_check`` (None: off)
-    output_check: Any = None
+    output_check: OutputCheck | None = None
 
     def __post_init__(self) -> None:
         rate = getattr(self.target, "trace_context", 0)
@@ -76,7 +92,7 @@ class World:
 
 
 class Halted(Exception):
-    """Raised inside an agent when the run is halted (``World.halted``): it leaves at once."""
+    """Raised inside an agent when the run is halted (``SharedRunState.halted``): it leaves at once."""
 
 
 @dataclass
@@ -88,11 +104,17 @@ class Conversation:
     wasted: int = 0
 
 
-class Agent:
-    """Runs one session's life. The runner may ``retire`` it (finish the current conversation, then
-    leave) or cancel its task (in-flight calls then end as ``interrupted``)."""
+class RunningAgent:
+    """One agent of a run, running: any agent type (the user's ``mcpload.Agent`` base class is only a
+    scripted agent's behaviour). Runs one session's life. The runner may ``retire`` it (finish the
+    current conversation, then leave) or cancel its task (in-flight calls then end as ``interrupted``)."""
 
-    def __init__(self, index: int, spec: Any, world: World, rng, intended_start: float | None = None) -> None:
+    #: the agent's task, set by the load that starts it (``LocalLoad._spawn``) right after construction
+    task: asyncio.Task[None]
+
+    def __init__(
+        self, index: int, spec: AgentSpec, world: SharedRunState, rng: AgentRandom, intended_start: float | None = None
+    ) -> None:
         self.index = index
         self.spec = spec
         self.world = world
@@ -101,7 +123,6 @@ class Agent:
         self.intended_start = intended_start
         self.retiring = False
         self.idle = False
-        self.task: asyncio.Task | None = None
         self.session: Session | None = None
         self._first_outcome = True
         self._failures = 0
@@ -113,7 +134,7 @@ class Agent:
     def retire(self) -> None:
         """Stop after the current conversation; an agent that is idle leaves at once."""
         self.retiring = True
-        if self.idle and self.task is not None:
+        if self.idle:  # only a started agent (its task set) is ever idle
             self.task.cancel()
 
     def _on_outcome(self, outcome: Outcome) -> None:
@@ -222,7 +243,7 @@ class Agent:
             limit = 1  # open models: an arrival is one agent doing one conversation, unless told more
         lifetime = spec.session_lifetime
         idle = spec.idle
-        scripted = self._scripted_instance() if spec.scripted else None
+        scripted = self._scripted_instance(spec.agent_class) if spec.agent_class is not None else None
         ctx = RenderContext(
             self._rng,
             agent={"id": f"{spec.name}-{self.index}", "type": spec.name, "index": self.index},
@@ -267,11 +288,11 @@ class Agent:
             else:
                 await asyncio.sleep(0)  # always let the clock, the signals and the other agents run
 
-    def _scripted_instance(self):
+    def _scripted_instance(self, agent_class: type[ScriptedAgent]) -> ScriptedAgent:
         """One instance per agent, kept across its conversations (its ``saved`` too)."""
-        return self.spec.agent_class(id=f"{self.spec.name}-{self.index}", index=self.index, rng=self.rng)
+        return agent_class(id=f"{self.spec.name}-{self.index}", index=self.index, rng=self.rng)
 
-    async def _scripted(self, agent, session: Session) -> bool:
+    async def _scripted(self, agent: ScriptedAgent, session: Session) -> bool:
         try:
             await agent.run(session)
         except (asyncio.CancelledError, Halted, Stalled):
@@ -284,43 +305,45 @@ class Agent:
         return True
 
     # workflow steps
-    async def _steps(self, steps, session: Session, conv: Conversation, ctx: RenderContext) -> bool:
+    async def _steps(self, steps: Iterable[Step], session: Session, conv: Conversation, ctx: RenderContext) -> bool:
         for step in steps:
             if not await self._step(step, session, conv, ctx):
                 return False
         return True
 
-    async def _step(self, step, session: Session, conv: Conversation, ctx: RenderContext) -> bool:
+    async def _step(self, step: Step, session: Session, conv: Conversation, ctx: RenderContext) -> bool:
         if self.world.halted:
             raise Halted
         return await step.run(self, session, conv, ctx)  # the step dispatches itself (scenario.steps.Step.run)
 
     # what steps call back (scenario.steps.StepRunner)
     @property
-    def task_rng(self) -> Any:  # ``_TaskRandom``: a parallel branch draws from its own generator
+    def task_rng(self) -> random.Random:  # ``_TaskRandom``: a parallel branch draws from its own generator
         return self._rng
 
     @property
     def task_tools(self) -> frozenset[str]:
         return self.world.task_tools
 
-    async def run_parallel(self, steps, session: Session, conv: Conversation, ctx: RenderContext) -> bool:
+    async def run_parallel(
+        self, steps: Sequence[Step], session: Session, conv: Conversation, ctx: RenderContext
+    ) -> bool:
         seeds = [self._rng.getrandbits(64) for _ in steps]  # drawn in order, before any branch runs
         results = await asyncio.gather(
             *(self._branch(s, seed, session, conv, ctx) for s, seed in zip(steps, seeds, strict=True))
         )
         return all(results)
 
-    def extended_call(self, step, args: Any, session: Session):
+    def extended_call(self, step: Call, args: Any, session: Session) -> Coroutine[Any, Any, Outcome]:
         return extended_call(self, step, args, session)
 
-    async def _branch(self, step, seed: int, session: Session, conv: Conversation, ctx: RenderContext) -> bool:
+    async def _branch(self, step: Step, seed: int, session: Session, conv: Conversation, ctx: RenderContext) -> bool:
         """One branch of a ``parallel`` step; ``gather`` runs it in its own task (and context), so the
         generator set here is this branch's alone."""
         _branch_rng.set(AgentRandom(seed))
         return await self._step(step, session, conv, ctx)
 
-    async def _request(self, step, session: Session, conv: Conversation, ctx: RenderContext) -> bool:
+    async def _request(self, step: Request, session: Session, conv: Conversation, ctx: RenderContext) -> bool:
         """One request step under its retry policy. Each attempt spends the agent's tokens; a retried
         attempt's tokens are wasted."""
         policy = step.retry

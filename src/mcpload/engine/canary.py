@@ -9,9 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcpload.metrics.histogram import Timing
+
+if TYPE_CHECKING:
+    from mcpload.mcp.connect import Target
+    from mcpload.scenario.canary import CanarySpec
 
 _clock = time.perf_counter
 
@@ -19,10 +23,10 @@ _clock = time.perf_counter
 class Canary:
     """Runs the canary calls; ``start`` before the load, ``stop`` after it."""
 
-    def __init__(self, spec: Any, target: Any) -> None:
+    def __init__(self, spec: CanarySpec, target: Target) -> None:
         self.spec = spec
         self.target = target
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._timing = Timing()
         self._calls = self._ok = 0
         self._total_calls = self._total_ok = 0
@@ -37,6 +41,11 @@ class Canary:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+    async def drain(self, _cut: asyncio.Event) -> None:
+        """The load is over (the runner's drain): stop now, so the canary's figures are the load's and
+        its session does not stay open while the monitor samples what the server kept."""
+        await self.stop()
 
     async def _run(self) -> None:
         from mcpload.mcp.connect import connect

@@ -7,38 +7,40 @@ import asyncio
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from mcpload import exit_codes
 from mcpload.engine.load import LoadContext, LoadFactory, local_load
-from mcpload.engine.preflight import PreflightError, preflight
-from mcpload.engine.runner import Runner, RunOptions, RunReport
+from mcpload.engine.preflight import Preflight, PreflightError, preflight
+from mcpload.engine.runner import Annotator, Runner, RunOptions, RunReport
 from mcpload.engine.timing import latest_end, planned_duration
 from mcpload.engine.watchdog import Watchdog
 from mcpload.metrics import Recorder
-from mcpload.profiles import Segment
+from mcpload.profiles import Profile, Segment
+from mcpload.redaction import redact
 
-
-def redact(text: str, secrets: frozenset[str] | set[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+if TYPE_CHECKING:
+    from mcpload.engine.canary import Canary
+    from mcpload.mcp.connect import Target
+    from mcpload.outputs.base import Output
+    from mcpload.scenario import Scenario
 
 
 async def run_scenario(
-    scenario: Any,
+    scenario: Scenario,
     *,
-    target: Any = None,
+    target: Target | None = None,
     seed: int | None = None,
     out: str | Path | None = None,
     intervals: str | Path | None = None,
-    on_interval=None,
-    outputs: list[Any] | None = None,
+    on_interval: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
+    outputs: list[Output] | None = None,
     handle_signals: bool = False,
-    annotators: list[Any] | None = None,
+    annotators: list[Annotator] | None = None,
     segment: Segment | str | None = None,
     load: LoadFactory | None = None,
     start_at: float | None = None,
@@ -65,12 +67,12 @@ async def run_scenario(
             one split run given the same value start together.
     """
     target = target or scenario.to_target()
-    secrets = getattr(scenario, "secrets", frozenset())
+    secrets = scenario.secrets
     tools: dict[str, str] = {}
     for path, tool in scenario.tool_names_with_paths():
         tools.setdefault(tool, path)
     try:
-        steps = scenario.request_steps() if hasattr(scenario, "request_steps") else []
+        steps = scenario.request_steps()
         info = await preflight(target, tools, scenario.literal_calls(), str(scenario.source), steps)
     except PreflightError as exc:
         raise PreflightError(redact(str(exc), secrets), exc.code) from None
@@ -84,7 +86,7 @@ async def run_scenario(
     if isinstance(segment, str):
         segment = Segment.parse(segment)
     segment = segment or Segment.full()
-    context = LoadContext(scenario, target, info, run_seed, segment, frozenset(secrets), recorder)
+    context = LoadContext(scenario, target, info, run_seed, segment, secrets, recorder)
     run_load = await (load or local_load)(context)
     meta = {
         "scenario": scenario.name,
@@ -142,13 +144,13 @@ async def run_scenario(
 
 def write_results(results: dict[str, Any], path: str | Path, secrets: frozenset[str] | set[str] = frozenset()) -> None:
     """Write the results JSON atomically (temp file + rename): a half-written file would mislead."""
-    from mcpload.outputs.atomic import write_text_atomic
+    from mcpload.atomic import write_text_atomic
 
     data = orjson.dumps(results, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
     write_text_atomic(path, redact(data, secrets) + "\n")
 
 
-def describe_profile(profile: Any) -> dict[str, Any]:
+def describe_profile(profile: Profile) -> dict[str, Any]:
     d: dict[str, Any] = {"type": profile.type, "kind": profile.kind, "start_s": profile.start}
     d["duration_s"] = profile.duration
     stages = getattr(profile, "stages", None)
@@ -157,7 +159,7 @@ def describe_profile(profile: Any) -> dict[str, Any]:
     return d
 
 
-def _refuse_ping(scenario: Any, version: str) -> None:
+def _refuse_ping(scenario: Scenario, version: str) -> None:
     """``ping`` left the protocol in 2026-07-28: every such step would fail, so say it before the load."""
     from mcpload.scenario import Ping, walk
 
@@ -167,11 +169,11 @@ def _refuse_ping(scenario: Any, version: str) -> None:
                 raise PreflightError(
                     f"{scenario.source}: {step.path}: ping is not part of protocol {version}, which the server "
                     "speaks (remove the step, or set target.protocol to 2025-11-25)",
-                    2,
+                    exit_codes.USAGE,
                 )
 
 
-def _canary(scenario: Any, target: Any, info: Any) -> Any:
+def _canary(scenario: Scenario, target: Target, info: Preflight) -> Canary | None:
     """The canary of ``options.canary`` (``engine.canary``), or None. HTTP targets only: over stdio it
     would start a second server process."""
     spec = getattr(scenario.options, "canary", None)
@@ -179,13 +181,14 @@ def _canary(scenario: Any, target: Any, info: Any) -> Any:
         return None
     if target.url is None:
         raise PreflightError(
-            f"{scenario.source}: options.canary: needs an HTTP target (a stdio one would be a second server)", 2
+            f"{scenario.source}: options.canary: needs an HTTP target (a stdio one would be a second server)",
+            exit_codes.USAGE,
         )
     if spec.call == "ping" and info.era == "modern":
         raise PreflightError(
             f"{scenario.source}: options.canary: ping is not part of protocol {info.protocol_version}, which the "
             "server speaks (name a cheap, read-only tool instead)",
-            2,
+            exit_codes.USAGE,
         )
     from mcpload.engine.canary import Canary
 

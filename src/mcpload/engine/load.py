@@ -10,19 +10,24 @@ interleave (``index · profiles + profile``), so they never collide.
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from mcpload.engine.agent import Agent, World
+from mcpload.engine.agent import RunningAgent, SharedRunState
 from mcpload.engine.output_check import output_check
 from mcpload.engine.preflight import Preflight
 from mcpload.engine.recording import OutcomeSink
 from mcpload.engine.rng import AgentRandom
 from mcpload.metrics import Recorder
-from mcpload.profiles import Segment
+from mcpload.profiles import ClosedProfile, OpenProfile, Profile, Segment
+
+if TYPE_CHECKING:
+    from mcpload.mcp.connect import Target
+    from mcpload.scenario import AgentSpec, Scenario
 
 _clock = time.perf_counter
 TICK_S = 0.1  # how often closed profiles re-read their target
@@ -31,14 +36,14 @@ TICK_S = 0.1  # how often closed profiles re-read their target
 class _TypePicker:
     """Deterministic weighted choice of agent types: always the type furthest below its share."""
 
-    def __init__(self, specs: list[Any]) -> None:
+    def __init__(self, specs: list[AgentSpec]) -> None:
         self.specs = specs
         total = sum(s.weight for s in specs)
         self.shares = [s.weight / total for s in specs]
         self.counts = [0] * len(specs)
         self.n = 0
 
-    def next(self) -> Any:
+    def next(self) -> AgentSpec:
         self.n += 1
         i = max(range(len(self.specs)), key=lambda k: (self.shares[k] * self.n - self.counts[k], -k))
         self.counts[i] += 1
@@ -98,8 +103,8 @@ class LoadContext:
         recorder: the run's recorder.
     """
 
-    scenario: Any
-    target: Any
+    scenario: Scenario
+    target: Target
     info: Preflight
     seed: int
     segment: Segment
@@ -111,7 +116,7 @@ class LoadContext:
 LoadFactory = Callable[[LoadContext], Awaitable[Load]]
 
 
-def prepare_world(world: World, info: Preflight, scenario: Any) -> World:
+def prepare_world(world: SharedRunState, info: Preflight, scenario: Scenario) -> SharedRunState:
     """Give ``world`` what preflight learnt about the tools: which are called as tasks, which outputs
     are checked against their schema."""
     world.task_tools = task_tools(info.tools)
@@ -133,7 +138,7 @@ async def local_load(ctx: LoadContext) -> Load:
     """The agents of the run in this process (the default load)."""
     # A segment records into its own recorder, drained at each cut: the interval keeps the drained state.
     staging = ctx.recorder if ctx.segment.is_full else Recorder()
-    world = World(
+    world = SharedRunState(
         ctx.scenario, ctx.target, ctx.info.transport, ctx.info.protocol, staging, OutcomeSink(staging, ctx.secrets)
     )
     return LocalLoad(ctx.scenario, prepare_world(world, ctx.info, ctx.scenario), ctx.seed, ctx.segment)
@@ -149,7 +154,7 @@ class LocalLoad:
         segment: the share of the run this process executes (the whole run by default).
     """
 
-    def __init__(self, scenario: Any, world: World, seed: int, segment: Segment | None = None) -> None:
+    def __init__(self, scenario: Scenario, world: SharedRunState, seed: int, segment: Segment | None = None) -> None:
         self.scenario = scenario
         self.world = world
         self.recorder = world.recorder
@@ -159,9 +164,9 @@ class LocalLoad:
         self.t0 = 0.0
         self.active = 0
         self.targets: dict[int, int] = {}
-        self._agents: set[Agent] = set()
+        self._agents: set[RunningAgent] = set()
         self._stopping = False
-        self._controllers: list[asyncio.Task] = []
+        self._controllers: list[asyncio.Task[None]] = []
 
     # --- what the runner calls ----------------------------------------------------------------
 
@@ -203,7 +208,7 @@ class LocalLoad:
         return {"backend": "local", "workers": 1, "segments": [str(self.segment)], "lost": []}
 
     def halt(self) -> None:
-        """The watchdog broke a stall: every agent leaves at its next step (``World.halted``)."""
+        """The watchdog broke a stall: every agent leaves at its next step (``SharedRunState.halted``)."""
         self.world.halted = True
 
     async def before_cut(self, n: int) -> None:
@@ -215,9 +220,9 @@ class LocalLoad:
 
     # --- agents -------------------------------------------------------------------------------
 
-    def _spawn(self, spec: Any, number: int, intended: float | None = None) -> Agent:
+    def _spawn(self, spec: AgentSpec, number: int, intended: float | None = None) -> RunningAgent:
         rng = AgentRandom(f"{self.seed}:agent:{number}")
-        agent = Agent(number, spec, self.world, rng, intended)
+        agent = RunningAgent(number, spec, self.world, rng, intended)
         agent.task = asyncio.ensure_future(agent.run())
         self.active += 1
         self.recorder.active_agents = self.active
@@ -225,7 +230,7 @@ class LocalLoad:
         agent.task.add_done_callback(lambda task: self._agent_done(agent, task))
         return agent
 
-    def _agent_done(self, agent: Agent, task: asyncio.Task) -> None:
+    def _agent_done(self, agent: RunningAgent, task: asyncio.Task[None]) -> None:
         self._agents.discard(agent)
         self.active -= 1
         self.recorder.active_agents = self.active
@@ -234,8 +239,8 @@ class LocalLoad:
             key = f"engine: {type(task.exception()).__name__}: {task.exception()}"[:200]
             self.world.scripted_errors[key] = self.world.scripted_errors.get(key, 0) + 1
 
-    def _specs_for(self, profile: Any) -> list[Any]:
-        names = getattr(profile, "agent_types", None)
+    def _specs_for(self, profile: Profile) -> list[AgentSpec]:
+        names = profile.agent_types
         specs = list(self.scenario.agents.values())
         return [s for s in specs if s.name in names] if names else specs
 
@@ -246,14 +251,16 @@ class LocalLoad:
 
     # --- profiles -----------------------------------------------------------------------------
 
-    async def _run_profile(self, pi: int, profile: Any) -> None:
-        agents: list[Agent] = []
+    async def _run_profile(self, pi: int, profile: Profile) -> None:
+        agents: list[RunningAgent] = []
         try:
             await self._sleep_until(self.t0 + profile.start)
-            if profile.kind == "closed":
+            if isinstance(profile, ClosedProfile):  # kind "closed"
                 await self._closed(pi, profile, agents)
-            else:
+            elif isinstance(profile, OpenProfile):
                 await self._open(pi, profile, agents)
+            else:
+                raise TypeError(f"a profile is closed or open, not {profile.kind!r}")
         except asyncio.CancelledError:
             pass
         finally:
@@ -267,18 +274,18 @@ class LocalLoad:
     def _number(self, pi: int, index: int) -> int:
         return index * len(self.profiles) + pi
 
-    async def _closed(self, pi: int, profile: Any, agents: list[Agent]) -> None:
+    async def _closed(self, pi: int, profile: ClosedProfile, agents: list[RunningAgent]) -> None:
         picker = _TypePicker(self._specs_for(profile))
         numbers = self.segment.owned_indices()
         start = _clock()
         end = start + profile.duration
-        ramp_down = getattr(profile, "graceful_ramp_down", profile.graceful_stop)
+        ramp_down = profile.graceful_ramp_down
         loop = asyncio.get_running_loop()
         # Agents running and not retiring, kept by callbacks: a tick reads a counter instead of scanning
         # every agent (20,000 agents, ten ticks a second).
         active = 0
 
-        def finished(task: asyncio.Task, agent: Agent) -> None:
+        def finished(task: asyncio.Task[None], agent: RunningAgent) -> None:
             nonlocal active
             if not agent.retiring:
                 active -= 1
@@ -291,7 +298,7 @@ class LocalLoad:
             if active < target:
                 for _ in range(target - active):
                     agent = self._spawn(picker.next(), self._number(pi, next(numbers)))
-                    agent.task.add_done_callback(lambda task, agent=agent: finished(task, agent))
+                    agent.task.add_done_callback(functools.partial(finished, agent=agent))
                     agents.append(agent)
                 active = target
             elif active > target:
@@ -305,7 +312,7 @@ class LocalLoad:
                 agents[:] = [a for a in agents if not a.task.done()]
             await asyncio.sleep(TICK_S)
 
-    async def _open(self, pi: int, profile: Any, agents: list[Agent]) -> None:
+    async def _open(self, pi: int, profile: OpenProfile, agents: list[RunningAgent]) -> None:
         picker = _TypePicker(self._specs_for(profile))
         start = _clock()
         end = start + profile.duration
@@ -314,7 +321,7 @@ class LocalLoad:
         running = 0
         rec = self.recorder
 
-        def done(_task: asyncio.Task) -> None:
+        def done(_task: asyncio.Task[None]) -> None:
             nonlocal running
             running -= 1
 
@@ -335,7 +342,7 @@ class LocalLoad:
                 agents[:] = [a for a in agents if not a.task.done()]
         await self._sleep_until(end)
 
-    async def _drain(self, agents: list[Agent], grace: float) -> None:
+    async def _drain(self, agents: list[RunningAgent], grace: float) -> None:
         alive = [a for a in agents if not a.task.done()]
         for agent in alive:
             agent.retire()
@@ -348,6 +355,6 @@ class LocalLoad:
             await asyncio.wait(pending, timeout=15)
 
 
-def _cancel(agent: Agent) -> None:
-    if agent.task is not None and not agent.task.done():
+def _cancel(agent: RunningAgent) -> None:
+    if not agent.task.done():
         agent.task.cancel()

@@ -18,7 +18,7 @@ class LoopLag:
 
     def __init__(self, period_s: float = PERIOD_S) -> None:
         self.period_s = period_s
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._due: float | None = None  # when the sleep now in progress should end
         self._max = self._sum = 0.0
         self._n = 0

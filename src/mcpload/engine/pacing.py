@@ -38,7 +38,7 @@ class Backoff:
     def next_delay(self) -> float:
         """Count one more failure and return the pause before the next attempt."""
         self.failures += 1
-        ceiling = min(CAP_S, BASE_S * (2 ** min(self.failures - 1, 16)))
+        ceiling = min(CAP_S, BASE_S * (2.0 ** min(self.failures - 1, 16)))
         return ceiling * (0.5 + 0.5 * _jitter.random())
 
     def reset(self) -> None:

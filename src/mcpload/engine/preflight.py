@@ -3,13 +3,20 @@ tool the scenario names exists and that its literal arguments match the tool's `
 
 from __future__ import annotations
 
-import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from mcpload import exit_codes
 from mcpload.mcp.connect import Target, connect
+from mcpload.scenario.steps import Call, GetPrompt, ReadResource
+from mcpload.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from mcpload.mcp.session import Session
+    from mcpload.scenario.steps import Request
 
 
 class PreflightError(Exception):
@@ -43,7 +50,7 @@ async def preflight(
     tool_names: dict[str, str],
     literal_calls: list[tuple[str, str, Any]],
     source: str,
-    steps: list[Any] = (),
+    steps: Sequence[Request] = (),
 ) -> Preflight:
     """Args:
     target: where the server is.
@@ -57,21 +64,28 @@ async def preflight(
     session, opened = await connect(target)
     if not opened.ok:
         hint = path_hint(target.url, opened.http_status)
-        raise PreflightError(f"{target.describe()}: not reachable as an MCP server ({opened.describe()}){hint}", 3)
+        raise PreflightError(
+            f"{target.describe()}: not reachable as an MCP server ({opened.describe()}){hint}", exit_codes.UNREACHABLE
+        )
     caps = session.server_capabilities if isinstance(session.server_capabilities, dict) else None
     try:
         _check_capabilities(caps, steps, tool_names, source)
-        tools = {}
+        tools: dict[str, dict[str, Any]] = {}
         if caps is None or "tools" in caps:  # a server without tools (resources or prompts only) is fine
             listed = await session.list_tools()
-            if not listed.ok:
-                raise PreflightError(f"{target.describe()}: tools/list failed ({listed.describe()})", 3)
+            if not listed.ok or listed.result is None:  # (an ok outcome always has its result object)
+                raise PreflightError(
+                    f"{target.describe()}: tools/list failed ({listed.describe()})", exit_codes.UNREACHABLE
+                )
             tools = {t["name"]: t for t in listed.result.get("tools", []) if isinstance(t, dict) and "name" in t}
+        version, era = session.protocol_version, session.era
+        if version is None or era is None:  # (an opened session always has both)
+            raise PreflightError(f"{target.describe()}: no protocol version agreed", exit_codes.UNREACHABLE)
         info = Preflight(
             transport=session.transport.name,
-            protocol=session.protocol_version,
-            era=session.era,
-            protocol_version=session.protocol_version,
+            protocol=version,
+            era=era,
+            protocol_version=version,
             server_info=session.server_info,
             tools=tools,
             setup_ms=round(opened.latency * 1000, 3),
@@ -83,13 +97,16 @@ async def preflight(
         await session.close()
     for name, path in tool_names.items():
         if name not in tools:
-            close = difflib.get_close_matches(name, list(tools), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else f" (it offers: {', '.join(sorted(tools)) or 'none'})"
-            raise PreflightError(f"{source}: {path}: tool {name!r} is not offered by the server{hint}", 2)
+            hint = did_you_mean(name, tools) or f" (it offers: {', '.join(sorted(tools)) or 'none'})"
+            raise PreflightError(
+                f"{source}: {path}: tool {name!r} is not offered by the server{hint}", exit_codes.USAGE
+            )
     for path, tool, args in literal_calls:
         problem = schema_problem(tools[tool].get("inputSchema"), args)
         if problem:
-            raise PreflightError(f"{source}: {path}: arguments do not match {tool}'s inputSchema: {problem}", 2)
+            raise PreflightError(
+                f"{source}: {path}: arguments do not match {tool}'s inputSchema: {problem}", exit_codes.USAGE
+            )
     return info
 
 
@@ -101,7 +118,9 @@ def path_hint(url: str | None, status: int | None) -> str:
     return f"; nothing answers at {path}: MCP servers usually listen at /mcp (Streamable HTTP) or /sse (legacy SSE)"
 
 
-def _check_capabilities(caps: dict[str, Any] | None, steps: list[Any], tool_names: dict[str, str], source: str) -> None:
+def _check_capabilities(
+    caps: dict[str, Any] | None, steps: Sequence[Request], tool_names: dict[str, str], source: str
+) -> None:
     """Refuse (code 2) a step whose method the server did not declare a capability for."""
     if caps is None:
         return  # capabilities of a shape we cannot read: let the calls tell
@@ -114,57 +133,64 @@ def _check_capabilities(caps: dict[str, Any] | None, steps: list[Any], tool_name
             raise PreflightError(
                 f"{source}: {path}: {method} needs the {capability!r} capability, which the server does not declare "
                 f"(it declares: {declared})",
-                2,
+                exit_codes.USAGE,
             )
         if method == "resources/subscribe":
             resources = caps.get("resources")
             if not (isinstance(resources, dict) and resources.get("subscribe") is True):
-                raise PreflightError(f"{source}: {path}: the server does not declare resources.subscribe", 2)
+                raise PreflightError(
+                    f"{source}: {path}: the server does not declare resources.subscribe", exit_codes.USAGE
+                )
 
 
 async def _check_prompts_and_resources(
-    session: Any, caps: dict[str, Any] | None, steps: list[Any], source: str, warnings: list[str]
+    session: Session, caps: dict[str, Any] | None, steps: Sequence[Request], source: str, warnings: list[str]
 ) -> None:
     """Refuse a get_prompt step on a prompt the server does not list; warn about a literal resource URI
     the server neither lists nor matches with a template (resources may exist unlisted)."""
-    prompts = [s for s in steps if s.method == "prompts/get"]
+    prompts = [s for s in steps if isinstance(s, GetPrompt)]
     if prompts and (caps is None or "prompts" in caps):
         listed = await session.list_prompts()
-        if listed.ok:
+        if listed.ok and listed.result is not None:
             names = {p.get("name") for p in listed.result.get("prompts", []) if isinstance(p, dict)}
             for step in prompts:
                 if step.name not in names:
-                    close = difflib.get_close_matches(step.name, [n for n in names if isinstance(n, str)], n=1)
-                    hint = f" (did you mean {close[0]!r}?)" if close else ""
-                    raise PreflightError(f"{source}: {step.path}: prompt {step.name!r} is not offered{hint}", 2)
-    reads = [s for s in steps if s.method == "resources/read" and s.uri.is_literal]
+                    hint = did_you_mean(step.name, [n for n in names if isinstance(n, str)])
+                    raise PreflightError(
+                        f"{source}: {step.path}: prompt {step.name!r} is not offered{hint}", exit_codes.USAGE
+                    )
+    reads = [s for s in steps if isinstance(s, ReadResource) and s.uri.is_literal]
     if not reads or (caps is not None and "resources" not in caps):
         return
     listed = await session.list_resources()
-    if not listed.ok:
+    if not listed.ok or listed.result is None:
         return
     uris = {r.get("uri") for r in listed.result.get("resources", []) if isinstance(r, dict)}
     templates = await session.request("resources/templates/list")
     patterns = []
-    if templates.ok and isinstance(templates.result.get("resourceTemplates"), list):
+    if templates.ok and templates.result is not None and isinstance(templates.result.get("resourceTemplates"), list):
         for t in templates.result["resourceTemplates"][:1000]:
             if isinstance(t, dict) and isinstance(t.get("uriTemplate"), str):
                 patterns.append(_template_pattern(t["uriTemplate"]))
-    for step in reads:
-        uri = str(step.uri.literal)
+    for read in reads:
+        uri = str(read.uri.literal)
         if uri not in uris and not any(p.fullmatch(uri) for p in patterns):
             warnings.append(
-                f"{source}: {step.path}: resource {uri!r} is neither listed by the server nor matches one of "
+                f"{source}: {read.path}: resource {uri!r} is neither listed by the server nor matches one of "
                 "its URI templates: every read may fail"
             )
 
 
-def _check_task_modes(tools: dict[str, dict[str, Any]], steps: list[Any], source: str, warnings: list[str]) -> None:
+def _check_task_modes(
+    tools: dict[str, dict[str, Any]], steps: Sequence[Request], source: str, warnings: list[str]
+) -> None:
     """Warn about call steps whose ``task`` option contradicts the tool's ``execution.taskSupport``:
     every such call is bound to fail."""
     for step in steps:
-        tool = tools.get(getattr(step, "tool", None)) if step.method == "tools/call" else None
-        mode = getattr(step, "task", None)
+        if not isinstance(step, Call):
+            continue
+        tool = tools.get(step.tool)
+        mode = step.task
         if tool is None or mode is None:
             continue
         execution = tool.get("execution")
@@ -217,7 +243,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-def _type_ok(schema: dict, value: Any) -> bool:
+def _type_ok(schema: dict[str, Any], value: Any) -> bool:
     """``value`` certainly has ``schema``'s ``type`` (a bool is never an integer or a number here)."""
     kind = schema.get("type")
     if kind is None:
@@ -230,7 +256,7 @@ def _type_ok(schema: dict, value: Any) -> bool:
     return False
 
 
-def _plainly_valid(schema: dict, args: Any) -> bool:
+def _plainly_valid(schema: dict[str, Any], args: Any) -> bool:
     """True when ``args`` is certainly valid against a plain object schema (``type``, ``properties`` of
     plain typed values, ``required``, boolean ``additionalProperties``, annotations). False means "not
     sure": jsonschema then decides and words the problem."""

@@ -5,8 +5,13 @@ included) without the session knowing about metrics."""
 from __future__ import annotations
 
 from contextvars import ContextVar
+from typing import TYPE_CHECKING
 
 from mcpload.outcome import INTERRUPTED, Outcome
+from mcpload.redaction import mask, ordered_secrets
+
+if TYPE_CHECKING:
+    from mcpload.metrics import Recorder
 
 #: True while an agent re-sends a call under its retry policy
 retrying: ContextVar[bool] = ContextVar("mcpload_retrying", default=False)
@@ -23,10 +28,10 @@ class OutcomeSink:
 
     __slots__ = ("interrupted", "recorder", "secrets")
 
-    def __init__(self, recorder, secrets: frozenset[str] = frozenset()) -> None:
+    def __init__(self, recorder: Recorder, secrets: frozenset[str] = frozenset()) -> None:
         self.recorder = recorder
         self.interrupted = 0
-        self.secrets = tuple(s for s in secrets if s)
+        self.secrets = ordered_secrets(secrets)
 
     def __call__(self, outcome: Outcome, intended_start: float | None = None) -> None:
         if outcome.kind == INTERRUPTED:
@@ -36,6 +41,5 @@ class OutcomeSink:
             return
         if self.secrets and outcome.error_message:
             # before the recorder truncates messages: a secret cut in two would escape redaction
-            for secret in self.secrets:
-                outcome.error_message = outcome.error_message.replace(secret, "***")
+            outcome.error_message = mask(outcome.error_message, self.secrets)
         self.recorder.record(outcome, retry=retrying.get(), intended_start=intended_start)

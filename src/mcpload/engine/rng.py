@@ -12,8 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import random as _stdlib_random
+from typing import TYPE_CHECKING
 
 _Random = _stdlib_random.Random
+if TYPE_CHECKING:
+    # For the type checker an AgentRandom is a random.Random: it has every drawing method, taken
+    # from random.Random itself below (only getstate/setstate are missing, and nothing calls them).
+    _Base = _stdlib_random.Random
+else:
+    _Base = object
 _MASK = (1 << 64) - 1
 _GAMMA = 0x9E3779B97F4A7C15
 _MIX1 = 0xBF58476D1CE4E5B9
@@ -28,7 +35,7 @@ def seed_word(seed: object) -> int:
     return int.from_bytes(hashlib.blake2b(str(seed).encode(), digest_size=8).digest(), "little")
 
 
-class AgentRandom:
+class AgentRandom(_Base):
     """A seeded generator with ``random.Random``'s drawing methods (no ``getstate``/``setstate``)."""
 
     __slots__ = ("_state", "gauss_next")
@@ -36,8 +43,9 @@ class AgentRandom:
     def __init__(self, seed: object = 0) -> None:
         self.seed(seed)
 
-    def seed(self, seed: object = 0) -> None:
-        self._state = seed_word(seed)
+    def seed(self, a: object = 0, version: int = 2) -> None:
+        """Restart from seed ``a`` (any int or string; ``version`` is random.Random's, unused)."""
+        self._state = seed_word(a)
         self.gauss_next = None
 
     def _next(self) -> int:
@@ -61,7 +69,8 @@ class AgentRandom:
         return out & ((1 << k) - 1)
 
     # every distribution of random.Random, written against random() and getrandbits() only
-    _randbelow = _Random._randbelow_with_getrandbits
+    # private in CPython and absent from typeshed, yet what randrange, choice, … call for ints
+    _randbelow = _Random._randbelow_with_getrandbits  # type: ignore[attr-defined]
     randbytes = _Random.randbytes
     randrange = _Random.randrange
     randint = _Random.randint

@@ -10,10 +10,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mcpload.engine.load import Load
 from mcpload.engine.looplag import LoopLag
+from mcpload.engine.watchdog import Watchdog
 from mcpload.findings import analyze as analyze_findings
 from mcpload.findings.base import generator_bound
 from mcpload.metrics import (
@@ -25,8 +26,23 @@ from mcpload.metrics import (
     percentiles_needed,
     should_abort,
 )
+from mcpload.redaction import redact_all
 
 _clock = time.perf_counter
+
+
+if TYPE_CHECKING:
+    from mcpload.outputs.base import Output
+    from mcpload.scenario import Scenario
+
+
+class Annotator(Protocol):
+    """Adds fields (resource samples, the canary's figures) to each interval before it is written, and
+    to the results before any output sees them."""
+
+    def annotate_interval(self, interval: dict[str, Any]) -> None: ...
+
+    def annotate_results(self, results: dict[str, Any]) -> None: ...
 
 
 @dataclass
@@ -36,18 +52,18 @@ class RunOptions:
     on_interval: Callable[[dict[str, Any], dict[str, Any]], None] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     secrets: frozenset[str] = frozenset()  # redacted from the results (and so from every output)
-    outputs: list[Any] = field(default_factory=list)  # mcpload.outputs.base.Output instances
-    # objects with ``annotate_interval(interval)`` and ``annotate_results(results)`` that add fields
-    # (resource samples) to each interval before it is written, and to the results before any output;
-    # one with ``async drain(cut)`` is awaited once the load is over (its sessions closed), before the
-    # results are built: the monitor samples the target on (``cut`` is set on Ctrl-C)
-    annotators: list[Any] = field(default_factory=list)
+    outputs: list[Output] = field(default_factory=list)
+    # objects that add fields (resource samples) to each interval before it is written, and to the
+    # results before any output; those with ``async drain(cut)`` are awaited together once the load is
+    # over (its sessions closed), before the results are built: the monitor samples the target on, the
+    # canary stops (``cut`` is set on Ctrl-C)
+    annotators: list[Annotator] = field(default_factory=list)
     # keep each interval's exact recorder state (``state``) in the intervals and the results, so that
     # ``mcpload merge`` can combine the segments of a split run exactly
     keep_states: bool = False
     # ``engine.watchdog.Watchdog``: told when the load should have ended (``end_s`` after the start), so
     # that it can break an agent that stalls the event loop past it
-    watchdog: Any = None
+    watchdog: Watchdog | None = None
     end_s: float | None = None
 
 
@@ -74,7 +90,7 @@ class Runner:
         options: the rest.
     """
 
-    def __init__(self, scenario: Any, load: Load, recorder: Recorder, options: RunOptions) -> None:
+    def __init__(self, scenario: Scenario, load: Load, recorder: Recorder, options: RunOptions) -> None:
         self.scenario = scenario
         self.load = load
         self.recorder = recorder
@@ -126,10 +142,9 @@ class Runner:
         duration = _clock() - self.t0
         self._cut_interval()
         final = self._snapshot()
-        for annotator in self.options.annotators:
-            drain = getattr(annotator, "drain", None)
-            if drain is not None:
-                await drain(self._drain_cut)
+        # The drain, together: the canary stops at once, the monitor samples on for its drain
+        drains = [d for a in self.options.annotators if (d := getattr(a, "drain", None)) is not None]
+        await asyncio.gather(*(drain(self._drain_cut) for drain in drains))
         thresholds = evaluate(self.scenario.thresholds, final)
         intervals = self._intervals.read()
         self._intervals.close()
@@ -252,17 +267,3 @@ def add_extras(total: dict[str, Any], part: dict[str, Any]) -> None:
         outages = total.setdefault("outages", {"count": 0, "list": []})
         outages["count"] += part["outages"].get("count", 0)
         outages["list"] = (outages["list"] + list(part["outages"].get("list", [])))[:100]
-
-
-def redact_all(value: Any, secrets: frozenset[str]) -> Any:
-    """``value`` with every secret replaced by ``***`` in every string (keys included), recursively."""
-    if isinstance(value, str):
-        for secret in secrets:
-            if secret:
-                value = value.replace(secret, "***")
-        return value
-    if isinstance(value, dict):
-        return {redact_all(k, secrets): redact_all(v, secrets) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [redact_all(v, secrets) for v in value]
-    return value

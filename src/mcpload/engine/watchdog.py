@@ -4,8 +4,8 @@ Agents, templates and the clock share one thread. The engine never spins (agents
 have a budget), but a Python agent can: ``while True: pass`` never gives the loop back, so neither the
 run's end nor Ctrl-C nor SIGTERM (whose handlers run on the loop) can act. The watchdog sees it from
 its own thread: the loop beats every ``BEAT_S``; when it has not beaten for ``STALL_S`` while the run
-is past its end (or a stop was asked for), it halts the agents (``World.halted``: each leaves at its
-next step) and raises ``Stalled`` in the stalled code (``PyThreadState_SetAsyncExc``, at its next
+is past its end (or a stop was asked for), it halts the agents (``SharedRunState.halted``: each leaves at
+its next step) and raises ``Stalled`` in the stalled code (``PyThreadState_SetAsyncExc``, at its next
 bytecode): the agent ends, counted, and the loop runs the stop. If the loop stays stalled anyway (the
 agent swallows the exception, or is stuck inside C code), after ``HARD_EXIT_S`` (or a third signal) the
 process exits: what the interval log already holds is kept, and the line says so.
@@ -26,10 +26,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from mcpload import exit_codes
+
 BEAT_S = 0.1
 STALL_S = 2.0  # the loop has not run for so long: stalled
 HARD_EXIT_S = 10.0  # stalled so long after the stop was due, the process exits
-EXIT_CODE = 130
+EXIT_CODE = exit_codes.INTERRUPTED
 
 _clock = time.perf_counter
 
@@ -43,7 +45,7 @@ class Watchdog:
     """Watches the event loop of one run.
 
     Args:
-        halt: called from the watchdog's thread when it breaks a stall (sets ``World.halted``).
+        halt: called from the watchdog's thread when it breaks a stall (sets ``SharedRunState.halted``).
         note: a line for the user when the process must exit (where the intervals are).
     """
 

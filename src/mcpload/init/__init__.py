@@ -57,7 +57,11 @@ class Result:
     disabled: dict[str, str]  # tool → why it is commented out
 
 
-def _arguments(tool: dict[str, Any], recorded: RecordedArguments | None) -> tuple[list[tuple[dict, int]], list[str]]:
+#: the argument sets of one tool, each with its weight
+ArgumentSets = list[tuple[dict[str, Any], int]]
+
+
+def _arguments(tool: dict[str, Any], recorded: RecordedArguments | None) -> tuple[ArgumentSets, list[str]]:
     """The argument sets for ``tool`` (with weights) and notes; [] when none is usable."""
     schema = tool.get("inputSchema")
     notes: list[str] = []
@@ -126,7 +130,7 @@ async def build_scenario(target: Target, options: InitOptions) -> Result:
     if options.agents < 1:
         raise ValueError(f"--agents {options.agents}: must be at least 1")
     recorded = read_trace(options.trace) if options.trace is not None else None
-    chosen: dict[str, tuple[list[tuple[dict, int]], list[str]]] = {}
+    chosen: dict[str, tuple[ArgumentSets, list[str]]] = {}
 
     def arguments_for(tool: dict[str, Any]) -> dict[str, Any] | None:
         chosen[tool["name"]] = _arguments(tool, recorded)
@@ -143,7 +147,7 @@ def compose(
     options: InitOptions,
     persona: Persona,
     recorded: RecordedArguments | None = None,
-    chosen: dict[str, tuple[list[tuple[dict, int]], list[str]]] | None = None,
+    chosen: dict[str, tuple[ArgumentSets, list[str]]] | None = None,
 ) -> Result:
     """The scenario text for what ``discover`` found (no I/O: property-tested with generated tools)."""
     chosen = chosen or {}

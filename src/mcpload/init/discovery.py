@@ -57,9 +57,10 @@ async def discover(
         raise DiscoveryError(f"{target.describe()}: not reachable as an MCP server ({opened.describe()})")
     try:
         listed = await session.list_tools()
-        if not listed.ok:
+        if not listed.ok or listed.result is None:  # (an ok outcome always has its result object)
             raise DiscoveryError(f"{target.describe()}: tools/list failed ({listed.describe()})")
         raw_tools = listed.result.get("tools")
+        assert session.era is not None and session.protocol_version is not None  # set by a successful open
         found = Discovery(
             transport=session.transport.name,
             era=session.era,
@@ -71,10 +72,10 @@ async def discover(
         caps = session.server_capabilities
         if "resources" in caps:
             res = await session.list_resources()
-            found.resources = _named(res.result.get("resources"), "uri") if res.ok else []
+            found.resources = _named(res.result.get("resources"), "uri") if res.ok and res.result else []
         if "prompts" in caps:
             res = await session.list_prompts()
-            found.prompts = _named(res.result.get("prompts"), "name") if res.ok else []
+            found.prompts = _named(res.result.get("prompts"), "name") if res.ok and res.result else []
         if try_calls:
             deadline = time.monotonic() + TRIAL_BUDGET_S
             for tool in found.tools:

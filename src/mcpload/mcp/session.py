@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from mcpload import __version__
 from mcpload.mcp import eras, shapes
 from mcpload.mcp.jsonrpc import classify, encode_notification, encode_request, error_response, result_response
 from mcpload.mcp.oauth import ClientCredentials, OAuthError
@@ -32,6 +31,7 @@ from mcpload.outcome import (
     Outcome,
 )
 from mcpload.transports.base import CallFailure, Transport
+from mcpload.version import __version__
 
 _clock = time.perf_counter
 MAX_PAGES = 1000  # of one list request (tools/list, …)
@@ -379,6 +379,9 @@ class Session:
 
     async def list_prompts(self, timeout: float | None = None) -> Outcome:
         return await self._list("prompts/list", "prompts", timeout)
+
+    async def list_resource_templates(self, timeout: float | None = None) -> Outcome:
+        return await self._list("resources/templates/list", "resourceTemplates", timeout)
 
     async def read_resource(self, uri: str, timeout: float | None = None, name: str | None = None) -> Outcome:
         """``name``: the operation the metrics count it under (default: the URI itself)."""

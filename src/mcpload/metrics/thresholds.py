@@ -3,7 +3,6 @@ parsed once (every problem reported with its path) and evaluated against ``Recor
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from mcpload.metrics.limits import (
     unit_meant,
 )
 from mcpload.outcome import KINDS, OK
+from mcpload.suggest import did_you_mean
 
 LATENCY_AGGREGATIONS = ("p", "avg", "min", "max", "med")
 
@@ -96,11 +96,6 @@ class Threshold:
         return f"{self.metric} {self.expr}"
 
 
-def _suggest(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def parse_thresholds(mapping: object, path: str = "thresholds") -> list[Threshold]:
     """Parse ``{metric_expr: [spec, …]}`` (a bare spec counts as a list of one).
 
@@ -144,7 +139,7 @@ def _parse_metric(expr: str, where: str, problems: list[str]) -> _ParsedMetric |
     name, tag_text = match.group(1), match.group(2)
     metric = METRICS.get(name)
     if metric is None:
-        problems.append(f"{where}: unknown metric {name!r}{_suggest(name, METRICS)}")
+        problems.append(f"{where}: unknown metric {name!r}{did_you_mean(name, METRICS)}")
         return None
     tags: list[tuple[str, str]] = []
     if tag_text is not None:
@@ -158,10 +153,10 @@ def _parse_metric(expr: str, where: str, problems: list[str]) -> _ParsedMetric |
                 continue
             if key not in metric.tags:
                 allowed = ", ".join(metric.tags) or "none"
-                problems.append(f"{where}: {name} has no tag {key!r}{_suggest(key, metric.tags)} (tags: {allowed})")
+                problems.append(f"{where}: {name} has no tag {key!r}{did_you_mean(key, metric.tags)} (tags: {allowed})")
                 continue
             if key == "kind" and value not in ERROR_KINDS:
-                problems.append(f"{where}: unknown error kind {value!r}{_suggest(value, ERROR_KINDS)}")
+                problems.append(f"{where}: unknown error kind {value!r}{did_you_mean(value, ERROR_KINDS)}")
                 continue
             tags.append((key, value))
     return expr.strip(), name, tuple(tags)
@@ -172,7 +167,7 @@ def _parse_spec(spec: object, where: str, metric: _ParsedMetric | None, problems
     if isinstance(spec, Mapping):
         for key in spec:
             if key not in SPEC_KEYS:
-                problems.append(f"{where}: unknown key {key!r}{_suggest(str(key), SPEC_KEYS)}")
+                problems.append(f"{where}: unknown key {key!r}{did_you_mean(str(key), SPEC_KEYS)}")
         abort = spec.get("abort_on_fail", False)
         if not isinstance(abort, bool):
             problems.append(f"{where}.abort_on_fail: expected true or false, got {abort!r}")
@@ -220,7 +215,7 @@ def _parse_aggregation(text: str, where: str, problems: list[str]) -> tuple[str 
     if text in AGGREGATIONS and text != "p(N)":
         return text, None
     loose = _LOOKS_LIKE_PERCENTILE.match(text)
-    hint = f" (did you mean 'p({loose.group(1)})'?)" if loose else _suggest(text, AGGREGATIONS)
+    hint = f" (did you mean 'p({loose.group(1)})'?)" if loose else did_you_mean(text, AGGREGATIONS)
     problems.append(f"{where}: unknown aggregation {text!r}{hint}")
     return None, None
 
@@ -232,7 +227,7 @@ def _parse_limit(text: str, name: str, aggregation: str, where: str, problems: l
         if text in SEVERITY_RANK:
             return float(SEVERITY_RANK[text])
         known = ", ".join(SEVERITY_RANK)
-        problems.append(f"{where}: unknown severity {text!r}{_suggest(text, SEVERITY_RANK)} (severities: {known})")
+        problems.append(f"{where}: unknown severity {text!r}{did_you_mean(text, SEVERITY_RANK)} (severities: {known})")
         return None
     match = _NUMBER.match(text)
     if not match:
@@ -253,7 +248,7 @@ def _duration_ms(value: object, default_unit: str, where: str, problems: list[st
         return parse_duration_ms(value, default_unit)
     except UnknownUnitError as exc:
         meant = unit_meant(exc.unit)
-        hint = f" (did you mean {meant!r}?)" if meant else _suggest(exc.unit, DURATION_UNITS_MS)
+        hint = f" (did you mean {meant!r}?)" if meant else did_you_mean(exc.unit, DURATION_UNITS_MS)
         problems.append(f"{where}: unknown unit {exc.unit!r}{hint} (units: {UNITS_TEXT})")
     except LimitError as exc:
         problems.append(f"{where}: {exc}")

@@ -9,7 +9,7 @@ import time
 from typing import IO
 from urllib.parse import urlsplit
 
-from mcpload.demo.launch import stop_process, wait_for_port
+from mcpload.child_process import stop_process, wait_for_port
 
 
 class ServerStartError(Exception):

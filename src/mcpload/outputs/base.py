@@ -8,6 +8,7 @@ document. ``recorder`` is given for outputs that read cumulative histograms at t
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -27,3 +28,14 @@ class Output:
 
     def stop(self, results: dict[str, Any]) -> None:
         """The run ended; ``results`` is the final results document (schema mcpload.results/1)."""
+
+
+class FileOutput(Output):
+    """An output written once, from the final results document, to ``path`` (``--html PATH`` …).
+
+    ``stop`` writes the file (atomically); ``mcpload.outputs.registry.write_files`` calls it after the
+    run, each file on its own.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)

@@ -15,11 +15,11 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from mcpload import __version__
+from mcpload.atomic import write_text_atomic
 from mcpload.compare import LATENCIES, Comparison, Side
-from mcpload.outputs.atomic import write_text_atomic
 from mcpload.outputs.html import require_plotly, script_json
 from mcpload.outputs.html_charts import label
+from mcpload.version import __version__
 
 BASE_COLOR, NEW_COLOR = "#7f7f7f", "#1f77b4"
 

@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from mcpload.atomic import write_atomic
 from mcpload.metrics.intervals import INTERVAL_FIELDS
 from mcpload.outcome import KINDS, OK
-from mcpload.outputs.atomic import write_atomic
-from mcpload.outputs.base import Output
+from mcpload.outputs.base import FileOutput
 
 ERROR_KINDS = tuple(kind for kind in KINDS if kind != OK)
 COLUMNS = (*INTERVAL_FIELDS, *(f"errors_{kind}" for kind in ERROR_KINDS))
@@ -49,13 +49,10 @@ def write_csv(intervals: Iterable[dict[str, Any]], path: str | Path) -> None:
     write_atomic(path, write)
 
 
-class CSVOutput(Output):
+class CSVOutput(FileOutput):
     """Writes the CSV when the run ends (``mcpload run --csv PATH``)."""
 
     name = "csv"
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
 
     def stop(self, results: dict[str, Any]) -> None:
         """Write the run's intervals."""

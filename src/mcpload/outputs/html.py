@@ -16,14 +16,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mcpload import __version__
+from mcpload.atomic import write_text_atomic
 from mcpload.findings import findings_of
 from mcpload.outputs import html_charts as charts
 from mcpload.outputs import html_context as ctx
-from mcpload.outputs.atomic import write_text_atomic
-from mcpload.outputs.base import Output
+from mcpload.outputs.base import FileOutput
 from mcpload.outputs.findings_text import evidence_text, span_text
 from mcpload.outputs.html_series import series_chart
+from mcpload.version import __version__
 
 NEEDS_PLOTLY = "the HTML report needs plotly, a dependency of mcpload that is missing: pip install plotly"
 
@@ -189,14 +189,14 @@ def write_html(results: dict[str, Any], path: str | Path) -> Path:
     return write_text_atomic(path, render_html(results))
 
 
-class HtmlOutput(Output):
+class HtmlOutput(FileOutput):
     """Writes the HTML report when the run stops: ``run_scenario(..., outputs=[HtmlOutput("r.html")])``."""
 
     name = "html"
 
     def __init__(self, path: str | Path) -> None:
         require_plotly()
-        self.path = Path(path)
+        super().__init__(path)
 
     def stop(self, results: dict[str, Any]) -> None:
         write_html(results, self.path)

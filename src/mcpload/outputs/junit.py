@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from mcpload.outputs.atomic import write_atomic
-from mcpload.outputs.base import Output
+from mcpload.atomic import write_atomic
+from mcpload.outputs.base import FileOutput
 
 CLASSNAME = "mcpload.thresholds"
 # XML 1.0 forbids most control characters, even escaped: a stray one would make the file unreadable.
@@ -83,13 +83,10 @@ def write_junit(results: dict[str, Any], path: str | Path) -> None:
     write_atomic(path, lambda tmp: tree.write(tmp, encoding="utf-8", xml_declaration=True))
 
 
-class JUnitOutput(Output):
+class JUnitOutput(FileOutput):
     """Writes the JUnit report when the run ends (``mcpload run --junit PATH``)."""
 
     name = "junit"
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
 
     def stop(self, results: dict[str, Any]) -> None:
         """Write the report."""

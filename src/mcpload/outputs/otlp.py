@@ -127,8 +127,8 @@ class OTLPOutput(Output):
         from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
         from opentelemetry.sdk.resources import Resource
 
-        from mcpload import __version__
         from mcpload.outputs.otlp_semconv import common_attributes
+        from mcpload.version import __version__
 
         self._recorder = recorder
         self._started_ns = time.time_ns()
@@ -267,7 +267,7 @@ def _with_durations(exporter: Any, output: OTLPOutput, resource: Any) -> Any:
     )
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
-    from mcpload import __version__
+    from mcpload.version import __version__
 
     def inject(data: Any, metrics: list[Any]) -> Any:
         resources = list(data.resource_metrics) if data is not None else []

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mcpload.compare import Assertion, Comparison
 
+from mcpload.outputs.base import FileOutput
+
 MAX_CELL = 160  # characters of one table cell
 MAX_ROWS = 40  # operations listed; the rest are counted
 MAX_FINDINGS = 20
@@ -258,6 +260,16 @@ def write_summary_md(path: str | Path, text: str, *, append: bool = False) -> No
         with open(path, "a", encoding="utf-8") as f:
             f.write(text)
         return
-    from mcpload.outputs.atomic import write_text_atomic
+    from mcpload.atomic import write_text_atomic
 
     write_text_atomic(path, text)
+
+
+class SummaryMdOutput(FileOutput):
+    """Writes the Markdown summary when the run ends (``mcpload run --summary-md PATH``)."""
+
+    name = "summary-md"
+
+    def stop(self, results: dict[str, Any]) -> None:
+        """Write the summary of the run (replacing the file)."""
+        write_summary_md(self.path, render(results))

@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import ClassVar, Self
+from typing import TYPE_CHECKING, ClassVar, Self
 
 from mcpload.profiles.arrivals import DEFAULT_CV, DISTRIBUTIONS, rescale, unit_events
 from mcpload.profiles.errors import Problem, ProfileError
@@ -81,6 +81,19 @@ class Profile(BaseConfig, ABC):
     kind: ClassVar[str]
     segment: Segment = field(default_factory=Segment.full)
 
+    if TYPE_CHECKING:  # what every concrete profile has, as a field or a property
+
+        @property
+        def duration(self) -> float:
+            """The profile's total length in seconds, graceful stop excluded."""
+            ...
+
+        @property
+        def max_agents(self) -> int:
+            """The most agents this profile (this segment's share) runs at once: a closed profile's
+            highest target, an open profile's cap."""
+            ...
+
     def for_segment(self, segment: Segment) -> Self:
         """This profile's share for one execution segment (see ``segments``); shares add up to the whole.
 
@@ -112,6 +125,13 @@ class ClosedProfile(Profile):
 
     kind: ClassVar[str] = "closed"
 
+    if TYPE_CHECKING:  # every concrete closed profile has it, as a field or a class constant
+
+        @property
+        def graceful_ramp_down(self) -> float:
+            """Seconds an agent removed by a falling target may finish its conversation in."""
+            ...
+
     def target_at(self, t: float) -> int:
         """Agents wanted ``t`` seconds after the profile's start: 0 before 0 and from ``duration`` on.
 
@@ -120,8 +140,10 @@ class ClosedProfile(Profile):
         whole = self._whole_target_at(t)
         return whole if self.segment.is_full else self.segment.scale(whole)
 
+    @property
     def max_agents(self) -> int:
-        """The most agents this profile (this segment's share) asks for at once: what to pre-allocate."""
+        """The most agents this profile (this segment's share) asks for at once: what to pre-allocate
+        (an open profile's ``max_agents`` is its cap: the same meaning, given instead of computed)."""
         return max(self.segment.max_scaled(low, high) for low, high in self._whole_ranges())
 
     @abstractmethod

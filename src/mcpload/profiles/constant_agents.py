@@ -50,4 +50,4 @@ class ConstantAgents(ClosedProfile):
 
     def describe(self) -> str:
         """E.g. ``constant-agents: 50 agents for 5m``."""
-        return f"{self.type}: {self.max_agents()} agents for {format_duration(self.duration)}"
+        return f"{self.type}: {self.max_agents} agents for {format_duration(self.duration)}"

@@ -10,23 +10,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import MISSING, field
-from difflib import get_close_matches
 from typing import Any
 
 from mcpload.inputs import MAX_COUNT, MAX_RATE, show_number
 from mcpload.profiles.durations import DurationError, parse_duration
 from mcpload.profiles.errors import ProfileError
+from mcpload.suggest import did_you_mean
 
 Reader = Callable[[Any, str], Any]
 """Turns a raw YAML value into the field's value, or raises ``ProfileError`` naming ``path``."""
 
 READ = "read"  # the metadata key that holds a field's reader
-
-
-def did_you_mean(word: str, choices: Sequence[str]) -> str:
-    """A " (did you mean 'x'?)" suffix when ``word`` is close to one of ``choices``, else ""."""
-    close = get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _short(value: Any) -> str:

@@ -96,7 +96,9 @@ class LevelPreset(Preset):
         """A ``RampingAgents`` (mode agents) or ``RampingArrivalRate`` (mode rate) with this shape."""
         start, stages = self.plan()
         if self.mode == "agents":
-            extra = {} if self.graceful_ramp_down is None else {"graceful_ramp_down": self.graceful_ramp_down}
+            extra: dict[str, Any] = (
+                {} if self.graceful_ramp_down is None else {"graceful_ramp_down": self.graceful_ramp_down}
+            )
             stages = tuple(Stage(stage.duration, int(stage.target)) for stage in stages)
             return RampingAgents(**self._shared(), **extra, start_agents=int(start), stages=stages)
         options = {key: getattr(self, key) for key in self._RATE_ONLY if getattr(self, key) is not None}
@@ -230,6 +232,8 @@ class Soak(Preset):
 
     def build(self) -> RampingAgents:
         """The ramping-agents profile: ramp up, hold, ramp down."""
-        extra = {} if self.graceful_ramp_down is None else {"graceful_ramp_down": self.graceful_ramp_down}
+        extra: dict[str, Any] = (
+            {} if self.graceful_ramp_down is None else {"graceful_ramp_down": self.graceful_ramp_down}
+        )
         stages = (Stage(self.ramp_up, self.agents), Stage(self.duration, self.agents), Stage(self.ramp_down, 0))
         return RampingAgents(**self._shared(), **extra, start_agents=0, stages=stages)

@@ -14,10 +14,11 @@ from mcpload.profiles.arrival_rate import ArrivalRate
 from mcpload.profiles.base import BaseConfig, Profile
 from mcpload.profiles.constant_agents import ConstantAgents
 from mcpload.profiles.errors import Problem, ProfileError, join_path
-from mcpload.profiles.fields import READ, Reader, did_you_mean
+from mcpload.profiles.fields import READ, Reader
 from mcpload.profiles.presets import Preset, Sawtooth, Soak, Spike, StepLoad
 from mcpload.profiles.ramping_agents import RampingAgents
 from mcpload.profiles.ramping_arrival_rate import RampingArrivalRate
+from mcpload.suggest import did_you_mean
 
 PROFILE_TYPES: dict[str, type[BaseConfig]] = {
     "constant-agents": ConstantAgents,
@@ -147,7 +148,9 @@ def parse_profiles(value: Any, path: str = "profiles") -> list[Profile]:
         raise ProfileError([(path, f"expected a profile mapping or a list of them, got {value!r}")])
     if not value:
         raise ProfileError([(path, "at least one profile is required")])
-    profiles, problems, names = [], [], {}
+    profiles: list[Profile] = []
+    problems: list[Problem] = []
+    names: dict[str, str] = {}
     for i, item in enumerate(value):
         here = f"{path}[{i}]"
         try:

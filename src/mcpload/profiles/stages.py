@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from mcpload.profiles.errors import ProfileError
-from mcpload.profiles.fields import Reader, did_you_mean, read_duration
+from mcpload.profiles.fields import Reader, read_duration
+from mcpload.suggest import did_you_mean
 
 _KEYS = ("duration", "target")
 

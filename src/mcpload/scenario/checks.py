@@ -6,7 +6,6 @@ Every parser takes the raw value and its path (``agents.researcher.workflow[2]``
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from mcpload.inputs import MAX_FLOAT, number_problem, show_number
 from mcpload.profiles.durations import DurationError, parse_duration
 from mcpload.scenario.errors import ScenarioError
+from mcpload.suggest import did_you_mean
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -45,12 +45,6 @@ def type_name(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "a list"
     return type(value).__name__
-
-
-def suggestion(word: str, choices: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest choice, or an empty string."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def expect_mapping(value: Any, path: str, what: str = "a mapping") -> Mapping[str, Any]:
@@ -121,7 +115,7 @@ def check_keys(mapping: Mapping[str, Any], allowed: Iterable[str], path: str, *,
             hint = " (YAML 1.1 reads on, off, yes and no as booleans: quote the key)" if isinstance(key, bool) else ""
             raise ScenarioError(f"keys must be strings, got {type_name(key)} {key!r}{hint}", path)
         if key not in allowed:
-            raise ScenarioError(f"unknown key '{key}'{suggestion(key, allowed)}", path)
+            raise ScenarioError(f"unknown key '{key}'{did_you_mean(key, allowed)}", path)
     for key in required:
         if key not in mapping:
             raise ScenarioError(f"missing required key '{key}'", path)
@@ -134,7 +128,7 @@ def only_key(mapping: Mapping[str, Any], kinds: Iterable[str], path: str, what: 
         raise ScenarioError(f"expected exactly one {what} ({', '.join(kinds)}), got {len(mapping)} keys", path)
     (key,) = mapping
     if key not in kinds:
-        raise ScenarioError(f"unknown {what} '{key}'{suggestion(key, kinds)}", path)
+        raise ScenarioError(f"unknown {what} '{key}'{did_you_mean(key, kinds)}", path)
     return key
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from mcpload.inputs import InputError, loads_json, open_text
-from mcpload.scenario.checks import check_keys, expect_mapping, expect_str, join, suggestion
+from mcpload.scenario.checks import check_keys, expect_mapping, expect_str, join
 from mcpload.scenario.errors import ScenarioError
+from mcpload.suggest import did_you_mean
 
 MODES = ("sequential", "random", "unique-per-agent")
 SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -152,7 +153,7 @@ def parse_data(value: Any, path: str, base_dir: Path) -> dict[str, DataSource]:
         file = expect_str(spec["file"], join(at, "file"))
         mode = expect_str(spec.get("mode", "sequential"), join(at, "mode"))
         if mode not in MODES:
-            hint = suggestion(mode, MODES) or f": use one of {', '.join(MODES)}"
+            hint = did_you_mean(mode, MODES) or f": use one of {', '.join(MODES)}"
             raise ScenarioError(f"unknown mode '{mode}'{hint}", join(at, "mode"))
         try:
             sources[name] = DataSource(name, base_dir / file, mode)

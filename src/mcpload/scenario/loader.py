@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import yaml
 
@@ -33,7 +33,8 @@ class _StrictLoader(yaml.SafeLoader):
     stay strings (``protocol: 2025-06-18``, or a date argument, which JSON could not carry).
     """
 
-    yaml_implicit_resolvers: ClassVar[dict[Any, list[Any]]] = {
+    # PyYAML reads the table as a class attribute (its stubs declare an instance variable, hence no ClassVar)
+    yaml_implicit_resolvers = {  # noqa: RUF012
         first: [(tag, regexp) for tag, regexp in resolvers if tag not in _DROPPED]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
@@ -46,7 +47,10 @@ class _StrictLoader(yaml.SafeLoader):
         try:
             if self._depth > MAX_DEPTH:
                 raise yaml.composer.ComposerError(
-                    None, None, f"nested more than {MAX_DEPTH} levels deep", self.peek_event().start_mark
+                    None,
+                    None,
+                    f"nested more than {MAX_DEPTH} levels deep",
+                    self.peek_event().start_mark,  # type: ignore[no-untyped-call]  # unannotated in types-PyYAML
                 )
             return super().compose_node(parent, index)
         finally:

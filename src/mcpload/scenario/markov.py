@@ -34,11 +34,11 @@ from mcpload.scenario.checks import (
     expect_mapping,
     expect_number,
     join,
-    suggestion,
 )
 from mcpload.scenario.distributions import Distribution, parse_distribution
 from mcpload.scenario.errors import ScenarioError
 from mcpload.scenario.steps import Conv, Step, StepRunner, Think
+from mcpload.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from mcpload.mcp.session import Session
@@ -118,7 +118,7 @@ def _weights(value: Any, path: str, names: Mapping[str, Any]) -> dict[str, float
     for target, weight in expect_mapping(value, path, "a mapping of state: weight").items():
         at = join(path, str(target))
         if target != END and target not in names:
-            hint = suggestion(str(target), [*names, END]) or f" (states are {', '.join(names)}, or end)"
+            hint = did_you_mean(str(target), [*names, END]) or f" (states are {', '.join(names)}, or end)"
             raise ScenarioError(f"unknown state '{target}'{hint}", at)
         weights[str(target)] = expect_number(weight, at, minimum=0)
     if weights and not sum(weights.values()) > 0:

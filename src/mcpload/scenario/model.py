@@ -28,7 +28,6 @@ from mcpload.scenario.checks import (
     expect_number,
     expect_str,
     join,
-    suggestion,
     type_name,
 )
 from mcpload.scenario.data import DataSource, parse_data
@@ -37,6 +36,7 @@ from mcpload.scenario.interpolation import interpolate
 from mcpload.scenario.scripted import check_python_place, load_agent_class, split_spec
 from mcpload.scenario.steps import Call, Request, walk
 from mcpload.scenario.target_spec import TargetSpec, parse_target
+from mcpload.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from mcpload.mcp.connect import Target
@@ -254,22 +254,20 @@ def _import_python(scenario: Scenario, allow: bool, on_python: Callable[[str], N
     for profile in scenario.profiles:
         names = getattr(profile, "agent_types", None)
         runs.update(names if names else scenario.agents)
-    wanted = [s for s in scenario.agents.values() if s.python is not None and s.name in runs]
+    wanted = [(s, s.python) for s in scenario.agents.values() if s.python is not None and s.name in runs]
     if not wanted:
         return scenario
     places = []
-    for spec in wanted:
+    for spec, python in wanted:
         at = join(join("agents", spec.name), "python")
-        places.append(
-            split_spec(spec.python, at)[0] if allow else check_python_place(spec.python, scenario.base_dir, at)
-        )
+        places.append(split_spec(python, at)[0] if allow else check_python_place(python, scenario.base_dir, at))
     if on_python is not None:
         files = ", ".join(dict.fromkeys(places))
         on_python(f"{scenario.source}: runs Python code: {files} (python: agents, imported now)")
     agents = dict(scenario.agents)
-    for spec in wanted:
+    for spec, python in wanted:
         at = join(join("agents", spec.name), "python")
-        cls = load_agent_class(spec.python, scenario.base_dir, at)  # type: ignore[arg-type]
+        cls = load_agent_class(python, scenario.base_dir, at)
         agents[spec.name] = dataclasses.replace(spec, agent_class=cls)
     return dataclasses.replace(scenario, agents=agents)
 
@@ -315,7 +313,7 @@ def _profiles(value: Any, agents: Mapping[str, AgentSpec]) -> tuple[Profile, ...
         at = "profiles" if isinstance(value, Mapping) else join("profiles", i)
         for j, name in enumerate(getattr(profile, "agent_types", None) or ()):
             if name not in agents:
-                hint = suggestion(name, agents) or f" (agents are {', '.join(agents)})"
+                hint = did_you_mean(name, agents) or f" (agents are {', '.join(agents)})"
                 raise ScenarioError(f"unknown agent '{name}'{hint}", join(join(at, "agent_types"), j))
     return tuple(profiles)
 
@@ -342,7 +340,7 @@ def _check_finding_ids(thresholds: tuple[Threshold, ...]) -> None:
     for t in thresholds:
         wanted = t.tag("id") if t.name == "findings" else None
         if wanted is not None and wanted not in KNOWN_IDS:
-            hint = suggestion(wanted, KNOWN_IDS) or f" (findings: {', '.join(KNOWN_IDS)})"
+            hint = did_you_mean(wanted, KNOWN_IDS) or f" (findings: {', '.join(KNOWN_IDS)})"
             raise ScenarioError(f"unknown finding id '{wanted}'{hint}", f"thresholds.{t.metric}")
 
 

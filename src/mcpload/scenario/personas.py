@@ -23,13 +23,14 @@ from __future__ import annotations
 import math
 import random
 import statistics
-from collections.abc import Mapping
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any
 
-from mcpload.scenario.checks import expect_list, expect_mapping, join, suggestion
+from mcpload.scenario.checks import expect_list, expect_mapping, join
 from mcpload.scenario.errors import ScenarioError
+from mcpload.suggest import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,9 @@ def _capped_lognormal(median: float, sigma: float, cap: int, n: int = 100) -> li
     return [min(cap, max(0, round(median * math.exp(sigma * normal.inv_cdf((i + 0.5) / n))))) for i in range(n)]
 
 
+#: the coding agent's idle time: (weight, median s, sigma) lognormal parts (``mcpload init`` keeps the main one)
+CODING_IDLE_MIXTURE = [(0.75, 30.0, 1.0), (0.25, 600.0, 1.2)]
+
 PERSONAS: dict[str, Persona] = {
     "coding-agent": Persona(
         name="coding-agent",
@@ -95,7 +99,7 @@ PERSONAS: dict[str, Persona] = {
         think={"lognormal": {"median": "3s", "sigma": 1.0}},
         parallel_share=0.10,
         fan_out=_poisson_sizes(2, 0.5, 8),
-        idle={"empirical": _mixture_quantiles([(0.75, 30.0, 1.0), (0.25, 600.0, 1.2)])},
+        idle={"empirical": _mixture_quantiles(CODING_IDLE_MIXTURE)},
         timeout=None,
         sources={
             "conversations_per_session": "S: 3.95 user turns per session, GitHub Copilot agent mode, 301,026 sessions "
@@ -171,7 +175,7 @@ def expand_persona(name: Any, calls: Any, path: str, call_path: str) -> tuple[li
         ScenarioError: unknown persona, or ``calls`` missing or not a list of steps.
     """
     if not isinstance(name, str) or name not in PERSONAS:
-        hint = suggestion(str(name), PERSONAS) or f" (built-in personas: {', '.join(PERSONAS)})"
+        hint = did_you_mean(str(name), PERSONAS) or f" (built-in personas: {', '.join(PERSONAS)})"
         raise ScenarioError(f"unknown persona {name!r}{hint}", path)
     if calls is None:
         raise ScenarioError("a persona needs calls: the steps its tool calls pick from", path.rpartition(".")[0])
@@ -180,7 +184,7 @@ def expand_persona(name: Any, calls: Any, path: str, call_path: str) -> tuple[li
     if p.timeout is not None:
         for branch in one_call["choice"]:
             for step in branch["steps"]:
-                if isinstance(step, Mapping) and "call" in step:
+                if isinstance(step, MutableMapping) and "call" in step:
                     step.setdefault("timeout", f"{p.timeout:g}s")
     batch: dict[str, Any] | None = None
     if p.parallel_share > 0:
@@ -189,7 +193,7 @@ def expand_persona(name: Any, calls: Any, path: str, call_path: str) -> tuple[li
                             {"weight": p.parallel_share, "steps": [{"choice": fanned}]}]}  # fmt: skip
     times: Any = p.steps_per_conversation
     times = times.get("constant", times)  # a count is a number or a distribution
-    chain = [{"repeat": {"times": times, "steps": [{"think": p.think}, batch or one_call]}}]
+    chain: list[dict[str, Any]] = [{"repeat": {"times": times, "steps": [{"think": p.think}, batch or one_call]}}]
     if p.no_call_share > 0:
         chain = [{"choice": [{"weight": p.no_call_share, "steps": [{"think": p.think}]},
                              {"weight": 1 - p.no_call_share, "steps": chain}]}]  # fmt: skip

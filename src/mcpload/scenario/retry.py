@@ -16,10 +16,10 @@ from mcpload.scenario.checks import (
     expect_number,
     expect_str,
     join,
-    suggestion,
 )
 from mcpload.scenario.distributions import Constant, Distribution, parse_distribution
 from mcpload.scenario.errors import ScenarioError
+from mcpload.suggest import did_you_mean
 
 RETRYABLE = tuple(kind for kind in KINDS if kind != OK)
 DEFAULT_ON = frozenset({TIMEOUT, TRANSPORT, HTTP_ERROR, SESSION_EXPIRED})
@@ -90,7 +90,7 @@ def parse_retry(value: Any, path: str) -> RetryPolicy:
             at = join(join(path, "on"), i) if not isinstance(raw, str) else join(path, "on")
             kind = expect_str(item, at)
             if kind not in RETRYABLE:
-                why = " (ok is never retried)" if kind == OK else suggestion(kind, RETRYABLE)
+                why = " (ok is never retried)" if kind == OK else did_you_mean(kind, RETRYABLE)
                 raise ScenarioError(f"unknown outcome kind '{kind}'{why}", at)
             kinds.add(kind)
         on = frozenset(kinds)

@@ -223,7 +223,8 @@ def _target_schema(versions: tuple[str, ...]) -> dict[str, Any]:
         "connections": {"type": "string", "pattern": "^(own|shared(:[1-9][0-9]*)?)$"},
     }
     assert list(properties) == list(KEYS), "target keys and their schema differ"
-    return _strict(properties, **{"not": {"required": ["url", "command"]}})
+    exclusive: dict[str, Any] = {"not": {"required": ["url", "command"]}}
+    return _strict(properties, (), **exclusive)
 
 
 def _agent_schema() -> dict[str, Any]:

@@ -19,8 +19,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from mcpload.inputs import InputError, read_text
-from mcpload.scenario.checks import suggestion
 from mcpload.scenario.errors import ScenarioError
+from mcpload.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from mcpload.mcp.session import Session
@@ -104,7 +104,7 @@ def load_agent_class(spec: str, base_dir: Path, path: str) -> type[ScriptedAgent
     cls = getattr(module, class_name, None)
     if cls is None:
         classes = [name for name, value in vars(module).items() if isinstance(value, type)]
-        raise ScenarioError(f"{where} has no class '{class_name}'{suggestion(class_name, classes)}", path)
+        raise ScenarioError(f"{where} has no class '{class_name}'{did_you_mean(class_name, classes)}", path)
     if not (isinstance(cls, type) and issubclass(cls, ScriptedAgent)):
         raise ScenarioError(f"{class_name} in {where} is not a subclass of mcpload.Agent", path)
     if not inspect.iscoroutinefunction(cls.run) or inspect.isabstract(cls):

@@ -39,8 +39,9 @@ class StepRunner(Protocol[Conv_contra]):
     @property
     def task_rng(self) -> random.Random: ...
 
-    #: tools that call steps call as tasks (``execution.taskSupport``)
-    task_tools: frozenset[str]
+    #: tools that call steps call as tasks (``execution.taskSupport``); read-only for steps
+    @property
+    def task_tools(self) -> frozenset[str]: ...
 
     def run_steps(
         self, steps: Iterable[Step], session: Session, conv: Conv_contra, ctx: RenderContext
@@ -188,6 +189,17 @@ class ListResources(Request):
 
     def send(self, runner: StepRunner[Any], session: Session, ctx: RenderContext) -> Awaitable[Outcome]:
         return session.list_resources(self.timeout)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListResourceTemplates(Request):
+    """``resources/templates/list`` (all pages): what clients ask to offer parameterised resources."""
+
+    kind: ClassVar[str] = "list_resource_templates"
+    method: ClassVar[str] = "resources/templates/list"
+
+    def send(self, runner: StepRunner[Any], session: Session, ctx: RenderContext) -> Awaitable[Outcome]:
+        return session.list_resource_templates(self.timeout)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -20,10 +20,10 @@ from mcpload.scenario.checks import (
     expect_mapping,
     expect_str,
     join,
-    suggestion,
     type_name,
 )
 from mcpload.scenario.errors import ScenarioError
+from mcpload.suggest import did_you_mean
 from mcpload.transports import registry
 
 if TYPE_CHECKING:
@@ -165,7 +165,7 @@ def parse_target(value: Any, path: str = "target") -> TargetSpec:
         command = _command(value["command"], join(path, "command"))
     transport = expect_str(value.get("transport", "auto"), join(path, "transport"))
     if transport not in TRANSPORTS:
-        hint = suggestion(transport, TRANSPORTS) or f" (use one of {', '.join(TRANSPORTS)})"
+        hint = did_you_mean(transport, TRANSPORTS) or f" (use one of {', '.join(TRANSPORTS)})"
         raise ScenarioError(f"unknown transport '{transport}'{hint}", join(path, "transport"))
     mismatch = registry.needs_problem(transport, has_url=url is not None, url_word="url")
     if mismatch and (url is not None or command is not None):
@@ -228,7 +228,7 @@ def _connections(value: Any, path: str) -> str:
     """``own``, ``shared`` or ``shared:N`` (as ``mcpload.mcp.connect.parse_connections``)."""
     mode, sep, size = value.partition(":") if isinstance(value, str) else ("", "", "")
     pool = size.isdigit() and len(size) <= 6 and 1 <= int(size) <= 100_000
-    if (mode == "own" and not sep) or (mode == "shared" and (not sep or pool)):
+    if isinstance(value, str) and ((mode == "own" and not sep) or (mode == "shared" and (not sep or pool))):
         return value
     shown = repr(value)[:40]
     raise ScenarioError(f"expected own, shared or shared:N (1 ≤ N ≤ 100,000 connections), got {shown}", path)
@@ -263,3 +263,71 @@ def _strings(value: Any, path: str, *, header: bool = False) -> dict[str, str]:
 
 def _positive(value: Any, path: str) -> float:
     return expect_duration(value, path, positive=True)
+
+
+@dataclass(frozen=True, slots=True)
+class TargetOverrides:
+    """The command line's changes to a scenario's target (``run``, ``capacity``, ``replay``, a Ray
+    actor rebuilding the run); None (or False, or no headers) leaves the scenario's value.
+
+    The rules differ from ``TargetSpec.to_target(overrides)`` (the Python API's) in three places, kept
+    as the command line has always behaved: a new ``url`` drops a pinned transport only when it was
+    ``stdio`` (an ``http`` or ``sse`` one stays), ``ca_file`` turns TLS verification back on over the
+    scenario's ``insecure``, and ``headers`` are ``'Name: value'`` strings.
+    """
+
+    url: str | None = None
+    stdio_cmd: str | None = None
+    transport: str | None = None
+    protocol: str | None = None
+    headers: tuple[str, ...] = ()
+    bearer_env: str | None = None
+    connections: str | None = None
+    insecure: bool = False
+    ca_file: str | None = None
+
+    def placement(self, spec: TargetSpec | None) -> dict[str, Any] | None:
+        """For a scenario without ``target:``: where the command line puts the server (else None)."""
+        if spec is not None:
+            return None
+        if self.url is not None:
+            return {"url": self.url}
+        if self.stdio_cmd is not None:
+            return {"command": shlex.split(self.stdio_cmd)}
+        return None
+
+    def apply(self, target: Target) -> Target:
+        """``target`` with the command line's changes.
+
+        Raises:
+            ValueError: ``--insecure`` with ``--ca-file``, a bad header, or a field the ``Target`` refuses.
+        """
+        from mcpload.inputs import parse_headers
+
+        changes: dict[str, Any] = {}
+        if self.insecure:
+            changes.update(verify_tls=False, ca_file=None)
+        if self.ca_file is not None:
+            changes.update(ca_file=self.ca_file, verify_tls=True)
+        if self.url is not None:
+            changes.update(url=self.url, command=None)
+        if self.stdio_cmd is not None:
+            changes.update(command=shlex.split(self.stdio_cmd), url=None, transport="stdio")
+        if self.transport is not None:
+            changes["transport"] = self.transport
+        if self.protocol is not None:
+            changes["protocol"] = self.protocol
+        if self.headers:
+            changes["headers"] = {**target.headers, **parse_headers(self.headers)}
+        if self.bearer_env is not None:
+            changes["bearer_env"] = self.bearer_env
+        if self.connections is not None:
+            changes["connections"] = self.connections
+        if self.url is not None and target.transport == "stdio" and self.transport is None:
+            changes["transport"] = "auto"
+        return replace(target, **changes) if changes else target
+
+    def check(self) -> None:
+        """Raises ValueError on options that exclude each other (before the scenario's target is made)."""
+        if self.insecure and self.ca_file is not None:
+            raise ValueError("--insecure and --ca-file exclude each other")

@@ -14,9 +14,10 @@ from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from mcpload.scenario import budget
-from mcpload.scenario.checks import join, suggestion, type_name
+from mcpload.scenario.checks import join, type_name
 from mcpload.scenario.context import CONTEXT_NAMES, FUNCTION_NAMES, RenderContext
 from mcpload.scenario.errors import ScenarioError, TemplateRenderError
+from mcpload.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from jinja2 import nodes
@@ -236,11 +237,13 @@ def _check(tree: nodes.Template, path: str, data_names: Collection[str] | None) 
         if name not in known:
             if name == "env":
                 raise ScenarioError("'env' is not available in templates (use ${VAR} interpolation instead)", path)
-            raise ScenarioError(f"unknown name '{name}' in template{suggestion(name, known)}", path)
+            raise ScenarioError(f"unknown name '{name}' in template{did_you_mean(name, known)}", path)
     if any(node.name == "self" for node in tree.find_all(nodes.Name)):  # Jinja's TemplateReference
         raise ScenarioError("'self' is not available in templates", path)
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        attr = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+        attr: object = (
+            node.attr if isinstance(node, nodes.Getattr) else getattr(getattr(node, "arg", None), "value", None)
+        )
         if isinstance(attr, str) and attr.startswith("_"):
             raise ScenarioError(
                 f"unsafe attribute '{attr}' in template (the sandbox forbids names starting with _)", path
@@ -249,13 +252,13 @@ def _check(tree: nodes.Template, path: str, data_names: Collection[str] | None) 
         return
     for call in tree.find_all(nodes.Call):
         if isinstance(call.node, nodes.Name) and call.node.name == "data" and call.args:
-            name = getattr(call.args[0], "value", None)
-            if isinstance(name, str) and name not in data_names:
+            source = getattr(call.args[0], "value", None)
+            if isinstance(source, str) and source not in data_names:
                 hint = (
-                    suggestion(name, data_names)
+                    did_you_mean(source, data_names)
                     or f" (define it under data:; known: {', '.join(data_names) or 'none'})"
                 )
-                raise ScenarioError(f"unknown data source '{name}'{hint}", path)
+                raise ScenarioError(f"unknown data source '{source}'{hint}", path)
 
 
 def _undefined_in(value: Any) -> Any:
@@ -274,7 +277,7 @@ def _undefined_in(value: Any) -> Any:
 
 def _describe(exc: Exception) -> str:
     from jinja2 import UndefinedError
-    from jinja2.sandbox import SecurityError
+    from jinja2.exceptions import SecurityError
 
     if isinstance(exc, UndefinedError | SecurityError | TemplateRenderError | budget.BudgetExceeded):
         return str(exc)

@@ -22,7 +22,6 @@ from mcpload.scenario.checks import (
     expect_number,
     expect_str,
     join,
-    suggestion,
     type_name,
 )
 from mcpload.scenario.distributions import parse_count, parse_distribution
@@ -37,6 +36,7 @@ from mcpload.scenario.steps import (
     GetPrompt,
     ListPrompts,
     ListResources,
+    ListResourceTemplates,
     ListTools,
     Parallel,
     Ping,
@@ -48,6 +48,7 @@ from mcpload.scenario.steps import (
     Think,
 )
 from mcpload.scenario.templates import compile_args
+from mcpload.suggest import did_you_mean
 
 REQUEST_KEYS = Request.options
 CALL_KEYS = Call.options
@@ -67,7 +68,7 @@ class _Parser:
         if isinstance(value, str):
             if value in BARE:
                 return BARE[value](path=path)
-            raise ScenarioError(f"unknown step '{value}'{suggestion(value, STEP_KINDS)}", path)
+            raise ScenarioError(f"unknown step '{value}'{did_you_mean(value, STEP_KINDS)}", path)
         mapping = expect_mapping(value, path, "a step (a mapping such as {call: tool_name})")
         kinds = [key for key in mapping if key in STEP_KINDS]
         if len(kinds) > 1:
@@ -78,14 +79,14 @@ class _Parser:
             key = next((k for k in mapping if k not in CALL_KEYS), None)
             if key is None:
                 raise ScenarioError(f"'{next(iter(mapping))}' without a step: add call: <tool>", path)
-            raise ScenarioError(f"unknown step '{key}'{suggestion(key, STEP_KINDS)}", path)
+            raise ScenarioError(f"unknown step '{key}'{did_you_mean(key, STEP_KINDS)}", path)
         kind = kinds[0]
         cls = KINDS[kind]
         allowed = cls.options if issubclass(cls, Request) else ()
         for key in mapping:
             if key != kind and key not in allowed:
                 if allowed:
-                    hint = suggestion(key, allowed) or f" (a {kind} step takes {', '.join(allowed)})"
+                    hint = did_you_mean(key, allowed) or f" (a {kind} step takes {', '.join(allowed)})"
                 else:
                     hint = f" ({kind} takes nothing beside it)"
                 raise ScenarioError(f"unknown key '{key}'{hint}", path)
@@ -227,6 +228,7 @@ PARSERS: dict[type[Step], Callable[[_Parser, Mapping[str, Any], str], Step]] = {
     ListTools: _Parser.no_arguments,
     ListResources: _Parser.no_arguments,
     ListPrompts: _Parser.no_arguments,
+    ListResourceTemplates: _Parser.no_arguments,
     ReadResource: _Parser.read_resource,
     GetPrompt: _Parser.get_prompt,
     Subscribe: _Parser.subscribe,

@@ -170,7 +170,7 @@ class Results:
             if not isinstance(f, Mapping):
                 continue
             span = f.get("interval")
-            interval = tuple(span) if isinstance(span, list) and len(span) == 2 else None
+            interval = (span[0], span[1]) if isinstance(span, list) and len(span) == 2 else None
             out.append(
                 Finding(
                     id=str(f.get("id")),
@@ -178,7 +178,7 @@ class Results:
                     title=str(f.get("title")),
                     advice=str(f.get("advice") or ""),
                     evidence=dict(f.get("evidence") or {}),
-                    interval=interval,  # type: ignore[arg-type]
+                    interval=interval,
                 )
             )
         return out
@@ -186,7 +186,7 @@ class Results:
     @property
     def thresholds(self) -> list[dict[str, Any]]:
         """The scenario's evaluated thresholds (``{"metric", "expr", "passed", "value", …}``)."""
-        return [t for t in self.raw.get("thresholds") or [] if isinstance(t, Mapping)]
+        return [dict(t) for t in self.raw.get("thresholds") or [] if isinstance(t, Mapping)]
 
     @property
     def passed(self) -> bool:

@@ -20,10 +20,10 @@ from typing import Any
 
 import orjson
 
-from mcpload import __version__
 from mcpload.outcome import KINDS, OK, RPC_ERROR, TOOL_ERROR
 from mcpload.traffic.redact import Redactor, shape
 from mcpload.traffic.trace import FORMAT
+from mcpload.version import __version__
 
 MAX_FILE = 512 * 1024 * 1024
 MAX_SPANS = 5_000_000

@@ -16,8 +16,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from mcpload import __version__
-from mcpload.outputs.atomic import write_text_atomic
+from mcpload.atomic import write_text_atomic
+from mcpload.version import __version__
 
 W, H, PAD = 640, 220, 36
 

@@ -12,7 +12,7 @@ import signal
 import sys
 from pathlib import Path
 
-from mcpload import __version__
+from mcpload import exit_codes
 from mcpload._loop import run
 from mcpload.traffic.observer import Observer
 from mcpload.traffic.proxy_http import RecordingProxy
@@ -20,6 +20,7 @@ from mcpload.traffic.proxy_requests import Upstream
 from mcpload.traffic.proxy_stdio import record_stdio
 from mcpload.traffic.redact import Redactor
 from mcpload.traffic.trace import TraceWriter
+from mcpload.version import __version__
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
@@ -92,7 +93,7 @@ def record_command(command: list[str], out: Path, redactor: Redactor) -> int:
         try:
             return await task
         except asyncio.CancelledError:
-            return 130
+            return exit_codes.INTERRUPTED
 
     try:
         return run(main())

@@ -49,7 +49,7 @@ def sniff_id(head: bytes, tail: bytes = b"") -> Any:
 
 
 class Correlated(Transport):
-    _pending: dict[Any, asyncio.Future]
+    _pending: dict[Any, asyncio.Future[tuple[dict[str, Any], int]]]
     unmatched = 0  # unusable messages no call could be blamed for (diagnostics)
 
     @abstractmethod
@@ -143,6 +143,6 @@ class Correlated(Transport):
         self._pending.clear()
 
 
-def _expire(fut: asyncio.Future) -> None:
+def _expire(fut: asyncio.Future[tuple[dict[str, Any], int]]) -> None:
     if not fut.done():
         fut.set_exception(CallFailure(TIMEOUT, "timed out waiting for the response"))

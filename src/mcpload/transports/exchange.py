@@ -129,7 +129,7 @@ class Exchange:
 
     def __init__(
         self,
-        fut: asyncio.Future,
+        fut: asyncio.Future[Any],  # a message dict, STREAM_ENDED, or None (no body)
         msg_id: int | str | None,
         on_server_message: MessageSink,
         session_known: bool,
@@ -266,7 +266,7 @@ class EventStream:
         self.on_bad = on_bad
         self.sse = SSEParser(max_event_bytes)
         self.status = 0
-        self.closed: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.closed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
 
     def head(self, status: int, headers: dict[str, str]) -> None:
         self.status = status

@@ -210,7 +210,7 @@ class Connection(asyncio.Protocol):
         self._stall = 0
         if timeout is not None:
             self._timer = self._pool.loop.call_later(timeout, self._on_timeout)
-        self.transport.write(data)  # type: ignore[union-attr]
+        self.transport.write(data)
 
     def abandon(self) -> None:
         """Stop listening to the current response (e.g. a stream no longer wanted)."""
@@ -245,6 +245,10 @@ class Connection(asyncio.Protocol):
                 self.transport.close()
 
 
+#: the waiters of every unbounded pool: none ever wait there, and maxlen=0 keeps it so
+_NO_WAITERS: collections.deque[asyncio.Future[Connection | None]] = collections.deque(maxlen=0)
+
+
 class Pool:
     """Keep-alive connections to one origin. Opens more when several exchanges run at once.
 
@@ -264,7 +268,9 @@ class Pool:
         self._idle: list[Connection] = []
         self._all: set[Connection] = set()
         # only a bounded (shared) pool ever has waiters: an agent's own pool saves the deque (~600 B)
-        self._waiters: collections.deque[asyncio.Future] | tuple = collections.deque() if limit is not None else ()
+        self._waiters: collections.deque[asyncio.Future[Connection | None]] = (
+            collections.deque() if limit is not None else _NO_WAITERS
+        )
         self._connecting = 0
         self.users = 0
         self._drain = False  # no user left: connections close as they are released
@@ -303,7 +309,7 @@ class Pool:
         return conn
 
     async def _wait(self, timeout: float | None) -> Connection:
-        fut = self.loop.create_future()
+        fut: asyncio.Future[Connection | None] = self.loop.create_future()
         self._waiters.append(fut)
         try:
             if timeout is None:

@@ -72,8 +72,8 @@ class LegacySSE(Correlated):
         self._posts: Pool | None = None
         self._stream_conn: Connection | None = None
         self._stream: EventStream | None = None
-        self._watch: asyncio.Task | None = None
-        self._pending: dict[Any, asyncio.Future] = {}
+        self._watch: asyncio.Task[None] | None = None
+        self._pending: dict[Any, asyncio.Future[tuple[dict[str, Any], int]]] = {}
         self._lost: str | None = None
 
     @classmethod
@@ -93,7 +93,7 @@ class LegacySSE(Correlated):
         if self._posts is None:
             self._posts = self.shared_pool().retain() if self.shared_pool is not None else self._pool
         loop = self._pool.loop
-        endpoint: asyncio.Future = loop.create_future()
+        endpoint: asyncio.Future[str] = loop.create_future()
 
         def on_endpoint(data: str) -> None:
             if not endpoint.done():
@@ -144,8 +144,10 @@ class LegacySSE(Correlated):
             raise CallFailure(SESSION_EXPIRED, self._lost)
         if self.endpoint is None:
             await self.start()
-        conn = await self._posts.acquire(timeout)
-        fut = self._posts.loop.create_future()
+        posts = self._posts
+        assert posts is not None  # start() opened it
+        conn = await posts.acquire(timeout)
+        fut = posts.loop.create_future()
         data = b"%sContent-Length: %d\r\n\r\n%s" % (self._post_prefix, len(body), body)
         conn.send(data, Exchange(fut, None, self.dispatch_server_message, True, self.max_body), timeout)
         await fut

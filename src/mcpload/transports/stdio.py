@@ -110,8 +110,9 @@ class Stdio(Correlated):
         self.proc: asyncio.subprocess.Process | None = None
         self.stderr_tail: deque[bytes] = deque()
         self._stderr_size = 0
-        self._pending: dict[Any, asyncio.Future] = {}
-        self._tasks: list[asyncio.Task] = []
+        self._pending: dict[Any, asyncio.Future[tuple[dict[str, Any], int]]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stdin: asyncio.StreamWriter | None = None  # the running process's stdin
         self._exited: str | None = None
 
     @classmethod
@@ -125,10 +126,13 @@ class Stdio(Correlated):
         )
 
     async def start(self) -> None:
-        if self.proc is not None:
-            return
+        if self.proc is None:
+            await self._spawn()
+
+    async def _spawn(self) -> asyncio.StreamWriter:
+        """Start the server process and its readers; returns its stdin."""
         try:
-            self.proc = await asyncio.create_subprocess_exec(
+            proc = self.proc = await asyncio.create_subprocess_exec(
                 *self.command,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
@@ -139,11 +143,18 @@ class Stdio(Correlated):
             )
         except OSError as exc:
             raise CallFailure(TRANSPORT, f"cannot start {self.command[0]!r}: {exc.strerror or exc}") from None
+        # all three are pipes (PIPE above): asyncio types them as optional
+        stdin, stdout, stderr = proc.stdin, proc.stdout, proc.stderr
+        assert stdin is not None and stdout is not None and stderr is not None
+        self._stdin = stdin
         self._exited = None
-        self._tasks = [asyncio.ensure_future(self._read_stdout()), asyncio.ensure_future(self._read_stderr())]
+        self._tasks = [
+            asyncio.ensure_future(self._read_stdout(stdout)),
+            asyncio.ensure_future(self._read_stderr(stderr)),
+        ]
+        return stdin
 
-    async def _read_stdout(self) -> None:
-        reader = self.proc.stdout
+    async def _read_stdout(self, reader: asyncio.StreamReader) -> None:
         reason = "server closed stdout"
         head: bytes | None = None  # the first bytes of a line over the limit, while its rest is skipped
         while True:
@@ -189,8 +200,7 @@ class Stdio(Correlated):
         self._exited = f"{reason}; process exited with code {code}{stderr_excerpt(self.stderr_text())}"
         self._fail_all(CallFailure(TRANSPORT, self._exited))
 
-    async def _read_stderr(self) -> None:
-        reader = self.proc.stderr
+    async def _read_stderr(self, reader: asyncio.StreamReader) -> None:
         while chunk := await reader.read(8192):
             self.stderr_tail.append(chunk)
             self._stderr_size += len(chunk)
@@ -200,9 +210,9 @@ class Stdio(Correlated):
     async def _send_message(self, body: bytes, timeout: float) -> int:
         if self._exited is not None:
             raise CallFailure(SESSION_EXPIRED, self._exited)
-        if self.proc is None:
-            await self.start()
-        stdin = self.proc.stdin
+        stdin = self._stdin
+        if stdin is None:
+            stdin = await self._spawn()
         try:
             stdin.write(body + b"\n")
             if stdin.transport.get_write_buffer_size() > 65536:
@@ -224,12 +234,12 @@ class Stdio(Correlated):
         await self._stop()
 
     async def _stop(self) -> None:
-        proc, self.proc = self.proc, None
+        proc, self.proc, self._stdin = self.proc, None, None
         if proc is None:
             return
         if proc.returncode is None:
             with contextlib.suppress(Exception):
-                proc.stdin.close()
+                proc.stdin.close()  # type: ignore[union-attr]  # a pipe (see _spawn); any failure is suppressed
             for step in (None, proc.terminate, proc.kill):
                 if step is not None:
                     with contextlib.suppress(ProcessLookupError):

@@ -70,7 +70,7 @@ class StreamableHTTP(Transport):
         self.protocol_version: str | None = None
         self.modern = False
         self._pool: Pool | None = None
-        self._listener: asyncio.Task | None = None
+        self._listener: asyncio.Task[None] | None = None
         self._build_prefix()
 
     @classmethod
@@ -132,16 +132,18 @@ class StreamableHTTP(Transport):
     # Transport
     async def start(self) -> None:
         if self._pool is None:
-            if self.shared_pool is not None:
-                self._pool = self.shared_pool().retain()
-            else:
-                self._pool = Pool(self.origin, self.connect_timeout)
+            self._open_pool()
+
+    def _open_pool(self) -> Pool:
+        pool = self._pool = (
+            self.shared_pool().retain() if self.shared_pool is not None else Pool(self.origin, self.connect_timeout)
+        )
+        return pool
 
     async def request(self, msg_id: int | str, body: bytes, method: str, name: str | None, timeout: float) -> Reply:
         pool = self._pool
         if pool is None:
-            await self.start()
-            pool = self._pool
+            pool = self._open_pool()
         loop = pool.loop
         deadline = loop.time() + timeout
         data = self._post(body, method, name)
@@ -199,8 +201,7 @@ class StreamableHTTP(Transport):
     async def notify(self, body: bytes, method: str) -> None:
         pool = self._pool
         if pool is None:
-            await self.start()
-            pool = self._pool
+            pool = self._open_pool()
         conn = await pool.acquire(self.connect_timeout)
         fut = pool.loop.create_future()
         conn.send(
@@ -218,10 +219,11 @@ class StreamableHTTP(Transport):
     async def close(self) -> None:
         self._stop_listener()
         self.cancel_answers()
-        if self._pool is not None and self.session_id and not self.modern:
+        pool = self._pool
+        if pool is not None and self.session_id and not self.modern:
             with contextlib.suppress(CallFailure, OSError):
-                conn = await self._pool.acquire(2.0)
-                fut = self._pool.loop.create_future()
+                conn = await pool.acquire(2.0)
+                fut = pool.loop.create_future()
                 head = f"DELETE {self.path} HTTP/1.1\r\n{self._common}Content-Length: 0\r\n\r\n".encode()
                 conn.send(head, Exchange(fut, None, lambda m: None, True, self.max_body), 2.0)
                 await fut  # 200/204, or 405 when the server does not allow it: both fine
@@ -232,7 +234,7 @@ class StreamableHTTP(Transport):
                 self._pool.close()
             self._pool = None
 
-    def open_listener(self) -> asyncio.Future | None:
+    def open_listener(self) -> asyncio.Future[int | None] | None:
         """Open the optional GET stream for server-initiated messages (a 405 just ends it). Returns a
         future done once the server answered the GET (or the stream ended), None when not listening."""
         if self.listen and self._listener is None and not self.modern:
@@ -241,12 +243,15 @@ class StreamableHTTP(Transport):
             return ready
         return None
 
-    async def _listen(self, ready: asyncio.Future) -> None:
+    async def _listen(self, ready: asyncio.Future[int | None]) -> None:
         # A stream holds its connection for its whole life: with a shared pool it gets its own.
         own = Pool(self.origin, self.connect_timeout) if self.shared_pool is not None else None
         try:
             with contextlib.suppress(CallFailure, OSError):
-                conn = await (own or self._pool).acquire()
+                pool = own or self._pool
+                if pool is None:
+                    return  # the transport was closed before its stream opened
+                conn = await pool.acquire()
                 stream = _ListenStream(lambda msg, _size: self.dispatch_server_message(msg), None, self.max_body)
                 stream.ready = ready
                 conn.send(self._get(), stream, None)
@@ -270,6 +275,7 @@ class _ListenStream(EventStream):
     """The standalone GET stream: says when the server has answered it (``ready``)."""
 
     __slots__ = ("ready",)
+    ready: asyncio.Future[int | None]
 
     def head(self, status: int, headers: dict[str, str]) -> None:
         super().head(status, headers)

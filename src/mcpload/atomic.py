@@ -4,6 +4,9 @@ A reader (a CI job, a browser, ``mcpload compare``) sees either the old file or 
 one, never a half-written one, even when the writer fails or is killed mid-way. The temporary file
 is in the same directory (a rename is atomic only within one file system) and is removed when the
 write fails.
+
+Used by the engine (the results JSON), outputs, traffic and the CLI, so it sits below all of them and
+imports nothing of mcpload's.
 """
 
 from __future__ import annotations
