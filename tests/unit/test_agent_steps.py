@@ -19,7 +19,7 @@ import pytest
 
 import mcpload.engine.agent as agent_module
 import mcpload.scenario.steps as steps_module
-from mcpload.engine.agent import Agent, World
+from mcpload.engine.agent import RunningAgent, SharedRunState
 from mcpload.engine.rng import AgentRandom
 from mcpload.mcp.connect import Target
 from mcpload.mcp.session import Session
@@ -95,7 +95,7 @@ class WatchedSession(Session):
         await Session.close(self)
 
 
-def make_agent(timeline: Timeline, agent: dict[str, Any], seed: int = 1) -> Agent:
+def make_agent(timeline: Timeline, agent: dict[str, Any], seed: int = 1) -> RunningAgent:
     scenario = Scenario.from_dict(
         {
             "target": {"command": SERVER},
@@ -103,13 +103,13 @@ def make_agent(timeline: Timeline, agent: dict[str, Any], seed: int = 1) -> Agen
             "profiles": {"type": "constant-agents", "agents": 1, "duration": "1s"},
         }
     )
-    world = World(scenario, Target.stdio(SERVER), "stdio", "2025-11-25", timeline, timeline)
+    world = SharedRunState(scenario, Target.stdio(SERVER), "stdio", "2025-11-25", timeline, timeline)
     WatchedSession.timeline = timeline
     world.session_class = WatchedSession
-    return Agent(0, scenario.agents["a"], world, AgentRandom(f"{seed}:agent:0"))
+    return RunningAgent(0, scenario.agents["a"], world, AgentRandom(f"{seed}:agent:0"))
 
 
-async def run(agent: Agent) -> None:
+async def run(agent: RunningAgent) -> None:
     async with asyncio.timeout(BOUND_S):
         await agent.run()
 
