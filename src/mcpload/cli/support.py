@@ -112,7 +112,7 @@ def _execute(
     report_lost(report.results)
     lost = _write_outputs(report.results, scenario.secrets, out=out, intervals=intervals, files=files)
     for output in outputs or []:
-        problem = output.problem() if hasattr(output, "problem") else None
+        problem = output.problem()
         if problem:
             typer.echo(f"mcpload: {problem}", err=True)
     if report.interrupted:

@@ -30,6 +30,10 @@ class Output:
     def stop(self, results: dict[str, Any]) -> None:
         """The run ended; ``results`` is the final results document (schema mcpload.results/1)."""
 
+    def problem(self) -> str | None:
+        """After ``stop``: what went wrong on the way (e.g. metrics an endpoint refused), one line, or None."""
+        return None
+
 
 class FileOutput(Output):
     """An output written once, from the final results document, to ``path`` (``--html PATH`` …).
