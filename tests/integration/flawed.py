@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 from mcpload.demo.launch import free_port
@@ -63,35 +64,68 @@ def ids(results: dict) -> list[str]:
     return [f["id"] for f in results["findings"]]
 
 
-async def run_with_restart(build, down_at: float, down_for: float, server_args: tuple[str, ...] = ()) -> dict:
+# The replacement server of ``run_with_restart``: started with the run, it does its imports (seconds
+# on a busy machine) at once, says so, and waits for a line on stdin to serve.
+STANDBY = (
+    "import os, sys\n"
+    "import mcpload.cli, mcpload.cli.serve_demo, mcpload.demo.server, mcpload.demo.flaws\n"
+    "import mcp.server, mcp.server.mcpserver, mcp.types, uvicorn  # the SDK: seconds on a busy machine\n"
+    "print('warm', flush=True)\n"
+    "os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # nobody reads the pipe any more\n"
+    "sys.stdin.readline()\n"
+    "sys.argv[0] = 'mcpload'\n"
+    "mcpload.cli.main()\n"
+)
+
+
+@dataclass
+class Restarted:
+    results: dict
+    outage_s: float  # from the kill until the restarted server accepted a connection, as it happened
+
+
+async def run_with_restart(build, down_at: float, down_for: float, server_args: tuple[str, ...] = ()) -> Restarted:
     """Run ``build(url)`` against a demo server that is killed at ``down_at`` s and started again
-    ``down_for`` s later on the same port (a crash and a restart)."""
+    ``down_for`` s later on the same port (a crash and a restart).
+
+    The restarted server is a process made ready beforehand (its imports done), so that it serves
+    about ``down_for`` s after the kill whatever the load on this machine; the outage it caused is
+    measured all the same (``outage_s``) for the tests to compare the findings with."""
     import asyncio
     import subprocess
+    import time
 
     from mcpload.demo.launch import stop_process, wait_for_port
 
     port = free_port()
-    cmd = [sys.executable, "-m", "mcpload.cli", "serve-demo", "--port", str(port), *server_args]
-
-    def start() -> subprocess.Popen:
-        return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    procs = [start()]
+    args = ["serve-demo", "--port", str(port), *server_args]
+    first = subprocess.Popen(
+        [sys.executable, "-m", "mcpload.cli", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    standby = subprocess.Popen(
+        [sys.executable, "-c", STANDBY, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
     try:
-        wait_for_port("127.0.0.1", port, 30, procs[0])
+        wait_for_port("127.0.0.1", port, 30, first)
+        assert standby.stdout is not None and standby.stdin is not None
+        assert standby.stdout.readline() == b"warm\n"  # blocks until its imports are done (or it died)
+        outage: list[float] = []
 
         async def crash_and_restart() -> None:
             await asyncio.sleep(down_at)
-            procs[0].kill()
-            procs[0].wait()
+            first.kill()
+            first.wait()
+            killed = time.monotonic()
             await asyncio.sleep(down_for)
-            procs.append(start())
+            standby.stdin.write(b"serve\n")
+            standby.stdin.flush()
+            await asyncio.to_thread(wait_for_port, "127.0.0.1", port, 30, standby)
+            outage.append(time.monotonic() - killed)
 
         chaos = asyncio.ensure_future(crash_and_restart())
         report = await run_scenario(build(f"http://127.0.0.1:{port}/mcp"))
         await chaos
-        return report.results
+        return Restarted(report.results, outage[0])
     finally:
-        for proc in procs:
+        for proc in (first, standby):
             stop_process(proc)

@@ -200,7 +200,10 @@ async def test_floods_are_protocol_with_bounded_memory(path, detail):
     async with bad_server() as base:
         tracemalloc.start()
         try:
-            out = await call_echo(f"{base}/flood/{path}", max_body=MIB)
+            # The outcome is decided by bytes (the 1 MiB bound), never by time: under tracemalloc 1 MiB of
+            # 8-byte SSE lines is ~130,000 traced lines, a second of CPU, several on a busy machine. A
+            # generous deadline, so that a slow machine is not mistaken for a hung flood.
+            out = await call_echo(f"{base}/flood/{path}", timeout=60, max_body=MIB)
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()

@@ -4,6 +4,7 @@ Prometheus endpoint, the derived figures and extrapolation; and the demo server'
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import subprocess
 import sys
@@ -29,18 +30,41 @@ def busy_process():
         stop_process(proc)
 
 
-def test_sampler_measures_the_selected_process(busy_process):
-    sampler = Sampler(Selection(pids=(busy_process.pid,)), interval_s=0.2).start()
+def _sample_until_cpu(sampler: Sampler, cpu_s: float, deadline_s: float = 30.0) -> None:
+    """Let ``sampler`` run until the processes it samples have used ``cpu_s`` CPU seconds: a busy loop
+    gets there whatever the machine's load, only later on a busy machine (no wall-clock window)."""
+    deadline = time.monotonic() + deadline_s
     try:
-        time.sleep(0.7)
+        while time.monotonic() < deadline:
+            latest = sampler.latest
+            if latest is not None and latest["cpu_s"] >= cpu_s and len(sampler.samples) >= 3:
+                break
+            time.sleep(0.05)
     finally:
         sampler.stop()
+
+
+def _consistent_percentages(samples: list[dict]) -> None:
+    """Each ``cpu_percent`` is the CPU time used since the previous sample over the time between them."""
+    for before, sample in itertools.pairwise(samples):
+        used = sample["cpu_s"] - before["cpu_s"]  # both figures are rounded: a little slack
+        assert sample["cpu_percent"] == pytest.approx(100 * used / (sample["at"] - before["at"]), abs=0.2)
+
+
+def test_sampler_measures_the_selected_process(busy_process):
+    # CPU seconds, not a share of a core: a busy machine gives the busy loop less than a core, but the
+    # CPU time the process used is what the sampler must report (its own cpu_times say how much).
+    used_before = sum(psutil.Process(busy_process.pid).cpu_times()[:2])
+    sampler = Sampler(Selection(pids=(busy_process.pid,)), interval_s=0.2).start()
+    _sample_until_cpu(sampler, 0.2)
+    used = sum(psutil.Process(busy_process.pid).cpu_times()[:2]) - used_before
     first, *rest = sampler.samples
-    assert first["cpu_percent"] is None and rest
+    assert first["cpu_percent"] is None and first["cpu_s"] == 0 and rest
     assert all(s["processes"] == 1 and s["rss_bytes"] > 1_000_000 and s["threads"] >= 1 for s in rest)
     assert all(s["fds"] >= 3 for s in rest)  # stdin, stdout, stderr at least
-    assert max(s["cpu_percent"] for s in rest) > 30  # a busy loop: most of a core
-    assert rest[-1]["cpu_s"] > 0.2
+    assert 0.2 <= rest[-1]["cpu_s"] <= used + 0.01  # the process's own CPU time since sampling began
+    _consistent_percentages(sampler.samples)
+    assert max(s["cpu_percent"] for s in rest) > 0
     assert sampler.processes[busy_process.pid]["source"] == "pid"
     assert "mcpload-busy-marker" in sampler.processes[busy_process.pid]["cmdline"]
 
@@ -62,10 +86,10 @@ def test_children_of_a_selected_process_are_counted():
         while len(Selection(pids=(parent.pid,)).resolve()) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         sampler = Sampler(Selection(pids=(parent.pid,)), interval_s=0.3).start()
-        time.sleep(0.4)
-        sampler.stop()
+        _sample_until_cpu(sampler, 0.2)  # the parent sleeps: this is the child's busy loop
         assert sampler.samples[-1]["processes"] == 2
-        assert sampler.samples[-1]["cpu_percent"] > 30  # the child's busy loop
+        assert sampler.samples[-1]["cpu_s"] >= 0.2
+        _consistent_percentages(sampler.samples)
     finally:
         for child in psutil.Process(parent.pid).children(recursive=True):
             child.kill()
