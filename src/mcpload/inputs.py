@@ -261,10 +261,12 @@ def parse_headers(values: Iterable[str] | None) -> dict[str, str]:
         ValueError: a bad one, in one line that never repeats the value (a secret).
     """
     headers: dict[str, str] = {}
-    for raw in values or []:
+    for number, raw in enumerate(values or [], 1):
         name, sep, value = raw.partition(":")
         if not sep or not name.strip():
-            raise ValueError(f"--header {name.strip()[:40]!r}…: expected 'Name: value'")
+            # nothing of it is repeated: without the colon there is no telling a name from a secret
+            # (``-H 'Authorization Bearer …'``)
+            raise ValueError(f"--header #{number}: expected 'Name: value' (the value is not shown: it may be a secret)")
         problem = header_problem(name.strip(), value.strip())
         if problem:
             raise ValueError(f"--header {name.strip()[:40]!r}: {problem}")
