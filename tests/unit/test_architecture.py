@@ -1,6 +1,6 @@
 """The import contracts of pyproject.toml ([tool.importlinter]): data flows one way through the layers,
-and no two packages import each other (issue 17). A broken contract fails naming it and the imports
-that break it, as ``lint-imports`` reports them."""
+no two packages import each other, and no two modules of a package do (issue 17). A broken contract
+fails naming it and the imports that break it, as ``lint-imports`` reports them."""
 
 from __future__ import annotations
 
@@ -36,7 +36,12 @@ def _lint_imports() -> subprocess.CompletedProcess[str]:
 def test_the_layers_and_the_acyclic_contracts_are_configured():
     by_id = {c["id"]: c for c in _contracts()}
     assert by_id["layers"]["type"] == "layers" and by_id["layers"]["exhaustive"] is True
-    assert by_id["acyclic"]["type"] == "acyclic_siblings"
+    assert by_id["acyclic"]["type"] == "acyclic_siblings" and by_id["acyclic"]["ancestors"] == ["mcpload"]
+    # the acyclic contract reaches the modules of every package, however deep (depth 0: packages only)
+    packages = [p for p in (ROOT / "src" / "mcpload").rglob("__init__.py") if "__pycache__" not in p.parts]
+    deepest = max(len(p.parent.relative_to(ROOT / "src" / "mcpload").parts) for p in packages)
+    assert deepest >= 1 and by_id["acyclic"].get("depth", 10) >= deepest
+    assert not by_id["acyclic"].get("exclude_type_checking_imports", False)  # a cycle under TYPE_CHECKING counts
     # no import is exempted: an edge against the flow is fixed, not ignored (issue 17)
     assert all(not contract.get("ignore_imports") for contract in by_id.values())
 

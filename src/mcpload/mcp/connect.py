@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 from mcpload.inputs import header_problem, url_problem
 from mcpload.mcp import eras
 from mcpload.mcp.oauth import ClientCredentials, OAuthConfig
-from mcpload.mcp.session import OutcomeObserver, Session
+from mcpload.mcp.requester import OutcomeObserver
+from mcpload.mcp.session import Session
 from mcpload.outcome import HTTP_ERROR, PROTOCOL, RPC_ERROR, Outcome
 from mcpload.redaction import safe_url
 from mcpload.transports import registry

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from mcpload.outcome import TIMEOUT, Outcome
 
 if TYPE_CHECKING:
-    from mcpload.mcp.session import Session
+    from mcpload.mcp.requester import Requester  # the session, as these calls use it
 
 _clock = time.perf_counter
 
@@ -50,7 +50,7 @@ class Progress:
 
 
 async def send_with_progress(
-    session: Session,
+    session: Requester,
     method: str,
     params: dict[str, Any],
     name: str | None,

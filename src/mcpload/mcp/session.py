@@ -17,6 +17,7 @@ from mcpload.mcp import eras, shapes
 from mcpload.mcp.jsonrpc import classify, encode_notification, encode_request
 from mcpload.mcp.oauth import ClientCredentials, OAuthError
 from mcpload.mcp.progress import Progress, send_with_progress
+from mcpload.mcp.requester import OutcomeObserver
 from mcpload.mcp.server_side import MAX_CANCELS, ServerSide
 from mcpload.mcp.tasks import DEFAULT_TTL_MS, TaskCall, call_tool_as_task
 from mcpload.outcome import (
@@ -36,7 +37,6 @@ from mcpload.version import __version__
 _clock = time.perf_counter
 MAX_PAGES = 1000  # of one list request (tools/list, …)
 LISTEN_WAIT_S = 5.0  # how long initialize waits for the standalone GET stream to be answered
-OutcomeObserver = Callable[[Outcome], None]
 
 
 class Session(ServerSide):

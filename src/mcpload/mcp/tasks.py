@@ -16,7 +16,7 @@ from mcpload.mcp.jsonrpc import classify
 from mcpload.outcome import OK, PROTOCOL, TIMEOUT, TOOL_ERROR, Outcome
 
 if TYPE_CHECKING:
-    from mcpload.mcp.session import Session
+    from mcpload.mcp.requester import Requester  # the session, as these calls use it
 
 _clock = time.perf_counter
 TERMINAL = frozenset(("completed", "failed", "cancelled"))
@@ -46,7 +46,7 @@ def poll_interval(task: dict[str, Any]) -> float:
 
 
 async def call_tool_as_task(
-    session: Session,
+    session: Requester,
     name: str,
     arguments: dict[str, Any],
     timeout: float,

@@ -17,7 +17,7 @@ from mcpload.metrics.histogram import (
     SUB_BUCKET_BITS,
     Timing,
 )
-from mcpload.metrics.semconv import SemconvTimings, error_type
+from mcpload.metrics.semconv import SemconvTimings, attempt_histograms, error_type
 from mcpload.metrics.summary import operation_summary, run_summary
 from mcpload.outcome import OK, Outcome
 
@@ -313,6 +313,11 @@ class Recorder:
                 kind: timing.summary(FAILURE_PERCENTILES) for kind, timing in sorted(self._failed.items())
             }
         return summary
+
+    def attempt_histograms(self) -> dict[str, tuple[list[HdrHistogram], int]]:
+        """Every request of each operation, first attempts and retries: ``{op: ([histograms], sum µs)}``
+        (the OTLP semantic-conventions output's durations)."""
+        return attempt_histograms(self._ops, self._retry_ops)
 
     def histograms(self) -> dict[str, HdrHistogram]:
         """Run-so-far HdrHistograms (µs): first attempts per operation, ``__all__``, and

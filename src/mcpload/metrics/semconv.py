@@ -18,7 +18,9 @@ from mcpload.metrics.histogram import Timing
 from mcpload.outcome import Outcome
 
 if TYPE_CHECKING:
-    from mcpload.metrics.recorder import Recorder  # the recorder imports this module
+    from collections.abc import Mapping
+
+    from mcpload.metrics.counters import OpStats
 
 MAX_KEYS = 200
 OTHER = "_OTHER"
@@ -93,10 +95,12 @@ def cumulative(timing: Timing) -> tuple[HdrHistogram, int]:
     return hist, timing.sum_us + timing.interval_sum_us
 
 
-def attempt_histograms(recorder: Recorder) -> dict[str, tuple[list[HdrHistogram], int]]:
-    """Every request of each operation, first attempts and retries: ``{op: ([histograms], sum µs)}``."""
+def attempt_histograms(*tables: Mapping[str, OpStats]) -> dict[str, tuple[list[HdrHistogram], int]]:
+    """Every request of each operation in ``tables`` (the recorder's first attempts and retries):
+    ``{op: ([histograms], sum µs)}``. ``Recorder.attempt_histograms`` passes its tables (this module
+    is below the recorder: it never imports it)."""
     out: dict[str, tuple[list[HdrHistogram], int]] = {}
-    for table in (recorder._ops, recorder._retry_ops):
+    for table in tables:
         for op, stats in table.items():
             hist, sum_us = cumulative(stats.timing)
             hists, acc = out.get(op, ([], 0))

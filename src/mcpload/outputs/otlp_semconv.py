@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from mcpload.metrics.histogram import bucket_index, new_histogram
-from mcpload.metrics.semconv import SESSION_OK, attempt_histograms, cumulative
+from mcpload.metrics.semconv import SESSION_OK, cumulative
 from mcpload.outputs.otlp_metrics import sdk_histogram
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ def _point(attributes: dict[str, Any], counts: list[int], sum_us: int) -> Point 
 def operation_points(recorder: Recorder, common: dict[str, Any]) -> list[Point]:
     """One point per (operation, error.type): the failures, and the rest (successes) without error.type."""
     totals: dict[str, tuple[list[int], int]] = {}
-    for op, (hists, sum_us) in attempt_histograms(recorder).items():
+    for op, (hists, sum_us) in recorder.attempt_histograms().items():
         counts: list[int] = []
         for hist in hists:
             counts = _add(counts, _counts(hist))

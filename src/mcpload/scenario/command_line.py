@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mcpload.scenario.errors import ScenarioError
 from mcpload.scenario.model import Scenario
 from mcpload.scenario.target_spec import TargetOverrides
 
@@ -90,15 +91,16 @@ def target_for_run(scenario: Scenario, overrides: TargetOverrides) -> Target:
     Raises:
         ValueError: options that exclude each other, a bad header; ``ScenarioError`` when there is no target.
     """
-    overrides.check()
-    target = scenario.to_target(overrides.placement(scenario.target))
-    return overrides.apply(target)
+    try:
+        return overrides.resolve(scenario.target, scenario.answers)
+    except ScenarioError as exc:  # the scenario's own target: say which file
+        raise exc.with_source(scenario.source) from None
 
 
 def scenario_for_run(
     scenario_file: Path | None,
     url: str | None,
-    stdio_cmd: str | None,
+    stdio_cmd: str | Sequence[str] | None,
     tool: str | None,
     args: str,
     think: str | None,
@@ -154,9 +156,10 @@ def scenario_for_run(
     workflow: list[dict[str, Any]] = [{"call": tool, "args": arguments}]
     if think:
         workflow.append({"think": think})
+    command = stdio_cmd if isinstance(stdio_cmd, str) else list(stdio_cmd or ())
     data = {
         "name": f"ad-hoc {tool}",
-        "target": {"url": url} if url else {"command": stdio_cmd},
+        "target": {"url": url} if url else {"command": command},
         "agents": {"agent": {"workflow": workflow}},
         "profiles": [profile or {"type": "constant-agents", "agents": 1, "duration": "10s"}],
     }

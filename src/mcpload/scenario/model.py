@@ -35,7 +35,7 @@ from mcpload.scenario.errors import ScenarioError
 from mcpload.scenario.interpolation import interpolate
 from mcpload.scenario.scripted import check_python_place, load_agent_class, split_spec
 from mcpload.scenario.steps import Call, Request, walk
-from mcpload.scenario.target_spec import TargetSpec, parse_target
+from mcpload.scenario.target_spec import TargetOverrides, TargetSpec, parse_target
 from mcpload.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -182,13 +182,15 @@ class Scenario:
         """Every request step of every workflow, in file order (preflight checks the server offers them)."""
         return [step for step in self._steps() if isinstance(step, Request)]
 
-    def to_target(self, overrides: Mapping[str, Any] | None = None) -> Target:
-        """The ``mcpload.mcp.connect.Target`` (see ``TargetSpec.to_target``); works without ``target:``
-        when the overrides give a ``url`` or ``command``."""
-        if self.answers:
-            overrides = {"server_answers": dict(self.answers), **(overrides or {})}
+    def to_target(self, overrides: TargetOverrides | Mapping[str, Any] | None = None) -> Target:
+        """The ``mcpload.mcp.connect.Target``, with ``overrides`` applied by the rules the command line also
+        follows (``TargetOverrides``); works without ``target:`` when they give a ``url`` or ``command``.
+
+        Raises:
+            ScenarioError: no target anywhere, an unknown override, or an invalid combination.
+        """
         try:
-            return (self.target or TargetSpec()).to_target(overrides)
+            return (self.target or TargetSpec()).to_target(overrides, server_answers=self.answers)
         except ScenarioError as exc:
             raise exc.with_source(self.source) from None
 

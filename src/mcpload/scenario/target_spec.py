@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -91,55 +91,63 @@ class TargetSpec:
     max_response_bytes: int = DEFAULT_MAX_RESPONSE
     connections: str = "own"
 
-    def to_target(self, overrides: Mapping[str, Any] | None = None) -> Target:
-        """The ``mcpload.mcp.connect.Target`` to connect to, with command-line overrides applied.
+    def to_target(
+        self,
+        overrides: TargetOverrides | Mapping[str, Any] | None = None,
+        *,
+        server_answers: Mapping[str, Any] | None = None,
+    ) -> Target:
+        """The ``mcpload.mcp.connect.Target`` to connect to, with ``overrides`` applied by the one rule set
+        the command line and the Python API share (``TargetOverrides``).
 
         Args:
-            overrides: ``Target`` field names (``url``, ``command``, ``transport``, ``protocol``,
-                ``headers``, ``timeout``, ``connect_timeout``, ``verify_tls``, ``bearer_env``,
-                ``listen``, ``env``) plus ``insecure``; None values are ignored. ``headers`` are
-                added to the scenario's; a ``url`` replaces a ``command`` and the other way round.
+            overrides: a ``TargetOverrides``, or a mapping of its field names (``command`` is accepted for
+                ``stdio_cmd``; None values are ignored).
+            server_answers: canned results for server requests (the scenario's ``answers:``).
 
         Raises:
-            ScenarioError: no URL or command anywhere, or an invalid combination (path ``target``).
+            ScenarioError: no URL or command anywhere, an unknown override, or an invalid combination
+                (path ``target``).
+        """
+        try:
+            return TargetOverrides.of(overrides).resolve(self, server_answers)
+        except ScenarioError:
+            raise
+        except ValueError as exc:
+            raise ScenarioError(str(exc), "target") from None
+
+    def base_target(self, server_answers: Mapping[str, Any] | None = None) -> Target:
+        """The ``Target`` this section describes, before any override.
+
+        Raises:
+            ScenarioError: no URL or command, or a combination the ``Target`` refuses (path ``target``).
         """
         # Imported here: the scenario model stays importable without the transports stack.
         from mcpload.mcp.connect import Target
 
-        given = {key: value for key, value in (overrides or {}).items() if value is not None}
-        spec = self
-        if "url" in given or "command" in given:
-            command = given.pop("command", None)
-            if isinstance(command, str):
-                command = shlex.split(command)
-            # A new place may need another transport: drop a pinned one that no longer fits.
-            transport = "auto" if "transport" not in given else spec.transport
-            url = given.pop("url", None)
-            spec = replace(spec, url=url, command=tuple(command) if command else None, transport=transport)
-        if spec.url is None and spec.command is None:
+        if self.url is None and self.command is None:
             raise ScenarioError(
                 "no target: set target.url or target.command, or give one on the command line", "target"
             )
-        fields: dict[str, Any] = {
-            "url": spec.url,
-            "command": list(spec.command) if spec.command is not None else None,
-            "transport": "stdio" if spec.command is not None and spec.transport == "auto" else spec.transport,
-            "protocol": spec.protocol,
-            "headers": {**spec.headers, **given.pop("headers", {})},
-            "timeout": spec.timeout,
-            "connect_timeout": spec.connect_timeout,
-            "verify_tls": not given.pop("insecure", spec.insecure),
-            "ca_file": spec.ca_file,
-            "listen": spec.listen,
-            "oauth": spec.oauth,
-            "env": dict(spec.env) if spec.env else None,
-            "inherit_env": spec.inherit_env,
-            "max_response_bytes": spec.max_response_bytes,
-            "connections": spec.connections,
-        }
-        fields.update(given)
         try:
-            return Target(**fields)
+            return Target(
+                url=self.url,
+                command=list(self.command) if self.command is not None else None,
+                transport="stdio" if self.command is not None and self.transport == "auto" else self.transport,
+                protocol=self.protocol,
+                headers=dict(self.headers),
+                timeout=self.timeout,
+                connect_timeout=self.connect_timeout,
+                verify_tls=not self.insecure,
+                ca_file=self.ca_file,
+                listen=self.listen,
+                oauth=self.oauth,
+                env=dict(self.env) if self.env else None,
+                inherit_env=self.inherit_env,
+                max_response_bytes=self.max_response_bytes,
+                connections=self.connections,
+                server_answers=dict(server_answers) if server_answers else None,
+            )
         except (TypeError, ValueError) as exc:
             raise ScenarioError(str(exc), "target") from None
 
@@ -267,43 +275,80 @@ def _positive(value: Any, path: str) -> float:
 
 @dataclass(frozen=True, slots=True)
 class TargetOverrides:
-    """The command line's changes to a scenario's target (``run``, ``capacity``, ``replay``, a Ray
-    actor rebuilding the run); None (or False, or no headers) leaves the scenario's value.
+    """Changes to a scenario's target: the one rule set of the command line (``run``, ``capacity``,
+    ``replay``, a Ray actor rebuilding the run) and of the Python API (``Scenario.to_target``,
+    ``run_load``, the ``mcpload_run`` fixture). None (or False, or no headers) leaves the scenario's value.
 
-    The rules differ from ``TargetSpec.to_target(overrides)`` (the Python API's) in three places, kept
-    as the command line has always behaved: a new ``url`` drops a pinned transport only when it was
-    ``stdio`` (an ``http`` or ``sse`` one stays), ``ca_file`` turns TLS verification back on over the
-    scenario's ``insecure``, and ``headers`` are ``'Name: value'`` strings.
+    The rules (docs/scenario-format.md, "Target"):
+
+    - ``url`` replaces the scenario's ``command``; a transport pinned to ``stdio`` goes back to ``auto``,
+      one pinned to ``http`` or ``sse`` is kept.
+    - ``stdio_cmd`` (a shell-quoted string or an argv list) replaces the scenario's ``url``; the
+      transport becomes ``stdio``. A scenario without a place (no ``target:``, or one without ``url``
+      and ``command``) takes it from ``url`` or ``stdio_cmd``.
+    - ``transport``, ``protocol``, ``bearer_env``, ``connections`` replace the scenario's (after the two
+      rules above: an explicit transport wins).
+    - ``headers`` (``'Name: value'`` strings as ``-H`` gives them, or a mapping) are added to the
+      scenario's, a name given again replaced.
+    - ``insecure`` turns TLS verification off and drops the scenario's ``ca_file``; ``ca_file`` turns it
+      back on over the scenario's ``insecure``; both together are refused.
     """
 
     url: str | None = None
-    stdio_cmd: str | None = None
+    stdio_cmd: str | Sequence[str] | None = None
     transport: str | None = None
     protocol: str | None = None
-    headers: tuple[str, ...] = ()
+    headers: Sequence[str] | Mapping[str, str] = ()
     bearer_env: str | None = None
     connections: str | None = None
     insecure: bool = False
     ca_file: str | None = None
 
-    def placement(self, spec: TargetSpec | None) -> dict[str, Any] | None:
-        """For a scenario without ``target:``: where the command line puts the server (else None)."""
-        if spec is not None:
-            return None
-        if self.url is not None:
-            return {"url": self.url}
-        if self.stdio_cmd is not None:
-            return {"command": shlex.split(self.stdio_cmd)}
-        return None
-
-    def apply(self, target: Target) -> Target:
-        """``target`` with the command line's changes.
+    @classmethod
+    def of(cls, overrides: TargetOverrides | Mapping[str, Any] | None) -> TargetOverrides:
+        """``overrides`` as a ``TargetOverrides``: a mapping names its fields (``command`` for
+        ``stdio_cmd``, as the Python API calls it); None values are ignored.
 
         Raises:
-            ValueError: ``--insecure`` with ``--ca-file``, a bad header, or a field the ``Target`` refuses.
+            ScenarioError: a name that is not an override (path ``target``).
         """
-        from mcpload.inputs import parse_headers
+        if isinstance(overrides, TargetOverrides):
+            return overrides
+        given = {key: value for key, value in (overrides or {}).items() if value is not None}
+        if "command" in given:
+            given["stdio_cmd"] = given.pop("command")
+        unknown = sorted(set(given) - set(OVERRIDES))
+        if unknown:
+            raise ScenarioError(f"{unknown[0]!r} is not a target override (use {', '.join(OVERRIDES)})", "target")
+        return cls(**given)
 
+    def resolve(self, spec: TargetSpec | None, server_answers: Mapping[str, Any] | None = None) -> Target:
+        """The ``Target`` of ``spec`` (the scenario's ``target:``, or None) with these changes.
+
+        Raises:
+            ScenarioError: the scenario's own target (none anywhere, or one the ``Target`` refuses).
+            ValueError: the changes (options that exclude each other, a bad header, URL or field).
+        """
+        self.check()
+        if spec is None or (spec.url is None and spec.command is None):
+            spec = self._place(spec or TargetSpec())
+        return self.apply(spec.base_target(server_answers))
+
+    def _place(self, spec: TargetSpec) -> TargetSpec:
+        """``spec`` (which names no server) placed by ``url``, else ``stdio_cmd``; ``apply`` then sets the
+        transport by the rules above."""
+        if self.url is not None:
+            return replace(spec, url=self.url, transport="auto" if spec.transport == "stdio" else spec.transport)
+        if self.stdio_cmd is not None:
+            return replace(spec, command=tuple(self._argv(self.stdio_cmd)), transport="auto")
+        return spec
+
+    def apply(self, target: Target) -> Target:
+        """``target`` with these changes.
+
+        Raises:
+            ValueError: ``insecure`` with ``ca_file``, a bad header, or a field the ``Target`` refuses.
+        """
         changes: dict[str, Any] = {}
         if self.insecure:
             changes.update(verify_tls=False, ca_file=None)
@@ -312,13 +357,13 @@ class TargetOverrides:
         if self.url is not None:
             changes.update(url=self.url, command=None)
         if self.stdio_cmd is not None:
-            changes.update(command=shlex.split(self.stdio_cmd), url=None, transport="stdio")
+            changes.update(command=self._argv(self.stdio_cmd), url=None, transport="stdio")
         if self.transport is not None:
             changes["transport"] = self.transport
         if self.protocol is not None:
             changes["protocol"] = self.protocol
         if self.headers:
-            changes["headers"] = {**target.headers, **parse_headers(self.headers)}
+            changes["headers"] = {**target.headers, **self._header_map()}
         if self.bearer_env is not None:
             changes["bearer_env"] = self.bearer_env
         if self.connections is not None:
@@ -328,6 +373,21 @@ class TargetOverrides:
         return replace(target, **changes) if changes else target
 
     def check(self) -> None:
-        """Raises ValueError on options that exclude each other (before the scenario's target is made)."""
+        """Raises ValueError on changes that exclude each other (before the scenario's target is made)."""
         if self.insecure and self.ca_file is not None:
             raise ValueError("--insecure and --ca-file exclude each other")
+
+    def _header_map(self) -> dict[str, str]:
+        from mcpload.inputs import parse_headers
+
+        if isinstance(self.headers, Mapping):
+            return dict(self.headers)  # each checked by the Target, as the scenario's own headers are
+        return parse_headers(self.headers)
+
+    @staticmethod
+    def _argv(command: str | Sequence[str]) -> list[str]:
+        return shlex.split(command) if isinstance(command, str) else list(command)
+
+
+#: the fields of ``TargetOverrides``, in order (the names a mapping of overrides may use)
+OVERRIDES = tuple(TargetOverrides.__dataclass_fields__)

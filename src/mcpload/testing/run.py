@@ -31,7 +31,10 @@ def build_scenario(
     from mcpload.metrics import parse_thresholds
     from mcpload.profiles import parse_profiles
     from mcpload.scenario import Scenario, load_scenario
+    from mcpload.scenario.target_spec import TargetOverrides
 
+    if url is not None and command is not None:
+        raise ValueError("run_load: give url= or command=, not both")
     if scenario is not None and tool is not None:
         raise ValueError("run_load: give a scenario or a tool (an ad-hoc load), not both")
     if (agents is None) != (duration is None) and scenario is not None:
@@ -67,7 +70,9 @@ def build_scenario(
         changes["thresholds"] = (*scenario.thresholds, *parse_thresholds(thresholds, "run_load(thresholds=)"))
     if changes:
         scenario = dataclasses.replace(scenario, **changes)
-    overrides = {"url": url, "command": _argv(command) if command is not None else None, "headers": headers}
+    # the rules the command line follows for --url, --stdio-cmd and -H (TargetOverrides)
+    argv = _argv(command) if command is not None else None
+    overrides = TargetOverrides(url=url, stdio_cmd=argv, headers=headers or ())
     return scenario, scenario.to_target(overrides)
 
 
@@ -93,7 +98,8 @@ def run_load(
             ad-hoc load (``tool=``).
         out: where to write the results JSON (the intervals go beside it as ``.ndjson``).
         seed: the seed of every random choice.
-        **options: ``url``/``command`` (the target, overriding the scenario's), ``tool``, ``args``,
+        **options: ``url``/``command`` (the target, overriding the scenario's by the rules of ``--url``/
+            ``--stdio-cmd``: ``TargetOverrides``), ``tool``, ``args``,
             ``think`` (ad-hoc load), ``agents`` + ``duration`` (a constant-agents profile replacing the
             scenario's), ``thresholds`` (added to the scenario's), ``headers``.
 

@@ -16,6 +16,10 @@ from typing import TYPE_CHECKING, Any, Protocol, Self
 
 import orjson
 
+# CallFailure lives in the leaf module ``failure`` (http1 raises it too, and base names http1's Pool):
+# imported here so that ``from mcpload.transports.base import CallFailure`` stays the contract's spelling.
+from mcpload.transports.failure import CallFailure as CallFailure
+
 if TYPE_CHECKING:
     from mcpload.transports.http1 import Pool
 
@@ -28,28 +32,6 @@ MAX_ANSWERS = 16
 def short(value: Any) -> str:
     """A short ``repr`` of a server's value (which can be megabytes long, or nested deep)."""
     return reprlib.repr(value)
-
-
-class CallFailure(Exception):
-    """A request that did not produce a JSON-RPC response. ``kind`` is an outcome kind."""
-
-    def __init__(
-        self,
-        kind: str,
-        message: str,
-        http_status: int | None = None,
-        error_code: int | None = None,
-        body: bytes | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.http_status = http_status
-        self.error_code = error_code
-        self.body = body
-        self.retry_after: float | None = None  # seconds from an HTTP Retry-After header
-        self.bytes_sent = 0
-        self.bytes_received = 0
 
 
 class Reply:

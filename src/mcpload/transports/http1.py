@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httptools
 
 from mcpload.outcome import PROTOCOL, TIMEOUT, TRANSPORT
-from mcpload.transports.base import CallFailure
+from mcpload.transports.failure import CallFailure
 
 #: a response head (status line and headers) or trailer section longer than this is a `protocol` error
 MAX_HEAD_BYTES = 64 * 1024
