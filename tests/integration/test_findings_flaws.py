@@ -171,7 +171,13 @@ async def test_capacity_knee_follows_the_load():
             {
                 "type": "ramping-agents",
                 "start_agents": 1,
-                "stages": [{"duration": "2s", "target": 2}, {"duration": "3s", "target": 14}],
+                # held at 14 (7 calls queued per slot, p95 ~7x the baseline's): the rise persists over
+                # seconds, as a saturated server's does and a busy host's slow second does not
+                "stages": [
+                    {"duration": "2s", "target": 2},
+                    {"duration": "3s", "target": 14},
+                    {"duration": "2s", "target": 14},
+                ],
             },
         ),
     )
