@@ -37,6 +37,7 @@ lint: $(BIN)/mcpload
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports  # the import contracts of pyproject.toml: one-way layers, no package cycle
+	$(BIN)/mypy  # strict on src/ ([tool.mypy] in pyproject.toml); tests/unit/test_typecheck.py runs it in CI
 
 NPM_BENCH := .npm-bench
 

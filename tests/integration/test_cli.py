@@ -1,19 +1,14 @@
 """`mcpload` as a user runs it: exit codes, one-line errors, diagnose against real servers."""
 
+import functools
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from mcpload.demo.launch import free_port
+from tests.helpers import mcpload
 
-MCPLOAD = [str(Path(sys.executable).parent / "mcpload")]
-
-
-def run(*args: str, timeout: float = 90) -> subprocess.CompletedProcess:
-    return subprocess.run([*MCPLOAD, *args], capture_output=True, text=True, timeout=timeout)
+run = functools.partial(mcpload, timeout=90)
 
 
 def test_help_and_version():
@@ -121,12 +116,8 @@ def test_bad_input_is_exit_2_one_line(args, needle):
 
 def test_bearer_token_is_sent_but_never_printed(demo_url, monkeypatch):
     secret = "s3cr3t-token-value"
-    res = subprocess.run(
-        [*MCPLOAD, "diagnose", demo_url, "--bearer-env", "MCPLOAD_TEST_TOKEN", "--no-calls"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**__import__("os").environ, "MCPLOAD_TEST_TOKEN": secret},
+    res = run(
+        "diagnose", demo_url, "--bearer-env", "MCPLOAD_TEST_TOKEN", "--no-calls", env={"MCPLOAD_TEST_TOKEN": secret}
     )
     assert res.returncode == 0, res.stderr
     assert secret not in res.stdout + res.stderr

@@ -1,16 +1,15 @@
 """`mcpload run --dry-run`: load, preflight, print the plan, send no load; and the host guard on `run`."""
 
-import subprocess
+import functools
 import time
 
 from tests.conftest import ROOT
-from tests.helpers import MCPLOAD
+from tests.helpers import mcpload
 
 DEMO = ROOT / "src" / "mcpload" / "demo" / "scenario.yaml"
 
 
-def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([MCPLOAD, *args], capture_output=True, text=True, timeout=60, env=env)
+run = functools.partial(mcpload, timeout=60)
 
 
 def test_dry_run_prints_the_plan_and_sends_no_load(demo_url, tmp_path):
@@ -47,8 +46,6 @@ def test_allow_host_refuses_before_any_connection(tmp_path):
 
 
 def test_allow_hosts_from_the_environment(tmp_path):
-    import os
-
-    env = {**os.environ, "MCPLOAD_ALLOW_HOSTS": "a.example.com"}
+    env = {"MCPLOAD_ALLOW_HOSTS": "a.example.com"}
     res = run("capacity", "--url", "http://b.example.invalid/mcp", "--tool", "x", env=env)
     assert res.returncode == 2 and "b.example.invalid is not allowed" in res.stderr

@@ -21,7 +21,7 @@ from mcpload.engine.execute import run_scenario
 from mcpload.metrics import read_intervals
 from mcpload.scenario import Scenario
 from tests.badserver import STATE, bad_server
-from tests.helpers import MCPLOAD, call_echo
+from tests.helpers import call_echo, mcpload
 
 ROOT = Path(__file__).resolve().parents[2]
 DYING = str(ROOT / "tests" / "stdio_dying.py")
@@ -211,7 +211,7 @@ def test_unreachable_target_preflight_fails_fast(tmp_path):
         "profiles: {type: constant-agents, agents: 1, duration: 1s}\n"
     )
     started = time.monotonic()
-    res = subprocess.run([MCPLOAD, "run", "s.yaml", "-q"], cwd=tmp_path, capture_output=True, text=True, timeout=30)
+    res = mcpload("run", "s.yaml", "-q", cwd=tmp_path, timeout=30)
     assert time.monotonic() - started < 10
     assert res.returncode == 3, res.stderr
     lines = res.stderr.strip().splitlines()

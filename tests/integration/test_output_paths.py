@@ -17,7 +17,8 @@ import yaml
 
 from mcpload.atomic import write_text_atomic
 from mcpload.outputs.paths import check_outputs, output_problem
-from tests.integration.test_input_limits import BASE_TEXT, MCPLOAD, mcpload, one_line
+from tests.helpers import MCPLOAD
+from tests.integration.test_input_limits import BASE_TEXT, in_process, one_line
 
 ROOT = Path(__file__).resolve().parents[2]
 ECHO_SERVER = str(ROOT / "tests" / "echo_server.py")
@@ -77,7 +78,7 @@ def test_unusable_output_path_fails_before_any_load(tmp_path, command, kind):
     (tmp_path / "s.yaml").write_text(BASE_TEXT)  # its target is a closed port: a load would exit 3
     (tmp_path / "r.json").write_text("{}")
     path = _place(tmp_path, kind)
-    line = one_line(*mcpload(*COMMANDS[command], path, cwd=tmp_path))
+    line = one_line(*in_process(*COMMANDS[command], path, cwd=tmp_path))
     assert path in line and EXPECT[kind] in line, line
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)  # never replaced
 
@@ -94,7 +95,7 @@ def test_unusable_output_path_fails_before_any_load(tmp_path, command, kind):
 )
 def test_two_outputs_on_one_file_fail_before_any_load(tmp_path, argv, expected):
     (tmp_path / "s.yaml").write_text(BASE_TEXT)
-    line = one_line(*mcpload(*RUN, *argv, cwd=tmp_path))
+    line = one_line(*in_process(*RUN, *argv, cwd=tmp_path))
     assert line == f"mcpload: {expected}", line
 
 
@@ -185,7 +186,7 @@ def test_write_outputs_names_each_loss_and_writes_the_rest(tmp_path, capsys):
 def test_init_and_schema_outputs(tmp_path, command, kind):
     path = _place(tmp_path, kind)
     argv = ["init", "http://127.0.0.1:1/mcp", "--force", "-o", path] if command == "init" else ["schema", "-o", path]
-    line = one_line(*mcpload(*argv, cwd=tmp_path))
+    line = one_line(*in_process(*argv, cwd=tmp_path))
     assert path in line, line
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
@@ -195,5 +196,5 @@ def test_init_trace_that_is_not_a_plain_file(tmp_path, kind):
     from tests.integration.test_input_limits import _special
 
     _special(tmp_path, kind, "t.jsonl")
-    line = one_line(*mcpload("init", "http://127.0.0.1:1/mcp", "--from-trace", "t.jsonl", "-o", "-", cwd=tmp_path))
+    line = one_line(*in_process("init", "http://127.0.0.1:1/mcp", "--from-trace", "t.jsonl", "-o", "-", cwd=tmp_path))
     assert line.startswith("mcpload: --from-trace t.jsonl: "), line

@@ -25,7 +25,7 @@ from mcpload.demo.launch import free_port, stop_process, wait_for_port
 from mcpload.outputs.prometheus import DEFAULT_ADDRESS, PrometheusOutput
 from mcpload.scenario import Scenario
 from mcpload.transports.stdio import INHERITED_ENV_VARS, server_environment
-from tests.helpers import MCPLOAD
+from tests.helpers import MCPLOAD, mcpload
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV_SERVER = str(ROOT / "tests" / "stdio_env.py")
@@ -246,7 +246,7 @@ def test_no_secret_in_the_diagnosis_nor_in_load_time_errors(tmp_path, echo_serve
         ["run", "--url", url, "--tool", "echo", "--agents", "x", *auth],  # a usage error
     ]
     for argv in runs:
-        res = subprocess.run([MCPLOAD, *argv], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        res = mcpload(*argv, cwd=tmp_path, env=env, timeout=60)
         assert _leaks(res.stdout + res.stderr) == [], (argv, res.stdout[-500:], res.stderr[-500:])
     assert res.returncode == 2
 
@@ -258,7 +258,7 @@ def test_server_escape_sequences_are_neutralised_in_the_console(tmp_path, echo_s
         "profiles: {type: constant-agents, agents: 1, duration: 1s}\n"
     )
     for argv in (["run", "s.yaml", "--out", "r.json"], ["diagnose", f"http://127.0.0.1:{echo_server}/mcp"]):
-        res = subprocess.run([MCPLOAD, *argv], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        res = mcpload(*argv, cwd=tmp_path, timeout=60)
         console = res.stdout + res.stderr
         assert "you sent" in console or "echo" in console
         for control in ("\x1b", "\x9b", "\x07", "\x08"):  # ESC (CSI, OSC 8 links, titles), 8-bit CSI, BEL, BS
@@ -364,7 +364,7 @@ def _python_scenario(tmp_path: Path, agents: dict, profile_types: list[str] | No
 def test_python_agents_are_announced_before_their_code_runs(tmp_path):
     (tmp_path / "used.py").write_text(AGENT)
     _python_scenario(tmp_path, {"a": {"python": "used.py:A"}})
-    res = subprocess.run([MCPLOAD, "run", "s.yaml", "-q"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    res = mcpload("run", "s.yaml", "-q", cwd=tmp_path, timeout=60)
     lines = res.stderr.splitlines()
     assert lines[0] == "mcpload: s.yaml: runs Python code: used.py (python: agents, imported now)"
     assert lines[1] == "AGENT CODE RUNS"
@@ -376,11 +376,11 @@ def test_an_agent_type_that_never_runs_is_not_imported(tmp_path):
     (tmp_path / "unused.py").write_text(AGENT)
     agents = {"a": {"python": "used.py:A"}, "b": {"python": "unused.py:A"}, "c": {"workflow": ["ping"]}}
     _python_scenario(tmp_path, agents, profile_types=["a", "c"])
-    res = subprocess.run([MCPLOAD, "run", "s.yaml", "-q"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    res = mcpload("run", "s.yaml", "-q", cwd=tmp_path, timeout=60)
     assert res.returncode == 3, res.stderr
     assert (tmp_path / "IMPORTED-used").exists() and not (tmp_path / "IMPORTED-unused").exists()
     _python_scenario(tmp_path, agents, profile_types=["c"])  # no profile runs python: no notice at all
-    res = subprocess.run([MCPLOAD, "run", "s.yaml", "-q"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    res = mcpload("run", "s.yaml", "-q", cwd=tmp_path, timeout=60)
     assert "Python" not in res.stderr and res.returncode == 3
 
 
@@ -400,7 +400,7 @@ def test_python_outside_the_scenario_folder_needs_allow_python(tmp_path, spec, w
     (tmp_path / "outside.py").write_text(AGENT)
     (folder / "link").symlink_to(tmp_path)
     _python_scenario(folder, {"a": {"python": spec.format(outside=tmp_path / "outside.py")}})
-    res = subprocess.run([MCPLOAD, "run", "s.yaml", "-q"], cwd=folder, capture_output=True, text=True, timeout=60)
+    res = mcpload("run", "s.yaml", "-q", cwd=folder, timeout=60)
     assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
     assert what in res.stderr and "--allow-python" in res.stderr
     assert not list(tmp_path.glob("IMPORTED-*")) and not list(folder.glob("IMPORTED-*"))

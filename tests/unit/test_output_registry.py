@@ -102,3 +102,41 @@ def test_an_unknown_file_output_is_refused() -> None:
         registry.file_options({"prometheus": Path("x")})
     with pytest.raises(TypeError):
         registry.file_output_class("otlp")
+
+
+@pytest.mark.parametrize("entry", registry.LIVE_OUTPUTS, ids=lambda entry: entry.name)
+def test_every_live_output_is_built_through_the_one_path(entry: registry.OutputEntry) -> None:
+    """A value that cannot be used is one line naming the option (exit 2 in the CLI), from ``for_run``."""
+    from mcpload.outputs.base import LiveOutput, OptionError
+
+    cls = registry.live_output_class(entry.name)
+    assert issubclass(cls, LiveOutput) and "for_run" in vars(cls), f"{cls.__name__} has no for_run"
+    if entry.name == "otlp":
+        pytest.importorskip("opentelemetry.sdk")
+    notices: list[str] = []
+    with pytest.raises(OptionError) as caught:
+        registry.live_outputs({entry.name: "no such place:99999999"}, notices.append)
+    assert str(caught.value).startswith(entry.option) or entry.name == "otlp", caught.value
+    assert notices == []
+
+
+def test_run_hands_every_live_output_to_the_one_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from mcpload.cli import app
+    from mcpload.cli import run as run_module
+
+    seen: dict[str, object] = {}
+
+    def live(values: dict[str, str | None]) -> list[object]:
+        seen.update(values)
+        return []
+
+    monkeypatch.setattr(run_module, "_live_outputs", live)
+    monkeypatch.setattr(run_module, "_execute", lambda *args, **kwargs: 0)
+    argv = ["run", "--url", "http://127.0.0.1:9/mcp", "--tool", "t", "--workers", "1", "-q"]
+    for entry in registry.LIVE_OUTPUTS:
+        argv += [entry.option, f"value-{entry.name}"]
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 0, result.output
+    assert seen == {entry.name: f"value-{entry.name}" for entry in registry.LIVE_OUTPUTS}

@@ -8,9 +8,15 @@ unreachable · 130 interrupted (what was measured is still written).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from mcpload.capacity import Settings, Slo
+    from mcpload.mcp.connect import Target
+    from mcpload.monitor import MonitorConfig
+    from mcpload.scenario.model import Scenario
 
 from mcpload import exit_codes
 from mcpload.cli import integrations as cli_integrations
@@ -136,14 +142,14 @@ def capacity(
 
 
 def execute_capacity(
-    scenario: Any,
-    target: Any,
-    slos,
-    settings,
+    scenario: Scenario,
+    target: Target | None,
+    slos: tuple[Slo, ...],
+    settings: Settings,
     seed: int | None,
     out: Path | None,
     quiet: bool,
-    monitor=None,
+    monitor: MonitorConfig | None = None,
     summary_md: Path | None = None,
 ) -> int:
     """Run the search (monitoring the target when asked), print the table and answers, write ``out``;
@@ -183,7 +189,7 @@ def execute_capacity(
             render_resources(terminal_safe(results))
         if out is not None:
             try:  # after the table: a full disk loses the file, not what was shown
-                write_results(results, out, getattr(scenario, "secrets", frozenset()))
+                write_results(results, out, scenario.secrets)
                 typer.echo(f"results: {out}", err=True)
             except OSError as exc:
                 typer.echo(f"mcpload: {out}: cannot write the results ({exc.strerror or exc}); it is lost", err=True)

@@ -15,8 +15,7 @@ from mcpload.cli.support import (
     _demo_html,
     _execute,
     _fail,
-    _otlp_outputs,
-    _prometheus_outputs,
+    _live_outputs,
 )
 
 
@@ -49,7 +48,7 @@ def demo(
             parse_duration(duration, "--duration")
         except DurationError as exc:
             raise _fail(str(exc)) from None
-    outputs = _prometheus_outputs(prometheus) + _otlp_outputs(otlp) + cli_integrations.dashboard_outputs(dashboard)
+    outputs = _live_outputs({"prometheus": prometheus, "otlp": otlp, "dashboard": dashboard})
     capacity_out = out.with_name(f"{out.stem}-capacity.json") if capacity else None
 
     with demo_server(extra_args=("--failure-rate", "send_message=0.02")) as url:

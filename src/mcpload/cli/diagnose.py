@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -77,7 +78,7 @@ def diagnose(
         raise typer.Exit(exit_codes.FAILED)
 
 
-def _confirm_calls(yes: bool):
+def _confirm_calls(yes: bool) -> Callable[[list[str]], bool]:
     """``--call-tools all``: name the tools with possible side effects about to be called, then ask (--yes: don't)."""
 
     def confirm(names: list[str]) -> bool:

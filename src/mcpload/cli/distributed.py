@@ -6,14 +6,26 @@ from __future__ import annotations
 import math
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
 import typer
 
 from mcpload.distributed.sizing import AGENTS_PER_WORKER, MAX_WORKERS, auto_workers
 
 if TYPE_CHECKING:
+    from mcpload.engine.load import LoadFactory
+    from mcpload.profiles import Segment
     from mcpload.scenario.command_line import RunRecipe
+    from mcpload.scenario.model import Scenario
+
+
+class SplitRun(TypedDict, total=False):
+    """The split-run keyword arguments of ``run_scenario`` (``--segment``, ``--start-at``, the load)."""
+
+    segment: Segment
+    start_at: float | None
+    load: LoadFactory | None
+
 
 PANEL = "Split runs"
 
@@ -61,7 +73,7 @@ Ray = Annotated[
 START_AT_HORIZON_S = 366 * 24 * 3600.0
 
 
-def resolve_workers(text: str, scenario: Any, ray: str | None) -> int:
+def resolve_workers(text: str, scenario: Scenario, ray: str | None) -> int:
     """``--workers``: a count, or ``auto``. Raises ValueError (exit 2) on anything else."""
     if text == "auto":
         if ray:
@@ -105,13 +117,13 @@ def parse_start_at(text: str | None) -> float | None:
 
 
 def distribution(
-    scenario: Any, workers: str, segment: str | None, start_at: str | None, ray: str | None, recipe: RunRecipe
-) -> dict[str, Any]:
+    scenario: Scenario, workers: str, segment: str | None, start_at: str | None, ray: str | None, recipe: RunRecipe
+) -> SplitRun:
     """The split-run keyword arguments of ``run_scenario`` from the options. Raises ValueError (exit 2)."""
     from mcpload.distributed.loads import split_load
     from mcpload.profiles import Segment
 
-    out: dict[str, Any] = {}
+    out: SplitRun = {}
     count = resolve_workers(workers, scenario, ray)
     ray_recipe = None
     if segment is not None:
@@ -129,7 +141,7 @@ def distribution(
     return out
 
 
-def report_lost(results: dict) -> None:
+def report_lost(results: dict[str, Any]) -> None:
     """One line per worker lost during the run (its share of the load is missing from the results)."""
     for lost in (results.get("execution") or {}).get("lost", []):
         typer.echo(

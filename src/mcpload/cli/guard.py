@@ -23,7 +23,9 @@ from mcpload.inputs import number_problem, show_number
 _MRO = {cls.__name__: cls for cls in typer.BadParameter.__mro__}
 _USAGE_ERROR: type[Exception] = _MRO["UsageError"]
 _CLICK_EXCEPTION: type[Exception] = _MRO["ClickException"]
-_NO_ARGS = getattr(sys.modules[_USAGE_ERROR.__module__], "NoArgsIsHelpError", None) or type("_Never", (Exception,), {})
+_NO_ARGS: type[Exception] = getattr(sys.modules[_USAGE_ERROR.__module__], "NoArgsIsHelpError", None) or type(
+    "_Never", (Exception,), {}
+)
 _ABORTS = tuple({typer.Abort, getattr(sys.modules[_USAGE_ERROR.__module__], "Abort", typer.Abort), KeyboardInterrupt})
 
 
@@ -73,7 +75,7 @@ def main(app: typer.Typer) -> None:
 
     CONSOLE_SECRETS.update(option_secrets(sys.argv[1:]))
     if not isinstance(sys.stdout, RedactingStream):
-        sys.stdout, sys.stderr = RedactingStream(sys.stdout), RedactingStream(sys.stderr)  # type: ignore[assignment]
+        sys.stdout, sys.stderr = RedactingStream(sys.stdout), RedactingStream(sys.stderr)
     command = typer.main.get_command(app)
     guard_numbers(command)
     try:

@@ -4,9 +4,12 @@ Action writes it). Checked before any load; written after it. Nothing here reads
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from mcpload.mcp.connect import Target
 
 from mcpload import exit_codes
 
@@ -32,7 +35,7 @@ TraceContext = Annotated[
 ]
 
 
-def with_trace_context(target: Any, rate: float | None) -> Any:
+def with_trace_context(target: Target, rate: float | None) -> Target:
     """``target`` asking for trace context on ``rate`` of the requests; exit 2 on a rate outside (0, 1]."""
     if rate is None:
         return target
@@ -52,36 +55,6 @@ Dashboard = Annotated[
         help="Serve a live web dashboard during the run (charts, findings, a stop button), e.g. 127.0.0.1:5665",
     ),
 ]
-
-
-def dashboard_outputs(address: str | None) -> list:
-    """``--dashboard HOST:PORT``: the output, already listening (a bad or busy address exits 2 before any load)."""
-    if address is None:
-        return []
-    from mcpload.outputs.dashboard import DashboardOutput
-    from mcpload.outputs.html import HtmlReportError, require_plotly
-
-    try:
-        require_plotly()
-        output = DashboardOutput(address)
-        output.listen()
-    except HtmlReportError as exc:
-        typer.echo(f"mcpload: --dashboard: {exc}", err=True)
-        raise typer.Exit(exit_codes.USAGE) from None
-    except ValueError as exc:
-        typer.echo(f"mcpload: --dashboard {exc}", err=True)
-        raise typer.Exit(exit_codes.USAGE) from None
-    except OSError as exc:
-        typer.echo(f"mcpload: --dashboard {address!r}: cannot listen ({exc.strerror or exc})", err=True)
-        raise typer.Exit(exit_codes.USAGE) from None
-    if not output.loopback:
-        typer.echo(
-            f"mcpload: warning: the dashboard listens on {output.host}, beyond this machine: anyone who can reach it "
-            "sees the run (its stop button needs the page's token)",
-            err=True,
-        )
-    typer.echo(f"dashboard: {output.url}", err=True)
-    return [output]
 
 
 def check_summary_md(path: Path | None) -> None:

@@ -4,12 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 if TYPE_CHECKING:  # imported where used: the CLI starts without the monitoring modules
+    from mcpload.mcp.connect import Target
     from mcpload.monitor.monitor import MonitorConfig
+    from mcpload.scenario.model import Scenario
 
 PANEL = "Target monitoring"
 
@@ -77,7 +79,7 @@ MonitorDrain = Annotated[
 
 
 def monitor_config(
-    target: Any,
+    target: Target | None,
     pids: list[int] | None = None,
     names: list[str] | None = None,
     server_cmd: str | None = None,
@@ -106,7 +108,6 @@ def monitor_config(
     )
 
 
-def target_url(scenario: Any, target: Any) -> str | None:
+def target_url(scenario: Scenario, target: Target | None) -> str | None:
     """The URL a ``--server-cmd`` must listen on (None for stdio targets)."""
-    target = target if target is not None else scenario.to_target()
-    return target.url
+    return (target if target is not None else scenario.to_target()).url

@@ -3,9 +3,13 @@ does it. Used by the ``run``, ``capacity`` and ``replay`` commands; nothing here
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from mcpload.mcp.connect import Target
+    from mcpload.scenario.model import Scenario
 
 from mcpload.cli.support import _fail
 
@@ -24,7 +28,7 @@ DryRun = Annotated[
 ]
 
 
-def guard_host(scenario, target, allow_host: list[str] | None, load: str | None = None) -> None:
+def guard_host(scenario: Scenario, target: Target, allow_host: list[str] | None, load: str | None = None) -> None:
     """The one-line notice for a target that is not loopback, or exit 2 when an allow list refuses it.
 
     Args:
@@ -33,7 +37,7 @@ def guard_host(scenario, target, allow_host: list[str] | None, load: str | None 
     from mcpload import host_guard
 
     host = host_guard.target_host(target.url)
-    allowed = host_guard.allow_list(allow_host, getattr(scenario, "allow_hosts", ()))
+    allowed = host_guard.allow_list(allow_host, scenario.allow_hosts)
     try:
         host_guard.check(host, allowed)
     except host_guard.HostNotAllowed as exc:
@@ -52,7 +56,7 @@ def guard_host(scenario, target, allow_host: list[str] | None, load: str | None 
     typer.echo(host_guard.notice(host, load), err=True)
 
 
-def dry_run(scenario, target) -> int:
+def dry_run(scenario: Scenario, target: Target) -> int:
     """Preflight (the one connection a dry run makes), then print the plan; the exit code."""
     from mcpload._loop import run as run_loop
     from mcpload.engine.execute import _refuse_ping

@@ -15,8 +15,7 @@ from mcpload.cli import plan as cli_plan
 from mcpload.cli.support import (
     _execute,
     _fail,
-    _otlp_outputs,
-    _prometheus_outputs,
+    _live_outputs,
     _python_notice,
 )
 
@@ -112,7 +111,7 @@ def run_cmd(
     if dry_run:
         raise typer.Exit(cli_plan.dry_run(scenario, target))
     cli_integrations.check_summary_md(summary_md)
-    outputs = _prometheus_outputs(prometheus) + _otlp_outputs(otlp) + cli_integrations.dashboard_outputs(dashboard)
+    outputs = _live_outputs({"prometheus": prometheus, "otlp": otlp, "dashboard": dashboard})
     code = _execute(
         scenario, target, seed, out, quiet, outputs=outputs, monitor=monitor, split=split,
         files={"html": html, "junit": junit, "csv": csv, "summary-md": summary_md},

@@ -70,21 +70,14 @@ def serve_demo(
     if replicas > 1:
         if transport != "http":
             raise _fail("--replicas needs --transport http")
-        from mcpload.demo.launch import serve_replicas
+        from mcpload.demo.launch import replica_args, serve_replicas
 
         typer.echo(f"mcpload demo server: {replicas} replicas behind http://{host}:{port}/mcp (no affinity)", err=True)
-        args = ["--latency", latency, "--failure-rate", failure_rate, "--latency-sigma", str(latency_sigma)]
-        for name, value in (
-            ("--seed", seed),
-            ("--max-concurrency", max_concurrency),
-            ("--queue-timeout", queue_timeout),
-            ("--reject-above", reject_above),
-        ):
-            if value is not None:
-                args += [name, str(value)]
-        args += ["--stateless"] * stateless + ["--json-response"] * json_response
-        for spec in flaw or []:
-            args += ["--flaw", spec]
+        args = replica_args(
+            latency=latency, failure_rate=failure_rate, latency_sigma=latency_sigma, seed=seed,
+            max_concurrency=max_concurrency, queue_timeout=queue_timeout, reject_above=reject_above,
+            stateless=stateless, json_response=json_response, flaws=flaw or [],
+        )  # fmt: skip
         serve_replicas(host, port, replicas, args)
         return
     from mcpload.demo.server import serve

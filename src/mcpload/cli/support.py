@@ -1,5 +1,5 @@
-"""What the commands share: one-line failures, header parsing, and the plumbing of a run (loading or
-building the scenario, overriding its target, outputs, the live view, the report files, exit codes).
+"""What the commands share: one-line failures and the plumbing of a run (outputs, the live view, the
+report files, the exit code); the scenario and its target come from ``mcpload.scenario.command_line``.
 
 Shared by the command modules of ``mcpload.cli``; nothing here reads argv.
 """
@@ -11,10 +11,20 @@ import shlex
 import sys
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from mcpload import exit_codes
+
+if TYPE_CHECKING:
+    from mcpload.cli.distributed import SplitRun
+    from mcpload.engine.runner import RunReport
+    from mcpload.mcp.connect import Target
+    from mcpload.monitor import MonitorConfig
+    from mcpload.monitor.monitor import Monitor
+    from mcpload.outputs.base import Output
+    from mcpload.scenario.model import Scenario
 
 #: ``mcpload --debug`` (or MCPLOAD_DEBUG=1): a failure also prints the traceback behind its one line
 DEBUG = {"on": os.environ.get("MCPLOAD_DEBUG") == "1"}
@@ -32,16 +42,16 @@ def _fail(message: str, code: int = exit_codes.USAGE) -> typer.Exit:
 
 
 def _execute(
-    scenario,
-    target,
+    scenario: Scenario,
+    target: Target | None,
     seed: int | None,
     out: Path | None,
     quiet: bool,
     intervals: Path | None = None,
-    outputs: list | None = None,
+    outputs: list[Output] | None = None,
     files: dict[str, Path | None] | None = None,
-    monitor=None,
-    split: dict | None = None,
+    monitor: MonitorConfig | None = None,
+    split: SplitRun | None = None,
 ) -> int:
     """Run a loaded scenario with the live view and ``outputs``; print the summary; return the exit code.
 
@@ -49,8 +59,9 @@ def _execute(
     written after the run. ``monitor`` (a ``MonitorConfig``) starts the ``--server-cmd`` target and
     samples the target's processes."""
     from mcpload._loop import run as run_loop
-    from mcpload.engine.execute import planned_duration, run_scenario
+    from mcpload.engine.execute import run_scenario
     from mcpload.engine.preflight import PreflightError
+    from mcpload.engine.timing import planned_duration
     from mcpload.outputs.console import LiveView, render_summary
     from mcpload.outputs.paths import check_outputs
     from mcpload.outputs.registry import file_options
@@ -66,7 +77,7 @@ def _execute(
         raise _fail(problem)
     view = LiveView(planned_duration(scenario), quiet=quiet)
 
-    async def go(mon):
+    async def go(mon: Monitor | None) -> RunReport:
         with view:
             return await run_scenario(
                 scenario,
@@ -101,7 +112,7 @@ def _execute(
     report_lost(report.results)
     lost = _write_outputs(report.results, scenario.secrets, out=out, intervals=intervals, files=files)
     for output in outputs or []:
-        problem = output.problem() if hasattr(output, "problem") else None
+        problem = output.problem()
         if problem:
             typer.echo(f"mcpload: {problem}", err=True)
     if report.interrupted:
@@ -111,7 +122,14 @@ def _execute(
     return exit_codes.OUTPUT_LOST if lost else 0
 
 
-def _write_outputs(results: dict, secrets, *, out, intervals, files: dict[str, Path | None]) -> list[str]:
+def _write_outputs(
+    results: dict[str, Any],
+    secrets: frozenset[str],
+    *,
+    out: Path | None,
+    intervals: Path | None,
+    files: dict[str, Path | None],
+) -> list[str]:
     """Write the results file and the file outputs, each on its own: one that fails (a full disk, a
     folder gone) is named in one line and costs only itself. Returns those lines."""
     from mcpload.engine.execute import write_results
@@ -133,7 +151,7 @@ def _write_outputs(results: dict, secrets, *, out, intervals, files: dict[str, P
     return lost
 
 
-def _with_target_secrets(scenario, target):
+def _with_target_secrets(scenario: Scenario, target: Target | None) -> Scenario:
     """The scenario, its ``secrets`` grown by the target's (URL userinfo and credential query values,
     header values, the bearer token): every output redacts them, and so does the console."""
     import dataclasses
@@ -147,21 +165,16 @@ def _with_target_secrets(scenario, target):
     return dataclasses.replace(scenario, secrets=frozenset(scenario.secrets | found))
 
 
-def _prometheus_outputs(address: str | None) -> list:
-    """``--prometheus HOST:PORT``: the output, already listening, so a bad or busy address exits 2 before any load."""
-    if address is None:
-        return []
-    from mcpload.outputs.prometheus import PrometheusOutput
+def _live_outputs(values: dict[str, str | None]) -> list[Output]:
+    """The live outputs asked for (``{"prometheus": "HOST:PORT", …}``, see ``outputs.registry``), built
+    before any load: a bad or busy value exits 2 with one line."""
+    from mcpload.outputs.base import OptionError
+    from mcpload.outputs.registry import live_outputs
 
     try:
-        output = PrometheusOutput(address)
-        output.listen()
-    except ValueError as exc:
-        raise _fail(f"--prometheus {exc}") from None
-    except OSError as exc:
-        raise _fail(f"--prometheus {address!r}: cannot listen ({exc.strerror or exc})") from None
-    _warn_if_exposed("--prometheus", output.host)
-    return [output]
+        return live_outputs(values, lambda line: typer.echo(line, err=True))
+    except OptionError as exc:
+        raise _fail(str(exc)) from None
 
 
 def _warn_if_exposed(option: str, host: str) -> None:
@@ -183,8 +196,17 @@ def _python_notice(line: str) -> None:
 
 
 def connection_target(
-    url, stdio_cmd, transport, protocol, header, bearer_env, timeout, connect_timeout, insecure=False, ca_file=None
-):
+    url: str | None,
+    stdio_cmd: str | None,
+    transport: str,
+    protocol: str,
+    header: list[str] | None,
+    bearer_env: str | None,
+    timeout: float,
+    connect_timeout: float,
+    insecure: bool = False,
+    ca_file: Path | None = None,
+) -> Target:
     """The ``Target`` of a command that connects without a scenario (``diagnose``, ``init``), from its options.
 
     Raises:
@@ -210,18 +232,6 @@ def connection_target(
 DEMO_HTML = Path("mcpload-report.html")
 
 
-def _otlp_outputs(url: str | None) -> list:
-    """``--otlp URL``: the OTLP output; a bad URL or a missing ``otel`` extra exits 2 before any load."""
-    if url is None:
-        return []
-    from mcpload.outputs.otlp import OTLPOutput, OTLPUnavailable
-
-    try:
-        return [OTLPOutput(url)]
-    except (OTLPUnavailable, ValueError) as exc:
-        raise _fail(str(exc)) from None
-
-
 def _check_files(**paths: Path | None) -> None:
     """``--junit``/``--csv PATH``…: fail before any load when a file could not be written there."""
     from mcpload.outputs.paths import check_outputs
@@ -244,7 +254,7 @@ def _check_html(path: Path | None) -> None:
     _check_files(html=path)
 
 
-def _write_html_report(results: dict, path: Path | None) -> bool:
+def _write_html_report(results: dict[str, Any], path: Path | None) -> bool:
     """Write the HTML report when asked; False (and one line) when it could not be written."""
     if path is None:
         return True

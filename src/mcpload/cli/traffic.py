@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 import shlex
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from mcpload.traffic.trace import Trace
 
 from mcpload.cli import options
 from mcpload.cli import plan as cli_plan
@@ -66,7 +69,7 @@ def record(
     raise typer.Exit(code)
 
 
-def _read(trace_files: list[Path]):
+def _read(trace_files: list[Path]) -> Trace:
     from mcpload.traffic.trace import TraceError, read_traces
 
     try:
@@ -230,7 +233,12 @@ def replay(
     now_dir = out.with_name(f"{out.stem}-now")
     recorder = None
     if per_call and not dry_run:
-        url, stdio_cmd, recorder = _through_recorder(url, stdio_cmd, now_dir)
+        from mcpload.traffic.replay_proxy import RecorderStartError, through_recorder
+
+        try:
+            url, stdio_cmd, recorder = through_recorder(url, stdio_cmd, now_dir)
+        except RecorderStartError as exc:
+            raise _fail(str(exc)) from None
     code = 0
     try:
         run_cmd(scenario_file, url=url, stdio_cmd=stdio_cmd, protocol=protocol, header=header,
@@ -244,7 +252,9 @@ def replay(
         code = exc.exit_code
     finally:
         if recorder is not None:
-            _stop(recorder)
+            from mcpload.traffic.replay_proxy import stop_recorder
+
+            stop_recorder(recorder)
     if dry_run:
         raise typer.Exit(code)
     try:
@@ -265,46 +275,6 @@ def replay(
             for line in per_call_lines(per_call_divergence(trace, now)):
                 typer.echo(line)
     raise typer.Exit(code)
-
-
-def _through_recorder(url: str | None, stdio_cmd: str | None, folder: Path):
-    """Point the replay at a recording proxy (its trace goes to ``folder``): a child process for HTTP,
-    a wrapped command for stdio. Returns (url, stdio_cmd, the child process or None)."""
-    import subprocess
-    import sys
-
-    from mcpload.demo.launch import free_port, wait_for_port
-
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.jsonl"):
-        old.unlink()
-    me = [sys.executable, "-m", "mcpload.cli", "record"]
-    if stdio_cmd is not None:
-        return None, shlex.join([*me, "--stdio-cmd", stdio_cmd, "-o", str(folder / "now-{pid}.jsonl")]), None
-    port = free_port()
-    command = [*me, "--upstream", str(url), "--listen", f"127.0.0.1:{port}", "-o", str(folder / "now.jsonl")]
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port("127.0.0.1", port, 30, child)
-    except (RuntimeError, TimeoutError) as exc:
-        _stop(child)
-        raise _fail(f"--per-call: the recording proxy did not start ({exc})") from None
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(str(url))
-    return f"http://127.0.0.1:{port}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else ""), None, child
-
-
-def _stop(child) -> None:
-    import signal
-    import subprocess
-
-    child.send_signal(signal.SIGINT)  # the recorder's clean stop: open sessions end, the trace is complete
-    try:
-        child.wait(15)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.wait()
 
 
 import_app = typer.Typer(help="Import traces from other tools into the mcpload trace format.", no_args_is_help=True)

@@ -43,6 +43,35 @@ def demo_server(
         stop_process(proc)
 
 
+def replica_args(
+    *,
+    latency: str,
+    failure_rate: str,
+    latency_sigma: float,
+    seed: int | None,
+    max_concurrency: int | None,
+    queue_timeout: float | None,
+    reject_above: int | None,
+    stateless: bool,
+    json_response: bool,
+    flaws: list[str],
+) -> list[str]:
+    """The ``serve-demo`` options every replica of ``serve-demo --replicas`` gets: the front's own behaviour."""
+    args = ["--latency", latency, "--failure-rate", failure_rate, "--latency-sigma", str(latency_sigma)]
+    for name, value in (
+        ("--seed", seed),
+        ("--max-concurrency", max_concurrency),
+        ("--queue-timeout", queue_timeout),
+        ("--reject-above", reject_above),
+    ):
+        if value is not None:
+            args += [name, str(value)]
+    args += ["--stateless"] * stateless + ["--json-response"] * json_response
+    for spec in flaws:
+        args += ["--flaw", spec]
+    return args
+
+
 def serve_replicas(host: str, port: int, replicas: int, args: list[str]) -> None:
     """Start ``replicas`` demo servers (``serve-demo`` with ``args``) on free loopback ports and serve
     a round-robin front without affinity (``demo.front``) on ``host:port`` until interrupted."""

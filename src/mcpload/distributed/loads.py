@@ -6,18 +6,17 @@ package; the command line and the public ``mcpload.run_scenario`` make the choic
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcpload.distributed.remote import RemoteLoad
-from mcpload.distributed.worker import SegmentWorker
+from mcpload.distributed.worker import Recipe, SegmentWorker
 from mcpload.engine.execute import run_scenario as run_with_load
 from mcpload.engine.load import Load, LoadContext, LoadFactory, prepare_world
 from mcpload.engine.runner import RunReport
 from mcpload.profiles import Segment
 
-#: what a Ray actor calls to rebuild ``(scenario, target)`` (a loaded scenario cannot travel)
-Recipe = Callable[[], tuple[Any, Any]]
+if TYPE_CHECKING:
+    from mcpload.scenario import Scenario
 
 
 def split_load(workers: int = 1, ray: str | bool | None = None, recipe: Recipe | None = None) -> LoadFactory | None:
@@ -61,7 +60,7 @@ def split_load(workers: int = 1, ray: str | bool | None = None, recipe: Recipe |
 
 
 async def run_scenario(
-    scenario: Any,
+    scenario: Scenario,
     *,
     workers: int = 1,
     ray: str | bool | None = None,

@@ -188,5 +188,5 @@ def _price(results: dict[str, Any]) -> float | None:
     conv = results.get("conversations") or {}
     tokens, cost = conv.get("wasted_tokens"), conv.get("wasted_cost")
     if tokens and cost:
-        return cost * 1000 / tokens
+        return float(cost * 1000 / tokens)
     return None

@@ -14,12 +14,12 @@ import contextlib
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from mcpload import exit_codes
-from mcpload.distributed.worker import SegmentWorker
-from mcpload.engine.preflight import PreflightError
+from mcpload.distributed.worker import Recipe, SegmentWorker
+from mcpload.engine.preflight import Preflight, PreflightError
 from mcpload.profiles import Segment
 
 POLL_S = 0.2  # how often the coordinator asks each actor for its messages (well within a 1 s interval)
@@ -36,13 +36,15 @@ def require_ray() -> None:
 class _SegmentActor:
     """The actor: a ``SegmentWorker`` in the actor's event loop and an outbox the coordinator polls."""
 
-    def __init__(self, recipe: Callable[[], tuple[Any, Any]], transport, protocol, seed, segment, secrets) -> None:
+    def __init__(
+        self, recipe: Recipe, transport: str, protocol: str, seed: int, segment: str, secrets: list[str]
+    ) -> None:
         scenario, target = recipe()
         self.worker = SegmentWorker(
             scenario, target, transport, protocol, seed, Segment.parse(segment), frozenset(secrets)
         )
         self.outbox: list[dict[str, Any]] = []
-        self.task: asyncio.Task | None = None
+        self.task: asyncio.Task[None] | None = None
 
     async def ready(self) -> dict[str, Any]:
         import ray
@@ -116,8 +118,8 @@ class RayHandle:
 
 async def start_ray_workers(
     address: str | None,
-    recipe: Callable[[], tuple[Any, Any]] | None,
-    info: Any,
+    recipe: Recipe | None,
+    info: Preflight,
     seed: int,
     segment: Segment,
     workers: int,
@@ -133,9 +135,10 @@ async def start_ray_workers(
         raise ValueError("a Ray run needs a recipe: a picklable callable returning (scenario, target)")
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    cpus = float(ray.cluster_resources().get("CPU", 1.0))
+    cpus = float(ray.cluster_resources().get("CPU", 1.0))  # type: ignore[no-untyped-call]  # Ray leaves it unannotated
     n = workers or max(1, int(cpus))
-    actor_class = ray.remote(_SegmentActor)
+    # Any: Ray adds .options() and each method's .remote() at run time, beyond what its types describe
+    actor_class: Any = ray.remote(_SegmentActor)
     run_id = uuid.uuid4().hex[:8]
     parts = segment.split(n)
     names = [f"mcpload-{run_id}-{i + 1}" for i in range(n)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, Protocol
 
 from mcpload.engine.runner import add_extras
@@ -40,7 +40,7 @@ class RemoteLoad:
         backend: ``processes`` or ``ray``, for the results.
     """
 
-    def __init__(self, handles: list[WorkerHandle], backend: str) -> None:
+    def __init__(self, handles: Sequence[WorkerHandle], backend: str) -> None:
         self.handles = handles
         self.backend = backend
         self.recorder = Recorder()  # staging: the runner drains it at each cut
@@ -52,7 +52,7 @@ class RemoteLoad:
         self._lag_ms = 0.0  # the worst event-loop lag a worker reported since the last cut
         self._extras: dict[str, Any] = {}
         self._lost: list[dict[str, Any]] = []
-        self._pumps: list[asyncio.Task] = []
+        self._pumps: list[asyncio.Task[None]] = []
         self._progress = asyncio.Event()
 
     def begin(self, t0: float) -> None:

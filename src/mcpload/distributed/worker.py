@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcpload.engine.agent import SharedRunState
 from mcpload.engine.load import LocalLoad
@@ -15,6 +15,14 @@ from mcpload.engine.timing import latest_end
 from mcpload.engine.watchdog import Watchdog
 from mcpload.metrics import Recorder
 from mcpload.profiles import Segment
+
+if TYPE_CHECKING:
+    from mcpload.mcp.connect import Target
+    from mcpload.scenario import Scenario
+
+#: what a Ray actor calls to rebuild ``(scenario, target)``: a loaded scenario cannot travel (compiled
+#: templates, Python agents)
+Recipe = Callable[[], "tuple[Scenario, Target]"]
 
 #: a message from a worker: ``{"tick": n, "delta": …}`` once a second, ``{"done": True, "delta": …,
 #: "extras": …}`` at the end, ``{"error": text}`` when it could not run
@@ -36,8 +44,8 @@ class SegmentWorker:
 
     def __init__(
         self,
-        scenario: Any,
-        target: Any,
+        scenario: Scenario,
+        target: Target,
         transport: str,
         protocol: str,
         seed: int,

@@ -106,7 +106,9 @@ async def start_process_workers(
 # --------------------------------------------------------------------------------------------- child
 
 
-def _child_main(parent_sock: socket.socket, sock: socket.socket, build, segment: Segment) -> None:
+def _child_main(
+    parent_sock: socket.socket, sock: socket.socket, build: Callable[[Segment], SegmentWorker], segment: Segment
+) -> None:
     parent_sock.close()
     # Forked from a running event loop: drop what belongs to the parent's loop. Ctrl-C reaches the whole
     # process group; the parent decides what it means and tells the workers.
@@ -151,7 +153,7 @@ async def _serve(sock: socket.socket, worker: SegmentWorker) -> None:
         writer.close()
 
 
-async def _commands(reader: asyncio.StreamReader, worker: SegmentWorker, start: asyncio.Future) -> None:
+async def _commands(reader: asyncio.StreamReader, worker: SegmentWorker, start: asyncio.Future[float | None]) -> None:
     while True:
         line = await reader.readline()
         if not line:

@@ -8,16 +8,16 @@ The session never raises for what the server or the network does: every request 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from mcpload.mcp import eras, shapes
-from mcpload.mcp.jsonrpc import classify, encode_notification, encode_request, error_response, result_response
+from mcpload.mcp.jsonrpc import classify, encode_notification, encode_request
 from mcpload.mcp.oauth import ClientCredentials, OAuthError
 from mcpload.mcp.progress import Progress, send_with_progress
+from mcpload.mcp.server_side import MAX_CANCELS, ServerSide
 from mcpload.mcp.tasks import DEFAULT_TTL_MS, TaskCall, call_tool_as_task
 from mcpload.outcome import (
     HTTP_ERROR,
@@ -35,12 +35,11 @@ from mcpload.version import __version__
 
 _clock = time.perf_counter
 MAX_PAGES = 1000  # of one list request (tools/list, …)
-MAX_CANCELS = 64  # notifications/cancelled in flight at once per session
 LISTEN_WAIT_S = 5.0  # how long initialize waits for the standalone GET stream to be answered
 OutcomeObserver = Callable[[Outcome], None]
 
 
-class Session:
+class Session(ServerSide):
     """An MCP session over any transport.
 
     Args:
@@ -91,18 +90,6 @@ class Session:
         transport.on_server_message = self._server_message
 
     # lifecycle
-    @property
-    def capabilities(self) -> dict[str, Any]:
-        """What this client declares: only what it can answer."""
-        caps: dict[str, Any] = {}
-        if "roots/list" in self.server_answers:
-            caps["roots"] = {}
-        if "sampling/createMessage" in self.server_answers:
-            caps["sampling"] = {}
-        if "elicitation/create" in self.server_answers:
-            caps["elicitation"] = {}
-        return caps
-
     async def open(self) -> Outcome:
         """Start the session: detect the era when ``protocol`` is auto. Returns the handshake outcome."""
         self.transport.on_server_message = self._server_message  # close() let go of it
@@ -359,15 +346,6 @@ class Session:
         task.add_done_callback(self._cancels.discard)
         self.cancellations_sent += 1
 
-    def _progress_meta(self, progress: Progress) -> dict[str, Any]:
-        """``_meta`` with a new progress token (the era's own ``_meta`` kept), and ``progress`` registered."""
-        self._progress_seq += 1
-        progress.token = f"mcpload-{self._progress_seq}"
-        if self._progress is None:
-            self._progress = {}
-        self._progress[progress.token] = progress
-        return {**(self._meta or {}), "progressToken": progress.token}
-
     async def ping(self, timeout: float | None = None) -> Outcome:
         return await self.request("ping", None, None, timeout)
 
@@ -483,27 +461,6 @@ class Session:
             self.on_outcome(out)
         return out
 
-    def _cancel_request(self, msg_id: int, method: str, reason: str) -> None:
-        """Tell the server to stop working on a request the client gave up on, as real clients do:
-        ``notifications/cancelled`` in the handshake era (never for ``initialize``, as the spec says) and
-        over stdio; over HTTP in 2026-07-28 closing the response stream is the cancellation (the HTTP
-        transport closes it)."""
-        if method == "initialize" or not self._opened:
-            return
-        if self.era != eras.HANDSHAKE and self.transport.name != "stdio":
-            return
-        body = encode_notification("notifications/cancelled", {"requestId": msg_id, "reason": reason})
-        if len(self._cancels) >= MAX_CANCELS:
-            return  # a server that never answers: bounded, as the answers to server requests are
-        task = asyncio.ensure_future(self._notify_quietly(body))
-        self._cancels.add(task)
-        task.add_done_callback(self._cancels.discard)
-        self.cancellations_sent += 1
-
-    async def _notify_quietly(self, body: bytes) -> None:
-        with contextlib.suppress(CallFailure, OSError):
-            await self.transport.notify(body, "notifications/cancelled")
-
     @staticmethod
     def _failure(exc: CallFailure, method: str, name: str | None, started: float) -> Outcome:
         out = Outcome(
@@ -521,28 +478,3 @@ class Session:
         )
         out.retry_after = exc.retry_after
         return out
-
-    # server → client
-    def _server_message(self, msg: dict[str, Any]) -> dict[str, Any] | None:
-        """Count a server notification or request (by method name, bounded: ``shapes.count_name``);
-        return the reply to a request. A request whose id is not an integer or a string is not answered."""
-        name = shapes.method_name(msg.get("method"))
-        rid = msg.get("id")
-        if rid is None:
-            shapes.count_name(self.server_notifications, name)
-            if self._progress and name == "notifications/progress":
-                params = msg.get("params")
-                token = params.get("progressToken") if type(params) is dict else None
-                progress = self._progress.get(token) if type(token) is str else None
-                if progress is not None:
-                    progress.notified()
-            return None
-        shapes.count_name(self.server_requests, name)
-        if type(rid) is not int and type(rid) is not str:
-            return None
-        if name == "ping":
-            return result_response(rid, {})
-        answer = self.server_answers.get(name)
-        if answer is not None:
-            return result_response(rid, answer)
-        return error_response(rid, -32601, f"mcpload does not answer {name}")

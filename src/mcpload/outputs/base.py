@@ -8,8 +8,9 @@ document. ``recorder`` is given for outputs that read cumulative histograms at t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
     from mcpload.metrics.recorder import Recorder
@@ -29,6 +30,10 @@ class Output:
     def stop(self, results: dict[str, Any]) -> None:
         """The run ended; ``results`` is the final results document (schema mcpload.results/1)."""
 
+    def problem(self) -> str | None:
+        """After ``stop``: what went wrong on the way (e.g. metrics an endpoint refused), one line, or None."""
+        return None
+
 
 class FileOutput(Output):
     """An output written once, from the final results document, to ``path`` (``--html PATH`` …).
@@ -39,3 +44,21 @@ class FileOutput(Output):
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+
+
+class OptionError(ValueError):
+    """A live output's option value that cannot be used: the one line to print (exit 2 before any load)."""
+
+
+class LiveOutput(Output):
+    """An output that follows the run as it goes (``--prometheus``, ``--otlp``, ``--dashboard``)."""
+
+    @classmethod
+    def for_run(cls, value: str, notice: Callable[[str], None]) -> Self:
+        """The output for option value ``value``, ready before any load (listening, where it listens);
+        ``notice`` prints a line for the user (a warning, where the output can be reached).
+
+        Raises:
+            OptionError: the value cannot be used (its message is the line to print).
+        """
+        raise NotImplementedError(f"{cls.__name__} cannot be built from an option")

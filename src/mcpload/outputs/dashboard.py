@@ -24,11 +24,11 @@ import secrets
 import signal
 import socket
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import orjson
 
-from mcpload.outputs.base import Output
+from mcpload.outputs.base import LiveOutput, OptionError
 
 if TYPE_CHECKING:
     from mcpload.metrics.recorder import Recorder
@@ -56,7 +56,7 @@ def _send_sigint() -> None:
     os.kill(os.getpid(), signal.SIGINT)
 
 
-class DashboardOutput(Output):
+class DashboardOutput(LiveOutput):
     """Serves the live dashboard while the run goes.
 
     Args:
@@ -69,6 +69,29 @@ class DashboardOutput(Output):
     """
 
     name = "dashboard"
+
+    @classmethod
+    def for_run(cls, value: str, notice: Callable[[str], None]) -> Self:
+        """``--dashboard HOST:PORT``: listening already (a bad or busy address exits 2 before any load)."""
+        from mcpload.outputs.html import HtmlReportError, require_plotly
+
+        try:
+            require_plotly()
+            output = cls(value)
+            output.listen()
+        except HtmlReportError as exc:
+            raise OptionError(f"--dashboard: {exc}") from None
+        except ValueError as exc:
+            raise OptionError(f"--dashboard {exc}") from None
+        except OSError as exc:
+            raise OptionError(f"--dashboard {value!r}: cannot listen ({exc.strerror or exc})") from None
+        if not output.loopback:
+            notice(
+                f"mcpload: warning: the dashboard listens on {output.host}, beyond this machine: anyone who can "
+                "reach it sees the run (its stop button needs the page's token)"
+            )
+        notice(f"dashboard: {output.url}")
+        return output
 
     def __init__(self, address: str = DEFAULT_ADDRESS, on_stop: Callable[[], None] | None = None) -> None:
         from mcpload.outputs.prometheus import parse_address

@@ -20,10 +20,10 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
-from mcpload.outputs.base import Output
+from mcpload.outputs.base import LiveOutput, OptionError
 from mcpload.outputs.otlp_metrics import (
     BOUNDS_S,
     DURATION,
@@ -72,7 +72,7 @@ def require_sdk() -> None:
         raise OTLPUnavailable(f"--otlp needs the OpenTelemetry SDK ({exc.name} is missing): {INSTALL_HINT}") from None
 
 
-class OTLPOutput(Output):
+class OTLPOutput(LiveOutput):
     """Pushes a run's metrics to an OTLP/HTTP endpoint (an OpenTelemetry collector) once a second.
 
     Args:
@@ -88,6 +88,14 @@ class OTLPOutput(Output):
     """
 
     name = "otlp"
+
+    @classmethod
+    def for_run(cls, value: str, notice: Callable[[str], None]) -> Self:
+        """``--otlp URL``: a bad URL or a missing ``otel`` extra exits 2 before any load."""
+        try:
+            return cls(value)
+        except (OTLPUnavailable, ValueError) as exc:
+            raise OptionError(str(exc)) from None
 
     def __init__(
         self,

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from itertools import accumulate
 from operator import mul
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from hdrh.histogram import HdrHistogram
 from prometheus_client import CollectorRegistry, start_http_server
@@ -24,7 +24,7 @@ from prometheus_client.utils import floatToGoString as _untyped_float_to_go_stri
 
 from mcpload.metrics.histogram import bucket_index
 from mcpload.outcome import KINDS, OK
-from mcpload.outputs.base import Output
+from mcpload.outputs.base import LiveOutput, OptionError
 
 if TYPE_CHECKING:
     from mcpload.metrics.recorder import Recorder
@@ -197,7 +197,17 @@ class RunCollector(Collector):
             yield CounterMetricFamily(name, doc, value=c.get(key, 0))
 
 
-class PrometheusOutput(Output):
+def _is_loopback_name(host: str) -> bool:
+    import ipaddress
+
+    name = host.strip("[]")
+    try:
+        return name == "localhost" or ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+class PrometheusOutput(LiveOutput):
     """Serves a run's live metrics on ``http://HOST:PORT/metrics`` while it runs.
 
     Args:
@@ -218,6 +228,22 @@ class PrometheusOutput(Output):
         self._recorder: Recorder | None = None
         self._server: Any = None
         self._thread: Any = None
+
+    @classmethod
+    def for_run(cls, value: str, notice: Callable[[str], None]) -> Self:
+        """``--prometheus HOST:PORT``: listening already, so a bad or busy address exits 2 before any load."""
+        try:
+            output = cls(value)
+            output.listen()
+        except ValueError as exc:
+            raise OptionError(f"--prometheus {exc}") from None
+        except OSError as exc:
+            raise OptionError(f"--prometheus {value!r}: cannot listen ({exc.strerror or exc})") from None
+        if not _is_loopback_name(output.host):  # others on the network can reach it
+            notice(
+                f"mcpload: warning: --prometheus listens on {output.host}, beyond this machine (loopback: 127.0.0.1)"
+            )
+        return output
 
     @property
     def url(self) -> str:

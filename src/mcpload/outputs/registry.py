@@ -1,6 +1,6 @@
 """Every run output, in one table (k6's ``--out`` table is the model): its command-line option, what it
-is called in messages, and its class. The run command reads it to check paths before any load and to
-write the files after it, through one path (``write_files``).
+is called in messages, and its class. The run command builds every output through it: live ones before the
+load (``live_outputs``), files checked before it and written after it (``write_files``).
 
 Two kinds of output:
 
@@ -8,7 +8,8 @@ Two kinds of output:
   ``--csv``, ``--summary-md``). The class takes the path; its ``stop(results)`` writes the file. Each
   is written on its own: one that fails costs only itself (``paths.write_each``).
 - ``live``: follows the run as it goes (``--prometheus``, ``--otlp``, ``--dashboard``): the class
-  takes the option's value and gets the engine's ``start``/``interval``/``stop`` calls.
+  (a ``LiveOutput``) is built by ``for_run(value, notice)`` before any load (``live_outputs``), then
+  gets the engine's ``start``/``interval``/``stop`` calls.
 
 A new output is one module (an ``Output`` subclass) plus one line here, and its option on
 ``mcpload run``; see docs/architecture.md, "Adding an output".
@@ -23,7 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from mcpload.outputs.base import FileOutput
+from mcpload.outputs.base import FileOutput, LiveOutput
 
 if TYPE_CHECKING:
     from mcpload.outputs.base import Output
@@ -63,6 +64,7 @@ OUTPUTS: tuple[OutputEntry, ...] = (
 )
 BY_NAME: dict[str, OutputEntry] = {entry.name: entry for entry in OUTPUTS}
 FILE_OUTPUTS: tuple[OutputEntry, ...] = tuple(entry for entry in OUTPUTS if entry.kind == "file")
+LIVE_OUTPUTS: tuple[OutputEntry, ...] = tuple(entry for entry in OUTPUTS if entry.kind == "live")
 
 
 @cache
@@ -87,6 +89,37 @@ def file_output_class(name: str) -> type[FileOutput]:
     if BY_NAME[name].kind != "file" or not issubclass(cls, FileOutput):
         raise TypeError(f"{name} is not a file output")
     return cls
+
+
+def live_output_class(name: str) -> type[LiveOutput]:
+    """The class of live output ``name``: ``for_run(value, notice)`` builds it.
+
+    Raises:
+        KeyError: an unknown name. TypeError: not a live output.
+    """
+    cls = output_class(name)
+    if BY_NAME[name].kind != "live" or not issubclass(cls, LiveOutput):
+        raise TypeError(f"{name} is not a live output")
+    return cls
+
+
+def live_outputs(values: Mapping[str, str | None], notice: Callable[[str], None]) -> list[Output]:
+    """The live outputs given a value, in table order, each ready before any load (listening, where it
+    listens); ``notice`` prints their lines for the user.
+
+    Raises:
+        OptionError: the first value that cannot be used (its message is the line to print).
+        KeyError: ``values`` names something that is not a live output.
+    """
+    unknown = set(values) - {entry.name for entry in LIVE_OUTPUTS}
+    if unknown:
+        raise KeyError(f"not live outputs: {', '.join(sorted(unknown))}")
+    outputs: list[Output] = []
+    for entry in LIVE_OUTPUTS:
+        value = values.get(entry.name)
+        if value is not None:
+            outputs.append(live_output_class(entry.name).for_run(value, notice))
+    return outputs
 
 
 def file_options(files: Mapping[str, Path | None]) -> list[tuple[str, Path | None]]:

@@ -80,7 +80,6 @@ class Profile(BaseConfig, ABC):
 
     kind: ClassVar[str]
     segment: Segment = field(default_factory=Segment.full)
-
     if TYPE_CHECKING:  # what every concrete profile has, as a field or a property
 
         @property
