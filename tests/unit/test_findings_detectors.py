@@ -74,6 +74,10 @@ def test_capacity_knee_needs_a_persistent_rise():
     (knee,) = capacity_knee(view(ramp(p95=[20, 22, 40, 90, 150, 200])))
     assert knee.evidence["starts_at_agents"] == 6
     assert capacity_knee(view(ramp(p95=[20, 22, 300, 25, 24, 23]))) == []  # one slow second
+    # one slow second on a busy host, the server a little slower around it: still not a knee
+    assert capacity_knee(view(ramp(p95=[20, 31, 300, 35, 32, 31]))) == []
+    (knee,) = capacity_knee(view(ramp(p95=[20, 31, 300, 35, 32, 130])))  # two seconds at the rise: a knee
+    assert knee.evidence["starts_at_agents"] == 4
     assert capacity_knee(view(ramp(p95=[20, 25, 30, 40, 50, 59]))) == []  # 3x but not +100 ms
 
 

@@ -8,8 +8,9 @@ of at least ``MIN_LEVEL_CALLS`` calls; the lowest level is the baseline. From it
 - ``error-burst-at-spike``: the error rate at a higher load is above the baseline's with 95 %
   confidence (Wilson intervals apart) and at least ``BURST_MIN_RISE`` more: errors follow the load;
 - ``capacity-knee``: the median p95 latency of the highest level is ``KNEE_FACTOR`` times the
-  baseline's (and ``KNEE_MIN_MS`` more): latency follows the load; it starts at the first level
-  from which every level (two at least) is ``KNEE_START`` times slower than the baseline.
+  baseline's (and ``KNEE_MIN_MS`` more), and so are ``KNEE_MIN_INTERVALS`` intervals at least:
+  latency follows the load; it starts at the first level from which every level (two at least) is
+  ``KNEE_START`` times slower than the baseline.
 
 Failures on the transport (refused, reset) and expired sessions are left to ``connection-limit``,
 ``restart-recovery`` and ``session-affinity``. Each finding states
@@ -32,12 +33,13 @@ BURST_MIN_RISE = 0.02  # error rate, absolute
 KNEE_FACTOR = 3.0
 KNEE_MIN_MS = 100.0  # a busy host moves a healthy server's p95 by tens of ms
 KNEE_START = 1.5  # the knee starts at the first level this much slower than the baseline
+KNEE_MIN_INTERVALS = 2  # intervals above the baseline reaching the knee's rise (one slow second is not one)
 SIGNATURES = {
     "baseline-error-rate": "failed calls at the lowest load level (95 % Wilson interval above 0)",
     "error-burst-at-spike": "error rate (transport failures aside) per load level (target agents) rising above "
     "the baseline's, Wilson intervals apart",
-    "capacity-knee": f"median interval p95 per load level reaching {KNEE_FACTOR:g}x the lowest level's "
-    f"(starting where every higher level stays above {KNEE_START:g}x)",
+    "capacity-knee": f"median interval p95 per load level reaching {KNEE_FACTOR:g}x the lowest level's, in "
+    f"{KNEE_MIN_INTERVALS} intervals at least (starting where every higher level stays above {KNEE_START:g}x)",
 }
 
 
@@ -218,6 +220,11 @@ def capacity_knee(view: RunView) -> list[Finding]:
         return []
     top = max((lv.p95() or 0.0) for lv in found)
     if top < KNEE_FACTOR * base_p95 or top - base_p95 < KNEE_MIN_MS:
+        return []
+    # The rise itself persists too: a host that starved the server for a second (its p95 a few times the
+    # baseline's there, a little above it around) shows one such interval, a saturated server several.
+    slow = max(KNEE_FACTOR * base_p95, base_p95 + KNEE_MIN_MS)
+    if sum(RunView.num(iv, "p95_ms", -1.0) >= slow for lv in found[1:] for iv in lv.intervals) < KNEE_MIN_INTERVALS:
         return []
     for i, level in enumerate(found[1:], start=1):
         p95 = level.p95()
