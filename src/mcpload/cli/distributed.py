@@ -35,7 +35,8 @@ Workers = Annotated[
         "--workers",
         metavar="N|auto",
         help=f"Worker processes sharing this run (execution segments, merged live). auto: one per "
-        f"{AGENTS_PER_WORKER:,} agents at the peak, at most one per core",
+        f"{AGENTS_PER_WORKER:,} agents at the peak to start with, and one more (up to one per core) whenever a "
+        "process runs hot (CPU or event-loop lag)",
         rich_help_panel=PANEL,
     ),
 ]
@@ -136,8 +137,11 @@ def distribution(
         from mcpload.distributed.ray_backend import require_ray
 
         require_ray()
+    # auto (not with Ray): workers may be added during the run, which rebuild the run from the recipe
+    adaptive = workers == "auto" and not ray
+    if ray or adaptive:
         ray_recipe = recipe.resolved()
-    out["load"] = split_load(count, ray, ray_recipe)
+    out["load"] = split_load(count, ray, ray_recipe, adaptive)
     return out
 
 

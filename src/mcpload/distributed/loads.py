@@ -8,18 +8,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mcpload.distributed.adaptive import AdaptiveLoad, AdaptPolicy
 from mcpload.distributed.remote import RemoteLoad
 from mcpload.distributed.worker import Recipe, SegmentWorker
 from mcpload.engine.execute import run_scenario as run_with_load
-from mcpload.engine.load import Load, LoadContext, LoadFactory, prepare_world
+from mcpload.engine.load import Load, LoadContext, LoadFactory, build_local_load, prepare_world
 from mcpload.engine.runner import RunReport
-from mcpload.profiles import Segment
+from mcpload.engine.timing import planned_duration
+from mcpload.profiles import Segment, ShareSchedule
 
 if TYPE_CHECKING:
     from mcpload.scenario import Scenario
 
 
-def split_load(workers: int = 1, ray: str | bool | None = None, recipe: Recipe | None = None) -> LoadFactory | None:
+def split_load(
+    workers: int = 1,
+    ray: str | bool | None = None,
+    recipe: Recipe | None = None,
+    adaptive: AdaptPolicy | bool = False,
+) -> LoadFactory | None:
     """The load factory for ``run_scenario(load=...)``, or None for the engine's default (this process).
 
     Args:
@@ -28,8 +35,16 @@ def split_load(workers: int = 1, ray: str | bool | None = None, recipe: Recipe |
             segment, 0 meaning one per CPU of the cluster.
         ray: run the segments as Ray actors: True or ``"auto"`` joins or starts a local cluster, else a
             cluster address. Needs ``recipe`` and the ``mcpload[ray]`` extra.
-        recipe: for Ray, a picklable callable returning ``(scenario, target)`` in the actor.
+        recipe: a picklable callable returning ``(scenario, target)``: what a Ray actor, or a worker
+            added during the run, rebuilds the run from.
+        adaptive: ``--workers auto``: add worker processes during the run when a process runs hot (True
+            for the default ``AdaptPolicy``). Needs ``recipe``; not with Ray.
     """
+    if adaptive and not ray:
+        if recipe is None:
+            raise ValueError("adding workers during a run needs a recipe: a callable returning (scenario, target)")
+        policy = adaptive if isinstance(adaptive, AdaptPolicy) else AdaptPolicy()
+        return _adaptive_load(workers, recipe, policy)
     if ray:
         address = None if ray in (True, "auto") else str(ray)
 
@@ -59,12 +74,39 @@ def split_load(workers: int = 1, ray: str | bool | None = None, recipe: Recipe |
     return None
 
 
+def _adaptive_load(workers: int, recipe: Recipe, policy: AdaptPolicy) -> LoadFactory:
+    async def adaptive_load(ctx: LoadContext) -> Load:
+        from mcpload.distributed.worker_processes import SpawnRecipe, start_process_workers
+
+        spawn = SpawnRecipe(recipe, ctx.info, ctx.seed, ctx.secrets)
+        end_s = planned_duration(ctx.scenario)
+        if workers <= 1:
+            local = build_local_load(ctx, ShareSchedule(ctx.segment, fixed=False))
+            remote = RemoteLoad([], "processes", recorder=local.recorder, on_gauges=local.set_elsewhere)
+            return AdaptiveLoad(local, remote, spawn, end_s, policy)
+
+        def build(part: Segment) -> SegmentWorker:
+            info = ctx.info
+            worker = SegmentWorker(
+                ctx.scenario, ctx.target, info.transport, info.protocol, ctx.seed, part, ctx.secrets,
+                shares=ShareSchedule(part, fixed=False),
+            )  # fmt: skip
+            prepare_world(worker.load.world, info, ctx.scenario)
+            return worker
+
+        handles = await start_process_workers(ctx.segment.split(workers), build)
+        return AdaptiveLoad(None, RemoteLoad(handles, "processes"), spawn, end_s, policy)
+
+    return adaptive_load
+
+
 async def run_scenario(
     scenario: Scenario,
     *,
     workers: int = 1,
     ray: str | bool | None = None,
     recipe: Recipe | None = None,
+    adaptive: AdaptPolicy | bool = False,
     **options: Any,
 ) -> RunReport:
     """``mcpload.run_scenario``: the engine's ``run_scenario`` with the load chosen by ``split_load``.
@@ -74,10 +116,11 @@ async def run_scenario(
         workers: see ``split_load``.
         ray: see ``split_load``.
         recipe: see ``split_load``.
+        adaptive: see ``split_load``.
         options: the engine's ``run_scenario`` keyword arguments (``target``, ``seed``, ``out``,
             ``intervals``, ``segment``, ``start_at``, …).
     """
-    return await run_with_load(scenario, load=split_load(workers, ray, recipe), **options)
+    return await run_with_load(scenario, load=split_load(workers, ray, recipe, adaptive), **options)
 
 
-__all__ = ["Recipe", "run_scenario", "split_load"]
+__all__ = ["AdaptPolicy", "Recipe", "run_scenario", "split_load"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, Protocol
 
 from mcpload.engine.runner import add_extras
@@ -38,18 +38,32 @@ class RemoteLoad:
     Args:
         handles: one per worker; their segments partition the run (or this process's segment).
         backend: ``processes`` or ``ray``, for the results.
+        recorder: where the workers' data goes (default: a staging recorder the runner drains at each cut).
+        on_gauges: told the workers' summed (active, target) agents instead of the recorder's gauges (when
+            the recorder also holds agents of this process: ``--workers auto``).
     """
 
-    def __init__(self, handles: Sequence[WorkerHandle], backend: str) -> None:
-        self.handles = handles
+    def __init__(
+        self,
+        handles: Sequence[WorkerHandle],
+        backend: str,
+        recorder: Recorder | None = None,
+        on_gauges: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.handles = list(handles)
         self.backend = backend
-        self.recorder = Recorder()  # staging: the runner drains it at each cut
+        self.recorder = recorder if recorder is not None else Recorder()
+        self._on_gauges = on_gauges
         self.t0 = 0.0
+        self._begun = False
         self._ticks = [0] * len(handles)
         self._done = [False] * len(handles)
         self._gauges = [(0, 0)] * len(handles)
         self._calls = [[0, 0] for _ in handles]  # per worker: calls, ok (first attempts and retries)
         self._lag_ms = 0.0  # the worst event-loop lag a worker reported since the last cut
+        #: per worker, its latest (loop lag ms, CPU share of a core) and what it said of its last change
+        self.samples: list[tuple[float, float]] = [(0.0, 0.0)] * len(handles)
+        self.notices: list[float | None] = [None] * len(handles)
         self._extras: dict[str, Any] = {}
         self._lost: list[dict[str, Any]] = []
         self._pumps: list[asyncio.Task[None]] = []
@@ -57,14 +71,38 @@ class RemoteLoad:
 
     def begin(self, t0: float) -> None:
         self.t0 = t0
-        epoch = time.time() - (time.perf_counter() - t0)
+        self._begun = True
         for handle in self.handles:
-            handle.start(epoch)
+            handle.start(self.epoch)
         self._pumps = [asyncio.ensure_future(self._pump(i, h)) for i, h in enumerate(self.handles)]
+
+    @property
+    def epoch(self) -> float:
+        """The run's start on the wall clock (what every worker starts from)."""
+        return time.time() - (time.perf_counter() - self.t0)
+
+    def add(self, handle: WorkerHandle) -> int:
+        """Take in a worker started during the run (already told to start); returns its number."""
+        assert self._begun, "begin() first"
+        i = len(self.handles)
+        self.handles.append(handle)
+        self._ticks.append(0)
+        self._done.append(False)
+        self._gauges.append((0, 0))
+        self._calls.append([0, 0])
+        self.samples.append((0.0, 0.0))
+        self.notices.append(None)
+        self._pumps.append(asyncio.ensure_future(self._pump(i, handle)))
+        return i
+
+    async def until_ended(self) -> None:
+        """Until every worker has ended (workers added meanwhile included)."""
+        while pending := [p for p in self._pumps if not p.done()]:
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def wait(self) -> None:
         try:
-            await asyncio.gather(*self._pumps, return_exceptions=True)
+            await self.until_ended()
         finally:
             await asyncio.gather(*(h.close() for h in self.handles), return_exceptions=True)
 
@@ -115,7 +153,11 @@ class RemoteLoad:
                     self._absorb(i, message["delta"])
                 if "tick" in message:
                     self._ticks[i] = message["tick"]
-                    self._lag_ms = max(self._lag_ms, float(message.get("lag_ms") or 0.0))
+                    lag = float(message.get("lag_ms") or 0.0)
+                    self._lag_ms = max(self._lag_ms, lag)
+                    self.samples[i] = (lag, float(message.get("cpu") or 0.0))
+                if "reshared" in message:
+                    self.notices[i] = float(message["reshared"])
                 if message.get("done"):
                     add_extras(self._extras, message.get("extras", {}))
                     self._done[i] = True
@@ -146,8 +188,12 @@ class RemoteLoad:
         self._set_gauges()
 
     def _set_gauges(self) -> None:
-        self.recorder.active_agents = sum(a for a, _ in self._gauges)
-        self.recorder.target_agents = sum(t for _, t in self._gauges)
+        active, target = sum(a for a, _ in self._gauges), sum(t for _, t in self._gauges)
+        if self._on_gauges is not None:
+            self._on_gauges(active, target)
+        else:
+            self.recorder.active_agents = active
+            self.recorder.target_agents = target
 
     def _lose(self, i: int, handle: WorkerHandle, reason: str) -> None:
         self._done[i] = True

@@ -14,7 +14,7 @@ from mcpload.engine.recording import OutcomeSink
 from mcpload.engine.timing import latest_end
 from mcpload.engine.watchdog import Watchdog
 from mcpload.metrics import Recorder
-from mcpload.profiles import Segment
+from mcpload.profiles import Segment, ShareSchedule
 
 if TYPE_CHECKING:
     from mcpload.mcp.connect import Target
@@ -24,8 +24,10 @@ if TYPE_CHECKING:
 #: templates, Python agents)
 Recipe = Callable[[], "tuple[Scenario, Target]"]
 
-#: a message from a worker: ``{"tick": n, "delta": …}`` once a second, ``{"done": True, "delta": …,
-#: "extras": …}`` at the end, ``{"error": text}`` when it could not run
+#: a message from a worker: ``{"tick": n, "delta": …, "lag_ms": …, "cpu": …}`` once a second,
+#: ``{"done": True, "delta": …, "extras": …}`` at the end, ``{"error": text}`` when it could not run,
+#: ``{"ready": True}`` once a worker started mid-run has built its scenario, ``{"reshared": notice_s}``
+#: once it applied a change of its share
 Message = dict[str, Any]
 
 
@@ -40,6 +42,8 @@ class SegmentWorker:
         seed: the run's seed (the same in every worker).
         segment: this worker's share.
         secrets: values to redact from error messages.
+        shares: its share over time, when it may change during the run (``--workers auto``; replaces
+            ``segment``).
     """
 
     def __init__(
@@ -49,14 +53,14 @@ class SegmentWorker:
         transport: str,
         protocol: str,
         seed: int,
-        segment: Segment,
+        segment: Segment | None,
         secrets: frozenset[str] = frozenset(),
+        shares: ShareSchedule | None = None,
     ) -> None:
-        self.segment = segment
         self.recorder = Recorder()
         sink = OutcomeSink(self.recorder, secrets)
         world = SharedRunState(scenario, target, transport, protocol, self.recorder, sink)
-        self.load = LocalLoad(scenario, world, seed, segment)
+        self.load = LocalLoad(scenario, world, seed, segment, shares)
         self.lag = LoopLag()
         self.end_s = latest_end(scenario)
 
@@ -80,15 +84,27 @@ class SegmentWorker:
             watchdog.close()
         send({"done": True, "delta": self.recorder.drain(), "extras": self.load.extras()})
 
+    @property
+    def segment(self) -> Segment:
+        """The segment this worker executes (the latest announced)."""
+        return self.load.segment
+
     async def _tick(self, t0: float, send: Callable[[Message], None]) -> None:
         n = 1
+        cpu = CpuShare()
         while True:
             delay = t0 + n - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            # the worker's own event-loop lag: the agents run here, so it is this loop that can stall
-            send({"tick": n, "delta": self.recorder.drain(), "lag_ms": self.lag.cut()["loop_lag_ms"]})
+            # the worker's own event-loop lag and CPU: the agents run here, so it is this process that can
+            # fall behind (``--workers auto`` reads both)
+            lag = self.lag.cut()["loop_lag_ms"]
+            send({"tick": n, "delta": self.recorder.drain(), "lag_ms": lag, "cpu": cpu.cut()})
             n += 1
+
+    def reshare(self, at_s: float, segment: Segment | None, epoch: int) -> float:
+        """Change this worker's share from ``at_s`` on (see ``LocalLoad.reshare``); returns the notice."""
+        return self.load.reshare(at_s, segment, epoch)
 
     def stop(self) -> None:
         """Start no more work; running agents get the grace period."""
@@ -97,3 +113,17 @@ class SegmentWorker:
     def cancel_all(self) -> None:
         """Cancel every agent now."""
         self.load.cancel_all()
+
+
+class CpuShare:
+    """This process's CPU time per second of wall time since the last ``cut`` (1.0: one core busy)."""
+
+    def __init__(self) -> None:
+        self._cpu = time.process_time()
+        self._wall = time.perf_counter()
+
+    def cut(self) -> float:
+        cpu, wall = time.process_time(), time.perf_counter()
+        share = (cpu - self._cpu) / max(wall - self._wall, 1e-6)
+        self._cpu, self._wall = cpu, wall
+        return round(share, 3)

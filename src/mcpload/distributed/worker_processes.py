@@ -1,6 +1,11 @@
 """Worker processes on this machine (``--workers N``): forked after preflight, so that they inherit the
 loaded scenario (templates, Python agents, data files) instead of rebuilding it. Parent and worker talk
-over a socket pair, one JSON message per line."""
+over a socket pair, one JSON message per line.
+
+``--workers auto`` adds workers during the run (``distributed.adaptive``). By then the parent runs
+threads (the watchdog, outputs), which a fork must not copy in the middle of their work, so those
+workers are *spawned*: a fresh interpreter that rebuilds the scenario from the command line's recipe,
+as a Ray actor does."""
 
 from __future__ import annotations
 
@@ -8,32 +13,71 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
+import pickle
 import signal
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from mcpload.distributed.worker import SegmentWorker
-from mcpload.profiles import Segment
+from mcpload.distributed.worker import Recipe, SegmentWorker
+from mcpload.profiles import Segment, ShareSchedule
+
+if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
+
+    from mcpload.engine.preflight import Preflight
 
 _LINE_LIMIT = 64 * 1024 * 1024  # a second's drain of a busy worker is far smaller; this only bounds a bug
 
 
-class ProcessHandle:
-    """The parent's side of one forked worker."""
+@dataclass(frozen=True, slots=True)
+class SpawnRecipe:
+    """What a spawned worker needs to rebuild its part of the run (all picklable).
 
-    def __init__(self, segment: Segment, build: Callable[[Segment], SegmentWorker], index: int) -> None:
+    Attributes:
+        recipe: rebuilds ``(scenario, target)`` (the command line's ``RunRecipe``).
+        info: what the coordinator's preflight learnt (transport, protocol, tools).
+        seed: the run's seed.
+        secrets: values to redact from error messages.
+    """
+
+    recipe: Recipe
+    info: Preflight
+    seed: int
+    secrets: frozenset[str]
+
+
+class ProcessHandle:
+    """The parent's side of one worker process.
+
+    Args:
+        segment: the worker's segment (a spawned worker's is given by its first change).
+        build: forks a worker that builds its ``SegmentWorker`` with this, from the scenario loaded here;
+            or a ``SpawnRecipe``: spawns one that rebuilds it (``--workers auto`` during a run).
+        index: the worker's number (``worker-{index + 1}``).
+    """
+
+    def __init__(self, segment: Segment, build: Callable[[Segment], SegmentWorker] | SpawnRecipe, index: int) -> None:
         self.segment = segment
         self.name = f"worker-{index + 1}"
         parent, child = socket.socketpair()
-        # fork: the child gets the scenario as loaded here. The parent's event loop is running; the
-        # child leaves it alone and starts its own (see _child_main).
-        self._process = multiprocessing.get_context("fork").Process(
-            target=_child_main, args=(parent, child, build, segment), name=f"mcpload-{self.name}", daemon=True
-        )
-        self._process.start()
+        self._process: BaseProcess | _Spawned
+        if isinstance(build, SpawnRecipe):
+            self._process = _Spawned(child)
+            payload = pickle.dumps(build)  # what the child reads first (the socket is still blocking here)
+            parent.sendall(len(payload).to_bytes(8, "big") + payload)
+        else:
+            # fork: the child gets the scenario as loaded here. The parent's event loop is running; the
+            # child leaves it alone and starts its own (see _child_main).
+            self._process = multiprocessing.get_context("fork").Process(
+                target=_child_main, args=(parent, child, build, segment), name=f"mcpload-{self.name}", daemon=True
+            )
+            self._process.start()
         child.close()
         self._sock = parent
         self._reader: asyncio.StreamReader | None = None
@@ -62,6 +106,33 @@ class ProcessHandle:
 
     def cancel(self) -> None:
         self._send({"cmd": "cancel"})
+
+    def reshare(self, at_s: float, segment: Segment | None, epoch: int) -> None:
+        """From ``at_s`` (seconds after the run's start) on, the worker executes ``segment``."""
+        if segment is not None:
+            self.segment = segment
+        text = None if segment is None else str(segment)
+        self._send({"cmd": "reshare", "at_s": at_s, "segment": text, "epoch": epoch})
+
+    async def ready(self, timeout: float) -> None:
+        """Until a spawned worker has built its scenario (its first message).
+
+        Raises:
+            RuntimeError: it failed (its reason), ended or took longer than ``timeout`` seconds.
+        """
+        assert self._reader is not None, "connect() first"
+        try:
+            line = await asyncio.wait_for(self._reader.readline(), timeout)
+        except TimeoutError:
+            raise RuntimeError(f"not ready after {timeout:g}s") from None
+        message = orjson.loads(line) if line else {}
+        if not isinstance(message, dict) or not message.get("ready"):
+            raise RuntimeError(str(message.get("error") if isinstance(message, dict) else "") or self.lost_reason())
+
+    def kill(self) -> None:
+        """End the process now (a worker that never took part)."""
+        if self._process.is_alive():
+            self._process.kill()
 
     async def messages(self) -> AsyncIterator[dict[str, Any]]:
         assert self._reader is not None, "connect() first"
@@ -127,6 +198,71 @@ def _child_main(
     os._exit(0)
 
 
+class _Spawned:
+    """A worker process started as a fresh interpreter (``python -c``), not through ``multiprocessing``:
+    its spawn would run the parent's ``__main__`` again, which a Python caller's unguarded script does not
+    survive. The child gets its end of the socket pair as an inherited descriptor, then the pickled
+    ``SpawnRecipe`` over it (``sys.path`` travels in ``PYTHONPATH``, so that the recipe unpickles)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        fd = sock.fileno()
+        code = f"from mcpload.distributed.worker_processes import spawned_main; spawned_main({fd})"
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        self._popen = subprocess.Popen([sys.executable, "-c", code], pass_fds=(fd,), env=env, stdin=subprocess.DEVNULL)
+
+    @property
+    def exitcode(self) -> int | None:
+        return self._popen.poll()
+
+    def is_alive(self) -> bool:
+        return self._popen.poll() is None
+
+    def join(self, timeout: float | None = None) -> None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._popen.wait(timeout)
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            self._popen.kill()
+
+
+def spawned_main(fd: int) -> None:
+    """A worker started during the run: read its recipe, rebuild the scenario, say ready, then serve like a
+    forked one. It holds nothing until the coordinator gives it a share (``reshare``)."""
+    # Ctrl-C reaches the whole process group; the parent decides what it means and tells the workers
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from mcpload._loop import run
+    from mcpload.engine.load import prepare_world
+
+    sock = socket.socket(fileno=fd)
+    try:
+        size = int.from_bytes(_read_exactly(sock, 8), "big")
+        spawn: SpawnRecipe = pickle.loads(_read_exactly(sock, size))
+        scenario, target = spawn.recipe()
+        info = spawn.info
+        worker = SegmentWorker(
+            scenario, target, info.transport, info.protocol, spawn.seed, None, spawn.secrets,
+            shares=ShareSchedule(None, fixed=False),
+        )  # fmt: skip
+        prepare_world(worker.load.world, info, scenario)
+    except Exception as exc:  # reported to the parent, which records the failed change
+        _send_blocking(sock, {"error": " ".join(f"{type(exc).__name__}: {exc}".split())[:500]})
+        os._exit(1)
+    _send_blocking(sock, {"ready": True})
+    run(_serve(sock, worker))
+    os._exit(0)
+
+
+def _read_exactly(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise ConnectionError("the coordinator went away")
+        data += chunk
+    return data
+
+
 def _send_blocking(sock: socket.socket, message: dict[str, Any]) -> None:
     with contextlib.suppress(OSError):
         sock.sendall(orjson.dumps(message) + b"\n")
@@ -140,7 +276,7 @@ async def _serve(sock: socket.socket, worker: SegmentWorker) -> None:
             writer.write(orjson.dumps(message) + b"\n")
 
     start: asyncio.Future[float | None] = asyncio.get_running_loop().create_future()
-    commands = asyncio.ensure_future(_commands(reader, worker, start))
+    commands = asyncio.ensure_future(_commands(reader, worker, start, send))
     try:
         epoch = await start
         if epoch is None:
@@ -153,7 +289,12 @@ async def _serve(sock: socket.socket, worker: SegmentWorker) -> None:
         writer.close()
 
 
-async def _commands(reader: asyncio.StreamReader, worker: SegmentWorker, start: asyncio.Future[float | None]) -> None:
+async def _commands(
+    reader: asyncio.StreamReader,
+    worker: SegmentWorker,
+    start: asyncio.Future[float | None],
+    send: Callable[[dict[str, Any]], None],
+) -> None:
     while True:
         line = await reader.readline()
         if not line:
@@ -171,3 +312,9 @@ async def _commands(reader: asyncio.StreamReader, worker: SegmentWorker, start: 
             worker.stop()
         elif cmd == "cancel":
             worker.cancel_all()
+        elif cmd == "reshare":
+            segment = command.get("segment")
+            notice = worker.reshare(
+                float(command["at_s"]), None if segment is None else Segment.parse(segment), int(command["epoch"])
+            )
+            send({"reshared": round(notice, 3)})

@@ -5,6 +5,10 @@ Agents are numbered so that a number means the same agent in every process of a 
 profile's agent is its arrival's index in the whole run's sequence, a closed profile's k-th agent takes
 the k-th index its segment owns (``Segment.owned_indices``). With several profiles the numbers
 interleave (``index · profiles + profile``), so they never collide.
+
+Under ``--workers auto`` a process's share may change during the run (``profiles.shares``): the load
+reads its ``ShareSchedule`` at every closed-profile tick and for every arrival, so the process gives up
+or takes over its part of the agents at the agreed moment.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from mcpload.engine.preflight import Preflight
 from mcpload.engine.recording import OutcomeSink
 from mcpload.engine.rng import AgentRandom
 from mcpload.metrics import Recorder
-from mcpload.profiles import ClosedProfile, OpenProfile, Profile, Segment
+from mcpload.profiles import ClosedProfile, OpenProfile, Profile, Segment, ShareSchedule
+from mcpload.profiles.shares import NOTICE_S
 
 if TYPE_CHECKING:
     from mcpload.mcp.connect import Target
@@ -136,12 +141,17 @@ def task_tools(tools: dict[str, dict[str, Any]]) -> frozenset[str]:
 
 async def local_load(ctx: LoadContext) -> Load:
     """The agents of the run in this process (the default load)."""
+    return build_local_load(ctx)
+
+
+def build_local_load(ctx: LoadContext, shares: ShareSchedule | None = None) -> LocalLoad:
+    """``local_load``, with the share over time when it may change during the run (``--workers auto``)."""
     # A segment records into its own recorder, drained at each cut: the interval keeps the drained state.
     staging = ctx.recorder if ctx.segment.is_full else Recorder()
     world = SharedRunState(
         ctx.scenario, ctx.target, ctx.info.transport, ctx.info.protocol, staging, OutcomeSink(staging, ctx.secrets)
     )
-    return LocalLoad(ctx.scenario, prepare_world(world, ctx.info, ctx.scenario), ctx.seed, ctx.segment)
+    return LocalLoad(ctx.scenario, prepare_world(world, ctx.info, ctx.scenario), ctx.seed, ctx.segment, shares)
 
 
 class LocalLoad:
@@ -152,17 +162,30 @@ class LocalLoad:
         world: what the agents share (its recorder receives every outcome).
         seed: the run's seed; every generator derives from it and the agent's number.
         segment: the share of the run this process executes (the whole run by default).
+        shares: the share over time when it may change during the run (``--workers auto``); it then
+            replaces ``segment``.
     """
 
-    def __init__(self, scenario: Scenario, world: SharedRunState, seed: int, segment: Segment | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        world: SharedRunState,
+        seed: int,
+        segment: Segment | None = None,
+        shares: ShareSchedule | None = None,
+    ) -> None:
         self.scenario = scenario
         self.world = world
         self.recorder = world.recorder
         self.seed = seed
-        self.segment = segment or Segment.full()
-        self.profiles = [p.for_segment(self.segment) for p in scenario.profiles]
+        self.shares = shares or ShareSchedule(segment or Segment.full())
+        # whole profiles: the share is applied here, from the schedule, at each moment
+        self.profiles = list(scenario.profiles)
         self.t0 = 0.0
         self.active = 0
+        #: agents (active, target) running elsewhere that the recorder's gauges include (``--workers auto``:
+        #: the workers that took over part of this process's share)
+        self.elsewhere = (0, 0)
         self.targets: dict[int, int] = {}
         self._agents: set[RunningAgent] = set()
         self._stopping = False
@@ -207,6 +230,27 @@ class LocalLoad:
         """How the run was split, for the results (``execution``): here, one process."""
         return {"backend": "local", "workers": 1, "segments": [str(self.segment)], "lost": []}
 
+    @property
+    def segment(self) -> Segment:
+        """The segment this process executes now (the whole run when it holds nothing: never reported)."""
+        return self.shares.latest.segment or Segment.full()
+
+    def reshare(self, at_s: float, segment: Segment | None, epoch: int) -> float:
+        """From ``at_s`` (seconds after the run's start) on, execute ``segment`` (``--workers auto``).
+
+        Returns:
+            The notice it came with, in seconds: under ``NOTICE_S`` the change may meet arrivals already
+            decided under the old share (then the run's arrivals are exact only to those few).
+        """
+        self.shares.change(at_s, segment, epoch)
+        return at_s - (_clock() - self.t0)
+
+    def set_elsewhere(self, active: int, target: int) -> None:
+        """Agents running in other processes that this load's recorder counts in its gauges."""
+        self.elsewhere = (active, target)
+        self.recorder.active_agents = self.active + active
+        self.recorder.target_agents = sum(self.targets.values()) + target
+
     def halt(self) -> None:
         """The watchdog broke a stall: every agent leaves at its next step (``SharedRunState.halted``)."""
         self.world.halted = True
@@ -225,7 +269,7 @@ class LocalLoad:
         agent = RunningAgent(number, spec, self.world, rng, intended)
         agent.task = asyncio.ensure_future(agent.run())
         self.active += 1
-        self.recorder.active_agents = self.active
+        self.recorder.active_agents = self.active + self.elsewhere[0]
         self._agents.add(agent)
         agent.task.add_done_callback(lambda task: self._agent_done(agent, task))
         return agent
@@ -233,7 +277,7 @@ class LocalLoad:
     def _agent_done(self, agent: RunningAgent, task: asyncio.Task[None]) -> None:
         self._agents.discard(agent)
         self.active -= 1
-        self.recorder.active_agents = self.active
+        self.recorder.active_agents = self.active + self.elsewhere[0]
         if not task.cancelled() and task.exception() is not None:
             # a bug of ours must not pass silently, nor kill the run
             key = f"engine: {type(task.exception()).__name__}: {task.exception()}"[:200]
@@ -265,7 +309,7 @@ class LocalLoad:
             pass
         finally:
             self.targets[pi] = 0
-            self.recorder.target_agents = sum(self.targets.values())
+            self.recorder.target_agents = sum(self.targets.values()) + self.elsewhere[1]
             # a profile that ends on its own gives its graceful_stop; a run stopped early (Ctrl-C,
             # a threshold abort) gives the scenario's grace_period
             grace = self.scenario.options.grace_period if self._stopping else profile.graceful_stop
@@ -276,8 +320,12 @@ class LocalLoad:
 
     async def _closed(self, pi: int, profile: ClosedProfile, agents: list[RunningAgent]) -> None:
         picker = _TypePicker(self._specs_for(profile))
-        numbers = self.segment.owned_indices()
-        start = _clock()
+        shares = self.shares
+        share = shares.at(_clock() - self.t0)
+        numbers = share.numbers()
+        # on the run's clock, not when this process got here: a worker added during the run (--workers
+        # auto) starts late and must keep the profile's times
+        start = self.t0 + profile.start
         end = start + profile.duration
         ramp_down = profile.graceful_ramp_down
         loop = asyncio.get_running_loop()
@@ -291,10 +339,12 @@ class LocalLoad:
                 active -= 1
 
         while (now := _clock()) < end:
-            target = profile.target_at(now - start)
+            if (current := shares.at(now - self.t0)) is not share:  # a change took effect (--workers auto)
+                share, numbers = current, current.numbers()
+            target = share.scale(profile.target_at(now - start))
             if self.targets.get(pi) != target:
                 self.targets[pi] = target
-                self.recorder.target_agents = sum(self.targets.values())
+                self.recorder.target_agents = sum(self.targets.values()) + self.elsewhere[1]
             if active < target:
                 for _ in range(target - active):
                     agent = self._spawn(picker.next(), self._number(pi, next(numbers)))
@@ -314,12 +364,15 @@ class LocalLoad:
 
     async def _open(self, pi: int, profile: OpenProfile, agents: list[RunningAgent]) -> None:
         picker = _TypePicker(self._specs_for(profile))
-        start = _clock()
+        start = self.t0 + profile.start  # on the run's clock (see _closed)
         end = start + profile.duration
         # the same generator in every segment: each draws the whole sequence and keeps its own arrivals
         rng = random.Random(f"{self.seed}:arrivals:{pi}")
         running = 0
         rec = self.recorder
+        shares = self.shares
+        t0 = self.t0
+        cap = profile.max_agents  # the whole run's cap; each share takes its part
 
         def done(_task: asyncio.Task[None]) -> None:
             nonlocal running
@@ -329,8 +382,15 @@ class LocalLoad:
             intended = start + offset
             if intended >= end:
                 break
+            if not shares.fixed and intended - _clock() > NOTICE_S:
+                # a change may still come for this arrival: decide it within NOTICE_S of its time (half
+                # of it, so that one wake-up decides the arrivals of the next half second at once)
+                await self._sleep_until(intended - NOTICE_S / 2)
+            share = shares.at(intended - t0)
+            if not share.owns(index):
+                continue
             await self._sleep_until(intended)
-            if running >= profile.max_agents:
+            if running >= share.scale(cap):
                 rec.arrival(False)
                 continue
             rec.arrival(True, max(0.0, _clock() - intended))

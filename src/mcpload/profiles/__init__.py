@@ -19,6 +19,7 @@ from mcpload.profiles.ramping_agents import RampingAgents
 from mcpload.profiles.ramping_arrival_rate import RampingArrivalRate
 from mcpload.profiles.registry import PROFILE_TYPES, parse_profile, parse_profiles
 from mcpload.profiles.segments import Segment
+from mcpload.profiles.shares import Share, ShareSchedule
 from mcpload.profiles.stages import Stage
 
 __all__ = [
@@ -37,6 +38,8 @@ __all__ = [
     "RampingArrivalRate",
     "Sawtooth",
     "Segment",
+    "Share",
+    "ShareSchedule",
     "Soak",
     "Spike",
     "Stage",
