@@ -44,6 +44,13 @@ _clock = time.perf_counter
 READY_TIMEOUT_S = 20.0
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 @dataclass(frozen=True, slots=True)
 class AdaptPolicy:
     """When ``--workers auto`` adds a worker.
@@ -71,8 +78,8 @@ class AdaptPolicy:
         return lag_ms >= self.lag_ms or cpu >= self.cpu
 
     def workers_cap(self) -> int:
-        """The most processes running agents."""
-        return self.max_workers or os.cpu_count() or 1
+        """The most processes running agents: ``max_workers``, else the cores this process may run on."""
+        return self.max_workers or usable_cores()
 
     def describe(self) -> dict[str, Any]:
         """The policy, for the results."""

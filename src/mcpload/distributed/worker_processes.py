@@ -208,7 +208,12 @@ class _Spawned:
         fd = sock.fileno()
         code = f"from mcpload.distributed.worker_processes import spawned_main; spawned_main({fd})"
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        self._popen = subprocess.Popen([sys.executable, "-c", code], pass_fds=(fd,), env=env, stdin=subprocess.DEVNULL)
+        # its own session: a Ctrl-C at the terminal must not reach it while the interpreter starts (before
+        # it can ignore SIGINT); the coordinator tells it to stop, and it stops on its own when the
+        # coordinator's end of the socket closes
+        self._popen = subprocess.Popen(
+            [sys.executable, "-c", code], pass_fds=(fd,), env=env, stdin=subprocess.DEVNULL, start_new_session=True
+        )
 
     @property
     def exitcode(self) -> int | None:
