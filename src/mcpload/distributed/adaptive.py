@@ -22,13 +22,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-import os
 import time
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from mcpload.distributed.remote import RemoteLoad
+from mcpload.distributed.sizing import usable_cores
 from mcpload.distributed.worker import CpuShare
 from mcpload.distributed.worker_processes import ProcessHandle, SpawnRecipe
 from mcpload.engine.load import LocalLoad
@@ -42,13 +42,6 @@ _clock = time.perf_counter
 
 #: a worker spawned during the run must have rebuilt its scenario within this time, or the change is dropped
 READY_TIMEOUT_S = 20.0
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the system tells it)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)) or 1
-    return os.cpu_count() or 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,14 @@ def peak_agents(scenario: Scenario) -> int:
     return total
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 def auto_workers(scenario: Scenario) -> int:
-    """One worker process per ``AGENTS_PER_WORKER`` agents at the peak, at least one, at most one per core."""
-    cores = os.cpu_count() or 1
-    return max(1, min(cores, math.ceil(peak_agents(scenario) / AGENTS_PER_WORKER)))
+    """One worker process per ``AGENTS_PER_WORKER`` agents at the peak, at least one, at most one per core
+    (``--workers auto`` then adds more during the run when a process runs hot: ``distributed.adaptive``)."""
+    return max(1, min(usable_cores(), math.ceil(peak_agents(scenario) / AGENTS_PER_WORKER)))
