@@ -272,6 +272,8 @@ def test_a_lagging_event_loop_gets_a_worker(demo_url: str, tmp_path: Path):
     assert changes[0]["from"]["name"] == "this process" and "event-loop lag" in changes[0]["reason"]
     assert all(w["calls"] > 0 for w in execution["per_worker"][1:]), execution["per_worker"]
     assert sum(i["calls"] for i in results["intervals"]) == results["totals"]["calls"]
+    # with -q, stdout is the end summary and nothing else (adding a worker prints nothing of its own)
+    assert done.stdout.startswith("run "), done.stdout[:500]
 
 
 def start_busy_run(directory: Path, url: str) -> subprocess.Popen[str]:

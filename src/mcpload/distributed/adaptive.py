@@ -237,9 +237,6 @@ class AdaptiveLoad:
             return
         donor = max(hot, key=lambda i: (self._parts[i].cpu, self._parts[i].lag_ms))
         self._adding = asyncio.ensure_future(self._add_worker(donor, now_s))
-        self._adding.add_done_callback(
-            lambda t: print("ADD DONE", t.exception() if not t.cancelled() else "cancelled", flush=True)
-        )
 
     def _segment(self, i: int) -> Segment:
         if self.local is not None:
