@@ -18,6 +18,7 @@ import os
 import signal
 import subprocess
 import time
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,18 @@ def raising_recipe() -> Any:
     raise RuntimeError("this recipe cannot\nbuild the scenario")
 
 
+@dataclass(frozen=True)
+class SlowRecipe:
+    """A recipe that takes ``delay_s`` before rebuilding the run (a slow start of an added worker)."""
+
+    recipe: RunRecipe
+    delay_s: float
+
+    def __call__(self) -> Any:
+        time.sleep(self.delay_s)
+        return self.recipe()
+
+
 def my_new_children(before: set[int]) -> list[psutil.Process]:
     """The processes this test process started (recursively) that were not there at ``before``."""
     return [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
@@ -228,6 +241,21 @@ def test_a_worker_that_cannot_start_leaves_the_load_here(demo_url: str, tmp_path
     assert results["conversations"]["completed"] == RATE * OPEN_S
     assert tool_calls(results) == 2 * RATE * OPEN_S
     # the worker that failed to start is gone
+    assert my_new_children(before) == []
+
+
+def test_a_worker_ready_too_late_for_any_load_is_not_added(demo_url: str, tmp_path: Path):
+    """The change is decided at the first cut (1 s), when enough of the load is left; the worker is ready no
+    sooner than 4 s later (its recipe takes 3 s), so its share could take effect at 6 s at the earliest:
+    when the load has ended. No change is made (a worker with no load would be reported as a part)."""
+    path = write_scenario(tmp_path, demo_url, OPEN.replace(f"duration: {OPEN_S}s", "duration: 6s"))
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    policy = replace(FORCED, max_workers=2)
+    results = run_api(path, policy, recipe=SlowRecipe(RunRecipe(scenario_file=path), 3.0))
+    execution = results["execution"]
+    assert execution["adaptive"]["changes"] == [], execution["adaptive"]
+    assert execution["backend"] == "local"
+    assert results["conversations"]["completed"] == RATE * 6
     assert my_new_children(before) == []
 
 

@@ -267,12 +267,13 @@ class AdaptiveLoad:
             self.changes.append({"decided_at_s": round(decided_s, 3), "reason": reason, "failed": self._gave_up})
             self._adding = None
             return
-        if self._stopping:  # the run ended while the worker started
+        now_s = _clock() - self.t0
+        at_s = float(math.ceil(now_s + NOTICE_S + 0.5))
+        # the run ended while the worker started, or its share could only take effect once the load is over
+        if self._stopping or at_s >= self.end_s:
             handle.kill()
             await handle.close()
             return
-        now_s = _clock() - self.t0
-        at_s = float(math.ceil(now_s + NOTICE_S + 0.5))
         epoch = len([c for c in self.changes if "failed" not in c]) + 1
         whole = self._segment(donor)
         middle = whole.start + whole.length / 2
