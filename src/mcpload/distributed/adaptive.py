@@ -80,6 +80,8 @@ class AdaptPolicy:
             "lag_ms": self.lag_ms,
             "cpu": self.cpu,
             "hot_intervals": self.hot_intervals,
+            "cooldown_s": self.cooldown_s,
+            "min_left_s": self.min_left_s,
             "max_workers": self.workers_cap(),
         }
 
