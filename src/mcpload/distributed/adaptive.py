@@ -80,6 +80,8 @@ class AdaptPolicy:
             "lag_ms": self.lag_ms,
             "cpu": self.cpu,
             "hot_intervals": self.hot_intervals,
+            "cooldown_s": self.cooldown_s,
+            "min_left_s": self.min_left_s,
             "max_workers": self.workers_cap(),
         }
 
@@ -131,6 +133,7 @@ class AdaptiveLoad:
         self._last_change_s = -math.inf
         self._stopping = False
         self._gave_up = ""  # why no more workers are added (a spawn failed)
+        self._late: list[dict[str, Any]] = []  # changes that reached this process with too little notice
 
     # --- the Load contract ----------------------------------------------------------------------
 
@@ -203,10 +206,17 @@ class AdaptiveLoad:
                 out["workers"] += 1
                 out["segments"].insert(0, str(self.local.segment))
                 out["per_worker"].insert(0, {"name": "this process", "segment": str(self.local.segment)})
+        # a process that got its change with less than NOTICE_S left may have decided a few arrivals under
+        # its old share (only when its loop lagged about a second): said, never hidden
+        late = list(self._late)
+        for handle, notice in zip(self.remote.handles, self.remote.notices, strict=True):
+            if notice is not None and notice < NOTICE_S:
+                late.append({"name": handle.name, "notice_s": notice})
         out["adaptive"] = {
             **self.policy.describe(),
             "changes": self.changes,
             **({"stopped": self._gave_up} if self._gave_up else {}),
+            **({"late": late} if late else {}),
         }
         return out
 
@@ -300,7 +310,9 @@ class AdaptiveLoad:
     def _reshare(self, i: int, at_s: float, segment: Segment, epoch: int) -> None:
         if self.local is not None:
             if i == 0:
-                self.local.reshare(at_s, segment, epoch)
+                notice = self.local.reshare(at_s, segment, epoch)
+                if notice < NOTICE_S:
+                    self._late.append({"name": self._parts[0].name, "notice_s": round(notice, 3)})
                 return
             i -= 1
         handle = self.remote.handles[i]
