@@ -126,11 +126,13 @@ def write_scenario(directory: Path, url: str, profile: str) -> Path:
     return path
 
 
-def run_api(path: Path, policy: AdaptPolicy | bool, recipe: Any = None, seed: int = 3) -> dict[str, Any]:
+def run_api(
+    path: Path, policy: AdaptPolicy | bool, recipe: Any = None, seed: int = 3, on_interval: Any = None
+) -> dict[str, Any]:
     """The Python API run of ``path`` (``recipe``: what an added worker rebuilds the run from)."""
     recipe = recipe if recipe is not None else RunRecipe(scenario_file=path)
-    report = asyncio.run(run_scenario(load_scenario(path), adaptive=policy, recipe=recipe, seed=seed))
-    return report.results
+    run = run_scenario(load_scenario(path), adaptive=policy, recipe=recipe, seed=seed, on_interval=on_interval)
+    return asyncio.run(run).results
 
 
 def raising_recipe() -> Any:
@@ -224,22 +226,38 @@ def test_closed_profile_keeps_the_whole_target_and_unique_agents(demo_url: str, 
     assert all(n >= EPOCH_SPAN for n in elsewhere), started
 
 
-def test_a_worker_that_cannot_start_leaves_the_load_here(demo_url: str, tmp_path: Path):
-    path = write_scenario(tmp_path, demo_url, OPEN)
+@pytest.mark.parametrize("why", ["recipe raises", "scenario changed"])
+def test_a_worker_that_cannot_start_leaves_the_load_here(demo_url: str, tmp_path: Path, why: str):
+    """The first change is decided at the first cut; its worker cannot start. ``recipe raises``: rebuilding
+    the run fails in the worker; ``scenario changed``: the scenario file was edited once the run had started
+    (at the first interval, which the runner reports before the new worker is spawned), and a worker
+    rebuilding it would run another scenario."""
+    seconds = 5
+    path = write_scenario(tmp_path, demo_url, OPEN.replace(f"duration: {OPEN_S}s", f"duration: {seconds}s"))
+
+    def edit(interval: dict[str, Any], _snapshot: dict[str, Any]) -> None:
+        if why == "scenario changed" and not path.read_text().endswith("# edited\n"):
+            path.write_text(path.read_text() + "# edited\n")
+
+    recipe = raising_recipe if why == "recipe raises" else None
     before = {p.pid for p in psutil.Process().children(recursive=True)}
-    results = run_api(path, FORCED, recipe=raising_recipe)
+    results = run_api(path, FORCED, recipe=recipe, on_interval=edit)
     execution = results["execution"]
     adaptive = execution["adaptive"]
     # one attempt, recorded with its reason in one line; then no more
     assert len(adaptive["changes"]) == 1, adaptive
     failed = adaptive["changes"][0]["failed"]
-    assert "RuntimeError: this recipe cannot build the scenario" in failed and "\n" not in failed
+    expected = {
+        "recipe raises": "RuntimeError: this recipe cannot build the scenario",
+        "scenario changed": f"the scenario file {path.resolve()} changed",
+    }[why]
+    assert expected in failed and "\n" not in failed, failed
     assert adaptive["stopped"] == failed
     assert "at_s" not in adaptive["changes"][0]
     # the whole load ran in this process, exactly
     assert execution["backend"] == "local" and execution["workers"] == 1
-    assert results["conversations"]["completed"] == RATE * OPEN_S
-    assert tool_calls(results) == 2 * RATE * OPEN_S
+    assert results["conversations"]["completed"] == RATE * seconds
+    assert tool_calls(results) == 2 * RATE * seconds
     # the worker that failed to start is gone
     assert my_new_children(before) == []
 
@@ -300,8 +318,16 @@ def test_a_lagging_event_loop_gets_a_worker(demo_url: str, tmp_path: Path):
     assert changes[0]["from"]["name"] == "this process" and "event-loop lag" in changes[0]["reason"]
     assert all(w["calls"] > 0 for w in execution["per_worker"][1:]), execution["per_worker"]
     assert sum(i["calls"] for i in results["intervals"]) == results["totals"]["calls"]
-    # with -q, stdout is the end summary and nothing else (adding a worker prints nothing of its own)
+    # with -q, stdout is the end summary and nothing else (adding a worker prints nothing of its own) ...
     assert done.stdout.startswith("run "), done.stdout[:500]
+    # ... which says what was done: each worker added, its share, when and why
+    summary = " ".join(done.stdout.split())
+    workers = len(execution["segments"]) - 1
+    assert f"split this process and {workers} worker process" in summary, done.stdout
+    for change in changes:
+        given = change["to"][1]
+        said = f"{given['name']} took {given['segment']} at {change['at_s']:g}s ({change['reason']})"
+        assert said in summary, done.stdout
 
 
 def start_busy_run(directory: Path, url: str) -> subprocess.Popen[str]:
