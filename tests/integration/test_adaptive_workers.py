@@ -109,6 +109,17 @@ profiles:
     agents: 3
     duration: {duration}
 """
+#: the same agent, whose module takes a minute to import in a worker spawned during the run (``python -c``),
+#: after leaving a mark: a worker that is still starting when the run is stopped
+SLOW_START = """
+import pathlib
+import sys
+import time
+
+if sys.argv == ["-c"]:
+    pathlib.Path({mark!r}).touch()
+    time.sleep(60)
+"""
 #: a worker is added only on a machine where this process may run on two cores or more
 TWO_CORES = len(os.sched_getaffinity(0)) >= 2
 
@@ -330,8 +341,11 @@ def test_a_lagging_event_loop_gets_a_worker(demo_url: str, tmp_path: Path):
         assert said in summary, done.stdout
 
 
-def start_busy_run(directory: Path, url: str) -> subprocess.Popen[str]:
+def start_busy_run(directory: Path, url: str, slow_start: bool = False) -> subprocess.Popen[str]:
     path = busy_scenario(directory, url, "60s")
+    if slow_start:
+        busy = directory / "busy.py"
+        busy.write_text(SLOW_START.format(mark=str(directory / "starting")) + busy.read_text())
     command = [MCPLOAD, "run", str(path), "--out", "r.json", "-q"]
     return subprocess.Popen(
         command,
@@ -387,5 +401,36 @@ def test_a_signal_after_a_worker_was_added_stops_everything(
         assert execution["per_worker"][1]["calls"] > 0, execution
     assert sum(i["calls"] for i in results["intervals"]) == results["totals"]["calls"]
     # the coordinator stopped its worker (in its own session, no signal reached it)
+    _, alive = psutil.wait_procs(started, timeout=5)
+    assert alive == [], [p.cmdline() for p in alive]
+
+
+@pytest.mark.skipif(not TWO_CORES, reason="--workers auto adds a worker only where this process may use 2 cores")
+def test_ctrl_c_while_a_worker_starts_stops_it(demo_url: str, tmp_path: Path):
+    """The worker being added is still importing the scenario's agents (for a minute) when Ctrl-C comes: the
+    run stops at once, as without it, and the worker does not outlive it."""
+    proc = start_busy_run(tmp_path, demo_url, slow_start=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "starting").exists():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no worker was started within 30 s"
+            time.sleep(0.1)
+        started = psutil.Process(proc.pid).children(recursive=True)
+        assert any("spawned_main" in " ".join(p.cmdline()) for p in started), started
+        sent = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, stderr[-3000:]
+    assert time.monotonic() - sent < 15 and "Traceback" not in stderr
+    results = json.loads((tmp_path / "r.json").read_text())
+    assert results["stopped_by_user"] is True
+    # the addition was dropped: nothing changed, and the run was this process's alone
+    assert results["execution"]["backend"] == "local", results["execution"]
+    assert results["execution"]["adaptive"]["changes"] == []
     _, alive = psutil.wait_procs(started, timeout=5)
     assert alive == [], [p.cmdline() for p in alive]
