@@ -217,10 +217,15 @@ def test_closed_profile_keeps_the_whole_target_and_unique_agents(demo_url: str, 
     execution = results["execution"]
     assert execution["backend"] == "adaptive" and execution["lost"] == []
     assert_changes_are_well_formed(execution)
-    # every second while the profile runs, the processes' targets add up to the whole target
+    # every second while the profile runs, the processes' targets add up to the whole target. Gauges are
+    # samples (each process's, from its last 0.1 s tick): the cut on a change's own second may catch one
+    # process before its switch and the other after it, so that second is left out
     running = [i for i in results["intervals"] if i["t"] < CLOSED_S - 0.5]
     assert len(running) == CLOSED_S - 1
-    assert [i["target_agents"] for i in running] == [CLOSED_AGENTS] * len(running)
+    switching = {c["at_s"] for c in execution["adaptive"]["changes"]}
+    steady = [i for i in running if round(i["t"]) not in switching]
+    assert len(steady) >= len(running) - len(switching)
+    assert [i["target_agents"] for i in steady] == [CLOSED_AGENTS] * len(steady)
     assert sum(i["calls"] for i in results["intervals"]) == results["totals"]["calls"]
     assert all(w["calls"] > 0 for w in execution["per_worker"][1:]), execution["per_worker"]
     # one line per agent started, wherever: no number taken twice; the agents of an added worker are

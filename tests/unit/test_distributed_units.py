@@ -170,6 +170,9 @@ def test_summary_names_the_split():
     text = summary(added)
     assert "split this process and 1 worker process, calls per worker 812" in text
     assert "--workers auto worker-2 took 1/2:1 at 4s (this process: CPU 93% of a core" in text
+    added["adaptive"]["changes"][0]["took_effect"] = False  # announced, but the run was stopped before 4 s
+    assert "worker-2 was to take 1/2:1 at 4s (this process: CPU 93%" in summary(added)
+    assert "the run stopped first" in summary(added)
     failed = {"changes": [{"failed": "a new worker could not start: boom"}], "stopped": "boom"}
     text = summary({"backend": "local", "segments": ["0:1"], "lost": [], "adaptive": failed})
     assert "--workers auto could not add a worker (a new worker could not start: boom)" in text

@@ -134,6 +134,7 @@ class AdaptiveLoad:
         self._stopping = False
         self._gave_up = ""  # why no more workers are added (a spawn failed)
         self._late: list[dict[str, Any]] = []  # changes that reached this process with too little notice
+        self._stopped_s: float | None = None  # when the run was stopped early (Ctrl-C, SIGTERM, a threshold)
 
     # --- the Load contract ----------------------------------------------------------------------
 
@@ -160,6 +161,8 @@ class AdaptiveLoad:
 
     def stop(self) -> None:
         self._stopping = True
+        if self._stopped_s is None:
+            self._stopped_s = _clock() - self.t0
         if self._adding is not None:
             self._adding.cancel()
         if self.local is not None:
@@ -212,6 +215,10 @@ class AdaptiveLoad:
         for handle, notice in zip(self.remote.handles, self.remote.notices, strict=True):
             if notice is not None and notice < NOTICE_S:
                 late.append({"name": handle.name, "notice_s": notice})
+        # a change announced for a second the run never reached (it was stopped first) did not happen
+        for change in self.changes:
+            if self._stopped_s is not None and change.get("at_s", -1.0) > self._stopped_s:
+                change["took_effect"] = False
         out["adaptive"] = {
             **self.policy.describe(),
             "changes": self.changes,

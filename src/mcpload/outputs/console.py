@@ -132,9 +132,11 @@ def _auto_line(adaptive: dict[str, Any]) -> str | None:
             parts.append(f"[yellow]could not add a worker[/] ({escape(str(change['failed']))})")
             continue
         given = (change.get("to") or [{}, {}])[-1]
+        took = "was to take" if change.get("took_effect") is False else "took"
+        name, segment = escape(str(given.get("name"))), escape(str(given.get("segment")))
         parts.append(
-            f"{escape(str(given.get('name')))} took {escape(str(given.get('segment')))} at {change.get('at_s', 0):g}s "
-            f"({escape(str(change.get('reason')))})"
+            f"{name} {took} {segment} at {change.get('at_s', 0):g}s ({escape(str(change.get('reason')))})"
+            + ("; the run stopped first" if took != "took" else "")
         )
     return "[bold]--workers auto[/] " + "; ".join(parts)
 
