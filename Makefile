@@ -6,7 +6,7 @@ NPM_REF := .npm-ref
 NPM_PKGS := @modelcontextprotocol/server-everything@2026.8.31 @modelcontextprotocol/conformance@0.1.16 node@22 \
             @modelcontextprotocol/server-filesystem@2026.8.31 @modelcontextprotocol/server-memory@2026.8.31
 
-.PHONY: demo test test-fast lint bench bench-peers bench-agents bench-soak bench-latency bench-k6-memory npm-ref clean
+.PHONY: demo test test-fast lint bench bench-peers bench-agents bench-soak bench-latency bench-auto-workers bench-k6-memory npm-ref clean
 
 $(BIN)/mcpload: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,11 @@ bench-soak: $(BIN)/mcpload
 # (about 4 minutes).
 bench-latency: $(BIN)/mcpload
 	$(BIN)/python bench/latency_overhead.py $(BENCH_ARGS)
+
+# --workers auto adding a worker during a run (issue 13): one saturated generator process, --workers 1
+# vs auto against the stub server. Not part of `make bench` (about 1 minute).
+bench-auto-workers: $(BIN)/mcpload
+	$(BIN)/python bench/auto_workers.py $(BENCH_ARGS)
 
 # k6's memory per VU with VUs shaped like the agents of bench-agents (issue 5's comparison), ~3 minutes.
 bench-k6-memory: $(BIN)/mcpload

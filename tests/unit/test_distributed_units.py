@@ -149,3 +149,30 @@ def test_summary_names_the_split():
     )
     assert "split 2 worker processes, calls per part 1,200, 1,190, 1 lost" in text
     assert "segment 1/2:1 of the run" in summary({"backend": "local", "segments": ["1/2:1"], "lost": []})
+    # --workers auto: nothing added says nothing; each worker added, and a failed addition, say when and why
+    nothing = {"max_workers": 2, "changes": []}
+    assert "workers auto" not in summary({"backend": "local", "segments": ["0:1"], "lost": [], "adaptive": nothing})
+    added = {
+        "backend": "adaptive",
+        "segments": ["0:1/2", "1/2:1"],
+        "per_worker": [{"name": "this process", "segment": "0:1/2"}, {"name": "worker-2", "calls": 812}],
+        "lost": [],
+        "adaptive": {
+            "changes": [
+                {
+                    "at_s": 4.0,
+                    "reason": "this process: CPU 93% of a core, event-loop lag 31 ms for 2 s",
+                    "to": [{"name": "this process", "segment": "0:1/2"}, {"name": "worker-2", "segment": "1/2:1"}],
+                }
+            ]
+        },
+    }
+    text = summary(added)
+    assert "split this process and 1 worker process, calls per worker 812" in text
+    assert "--workers auto worker-2 took 1/2:1 at 4s (this process: CPU 93% of a core" in text
+    added["adaptive"]["changes"][0]["took_effect"] = False  # announced, but the run was stopped before 4 s
+    assert "worker-2 was to take 1/2:1 at 4s (this process: CPU 93%" in summary(added)
+    assert "the run stopped first" in summary(added)
+    failed = {"changes": [{"failed": "a new worker could not start: boom"}], "stopped": "boom"}
+    text = summary({"backend": "local", "segments": ["0:1"], "lost": [], "adaptive": failed})
+    assert "--workers auto could not add a worker (a new worker could not start: boom)" in text

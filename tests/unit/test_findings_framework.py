@@ -50,6 +50,31 @@ def test_generator_bound_marks_lagging_intervals_and_hides_them_from_server_dete
     assert found["severity"] == "warning"  # 20 % of the run
 
 
+@pytest.mark.parametrize(
+    ("adaptive", "said"),
+    [
+        (None, "this run used 1 worker process; --workers N, up to one per core"),
+        (
+            {"hot_intervals": 2, "min_left_s": 5.0, "max_workers": 2, "changes": []},
+            "--workers auto added none: a process must run hot for 2 s in a row with 5.0 s of load left",
+        ),
+        (
+            {"max_workers": 2, "changes": [{"at_s": 4.0, "to": [{}, {"name": "worker-2"}]}]},
+            "--workers auto added 1 during the run, up to its cap of 2 (one per core)",
+        ),
+        (
+            {"max_workers": 2, "changes": [{"failed": "x"}], "stopped": "a new worker could not start: boom"},
+            "--workers auto could not add a worker: a new worker could not start: boom",
+        ),
+    ],
+)
+def test_generator_bound_advice_says_what_workers_auto_did(adaptive, said):
+    intervals = [_iv(t, loop_lag_ms=GENERATOR_LAG_MS * 2) for t in range(1, 6)]
+    execution = {"backend": "local", "workers": 1, **({"adaptive": adaptive} if adaptive else {})}
+    (found,) = analyze(_results(intervals, execution=execution))
+    assert said in found["advice"]
+
+
 def test_lag_just_under_the_limit_is_not_generator_bound():
     intervals = [_iv(t, loop_lag_ms=GENERATOR_LAG_MS) for t in range(1, 6)]
     assert analyze(_results(intervals)) == []

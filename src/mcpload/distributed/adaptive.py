@@ -80,6 +80,8 @@ class AdaptPolicy:
             "lag_ms": self.lag_ms,
             "cpu": self.cpu,
             "hot_intervals": self.hot_intervals,
+            "cooldown_s": self.cooldown_s,
+            "min_left_s": self.min_left_s,
             "max_workers": self.workers_cap(),
         }
 
@@ -131,6 +133,8 @@ class AdaptiveLoad:
         self._last_change_s = -math.inf
         self._stopping = False
         self._gave_up = ""  # why no more workers are added (a spawn failed)
+        self._late: list[dict[str, Any]] = []  # changes that reached this process with too little notice
+        self._stopped_s: float | None = None  # when the run was stopped early (Ctrl-C, SIGTERM, a threshold)
 
     # --- the Load contract ----------------------------------------------------------------------
 
@@ -157,6 +161,8 @@ class AdaptiveLoad:
 
     def stop(self) -> None:
         self._stopping = True
+        if self._stopped_s is None:
+            self._stopped_s = _clock() - self.t0
         if self._adding is not None:
             self._adding.cancel()
         if self.local is not None:
@@ -203,10 +209,21 @@ class AdaptiveLoad:
                 out["workers"] += 1
                 out["segments"].insert(0, str(self.local.segment))
                 out["per_worker"].insert(0, {"name": "this process", "segment": str(self.local.segment)})
+        # a process that got its change with less than NOTICE_S left may have decided a few arrivals under
+        # its old share (only when its loop lagged about a second): said, never hidden
+        late = list(self._late)
+        for handle, notice in zip(self.remote.handles, self.remote.notices, strict=True):
+            if notice is not None and notice < NOTICE_S:
+                late.append({"name": handle.name, "notice_s": notice})
+        # a change announced for a second the run never reached (it was stopped first) did not happen
+        for change in self.changes:
+            if self._stopped_s is not None and change.get("at_s", -1.0) > self._stopped_s:
+                change["took_effect"] = False
         out["adaptive"] = {
             **self.policy.describe(),
             "changes": self.changes,
             **({"stopped": self._gave_up} if self._gave_up else {}),
+            **({"late": late} if late else {}),
         }
         return out
 
@@ -237,9 +254,6 @@ class AdaptiveLoad:
             return
         donor = max(hot, key=lambda i: (self._parts[i].cpu, self._parts[i].lag_ms))
         self._adding = asyncio.ensure_future(self._add_worker(donor, now_s))
-        self._adding.add_done_callback(
-            lambda t: print("ADD DONE", t.exception() if not t.cancelled() else "cancelled", flush=True)
-        )
 
     def _segment(self, i: int) -> Segment:
         if self.local is not None:
@@ -270,12 +284,13 @@ class AdaptiveLoad:
             self.changes.append({"decided_at_s": round(decided_s, 3), "reason": reason, "failed": self._gave_up})
             self._adding = None
             return
-        if self._stopping:  # the run ended while the worker started
+        now_s = _clock() - self.t0
+        at_s = float(math.ceil(now_s + NOTICE_S + 0.5))
+        # the run ended while the worker started, or its share could only take effect once the load is over
+        if self._stopping or at_s >= self.end_s:
             handle.kill()
             await handle.close()
             return
-        now_s = _clock() - self.t0
-        at_s = float(math.ceil(now_s + NOTICE_S + 0.5))
         epoch = len([c for c in self.changes if "failed" not in c]) + 1
         whole = self._segment(donor)
         middle = whole.start + whole.length / 2
@@ -302,7 +317,9 @@ class AdaptiveLoad:
     def _reshare(self, i: int, at_s: float, segment: Segment, epoch: int) -> None:
         if self.local is not None:
             if i == 0:
-                self.local.reshare(at_s, segment, epoch)
+                notice = self.local.reshare(at_s, segment, epoch)
+                if notice < NOTICE_S:
+                    self._late.append({"name": self._parts[0].name, "notice_s": round(notice, 3)})
                 return
             i -= 1
         handle = self.remote.handles[i]

@@ -78,7 +78,7 @@ def _adaptive_load(workers: int, recipe: Recipe, policy: AdaptPolicy) -> LoadFac
     async def adaptive_load(ctx: LoadContext) -> Load:
         from mcpload.distributed.worker_processes import SpawnRecipe, start_process_workers
 
-        spawn = SpawnRecipe(recipe, ctx.info, ctx.seed, ctx.secrets)
+        spawn = SpawnRecipe(recipe, ctx.info, ctx.seed, ctx.secrets, SpawnRecipe.digest_of(ctx.scenario.source))
         end_s = planned_duration(ctx.scenario)
         if workers <= 1:
             local = build_local_load(ctx, ShareSchedule(ctx.segment, fixed=False))

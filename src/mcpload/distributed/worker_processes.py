@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import multiprocessing
 import os
 import pickle
@@ -20,6 +21,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -44,12 +46,24 @@ class SpawnRecipe:
         info: what the coordinator's preflight learnt (transport, protocol, tools).
         seed: the run's seed.
         secrets: values to redact from error messages.
+        digest: ``(path, sha256)`` of the scenario file as the run loaded it: a worker that finds the file
+            changed since refuses to start (it would run another scenario), or None (no file).
     """
 
     recipe: Recipe
     info: Preflight
     seed: int
     secrets: frozenset[str]
+    digest: tuple[str, str] | None = None
+
+    @staticmethod
+    def digest_of(source: str) -> tuple[str, str] | None:
+        """``(absolute path, sha256)`` of a scenario file; None when ``source`` is not a readable file."""
+        try:
+            path = Path(source).resolve()
+            return str(path), hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return None
 
 
 class ProcessHandle:
@@ -243,6 +257,8 @@ def spawned_main(fd: int) -> None:
     try:
         size = int.from_bytes(_read_exactly(sock, 8), "big")
         spawn: SpawnRecipe = pickle.loads(_read_exactly(sock, size))
+        if spawn.digest is not None and SpawnRecipe.digest_of(spawn.digest[0]) != spawn.digest:
+            raise RuntimeError(f"the scenario file {spawn.digest[0]} changed (or went) since the run started")
         scenario, target = spawn.recipe()
         info = spawn.info
         worker = SegmentWorker(

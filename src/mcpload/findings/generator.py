@@ -17,6 +17,9 @@ def detect(view: RunView) -> list[Finding]:
     execution = view.section("execution")
     workers = int(view.num(execution, "workers", 1.0)) or 1
     used = f"this run used {workers} worker process{'es' if workers > 1 else ''}"
+    adaptive = execution.get("adaptive")
+    if isinstance(adaptive, dict):
+        used += _auto_said(adaptive)
     return [
         Finding(
             "generator-bound",
@@ -38,3 +41,19 @@ def detect(view: RunView) -> list[Finding]:
             charts=("loop_lag",),
         )
     ]
+
+
+def _auto_said(adaptive: dict[str, object]) -> str:
+    """What ``--workers auto`` did about it, for the advice."""
+    changes = adaptive.get("changes")
+    added = [c for c in changes if isinstance(c, dict) and "failed" not in c] if isinstance(changes, list) else []
+    cap = adaptive.get("max_workers")
+    if isinstance(adaptive.get("stopped"), str):
+        return f"; --workers auto could not add a worker: {adaptive['stopped']}"
+    if added:
+        return f"; --workers auto added {len(added)} during the run, up to its cap of {cap} (one per core)"
+    return (
+        "; --workers auto added none: a process must run hot for "
+        f"{adaptive.get('hot_intervals')} s in a row with {adaptive.get('min_left_s')} s of load left, and at most "
+        f"{cap} run"
+    )

@@ -96,12 +96,20 @@ class LiveView:
 
 
 def _split_line(execution: dict[str, Any]) -> str | None:
-    """How the run was split (workers, Ray actors, a segment, merged files); None for a plain run."""
+    """How the run was split (workers, Ray actors, a segment, merged files, workers added by ``--workers
+    auto``); None for a plain run."""
     backend, segments = execution.get("backend"), execution.get("segments") or []
+    auto = _auto_line(execution.get("adaptive") or {})
     if backend in (None, "local") and segments in ([], ["0:1"]):
-        return None
+        return auto
     per = execution.get("per_worker") or []
-    calls = ", ".join(f"{w.get('calls', 0):,}" for w in per)
+    calls = ", ".join(f"{w['calls']:,}" for w in per if isinstance(w.get("calls"), int))
+    if backend == "adaptive":
+        line = f"[bold]split[/] this process and {len(segments) - 1} worker process{'es' if len(segments) > 2 else ''}"
+        line += f", calls per worker {calls}" if calls else ""
+        if execution.get("lost"):
+            line += f", [red]{len(execution['lost'])} lost[/]"
+        return line + ("\n" + auto if auto else "")
     if backend == "local":
         return f"[bold]segment[/] {escape(segments[0])} of the run (merge the segments with mcpload merge)"
     what = {"processes": "worker processes", "ray": "Ray actors", "merge": "segment files"}.get(
@@ -111,6 +119,26 @@ def _split_line(execution: dict[str, Any]) -> str | None:
     if execution.get("lost"):
         line += f", [red]{len(execution['lost'])} lost[/]"
     return line
+
+
+def _auto_line(adaptive: dict[str, Any]) -> str | None:
+    """What ``--workers auto`` did during the run: each worker it added, when and why; None when nothing."""
+    changes = adaptive.get("changes") or []
+    if not changes:
+        return None
+    parts = []
+    for change in changes:
+        if "failed" in change:
+            parts.append(f"[yellow]could not add a worker[/] ({escape(str(change['failed']))})")
+            continue
+        given = (change.get("to") or [{}, {}])[-1]
+        took = "was to take" if change.get("took_effect") is False else "took"
+        name, segment = escape(str(given.get("name"))), escape(str(given.get("segment")))
+        parts.append(
+            f"{name} {took} {segment} at {change.get('at_s', 0):g}s ({escape(str(change.get('reason')))})"
+            + ("; the run stopped first" if took != "took" else "")
+        )
+    return "[bold]--workers auto[/] " + "; ".join(parts)
 
 
 def render_summary(results: dict[str, Any], console: Console | None = None) -> None:
