@@ -15,13 +15,15 @@ segment shorter than ``2 · min_share`` split; the segments always a partition o
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import itertools
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, ClassVar
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import mcpload.distributed.adaptive as adaptive_module
@@ -148,7 +150,7 @@ def cases(draw: st.DrawFn) -> Case:
     policy = AdaptPolicy(
         hot_intervals=draw(st.integers(1, 3)),
         cooldown_s=draw(st.sampled_from([0.0, 1.0, 2.5, 3.0])),
-        min_left_s=draw(st.sampled_from([0.0, 2.0, 5.0])),
+        min_left_s=draw(st.sampled_from([0.0, 0.0, 2.0, 5.0])),
         max_workers=draw(st.integers(1, 7)),
         min_share=draw(st.sampled_from([Fraction(1, 2), Fraction(1, 8), Fraction(1, 64)])),
     )
@@ -170,7 +172,7 @@ def cases(draw: st.DrawFn) -> Case:
             max_size=8,
         )
     )
-    return Case(local, workers, policy, draw(st.sampled_from([8.0, 15.0, 40.0])), tuple(seconds), tuple(outcomes))
+    return Case(local, workers, policy, draw(st.sampled_from([5.0, 8.0, 15.0, 40.0])), tuple(seconds), tuple(outcomes))
 
 
 @dataclass
@@ -271,14 +273,16 @@ def model(case: Case) -> tuple[list[dict[str, Any]], list[ModelPart]]:
     parts = [ModelPart(s) for s in Segment.full().split(case.workers + case.local)]
     changes: list[dict[str, Any]] = []
     adding: tuple[int, float, int, bool, float] | None = None  # donor, decided, due second, ok, when
-    cancelled = gave_up = stopping = False
+    cancelled = gave_up = stopping = blocked = False
     last_at = -math.inf
     outcomes = iter(case.outcomes)
     for k, second in enumerate(case.seconds, 1):
         if adding is not None and not cancelled and adding[2] == k:
             donor, decided, _, ok, frac = adding
-            if ok:
-                at_s = float(math.ceil(k - 1 + frac + NOTICE_S + 0.5))
+            at_s = float(math.ceil(k - 1 + frac + NOTICE_S + 0.5))
+            if ok and at_s >= case.end_s:  # ready too late to take over before the load ends: stopped unused
+                blocked = True  # and no other worker after it (any later one would be later still)
+            elif ok:
                 whole = parts[donor].segment
                 middle = whole.start + whole.length / 2
                 parts[donor].segment = Segment(whole.start, middle)
@@ -297,7 +301,7 @@ def model(case: Case) -> tuple[list[dict[str, Any]], list[ModelPart]]:
             hot = part.lag >= p.lag_ms or part.cpu >= p.cpu
             part.streak = part.streak + 1 if hot else 0
         now = float(k)
-        if adding is not None or stopping or gave_up:
+        if adding is not None or stopping or gave_up or blocked:
             continue
         if len(parts) >= p.max_workers or now - last_at < p.cooldown_s or case.end_s - now < p.min_left_s:
             continue
@@ -314,8 +318,22 @@ def model(case: Case) -> tuple[list[dict[str, Any]], list[ModelPart]]:
     return changes, parts
 
 
+HOT = Second(((300.0, 1.0),) * 8)
+#: a worker ready at 5.5 s could take over at 7 s, after the load's end at 6 s: it is stopped unused, and
+#: no worker is added after it
+LATE = Case(
+    True,
+    0,
+    AdaptPolicy(hot_intervals=1, cooldown_s=0, min_left_s=0, max_workers=8),
+    6.0,
+    (HOT,) * 8,
+    ((1, True, 0.5),) * 8,
+)
+
+
 @settings(max_examples=150, deadline=None)
 @given(case=cases())
+@example(case=LATE)
 def test_the_policy_makes_the_reference_models_decisions(case):
     seen = run_case(case)
     load = seen.load
@@ -365,3 +383,22 @@ def test_every_run_keeps_the_policys_invariants(case):
         ordered = sorted(segments, key=lambda s: s.start)
         assert ordered[0].start == 0 and ordered[-1].end == 1
         assert all(a.end == b.start for a, b in itertools.pairwise(ordered))
+
+
+def test_an_addition_prints_nothing_on_stdout():
+    """stdout carries what the user asked for (a summary, ``--json -``): a worker added during the run must
+    not write a line of its own there."""
+    policy = AdaptPolicy(hot_intervals=1, cooldown_s=0, min_left_s=0, max_workers=4)
+    case = Case(
+        local=True,
+        workers=1,
+        policy=policy,
+        end_s=40.0,
+        seconds=tuple(Second(((300.0, 1.0),) * 8) for _ in range(4)),
+        outcomes=((1, True, 0.5),) * 8,
+    )
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        seen = run_case(case)
+    assert len([c for c in seen.load.changes if "failed" not in c]) >= 1
+    assert out.getvalue() == ""
