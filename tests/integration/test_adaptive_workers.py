@@ -281,13 +281,16 @@ def test_a_worker_that_cannot_start_leaves_the_load_here(demo_url: str, tmp_path
 def test_a_worker_ready_too_late_for_any_load_is_not_added(demo_url: str, tmp_path: Path):
     """The change is decided at the first cut (1 s), when enough of the load is left; the worker is ready no
     sooner than 4 s later (its recipe takes 3 s), so its share could take effect at 6 s at the earliest:
-    when the load has ended. No change is made (a worker with no load would be reported as a part)."""
+    when the load has ended. No change is made (a worker with no load would be reported as a part); the
+    dropped worker is said."""
     path = write_scenario(tmp_path, demo_url, OPEN.replace(f"duration: {OPEN_S}s", "duration: 6s"))
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     policy = replace(FORCED, max_workers=2)
     results = run_api(path, policy, recipe=SlowRecipe(RunRecipe(scenario_file=path), 3.0))
     execution = results["execution"]
-    assert execution["adaptive"]["changes"] == [], execution["adaptive"]
+    (dropped,) = execution["adaptive"]["changes"]
+    assert "after the load's end at 6s" in dropped["failed"] and "at_s" not in dropped, dropped
+    assert "stopped" not in execution["adaptive"]
     assert execution["backend"] == "local"
     assert results["conversations"]["completed"] == RATE * 6
     assert my_new_children(before) == []

@@ -231,14 +231,17 @@ class AdaptiveLoad:
 
     def _observe(self, now_s: float) -> None:
         """Read every process once (at a cut) and start an addition when one has run hot long enough."""
-        samples: list[tuple[float, float]] = []
+        samples: list[tuple[float, float] | None] = []
         if self.local is not None and self._cpu is not None:
             samples.append((self._lag.cut()["loop_lag_ms"], self._cpu.cut()))
-        samples += self.remote.samples
+        samples += self.remote.take_samples()
         policy = self.policy
-        for part, (lag, cpu) in zip(self._parts, samples, strict=False):
-            part.lag_ms, part.cpu = lag, cpu
-            part.streak = part.streak + 1 if policy.hot(lag, cpu) else 0
+        for part, sample in zip(self._parts, samples, strict=False):
+            if sample is None:  # nothing new from it (a late tick, a lost worker): not evidence of anything
+                part.streak = 0
+                continue
+            part.lag_ms, part.cpu = sample
+            part.streak = part.streak + 1 if policy.hot(*sample) else 0
         if self._adding is not None or self._stopping or self._gave_up:
             return
         if len(self._parts) >= policy.workers_cap() or now_s - self._last_change_s < policy.cooldown_s:
@@ -290,6 +293,15 @@ class AdaptiveLoad:
         if self._stopping or at_s >= self.end_s:
             handle.kill()
             await handle.close()
+            if not self._stopping:  # said: a worker was started and dropped (no other is tried: later still)
+                self.changes.append(
+                    {
+                        "decided_at_s": round(decided_s, 3),
+                        "reason": reason,
+                        "failed": f"the new worker was ready at {now_s:.1f}s: its share could take effect at "
+                        f"{at_s:g}s, after the load's end at {self.end_s:g}s",
+                    }
+                )
             return
         epoch = len([c for c in self.changes if "failed" not in c]) + 1
         whole = self._segment(donor)

@@ -61,8 +61,9 @@ class RemoteLoad:
         self._gauges = [(0, 0)] * len(handles)
         self._calls = [[0, 0] for _ in handles]  # per worker: calls, ok (first attempts and retries)
         self._lag_ms = 0.0  # the worst event-loop lag a worker reported since the last cut
-        #: per worker, its latest (loop lag ms, CPU share of a core) and what it said of its last change
-        self.samples: list[tuple[float, float]] = [(0.0, 0.0)] * len(handles)
+        #: per worker, its (loop lag ms, CPU share of a core) since ``take_samples`` (None: no tick since)
+        #: and what it said of its last change
+        self.samples: list[tuple[float, float] | None] = [None] * len(handles)
         self.notices: list[float | None] = [None] * len(handles)
         self._extras: dict[str, Any] = {}
         self._lost: list[dict[str, Any]] = []
@@ -90,7 +91,7 @@ class RemoteLoad:
         self._done.append(False)
         self._gauges.append((0, 0))
         self._calls.append([0, 0])
-        self.samples.append((0.0, 0.0))
+        self.samples.append(None)
         self.notices.append(None)
         self._pumps.append(asyncio.ensure_future(self._pump(i, handle)))
         return i
@@ -171,6 +172,13 @@ class RemoteLoad:
         if not self._done[i]:  # the channel ended without the final report (_lose marks lost ones done)
             self._lose(i, handle, handle.lost_reason())
         self._progress.set()
+
+    def take_samples(self) -> list[tuple[float, float] | None]:
+        """Each worker's (loop lag ms, CPU share) reported since the last call; None for a worker that sent
+        no tick since (late, not started yet) or has ended or was lost: nothing is read twice."""
+        out = [None if done else sample for sample, done in zip(self.samples, self._done, strict=True)]
+        self.samples = [None] * len(self.samples)
+        return out
 
     def take_loop_lag_ms(self) -> float:
         """The worst event-loop lag of any worker since the last call (the runner's cut)."""
