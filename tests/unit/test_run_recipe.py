@@ -97,3 +97,15 @@ def test_the_recipe_travels_and_rebuilds_the_same_run(tmp_path, monkeypatch):
     scenario, target = pickle.loads(pickle.dumps(recipe))()
     assert scenario.profiles[0].agents == 5
     assert (target.url, target.headers["X-A"], target.trace_context) == ("http://127.0.0.1:4/mcp", "1", 0.25)
+
+
+@pytest.mark.parametrize("command", ["run", "capacity"])
+def test_url_and_stdio_cmd_together_are_refused_in_one_line(command):
+    # two servers: neither may win silently (the command used to)
+    from tests.helpers import mcpload_in_process
+
+    done = mcpload_in_process(command, "--url", "http://127.0.0.1:9/mcp", "--stdio-cmd", "srv", "--tool", "echo")
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert done.stderr.strip().splitlines() == [
+        "mcpload: --url and --stdio-cmd exclude each other: give the server one way"
+    ]

@@ -159,6 +159,13 @@ def test_override_errors():
         scenario.to_target({"timeout": 3})
     with pytest.raises(ValueError, match="give url= or command=, not both"):
         build_scenario(scenario, url=NEW_URL, command="srv")
+    # two servers at once: refused by the command line and the Python API alike, whatever the scenario has
+    no_target = Scenario.from_dict({"agents": AGENTS, "profiles": PROFILES}, source="<test>")
+    for on in (_scenario("url/auto"), _scenario("stdio/stdio"), no_target):
+        with pytest.raises(ValueError, match="--url and --stdio-cmd exclude each other"):
+            target_for_run(on, TargetOverrides(url=NEW_URL, stdio_cmd="srv b"))
+        with pytest.raises(ValueError, match="--url and --stdio-cmd exclude each other"):
+            on.to_target({"url": NEW_URL, "command": ["srv", "b"]})
     # a bad value: the command line's own words, the Python API's as a scenario error naming its source
     with pytest.raises(ValueError, match=r"^--header 'X-Key': the value") as bad:
         target_for_run(scenario, TargetOverrides(headers=("X-Key: secret\x00",)))

@@ -292,6 +292,7 @@ class TargetOverrides:
       scenario's, a name given again replaced.
     - ``insecure`` turns TLS verification off and drops the scenario's ``ca_file``; ``ca_file`` turns it
       back on over the scenario's ``insecure``; both together are refused.
+    - ``url`` and ``stdio_cmd`` together are refused (two servers).
     """
 
     url: str | None = None
@@ -376,6 +377,8 @@ class TargetOverrides:
         """Raises ValueError on changes that exclude each other (before the scenario's target is made)."""
         if self.insecure and self.ca_file is not None:
             raise ValueError("--insecure and --ca-file exclude each other")
+        if self.url is not None and self.stdio_cmd is not None:  # two servers: neither may win silently
+            raise ValueError("--url and --stdio-cmd exclude each other: give the server one way")
 
     def _header_map(self) -> dict[str, str]:
         from mcpload.inputs import parse_headers
