@@ -34,10 +34,14 @@ def target_host(url: str | None) -> str | None:
 
 
 def is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
+    """Whether ``host`` (a name, an address, an IPv6 address in brackets) is this machine: ``localhost``
+    and names under it (RFC 6761), 127.0.0.0/8, ::1. The one test for targets and for mcpload's own
+    listeners (Prometheus, the dashboard, the recording proxy, the demo server)."""
+    name = host.strip("[]")
+    if name == "localhost" or name.endswith(".localhost"):
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
 

@@ -7,14 +7,16 @@ from mcpload.cli import plan as cli_plan
 from mcpload.scenario import Scenario, ScenarioError
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "127.8.9.10", "::1", "localhost", "api.localhost"])
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost", "api.localhost"])
 def test_loopback(host):
     assert host_guard.is_loopback(host)
     assert host_guard.notice(host, "x") is None
     host_guard.check(host, ["only.example.com"])  # loopback is always allowed
 
 
-@pytest.mark.parametrize("host", ["10.0.0.1", "192.0.2.1", "example.com", "localhost.example.com", "::2", "0.0.0.0"])
+@pytest.mark.parametrize(
+    "host", ["10.0.0.1", "192.0.2.1", "example.com", "localhost.example.com", "::2", "[::2]", "0.0.0.0", "", "[]"]
+)
 def test_not_loopback(host):
     assert not host_guard.is_loopback(host)
     assert host_guard.notice(host, "up to 5 agents") == f"mcpload: target {host} is not this machine: up to 5 agents"
@@ -87,3 +89,16 @@ def test_scenario_allow_hosts_refuses_a_url_override(capsys):
 def test_bad_allow_hosts(value):
     with pytest.raises(ScenarioError, match="allow_hosts"):
         scenario("http://127.0.0.1:1/mcp", allow_hosts=value)
+
+
+def test_every_listener_asks_the_one_loopback_test():
+    # Prometheus, the dashboard and the CLI's listeners (--listen, serve-demo --host) had a copy each,
+    # which disagreed on "[::1]" and "*.localhost": one test now
+    import inspect
+
+    from mcpload.cli import support
+    from mcpload.outputs import dashboard, prometheus
+
+    assert dashboard.is_loopback is host_guard.is_loopback
+    assert prometheus.is_loopback is host_guard.is_loopback
+    assert "is_loopback(host)" in inspect.getsource(support._warn_if_exposed)

@@ -179,14 +179,9 @@ def _live_outputs(values: dict[str, str | None]) -> list[Output]:
 
 def _warn_if_exposed(option: str, host: str) -> None:
     """One line when a listener binds beyond loopback: others on the network can reach it."""
-    import ipaddress
+    from mcpload.host_guard import is_loopback
 
-    name = host.strip("[]")
-    try:
-        loopback = name == "localhost" or ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
+    if not is_loopback(host):
         typer.echo(f"mcpload: warning: {option} listens on {host}, beyond this machine (loopback: 127.0.0.1)", err=True)
 
 

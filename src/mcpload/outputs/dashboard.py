@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import os
 import secrets
 import signal
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 import orjson
 
+from mcpload.host_guard import is_loopback
 from mcpload.outputs.base import LiveOutput, OptionError
 
 if TYPE_CHECKING:
@@ -41,15 +41,6 @@ MAX_BUFFERED = 4 * 1024 * 1024  # bytes waiting for a browser that does not read
 MAX_INTERVALS = 3600  # intervals kept for browsers that connect late (an hour of a run)
 FINDINGS_EVERY = 5  # intervals between two (threaded) findings passes, while a browser watches
 TOKEN_HEADER = "x-mcpload-token"
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _send_sigint() -> None:

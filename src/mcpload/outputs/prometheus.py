@@ -22,6 +22,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString as _untyped_float_to_go_string
 
+from mcpload.host_guard import is_loopback
 from mcpload.metrics.histogram import bucket_index
 from mcpload.outcome import KINDS, OK
 from mcpload.outputs.base import LiveOutput, OptionError
@@ -197,16 +198,6 @@ class RunCollector(Collector):
             yield CounterMetricFamily(name, doc, value=c.get(key, 0))
 
 
-def _is_loopback_name(host: str) -> bool:
-    import ipaddress
-
-    name = host.strip("[]")
-    try:
-        return name == "localhost" or ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
 class PrometheusOutput(LiveOutput):
     """Serves a run's live metrics on ``http://HOST:PORT/metrics`` while it runs.
 
@@ -239,7 +230,7 @@ class PrometheusOutput(LiveOutput):
             raise OptionError(f"--prometheus {exc}") from None
         except OSError as exc:
             raise OptionError(f"--prometheus {value!r}: cannot listen ({exc.strerror or exc})") from None
-        if not _is_loopback_name(output.host):  # others on the network can reach it
+        if not is_loopback(output.host):  # others on the network can reach it
             notice(
                 f"mcpload: warning: --prometheus listens on {output.host}, beyond this machine (loopback: 127.0.0.1)"
             )
