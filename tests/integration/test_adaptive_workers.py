@@ -364,6 +364,25 @@ def start_busy_run(directory: Path, url: str, slow_start: bool = False) -> subpr
     )
 
 
+def signal_and_wait(proc: subprocess.Popen[str], sig: signal.Signals, within_s: float) -> str:
+    """Send ``sig`` as a terminal (SIGINT: the whole foreground group) or a supervisor (the process alone)
+    would, and wait for the run to end: exit 130 within ``within_s``, no traceback. Returns its stderr."""
+    sent = time.monotonic()
+    try:
+        if sig == signal.SIGINT:
+            os.killpg(proc.pid, sig)  # Ctrl-C at a terminal: the whole foreground process group
+        else:
+            proc.send_signal(sig)  # what a supervisor sends: the run's process alone
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, stderr[-3000:]
+    assert time.monotonic() - sent < within_s and "Traceback" not in stderr
+    return stderr
+
+
 @pytest.mark.skipif(not TWO_CORES, reason="--workers auto adds a worker only where this process may use 2 cores")
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 @pytest.mark.parametrize("moment", ["added", "running"])
@@ -386,18 +405,12 @@ def test_a_signal_after_a_worker_was_added_stops_everything(
             time.sleep(0.1)
         started = psutil.Process(proc.pid).children(recursive=True)
         assert started, "the added worker is a process of the run"
-        sent = time.monotonic()
-        if sig == signal.SIGINT:
-            os.killpg(proc.pid, sig)  # Ctrl-C at a terminal: the whole foreground process group
-        else:
-            proc.send_signal(sig)  # what a supervisor sends: the run's process alone
-        _, stderr = proc.communicate(timeout=30)
-    finally:
+    except BaseException:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert proc.returncode == 130, stderr[-3000:]
-    assert time.monotonic() - sent < 30 and "Traceback" not in stderr
+        raise
+    signal_and_wait(proc, sig, within_s=30)
     results = json.loads((tmp_path / "r.json").read_text())
     assert results["stopped_by_user"] is True
     execution = results["execution"]
@@ -423,15 +436,12 @@ def test_ctrl_c_while_a_worker_starts_stops_it(demo_url: str, tmp_path: Path):
             time.sleep(0.1)
         started = psutil.Process(proc.pid).children(recursive=True)
         assert any("spawned_main" in " ".join(p.cmdline()) for p in started), started
-        sent = time.monotonic()
-        os.killpg(proc.pid, signal.SIGINT)
-        _, stderr = proc.communicate(timeout=30)
-    finally:
+    except BaseException:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert proc.returncode == 130, stderr[-3000:]
-    assert time.monotonic() - sent < 15 and "Traceback" not in stderr
+        raise
+    signal_and_wait(proc, signal.SIGINT, within_s=15)
     results = json.loads((tmp_path / "r.json").read_text())
     assert results["stopped_by_user"] is True
     # the addition was dropped: nothing changed, and the run was this process's alone
