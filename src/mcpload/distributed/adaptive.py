@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from mcpload.distributed.remote import RemoteLoad
+from mcpload.distributed.remote import RemoteLoad, WorkerHandle
 from mcpload.distributed.sizing import usable_cores
 from mcpload.distributed.worker import CpuShare
 from mcpload.distributed.worker_processes import ProcessHandle, SpawnRecipe
@@ -258,12 +258,16 @@ class AdaptiveLoad:
         donor = max(hot, key=lambda i: (self._parts[i].cpu, self._parts[i].lag_ms))
         self._adding = asyncio.ensure_future(self._add_worker(donor, now_s))
 
-    def _segment(self, i: int) -> Segment:
+    def _process(self, i: int) -> LocalLoad | WorkerHandle:
+        """Part ``i`` of ``_parts``: this process's load first (when it runs agents), then the workers."""
         if self.local is not None:
             if i == 0:
-                return self.local.segment
+                return self.local
             i -= 1
-        return self.remote.handles[i].segment
+        return self.remote.handles[i]
+
+    def _segment(self, i: int) -> Segment:
+        return self._process(i).segment
 
     async def _add_worker(self, donor: int, decided_s: float) -> None:
         part = self._parts[donor]
@@ -327,16 +331,14 @@ class AdaptiveLoad:
         self._adding = None
 
     def _reshare(self, i: int, at_s: float, segment: Segment, epoch: int) -> None:
-        if self.local is not None:
-            if i == 0:
-                notice = self.local.reshare(at_s, segment, epoch)
-                if notice < NOTICE_S:
-                    self._late.append({"name": self._parts[0].name, "notice_s": round(notice, 3)})
-                return
-            i -= 1
-        handle = self.remote.handles[i]
-        assert isinstance(handle, ProcessHandle), "only worker processes change their share"
-        handle.reshare(at_s, segment, epoch)
+        process = self._process(i)
+        if isinstance(process, LocalLoad):
+            notice = process.reshare(at_s, segment, epoch)
+            if notice < NOTICE_S:
+                self._late.append({"name": self._parts[i].name, "notice_s": round(notice, 3)})
+            return
+        assert isinstance(process, ProcessHandle), "only worker processes change their share"
+        process.reshare(at_s, segment, epoch)
 
     async def _drop_adding(self) -> None:
         task, self._adding = self._adding, None

@@ -12,12 +12,14 @@ from mcpload.distributed.adaptive import AdaptiveLoad, AdaptPolicy
 from mcpload.distributed.remote import RemoteLoad
 from mcpload.distributed.worker import Recipe, SegmentWorker
 from mcpload.engine.execute import run_scenario as run_with_load
-from mcpload.engine.load import Load, LoadContext, LoadFactory, build_local_load, prepare_world
+from mcpload.engine.load import Load, LoadContext, LoadFactory, build_local_load
 from mcpload.engine.runner import RunReport
 from mcpload.engine.timing import planned_duration
+from mcpload.engine.world import prepare_world
 from mcpload.profiles import Segment, ShareSchedule
 
 if TYPE_CHECKING:
+    from mcpload.distributed.worker_processes import ProcessHandle
     from mcpload.scenario import Scenario
 
 
@@ -58,17 +60,7 @@ def split_load(
     if workers > 1:
 
         async def process_load(ctx: LoadContext) -> Load:
-            from mcpload.distributed.worker_processes import start_process_workers
-
-            def build(part: Segment) -> SegmentWorker:
-                info = ctx.info
-                worker = SegmentWorker(
-                    ctx.scenario, ctx.target, info.transport, info.protocol, ctx.seed, part, ctx.secrets
-                )
-                prepare_world(worker.load.world, info, ctx.scenario)
-                return worker
-
-            return RemoteLoad(await start_process_workers(ctx.segment.split(workers), build), "processes")
+            return RemoteLoad(await _fork_workers(ctx, workers, adaptive=False), "processes")
 
         return process_load
     return None
@@ -76,7 +68,7 @@ def split_load(
 
 def _adaptive_load(workers: int, recipe: Recipe, policy: AdaptPolicy) -> LoadFactory:
     async def adaptive_load(ctx: LoadContext) -> Load:
-        from mcpload.distributed.worker_processes import SpawnRecipe, start_process_workers
+        from mcpload.distributed.worker_processes import SpawnRecipe
 
         spawn = SpawnRecipe(recipe, ctx.info, ctx.seed, ctx.secrets, SpawnRecipe.digest_of(ctx.scenario.source))
         end_s = planned_duration(ctx.scenario)
@@ -84,20 +76,26 @@ def _adaptive_load(workers: int, recipe: Recipe, policy: AdaptPolicy) -> LoadFac
             local = build_local_load(ctx, ShareSchedule(ctx.segment, fixed=False))
             remote = RemoteLoad([], "processes", recorder=local.recorder, on_gauges=local.set_elsewhere)
             return AdaptiveLoad(local, remote, spawn, end_s, policy)
-
-        def build(part: Segment) -> SegmentWorker:
-            info = ctx.info
-            worker = SegmentWorker(
-                ctx.scenario, ctx.target, info.transport, info.protocol, ctx.seed, part, ctx.secrets,
-                shares=ShareSchedule(part, fixed=False),
-            )  # fmt: skip
-            prepare_world(worker.load.world, info, ctx.scenario)
-            return worker
-
-        handles = await start_process_workers(ctx.segment.split(workers), build)
+        handles = await _fork_workers(ctx, workers, adaptive=True)
         return AdaptiveLoad(None, RemoteLoad(handles, "processes"), spawn, end_s, policy)
 
     return adaptive_load
+
+
+async def _fork_workers(ctx: LoadContext, workers: int, *, adaptive: bool) -> list[ProcessHandle]:
+    """``workers`` forked processes splitting ``ctx``'s segment (``adaptive``: their shares may change)."""
+    from mcpload.distributed.worker_processes import start_process_workers
+
+    def build(part: Segment) -> SegmentWorker:
+        info = ctx.info
+        worker = SegmentWorker(
+            ctx.scenario, ctx.target, info.transport, info.protocol, ctx.seed, part, ctx.secrets,
+            shares=ShareSchedule(part, fixed=not adaptive),
+        )  # fmt: skip
+        prepare_world(worker.load.world, info, ctx.scenario)
+        return worker
+
+    return await start_process_workers(ctx.segment.split(workers), build)
 
 
 async def run_scenario(

@@ -251,7 +251,7 @@ def spawned_main(fd: int) -> None:
     # Ctrl-C reaches the whole process group; the parent decides what it means and tells the workers
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from mcpload._loop import run
-    from mcpload.engine.load import prepare_world
+    from mcpload.engine.world import prepare_world
 
     sock = socket.socket(fileno=fd)
     try:

@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mcpload.engine.agent import RunningAgent, SharedRunState
-from mcpload.engine.output_check import output_check
+from mcpload.engine.agent_types import TypePicker
 from mcpload.engine.preflight import Preflight
 from mcpload.engine.recording import OutcomeSink
 from mcpload.engine.rng import AgentRandom
+from mcpload.engine.world import prepare_world
 from mcpload.metrics import Recorder
 from mcpload.profiles import ClosedProfile, OpenProfile, Profile, Segment, ShareSchedule
 from mcpload.profiles.shares import NOTICE_S
@@ -36,23 +37,6 @@ if TYPE_CHECKING:
 
 _clock = time.perf_counter
 TICK_S = 0.1  # how often closed profiles re-read their target
-
-
-class _TypePicker:
-    """Deterministic weighted choice of agent types: always the type furthest below its share."""
-
-    def __init__(self, specs: list[AgentSpec]) -> None:
-        self.specs = specs
-        total = sum(s.weight for s in specs)
-        self.shares = [s.weight / total for s in specs]
-        self.counts = [0] * len(specs)
-        self.n = 0
-
-    def next(self) -> AgentSpec:
-        self.n += 1
-        i = max(range(len(self.specs)), key=lambda k: (self.shares[k] * self.n - self.counts[k], -k))
-        self.counts[i] += 1
-        return self.specs[i]
 
 
 class Load(Protocol):
@@ -119,24 +103,6 @@ class LoadContext:
 
 #: builds the load of a run (``run_scenario(load=...)``); ``local_load`` is the default
 LoadFactory = Callable[[LoadContext], Awaitable[Load]]
-
-
-def prepare_world(world: SharedRunState, info: Preflight, scenario: Scenario) -> SharedRunState:
-    """Give ``world`` what preflight learnt about the tools: which are called as tasks, which outputs
-    are checked against their schema."""
-    world.task_tools = task_tools(info.tools)
-    world.output_check = output_check(info.tools, scenario.options.validate_output)
-    return world
-
-
-def task_tools(tools: dict[str, dict[str, Any]]) -> frozenset[str]:
-    """The tools a call step calls as tasks by default: ``execution.taskSupport`` required or optional."""
-    out = set()
-    for name, tool in tools.items():
-        execution = tool.get("execution")
-        if isinstance(execution, dict) and execution.get("taskSupport") in ("required", "optional"):
-            out.add(name)
-    return frozenset(out)
 
 
 async def local_load(ctx: LoadContext) -> Load:
@@ -319,7 +285,7 @@ class LocalLoad:
         return index * len(self.profiles) + pi
 
     async def _closed(self, pi: int, profile: ClosedProfile, agents: list[RunningAgent]) -> None:
-        picker = _TypePicker(self._specs_for(profile))
+        picker = TypePicker(self._specs_for(profile))
         shares = self.shares
         share = shares.at(_clock() - self.t0)
         numbers = share.numbers()
@@ -363,7 +329,7 @@ class LocalLoad:
             await asyncio.sleep(TICK_S)
 
     async def _open(self, pi: int, profile: OpenProfile, agents: list[RunningAgent]) -> None:
-        picker = _TypePicker(self._specs_for(profile))
+        picker = TypePicker(self._specs_for(profile))
         start = self.t0 + profile.start  # on the run's clock (see _closed)
         end = start + profile.duration
         # the same generator in every segment: each draws the whole sequence and keeps its own arrivals
